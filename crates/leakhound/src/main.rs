@@ -1,0 +1,42 @@
+//! The `leakhound` binary: clap definitions and wiring, nothing else.
+//!
+//! Every subcommand lives in its own `cmd_*.rs` module; the library crates do the work.
+//! Errors end as one line on stderr and exit code 2 (see [`exit`]).
+
+mod cmd_gc;
+mod cmd_heap;
+mod cmd_load;
+mod exit;
+
+use clap::{Parser, Subcommand};
+
+/// Find memory leaks in Node.js services before production does.
+#[derive(Parser, Debug)]
+#[command(name = "leakhound", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Drive HTTP load at a URL (or the endpoints of a --config file) and summarise what happened.
+    Load(cmd_load::LoadCmd),
+    /// Read a V8 --trace-gc log (a file, or - for stdin) and judge the live set.
+    Gc(cmd_gc::GcCmd),
+    /// Analyse .heapsnapshot files: summary, diff, leaks.
+    Heap(cmd_heap::HeapCmd),
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => exit::clap_error(e),
+    };
+    let code = match cli.command {
+        Command::Load(c) => cmd_load::run(c),
+        Command::Gc(c) => cmd_gc::run(c),
+        Command::Heap(c) => cmd_heap::run(c),
+    };
+    exit::finish(code)
+}

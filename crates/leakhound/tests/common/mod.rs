@@ -1,0 +1,113 @@
+//! Helpers shared by the integration tests: a cross-process serial lock (the machine has two
+//! cores, so tests that start servers and drive load must not overlap), free ports, and Node
+//! servers that are always killed, even when a test panics.
+#![allow(dead_code)]
+
+use std::fs::{File, OpenOptions};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::io::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Held for the length of a test that starts processes or drives load. It is an `flock`, so it
+/// serialises across test binaries and threads alike, and the kernel drops it if a test dies.
+pub struct Serial(File);
+
+pub fn serial() -> Serial {
+    let path = std::env::temp_dir().join("leakhound-serial-tests.lock");
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .expect("open serial lock");
+    // SAFETY: flock on a descriptor we own; blocks until the other test releases it.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock failed");
+    Serial(f)
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The `leakhound` binary built for these tests.
+pub fn leakhound() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_leakhound"))
+}
+
+/// A Node process in its own process group, killed (group-wide) on drop.
+pub struct NodeServer {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl NodeServer {
+    /// Start `node <script>` with `PORT` set and wait until the port accepts connections.
+    pub fn start(script: &Path, envs: &[(&str, &str)]) -> NodeServer {
+        let port = free_port();
+        let mut cmd = Command::new("node");
+        cmd.arg(script)
+            .env("PORT", port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn node");
+        let server = NodeServer { child, port };
+        server.wait_listening(Duration::from_secs(15));
+        server
+    }
+
+    fn wait_listening(&self, limit: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("node server did not listen on {} within {limit:?}", self.port);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// Kill the whole process group now (used to simulate a crash mid-run).
+    pub fn kill(&mut self) {
+        kill_group(self.child.id());
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NodeServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn kill_group(pid: u32) {
+    // SAFETY: signalling a process group we created; errors (already gone) are ignored.
+    unsafe {
+        libc::kill(-(pid as i32), libc::SIGKILL);
+    }
+}
