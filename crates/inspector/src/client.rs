@@ -168,7 +168,7 @@ impl Inspector {
         let r = self
             .call(
                 "Runtime.evaluate",
-                json!({"expression": expr, "returnByValue": true, "awaitPromise": true}),
+                json!({"expression": expr, "returnByValue": true}),
                 timeout,
             )
             .await?;
