@@ -1,1 +1,3 @@
-//! placeholder
+//! Result types and renderings shared by the subcommands.
+
+pub mod run_schema;

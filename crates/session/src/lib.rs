@@ -1,1 +1,14 @@
-//! placeholder
+//! `leakhound run`: the target's lifecycle, the phases of load, the sampling after forced
+//! full GCs, and the verdict statistics.
+//!
+//! Pure parts ([`stats`], [`verdict`], [`gclog`]) are separate from the edges that touch
+//! processes and sockets ([`target`], [`loadgen`], [`run`]).
+
+pub mod gclog;
+pub mod loadgen;
+pub mod run;
+pub mod stats;
+pub mod target;
+pub mod verdict;
+
+pub use run::{exit_code, run, RunOptions, RunOutcome};
