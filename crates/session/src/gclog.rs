@@ -54,7 +54,10 @@ pub fn parse_gc_line(line: &str) -> Option<GcLine> {
 pub struct GcTally {
     pub gcs: u64,
     pub majors: u64,
+    /// Main-thread pause of the app's own GCs (forced ones excluded).
     pub pause_ms: f64,
+    /// GCs forced by leakhound (`low memory notification`).
+    pub forced: u64,
     /// Bytes allocated between GCs (sum of `before` minus the previous `after`).
     pub allocated_bytes: f64,
     last_after_mb: Option<f64>,
@@ -74,7 +77,12 @@ impl GcTally {
         if g.major {
             self.majors += 1;
         }
-        self.pause_ms += g.pause_ms;
+        // leakhound's own forced GCs (CDP collectGarbage) are not the app's GC cost.
+        if line.contains("low memory notification") {
+            self.forced += 1;
+        } else {
+            self.pause_ms += g.pause_ms;
+        }
         if let Some(prev) = self.last_after_mb {
             self.allocated_bytes += (g.before_mb - prev).max(0.0) * 1048576.0;
         }
@@ -119,9 +127,13 @@ mod tests {
         assert!(t.push("[1:0x1] 1 ms: Scavenge 4.0 (5.0) -> 2.0 (5.0) MB, 1.00 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; "));
         assert!(t.push("[1:0x1] 2 ms: Scavenge 5.0 (6.0) -> 2.5 (6.0) MB, 2.00 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; "));
         assert!(!t.push("listening"));
+        assert!(t.push("[1:0x1] 3 ms: Mark-Compact (reduce) 2.6 (6.0) -> 2.4 (6.0) MB, 9.00 / 0.00 ms  (average mu = 1.000, current mu = 1.000) low memory notification; GC in old space requested"));
+        assert_eq!(t.forced, 1);
+        assert_eq!(t.gcs, 3);
+        t.gcs -= 1;
         assert_eq!(t.gcs, 2);
         assert_eq!(t.pause_ms, 3.0);
-        assert_eq!(t.allocated_bytes, 3.0 * 1048576.0);
-        assert_eq!(t.last_lines.len(), 2);
+        assert!((t.allocated_bytes - 3.1 * 1048576.0).abs() < 1.0);
+        assert_eq!(t.last_lines.len(), 3);
     }
 }

@@ -544,7 +544,7 @@ fn conclude(
             alloc_bpr = Some(per);
             gc_share = Some(share);
             let rate = (a1 - a0) / secs / MIB;
-            if verdict == "no-leak" && (per > 24.0 * KIB || share > 0.15) {
+            if verdict == "no-leak" && (per > 24.0 * KIB || share > 0.2) {
                 pressure = Some(format!(
                     "allocation pressure without retention: {:.1} KB allocated per request ({rate:.0} MB/s), {:.1}% of the time in GC, while the live set stays flat",
                     per / KIB,

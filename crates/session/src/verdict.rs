@@ -42,7 +42,8 @@ pub struct Thresholds {
     pub min_bpr: f64,
     /// Stability: the upper bound of the late slope must be under this (bytes/request).
     pub stable_bpr: f64,
-    /// Stability: or the late part grew by less than this in total (bytes).
+    /// Stability: or, with a late slope under `min_bpr` and no late trend, the late part grew
+    /// by less than this in total (bytes).
     pub stable_growth: f64,
 }
 
@@ -52,8 +53,8 @@ impl Default for Thresholds {
             min_points: 6,
             min_growth: 1.5 * MIB,
             min_late_growth: 384.0 * KIB,
-            min_bpr: 4.0,
-            stable_bpr: 12.0,
+            min_bpr: 10.0,
+            stable_bpr: 16.0,
             stable_growth: 256.0 * KIB,
         }
     }
@@ -121,8 +122,9 @@ pub fn assess_series(x: &[f64], y: &[f64], th: &Thresholds) -> SeriesAssessment 
         && a.late_growth > th.min_late_growth;
     let stable = !leak
         && n >= th.min_points + 2
-        && (late.hi < th.stable_bpr || a.late_growth.abs() < th.stable_growth)
-        && late_p > 0.01;
+        && late_p > 0.01
+        && (late.hi < th.stable_bpr
+            || (late.slope < th.min_bpr && late_p > 0.1 && a.late_growth.abs() < th.stable_growth));
     a.trend = if leak {
         Trend::Leak
     } else if stable {
