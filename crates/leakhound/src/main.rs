@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Start a Node service, drive load at it, watch its retained memory, and decide whether it leaks.
-    Run(cmd_run::RunCmd),
+    Run(Box<cmd_run::RunCmd>),
     /// Drive HTTP load at a URL (or the endpoints of a --config file) and summarise what happened.
     Load(cmd_load::LoadCmd),
     /// Read a V8 --trace-gc log (a file, or - for stdin) and judge the live set.
@@ -37,7 +37,7 @@ fn main() {
         Err(e) => exit::clap_error(e),
     };
     let code = match cli.command {
-        Command::Run(c) => cmd_run::run(c),
+        Command::Run(c) => cmd_run::run(*c),
         Command::Load(c) => cmd_load::run(c),
         Command::Gc(c) => cmd_gc::run(c),
         Command::Heap(c) => cmd_heap::run(c),

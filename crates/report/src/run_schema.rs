@@ -129,7 +129,14 @@ mod tests {
         ] {
             assert!(v.get(k).is_some(), "{k}");
         }
-        for k in ["t_s", "requests", "heap_used", "external", "array_buffers", "rss"] {
+        for k in [
+            "t_s",
+            "requests",
+            "heap_used",
+            "external",
+            "array_buffers",
+            "rss",
+        ] {
             assert!(v["samples"][0].get(k).is_some(), "{k}");
         }
         let back: RunReport = serde_json::from_value(v).unwrap();

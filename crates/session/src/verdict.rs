@@ -244,7 +244,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -273,7 +273,10 @@ mod tests {
         let a = assess_series(&x, &y, &Thresholds::default());
         assert_eq!(a.trend, Trend::Leak, "{a:?}");
         let f = a.fit.unwrap();
-        assert!(f.lo < 300.0 && f.hi > 300.0 && (f.slope - 300.0).abs() < 20.0, "{f:?}");
+        assert!(
+            f.lo < 300.0 && f.hi > 300.0 && (f.slope - 300.0).abs() < 20.0,
+            "{f:?}"
+        );
     }
 
     #[test]
