@@ -7,6 +7,7 @@ mod cmd_gc;
 mod cmd_heap;
 mod cmd_load;
 mod exit;
+mod load_args;
 
 use clap::{Parser, Subcommand};
 
