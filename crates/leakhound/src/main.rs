@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Drive HTTP load at a URL (or the endpoints of a --config file) and summarise what happened.
-    Load(cmd_load::LoadCmd),
+    Load(Box<cmd_load::LoadCmd>),
     /// Read a V8 --trace-gc log (a file, or - for stdin) and judge the live set.
     Gc(cmd_gc::GcCmd),
     /// Analyse .heapsnapshot files: summary, diff, leaks.
@@ -35,7 +35,7 @@ fn main() {
         Err(e) => exit::clap_error(e),
     };
     let code = match cli.command {
-        Command::Load(c) => cmd_load::run(c),
+        Command::Load(c) => cmd_load::run(*c),
         Command::Gc(c) => cmd_gc::run(c),
         Command::Heap(c) => cmd_heap::run(c),
     };
