@@ -6,6 +6,9 @@
 
 use anyhow::{bail, Context, Result};
 
+/// The random source templates draw from (re-exported so callers need no fastrand).
+pub use fastrand::Rng;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Lit(Vec<u8>),
