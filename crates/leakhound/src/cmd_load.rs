@@ -1,10 +1,135 @@
-//! `leakhound load` (being built).
+//! `leakhound load`: drive HTTP load at a URL or a config's endpoints and print the summary.
 
 use crate::exit::Outcome;
+use crate::load_args::{Aim, LoadArgs};
+use anyhow::bail;
+use leakhound_load::{Bounds, Engine, Summary};
+use std::io::IsTerminal;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug)]
-pub struct LoadCmd {}
+#[command(after_help = "\
+Examples:
+  leakhound load -c 50 -d 10s http://127.0.0.1:3000/health
+  leakhound load -n 100 -c 100 -b @body.json -H 'Content-Type: application/json' http://127.0.0.1:3000/api/data
+  leakhound load --config leakhound.toml 100 data     # 100 concurrent requests to endpoint 'data'
 
-pub fn run(_cmd: LoadCmd) -> Outcome {
-    anyhow::bail!("`leakhound load` is not built yet")
+Exit codes:
+  0  the run completed (even with some failed requests: see the summary)
+  1  not a single request succeeded
+  2  usage or input error (bad URL, unknown endpoint, bad config, -c 0, missing body file)")]
+pub struct LoadCmd {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// URL (http://HOST[:PORT][/PATH]); with --config: [CONCURRENT] [ENDPOINT] instead, as the
+    /// seed's `node load-test.js 100 data` (CONCURRENT requests at once to endpoint ENDPOINT)
+    #[arg(value_name = "URL | CONCURRENT ENDPOINT", num_args = 0..=2)]
+    pub args: Vec<String>,
+}
+
+pub fn run(cmd: LoadCmd) -> Outcome {
+    let mut load = cmd.load;
+    let plan = if load.config.is_some() {
+        let mut args = cmd.args.iter();
+        let mut endpoint = None;
+        if let Some(first) = args.next() {
+            match first.parse::<usize>() {
+                Ok(n) => {
+                    if load.connections.is_some() {
+                        bail!("give the concurrency once: CONCURRENT or -c, not both");
+                    }
+                    load.connections = Some(n);
+                    if load.requests.is_none() && load.duration.is_none() {
+                        load.requests = Some(n as u64);
+                    }
+                    endpoint = args.next().map(String::as_str);
+                }
+                Err(_) if first.contains("://") => {
+                    bail!("give either a URL ({first}) or --config, not both")
+                }
+                Err(_) => endpoint = Some(first.as_str()),
+            }
+        }
+        if let Some(extra) = args.next() {
+            bail!("unexpected argument {extra:?}");
+        }
+        load.plan(Aim::ConfigTarget { endpoint })?
+    } else {
+        match cmd.args.as_slice() {
+            [url] => load.plan(Aim::Url(url))?,
+            [] => bail!("no URL given (or use --config FILE)"),
+            [_, extra, ..] => bail!("unexpected argument {extra:?} (one URL only)"),
+        }
+    };
+    let bounds = load.bounds();
+    let mut engine = Engine::new(plan)?;
+    let progress = !load.no_progress && std::io::stderr().is_terminal();
+    let summary = run_with_progress(&mut engine, bounds, progress);
+    if load.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{summary}");
+    }
+    if summary.successful == 0 {
+        eprintln!("{}", nothing_succeeded(&summary));
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn nothing_succeeded(s: &Summary) -> String {
+    let mut why: Vec<String> = s
+        .errors
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    why.extend(s.status_classes.iter().map(|(k, n)| format!("{k} {n}")));
+    format!(
+        "leakhound: not a single request succeeded ({} failed{}{})",
+        s.failed,
+        if why.is_empty() { "" } else { ": " },
+        why.join(", ")
+    )
+}
+
+/// Run one round; a bar on stderr follows the live counters when asked for.
+fn run_with_progress(engine: &mut Engine, bounds: Bounds, progress: bool) -> Summary {
+    if !progress {
+        engine.run_round(bounds);
+        return engine.summary();
+    }
+    let counters = engine.counters();
+    let bar = match bounds.requests {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new(bounds.duration.map_or(0, |d| d.as_millis() as u64)),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {elapsed:>4} {msg}")
+            .expect("valid progress template"),
+    );
+    let by_requests = bounds.requests.is_some();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        let t = s.spawn(|| engine.run_round(bounds));
+        while !t.is_finished() {
+            let n = counters.completed.load(Relaxed);
+            let failed = counters.failed.load(Relaxed);
+            let el = start.elapsed();
+            bar.set_position(if by_requests {
+                n
+            } else {
+                el.as_millis() as u64
+            });
+            bar.set_message(format!(
+                "{n} requests, {:.0} req/s, {failed} errors",
+                n as f64 / el.as_secs_f64().max(1e-3)
+            ));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = t.join();
+    });
+    bar.finish_and_clear();
+    engine.summary()
 }

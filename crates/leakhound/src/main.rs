@@ -8,6 +8,7 @@ mod cmd_heap;
 mod cmd_load;
 mod cmd_run;
 mod exit;
+mod load_args;
 
 use clap::{Parser, Subcommand};
 
@@ -24,7 +25,7 @@ enum Command {
     /// Start a Node service, drive load at it, watch its retained memory, and decide whether it leaks.
     Run(Box<cmd_run::RunCmd>),
     /// Drive HTTP load at a URL (or the endpoints of a --config file) and summarise what happened.
-    Load(cmd_load::LoadCmd),
+    Load(Box<cmd_load::LoadCmd>),
     /// Read a V8 --trace-gc log (a file, or - for stdin) and judge the live set.
     Gc(cmd_gc::GcCmd),
     /// Analyse .heapsnapshot files: summary, diff, leaks.
@@ -38,7 +39,7 @@ fn main() {
     };
     let code = match cli.command {
         Command::Run(c) => cmd_run::run(*c),
-        Command::Load(c) => cmd_load::run(c),
+        Command::Load(c) => cmd_load::run(*c),
         Command::Gc(c) => cmd_gc::run(c),
         Command::Heap(c) => cmd_heap::run(c),
     };

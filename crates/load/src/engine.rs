@@ -1,0 +1,586 @@
+//! The engine: worker threads, each with its own current-thread tokio runtime and its share of
+//! the connections, so nothing is shared on the fast path but a ticket counter and the live
+//! counters, and each worker tallies into its own [`Stats`], merged at the end of a round.
+
+use crate::http::{parse_head, BadResponse, Body, Chunked, MAX_HEAD};
+use crate::plan::Plan;
+use crate::request::{prepare, render, Prepared};
+use crate::stats::{ErrorKind, Failure, Stats, Summary};
+use anyhow::Result;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// What ends a round: whichever comes first. With neither, 10 seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bounds {
+    pub requests: Option<u64>,
+    pub duration: Option<Duration>,
+}
+
+impl Bounds {
+    pub fn requests(n: u64) -> Bounds {
+        Bounds {
+            requests: Some(n),
+            duration: None,
+        }
+    }
+    pub fn duration(d: Duration) -> Bounds {
+        Bounds {
+            requests: None,
+            duration: Some(d),
+        }
+    }
+}
+
+/// Live tallies over the engine's whole life (all rounds), readable from any thread while a
+/// round runs. `completed == succeeded + failed` once a round has ended.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub completed: AtomicU64,
+    pub succeeded: AtomicU64,
+    pub failed: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+/// Ends the running round early from another thread (the target died, the user pressed
+/// Ctrl-C). Sticky: later rounds return at once until [`StopHandle::clear`].
+#[derive(Debug, Clone)]
+pub struct StopHandle(Arc<watch::Sender<bool>>);
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+    pub fn clear(&self) {
+        self.0.send_replace(false);
+    }
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone)]
+pub struct RoundReport {
+    pub requests: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub bytes: u64,
+    pub elapsed: Duration,
+    /// The round was ended by the [`StopHandle`]; requests in flight were abandoned uncounted.
+    pub stopped: bool,
+    /// The round alone, as a summary.
+    pub summary: Summary,
+}
+
+/// Drives a [`Plan`] in rounds; statistics accumulate across rounds.
+pub struct Engine {
+    plan: Arc<Plan>,
+    prepared: Arc<Vec<Prepared>>,
+    counters: Arc<Counters>,
+    stop: StopHandle,
+    total: Stats,
+    rounds: u64,
+    elapsed: Duration,
+    next_seq: u64,
+}
+
+impl Engine {
+    pub fn new(plan: Plan) -> Result<Engine> {
+        plan.validate()?;
+        let prepared = Arc::new(prepare(&plan));
+        Ok(Engine {
+            plan: Arc::new(plan),
+            prepared,
+            counters: Arc::default(),
+            stop: StopHandle(Arc::new(watch::channel(false).0)),
+            total: Stats::default(),
+            rounds: 0,
+            elapsed: Duration::ZERO,
+            next_seq: 0,
+        })
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn counters(&self) -> Arc<Counters> {
+        self.counters.clone()
+    }
+
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Everything so far, over all rounds.
+    pub fn summary(&self) -> Summary {
+        Summary::build(
+            &self.total,
+            &self.plan,
+            self.rounds,
+            self.elapsed.as_secs_f64(),
+        )
+    }
+
+    /// Run one round and block until it ends (bounds reached and in-flight requests answered
+    /// or timed out, or stopped). The work happens on threads the engine spawns, each with its
+    /// own runtime, so this may be called from anywhere: from async code, call it through
+    /// `tokio::task::spawn_blocking`.
+    pub fn run_round(&mut self, bounds: Bounds) -> RoundReport {
+        let bounds = if bounds.requests.is_none() && bounds.duration.is_none() {
+            Bounds::duration(Duration::from_secs(10))
+        } else {
+            bounds
+        };
+        let plan = &*self.plan;
+        let threads = plan
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, plan.connections);
+        let start = Instant::now();
+        let round = Round {
+            tickets: AtomicU64::new(0),
+            limit: bounds.requests.unwrap_or(u64::MAX),
+            start,
+            deadline: bounds.duration.map(|d| start + d),
+            interval_ns: plan.rate.map(|r| 1e9 / r),
+            seq_base: self.next_seq,
+        };
+        let results: Vec<Stats> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|w| {
+                    let conns =
+                        plan.connections / threads + usize::from(w < plan.connections % threads);
+                    let ctx = Ctx {
+                        plan,
+                        prepared: &self.prepared,
+                        counters: &self.counters,
+                        round: &round,
+                    };
+                    let stop = self.stop.0.subscribe();
+                    std::thread::Builder::new()
+                        .name(format!("leakhound-load-{w}"))
+                        .spawn_scoped(s, move || worker(ctx, conns, stop))
+                        .expect("spawn load worker thread")
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("load worker panicked"))
+                .collect()
+        });
+        let elapsed = start.elapsed();
+        let mut stats = Stats::default();
+        for r in &results {
+            stats.merge(r);
+        }
+        self.next_seq += round.tickets.load(Relaxed).min(round.limit);
+        self.total.merge(&stats);
+        self.rounds += 1;
+        self.elapsed += elapsed;
+        RoundReport {
+            requests: stats.completed(),
+            succeeded: stats.succeeded,
+            failed: stats.failed,
+            bytes: stats.bytes,
+            elapsed,
+            stopped: self.stop.is_stopped(),
+            summary: Summary::build(&stats, plan, 1, elapsed.as_secs_f64()),
+        }
+    }
+}
+
+/// The round's shared schedule.
+struct Round {
+    tickets: AtomicU64,
+    limit: u64,
+    start: Instant,
+    deadline: Option<Instant>,
+    /// Open model: nanoseconds between intended send times.
+    interval_ns: Option<f64>,
+    seq_base: u64,
+}
+
+struct Ticket {
+    seq: u64,
+    /// Open model: when this request should go out; latency is measured from here.
+    intended: Option<Instant>,
+}
+
+impl Round {
+    fn claim(&self) -> Option<Ticket> {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) && self.interval_ns.is_none() {
+            return None;
+        }
+        let i = self.tickets.fetch_add(1, Relaxed);
+        if i >= self.limit {
+            return None;
+        }
+        let intended = match self.interval_ns {
+            Some(ns) => {
+                let at = self.start + Duration::from_nanos((i as f64 * ns) as u64);
+                if self.deadline.is_some_and(|d| at >= d) {
+                    return None;
+                }
+                Some(at)
+            }
+            None => None,
+        };
+        Some(Ticket {
+            seq: self.seq_base + i,
+            intended,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    plan: &'a Plan,
+    prepared: &'a [Prepared],
+    counters: &'a Counters,
+    round: &'a Round,
+}
+
+fn worker(ctx: Ctx<'_>, conns: usize, mut stop: watch::Receiver<bool>) -> Stats {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("build a tokio runtime for a load worker");
+    let stats = RefCell::new(Stats::default());
+    rt.block_on(async {
+        let mut all: FuturesUnordered<_> = (0..conns).map(|_| connection(ctx, &stats)).collect();
+        tokio::select! {
+            _ = async { while all.next().await.is_some() {} } => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
+    });
+    stats.into_inner()
+}
+
+/// A failed exchange.
+struct Fail {
+    kind: ErrorKind,
+    reason: String,
+    /// Nothing of a response had arrived (a reused connection may be retried once).
+    before_response: bool,
+}
+
+impl Fail {
+    fn io(e: std::io::Error, before_response: bool) -> Fail {
+        Fail {
+            kind: ErrorKind::from_io(&e),
+            reason: e.to_string(),
+            before_response,
+        }
+    }
+    fn closed(before_response: bool) -> Fail {
+        Fail {
+            kind: ErrorKind::ClosedEarly,
+            reason: "connection closed before the response was complete".into(),
+            before_response,
+        }
+    }
+    fn bad(e: BadResponse) -> Fail {
+        Fail {
+            kind: ErrorKind::BadResponse,
+            reason: e.0,
+            before_response: false,
+        }
+    }
+}
+
+/// One connection's state: the socket and its single reusable read buffer.
+struct Conn {
+    stream: Option<TcpStream>,
+    buf: Vec<u8>,
+    /// Bytes of `buf` already read but not yet consumed.
+    filled: usize,
+    bytes: u64,
+}
+
+impl Conn {
+    async fn connect(&mut self, plan: &Plan) -> Result<(), Fail> {
+        let s =
+            match tokio::time::timeout(plan.connect_timeout, TcpStream::connect(plan.target.addr))
+                .await
+            {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => return Err(Fail::io(e, true)),
+                Err(_) => {
+                    return Err(Fail {
+                        kind: ErrorKind::ConnectTimeout,
+                        reason: format!("no connection within {:?}", plan.connect_timeout),
+                        before_response: true,
+                    })
+                }
+            };
+        let _ = s.set_nodelay(true);
+        self.stream = Some(s);
+        self.filled = 0;
+        Ok(())
+    }
+
+    /// Send `req`, read the whole response; retry once on a fresh connection when a reused
+    /// one turns out to have been closed by the server while idle.
+    async fn exchange(&mut self, plan: &Plan, req: &[u8], head_req: bool) -> Result<u16, Fail> {
+        for attempt in 0..2 {
+            let reused = self.stream.is_some();
+            if !reused {
+                self.connect(plan).await?;
+            }
+            match self.once(req, head_req).await {
+                Ok(status) => return Ok(status),
+                Err(f) => {
+                    self.stream = None;
+                    let stale = matches!(f.kind, ErrorKind::ClosedEarly | ErrorKind::Reset);
+                    if !(reused && attempt == 0 && f.before_response && stale) {
+                        return Err(f);
+                    }
+                }
+            }
+        }
+        unreachable!("the second attempt always returns")
+    }
+
+    async fn read_more(&mut self, from: usize) -> Result<usize, Fail> {
+        let s = self.stream.as_mut().expect("connected");
+        let n = s
+            .read(&mut self.buf[from..])
+            .await
+            .map_err(|e| Fail::io(e, from == 0 && self.filled == 0))?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    async fn once(&mut self, req: &[u8], head_req: bool) -> Result<u16, Fail> {
+        let s = self.stream.as_mut().expect("connected");
+        s.write_all(req).await.map_err(|e| Fail::io(e, true))?;
+        let head = loop {
+            if self.filled > 0 {
+                if let Some(h) =
+                    parse_head(&self.buf[..self.filled], head_req).map_err(Fail::bad)?
+                {
+                    break h;
+                }
+            }
+            if self.filled == self.buf.len() {
+                if self.buf.len() >= MAX_HEAD {
+                    return Err(Fail::bad(BadResponse(format!(
+                        "response head over {MAX_HEAD} bytes"
+                    ))));
+                }
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+            let n = self.read_more(self.filled).await?;
+            if n == 0 {
+                return Err(Fail::closed(self.filled == 0));
+            }
+            self.filled += n;
+        };
+        // `pos..filled` is unconsumed input.
+        let mut pos = head.len;
+        match head.body {
+            Body::Empty => {}
+            Body::Length(len) => {
+                let mut rem = len;
+                let take = rem.min((self.filled - pos) as u64);
+                pos += take as usize;
+                rem -= take;
+                while rem > 0 {
+                    let n = self.read_more(0).await?;
+                    if n == 0 {
+                        return Err(Fail::closed(false));
+                    }
+                    let take = rem.min(n as u64);
+                    rem -= take;
+                    pos = take as usize;
+                    self.filled = n;
+                }
+            }
+            Body::Chunked => {
+                let mut c = Chunked::default();
+                let (used, mut done) = c.feed(&self.buf[pos..self.filled]).map_err(Fail::bad)?;
+                pos += used;
+                while !done {
+                    let n = self.read_more(0).await?;
+                    if n == 0 {
+                        return Err(Fail::closed(false));
+                    }
+                    let (used, d) = c.feed(&self.buf[..n]).map_err(Fail::bad)?;
+                    done = d;
+                    pos = used;
+                    self.filled = n;
+                }
+            }
+            Body::UntilClose => loop {
+                let n = self.read_more(0).await?;
+                if n == 0 {
+                    pos = 0;
+                    self.filled = 0;
+                    break;
+                }
+            },
+        }
+        if pos < self.filled {
+            self.buf.copy_within(pos..self.filled, 0);
+            self.filled -= pos;
+        } else {
+            self.filled = 0;
+        }
+        if head.close {
+            self.stream = None;
+        }
+        Ok(head.status)
+    }
+}
+
+/// Backoff after the target refused or dropped a connection: from 10 ms, doubling, to 100 ms,
+/// so a dead server costs at most ten attempts a second per connection, not a core, while a
+/// `-n` run against it still ends in reasonable time (each attempt is a counted failure).
+const BACKOFF_MIN: Duration = Duration::from_millis(10);
+const BACKOFF_MAX: Duration = Duration::from_millis(100);
+
+async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>) {
+    let plan = ctx.plan;
+    let mut conn = Conn {
+        stream: None,
+        buf: vec![0; 16 * 1024],
+        filled: 0,
+        bytes: 0,
+    };
+    let mut rng = fastrand::Rng::new();
+    let (mut scratch, mut req_buf) = (Vec::new(), Vec::new());
+    let total_weight: u64 = ctx.prepared.iter().map(|p| p.endpoint.weight as u64).sum();
+    let mut backoff = Duration::ZERO;
+    let timer = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(timer);
+    while let Some(ticket) = ctx.round.claim() {
+        if let Some(at) = ticket.intended {
+            tokio::time::sleep_until(at.into()).await;
+        }
+        let p = if ctx.prepared.len() == 1 {
+            &ctx.prepared[0]
+        } else {
+            let mut x = rng.u64(..total_weight);
+            ctx.prepared
+                .iter()
+                .find(|p| {
+                    let w = p.endpoint.weight as u64;
+                    if x < w {
+                        true
+                    } else {
+                        x -= w;
+                        false
+                    }
+                })
+                .unwrap_or(&ctx.prepared[0])
+        };
+        let req: &[u8] = match &p.fixed {
+            Some(b) => b,
+            None => {
+                render(
+                    &p.endpoint,
+                    &plan.target.host_header,
+                    ticket.seq,
+                    &mut rng,
+                    &mut scratch,
+                    &mut req_buf,
+                );
+                &req_buf
+            }
+        };
+        let sent = Instant::now();
+        timer.as_mut().reset((sent + plan.timeout).into());
+        let bytes_before = conn.bytes;
+        let result = tokio::select! {
+            biased;
+            r = conn.exchange(plan, req, p.head_request) => r,
+            _ = &mut timer => {
+                conn.stream = None;
+                Err(Fail {
+                    kind: ErrorKind::Timeout,
+                    reason: format!("no complete response within {:?}", plan.timeout),
+                    before_response: false,
+                })
+            }
+        };
+        let done = Instant::now();
+        let bytes = conn.bytes - bytes_before;
+        let fail = record(ctx, stats, p, &ticket, sent, done, bytes, result);
+        if fail.is_some_and(|k| {
+            matches!(
+                k,
+                ErrorKind::Refused | ErrorKind::Reset | ErrorKind::ClosedEarly | ErrorKind::Other
+            )
+        }) {
+            backoff = (backoff * 2).clamp(BACKOFF_MIN, BACKOFF_MAX);
+            let mut wake = Instant::now() + backoff;
+            if let Some(d) = ctx.round.deadline {
+                wake = wake.min(d);
+            }
+            tokio::time::sleep_until(wake.into()).await;
+        } else if fail.is_none() {
+            backoff = Duration::ZERO;
+        }
+    }
+}
+
+/// Tally one finished request; returns the transport error kind, if any.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    ctx: Ctx<'_>,
+    stats: &RefCell<Stats>,
+    p: &Prepared,
+    ticket: &Ticket,
+    sent: Instant,
+    done: Instant,
+    bytes: u64,
+    result: Result<u16, Fail>,
+) -> Option<ErrorKind> {
+    {
+        let mut st = stats.borrow_mut();
+        st.bytes += bytes;
+        ctx.counters.bytes.fetch_add(bytes, Relaxed);
+        if ctx.round.deadline.is_some_and(|d| done > d) {
+            st.after_deadline += 1;
+        }
+        let fail = match result {
+            Ok(status) => {
+                let lat = done.duration_since(ticket.intended.unwrap_or(sent));
+                if st.record_response(status, lat.as_micros() as u64) {
+                    st.succeeded += 1;
+                    ctx.counters.succeeded.fetch_add(1, Relaxed);
+                    None
+                } else {
+                    st.failed += 1;
+                    ctx.counters.failed.fetch_add(1, Relaxed);
+                    st.keep_failure(|| Failure {
+                        request: ticket.seq,
+                        endpoint: p.endpoint.name.clone(),
+                        reason: format!("HTTP {status}"),
+                    });
+                    None
+                }
+            }
+            Err(f) => {
+                st.record_error(f.kind);
+                ctx.counters.failed.fetch_add(1, Relaxed);
+                st.keep_failure(|| Failure {
+                    request: ticket.seq,
+                    endpoint: p.endpoint.name.clone(),
+                    reason: format!("{}: {}", f.kind.as_str(), f.reason),
+                });
+                Some(f.kind)
+            }
+        };
+        ctx.counters.completed.fetch_add(1, Relaxed);
+        fail
+    }
+}

@@ -1,0 +1,411 @@
+//! What to load: the target, the endpoint mix, the connection model. Built from a URL or from
+//! a config file (the seed's `CONFIG` object as TOML); the target can be overridden so that
+//! `leakhound run` can aim a config's endpoints at its child's port.
+
+use crate::template::Template;
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::time::Duration;
+
+/// Where requests go: a resolved socket address and the `Host` header to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub addr: SocketAddr,
+    pub host_header: String,
+}
+
+impl Target {
+    /// Resolve `host:port` (IPv4 first, as the seed's `localhost` means 127.0.0.1 for Node).
+    pub fn resolve(host: &str, port: u16) -> Result<Target> {
+        let addrs: Vec<SocketAddr> = (host, port)
+            .to_socket_addrs()
+            .with_context(|| format!("cannot resolve host {host:?}"))?
+            .collect();
+        let addr = addrs
+            .iter()
+            .find(|a| a.is_ipv4())
+            .or(addrs.first())
+            .copied()
+            .with_context(|| format!("host {host:?} has no address"))?;
+        let host_header = if port == 80 {
+            host.to_string()
+        } else {
+            format!("{host}:{port}")
+        };
+        Ok(Target { addr, host_header })
+    }
+
+    /// A local target, as `leakhound run` uses for its child.
+    pub fn local(port: u16) -> Target {
+        Target {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            host_header: format!("127.0.0.1:{port}"),
+        }
+    }
+}
+
+/// One kind of request in the mix.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub name: String,
+    pub method: String,
+    pub path: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: Template,
+    /// Relative share of requests; 0 keeps the endpoint out of the mix.
+    pub weight: u32,
+}
+
+impl Endpoint {
+    /// An endpoint from plain strings (templates are parsed here).
+    pub fn new(
+        name: &str,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Template,
+    ) -> Result<Endpoint> {
+        let method = method.trim().to_ascii_uppercase();
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+            bail!("invalid HTTP method {method:?}");
+        }
+        if !path.starts_with('/') {
+            bail!("endpoint {name:?}: path {path:?} must start with '/'");
+        }
+        let mut hs = Vec::new();
+        for (k, v) in headers {
+            if k.is_empty() || k.bytes().any(|b| b <= b' ' || b == b':' || b >= 0x7f) {
+                bail!("invalid header name {k:?}");
+            }
+            if v.bytes().any(|b| b == b'\r' || b == b'\n') {
+                bail!("header {k:?}: value contains a line break");
+            }
+            hs.push((k.clone(), Template::parse(v)?));
+        }
+        Ok(Endpoint {
+            name: name.to_string(),
+            method,
+            path: Template::parse(path).with_context(|| format!("endpoint {name:?} path"))?,
+            headers: hs,
+            body,
+            weight: 1,
+        })
+    }
+}
+
+/// Everything the engine needs for a run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub target: Target,
+    pub endpoints: Vec<Endpoint>,
+    /// Connections (closed model: requests in flight).
+    pub connections: usize,
+    /// Open model: requests per second on a fixed schedule.
+    pub rate: Option<f64>,
+    /// Per request, from send to the end of the body.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Worker threads; `None`: the CPUs this process may run on, at most one per connection.
+    pub threads: Option<usize>,
+}
+
+/// Parse `http://host[:port][/path]` into a target and a path.
+pub fn parse_url(url: &str) -> Result<(Target, String)> {
+    let rest = if let Some(r) = url.strip_prefix("http://") {
+        r
+    } else if url.starts_with("https://") {
+        bail!(
+            "invalid URL {url:?}: https is not supported (leakhound loads local HTTP/1.1 services)"
+        );
+    } else {
+        bail!("invalid URL {url:?}: expected http://HOST[:PORT][/PATH]");
+    };
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
+        Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
+        None => (rest, "/".to_string()),
+    };
+    if authority.is_empty() || authority.contains('@') {
+        bail!("invalid URL {url:?}: missing or unsupported host");
+    }
+    let (host, port) = if let Some(h) = authority.strip_prefix('[') {
+        let (h, p) = h
+            .split_once(']')
+            .with_context(|| format!("invalid URL {url:?}: unclosed '['"))?;
+        (h, p.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        None => 80,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p != 0)
+            .with_context(|| format!("invalid URL {url:?}: bad port {p:?}"))?,
+    };
+    if host.is_empty() {
+        bail!("invalid URL {url:?}: missing host");
+    }
+    let mut target = Target::resolve(host, port).with_context(|| format!("invalid URL {url:?}"))?;
+    if authority.starts_with('[') {
+        target.host_header = authority.to_string();
+    }
+    Ok((target, path))
+}
+
+/// The config file: the seed's `CONFIG` object as TOML.
+///
+/// ```toml
+/// [target]
+/// host = "127.0.0.1"
+/// port = 3000
+/// [endpoints.data]
+/// path = "/api/data"
+/// method = "POST"
+/// headers = { "Content-Type" = "application/json" }
+/// body = '{"items":["a"]}'
+/// weight = 3
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub target: Option<ConfigTarget>,
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, ConfigEndpoint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigTarget {
+    #[serde(default = "default_host")]
+    pub host: String,
+    pub port: u16,
+}
+
+fn default_host() -> String {
+    "127.0.0.1".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigEndpoint {
+    pub path: String,
+    #[serde(default = "default_method")]
+    pub method: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+fn default_weight() -> u32 {
+    1
+}
+
+impl Config {
+    pub fn parse(text: &str) -> Result<Config> {
+        let c: Config = toml::from_str(text).map_err(|e| {
+            anyhow::anyhow!("{}", e.to_string().lines().collect::<Vec<_>>().join(" "))
+        })?;
+        if c.endpoints.is_empty() {
+            bail!("no [endpoints.NAME] table");
+        }
+        Ok(c)
+    }
+
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        Config::parse(&text).with_context(|| format!("config {}", path.display()))
+    }
+
+    /// The config's own target.
+    pub fn target(&self) -> Result<Target> {
+        let t = self
+            .target
+            .as_ref()
+            .context("the config has no [target] (host, port)")?;
+        Target::resolve(&t.host, t.port)
+    }
+
+    /// The endpoints to load: the one named `only`, or every endpoint of weight > 0.
+    /// An unknown name lists the available ones, as the seed does.
+    pub fn endpoints(&self, only: Option<&str>) -> Result<Vec<Endpoint>> {
+        let names = || {
+            self.endpoints
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let pick: Vec<(&String, &ConfigEndpoint)> = match only {
+            Some(name) => {
+                let (k, e) = self.endpoints.get_key_value(name).with_context(|| {
+                    format!("unknown endpoint {name:?}; available: {}", names())
+                })?;
+                vec![(k, e)]
+            }
+            None => self
+                .endpoints
+                .iter()
+                .filter(|(_, e)| e.weight > 0)
+                .collect(),
+        };
+        if pick.is_empty() {
+            bail!("every endpoint has weight 0; name one of: {}", names());
+        }
+        pick.into_iter()
+            .map(|(name, e)| {
+                let headers: Vec<(String, String)> = e
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let body = match &e.body {
+                    Some(b) => {
+                        Template::parse(b).with_context(|| format!("endpoint {name:?} body"))?
+                    }
+                    None => Template::literal(Vec::new()),
+                };
+                let mut ep = Endpoint::new(name, &e.method, &e.path, &headers, body)
+                    .with_context(|| format!("endpoint {name:?}"))?;
+                ep.weight = e.weight.max(1);
+                Ok(ep)
+            })
+            .collect()
+    }
+}
+
+impl Plan {
+    /// A plan with the defaults of the CLI (one connection, 30 s timeout as in the seed).
+    pub fn new(target: Target, endpoints: Vec<Endpoint>) -> Plan {
+        Plan {
+            target,
+            endpoints,
+            connections: 1,
+            rate: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            threads: None,
+        }
+    }
+
+    /// `GET url` (change the endpoint's method, headers and body afterwards as needed).
+    pub fn from_url(url: &str) -> Result<Plan> {
+        let (target, path) = parse_url(url)?;
+        let ep = Endpoint::new("url", "GET", &path, &[], Template::literal(Vec::new()))?;
+        Ok(Plan::new(target, vec![ep]))
+    }
+
+    /// The config's endpoints (or the one named), aimed at `target` or else the config's own.
+    pub fn from_config(
+        config: &Config,
+        target: Option<Target>,
+        only: Option<&str>,
+    ) -> Result<Plan> {
+        let endpoints = config.endpoints(only)?;
+        let target = match target {
+            Some(t) => t,
+            None => config.target()?,
+        };
+        Ok(Plan::new(target, endpoints))
+    }
+
+    /// Check the numbers a user typed.
+    pub fn validate(&self) -> Result<()> {
+        if self.connections == 0 {
+            bail!("connections must be at least 1 (got -c 0)");
+        }
+        if self.connections > 100_000 {
+            bail!("connections must be at most 100000");
+        }
+        if let Some(r) = self.rate {
+            if !(r.is_finite() && r > 0.0) {
+                bail!("rate must be a positive number of requests per second");
+            }
+        }
+        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
+            bail!("timeouts must be above zero");
+        }
+        if self.endpoints.is_empty() {
+            bail!("no endpoint to load");
+        }
+        if self.threads == Some(0) {
+            bail!("threads must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let (t, p) = parse_url("http://127.0.0.1:3000/api/data?x=1").unwrap();
+        assert_eq!(t.addr, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(t.host_header, "127.0.0.1:3000");
+        assert_eq!(p, "/api/data?x=1");
+        let (t, p) = parse_url("http://127.0.0.1").unwrap();
+        assert_eq!(t.addr.port(), 80);
+        assert_eq!(p, "/");
+        let (_, p) = parse_url("http://127.0.0.1:1?a").unwrap();
+        assert_eq!(p, "/?a");
+        for bad in [
+            "127.0.0.1:3000",
+            "http://",
+            "http://:80/",
+            "http://h:0/",
+            "http://h:99999/",
+            "https://x/",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn config_endpoints_and_weights() {
+        let c = Config::parse(
+            r#"
+[target]
+port = 3000
+[endpoints.a]
+path = "/a"
+weight = 3
+[endpoints.b]
+path = "/b/{{seq}}"
+method = "post"
+body = "x"
+[endpoints.h]
+path = "/health"
+weight = 0
+"#,
+        )
+        .unwrap();
+        let eps = c.endpoints(None).unwrap();
+        assert_eq!(
+            eps.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(eps[0].weight, 3);
+        assert_eq!(eps[1].method, "POST");
+        assert_eq!(c.endpoints(Some("h")).unwrap().len(), 1);
+        let e = c.endpoints(Some("zz")).unwrap_err().to_string();
+        assert!(e.contains("available: a, b, h"), "{e}");
+        assert_eq!(c.target().unwrap().addr.port(), 3000);
+        assert!(Config::parse("[endpoints.a]\npath=1").is_err());
+        assert!(Config::parse("").is_err());
+    }
+}
