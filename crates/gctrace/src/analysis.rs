@@ -323,8 +323,7 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
     } else if live_set.major_gcs > 0 || a.lines.gc_events > 0 {
         evidence.push(format!(
             "only {} major GCs: at least {} after warm-up are needed to judge the live set",
-            live_set.major_gcs,
-            MIN_TREND_POINTS
+            live_set.major_gcs, MIN_TREND_POINTS
         ));
     }
     if a.ineffective_max > 0 {

@@ -819,7 +819,10 @@ mod tests {
         assert!(ev.reduce);
         assert_eq!(ev.pooled_mb, Some(0.0));
         assert_eq!(ev.current_mu, Some(0.224));
-        assert_eq!(ev.collector_reason, "Incremental marking forced finalization");
+        assert_eq!(
+            ev.collector_reason,
+            "Incremental marking forced finalization"
+        );
     }
 
     #[test]
@@ -849,7 +852,9 @@ mod tests {
 
     #[test]
     fn nvp_json() {
-        let ev = gc(r#"[30701:0xfdc4000:0]       16 ms: GC: {"pause":3.429,"mutator":10.453,"gc":"mc","reduce_memory":false,"reason":"allocation failure","collector_reason":"scavenge might not succeed","start_object_size":5003728,"end_object_size":4316224,"incremental":1.5,"incremental_steps_count":3}"#);
+        let ev = gc(
+            r#"[30701:0xfdc4000:0]       16 ms: GC: {"pause":3.429,"mutator":10.453,"gc":"mc","reduce_memory":false,"reason":"allocation failure","collector_reason":"scavenge might not succeed","start_object_size":5003728,"end_object_size":4316224,"incremental":1.5,"incremental_steps_count":3}"#,
+        );
         assert_eq!(ev.format, Format::NvpJson);
         assert_eq!(ev.collector, Collector::MarkCompact);
         assert_eq!(ev.reason, "allocation failure");
@@ -859,7 +864,10 @@ mod tests {
 
     #[test]
     fn banner_and_other_lines() {
-        assert_eq!(parse_line(b"<--- Last few GCs --->\n"), Line::OomBannerStart);
+        assert_eq!(
+            parse_line(b"<--- Last few GCs --->\n"),
+            Line::OomBannerStart
+        );
         assert_eq!(parse_line(b"<--- JS stacktrace --->"), Line::JsStacktrace);
         assert_eq!(
             parse_line(b"FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"),
@@ -869,9 +877,18 @@ mod tests {
             parse_line(b"FATAL ERROR: Ineffective mark-compacts near heap limit Allocation failed - JavaScript heap out of memory"),
             Line::Fatal(FatalReason::IneffectiveMarkCompacts)
         );
-        assert_eq!(parse_line(b"----- Native stack trace -----"), Line::NativeStackHeader);
-        assert_eq!(parse_line(b" 1: 0xb78db3 node::Abort() [/usr/bin/node]"), Line::NativeFrame);
-        assert_eq!(parse_line(b"10: 0x1ae5a76  [/usr/local/bin/node]"), Line::NativeFrame);
+        assert_eq!(
+            parse_line(b"----- Native stack trace -----"),
+            Line::NativeStackHeader
+        );
+        assert_eq!(
+            parse_line(b" 1: 0xb78db3 node::Abort() [/usr/bin/node]"),
+            Line::NativeFrame
+        );
+        assert_eq!(
+            parse_line(b"10: 0x1ae5a76  [/usr/local/bin/node]"),
+            Line::NativeFrame
+        );
         assert_eq!(parse_line(b"   \r\n"), Line::Blank);
         assert_eq!(parse_line(b"listening on 3000"), Line::Other);
         assert_eq!(parse_line(b"[MEM] processData START: 85 MB"), Line::Other);
@@ -895,7 +912,9 @@ mod tests {
         assert!(ev.truncated);
         assert_eq!(ev.collector, Collector::MarkCompact);
         assert_eq!(ev.after_mb, 51.3);
-        assert!(parse_ring_entry(b"[30553:0x16727000]      407 ms: Mark-Compact 67.2 (86").is_none());
+        assert!(
+            parse_ring_entry(b"[30553:0x16727000]      407 ms: Mark-Compact 67.2 (86").is_none()
+        );
     }
 
     #[test]

@@ -258,7 +258,9 @@ mod tests {
 
     #[test]
     fn mann_kendall_detects_monotone_and_flat() {
-        let up: Vec<f64> = (0..20).map(|i| i as f64 + if i % 2 == 0 { 0.3 } else { 0.0 }).collect();
+        let up: Vec<f64> = (0..20)
+            .map(|i| i as f64 + if i % 2 == 0 { 0.3 } else { 0.0 })
+            .collect();
         let mk = mann_kendall(&up).unwrap();
         assert_eq!(mk.trend(0.01), Trend::Increasing);
         assert!(mk.p_value < 1e-6);

@@ -23,7 +23,11 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
         })
         .collect();
     v.sort();
-    assert!(v.len() >= 23, "expected the 23 fixture logs, found {}", v.len());
+    assert!(
+        v.len() >= 23,
+        "expected the 23 fixture logs, found {}",
+        v.len()
+    );
     v
 }
 
@@ -32,8 +36,10 @@ const PLAIN: &str = r"^\[(\d+):(0x[0-9a-fA-F]+)\]\s+(\d+) ms: ((?:Shared )?(?:In
 /// Independent counts: (events, majors) outside the OOM ring buffer, by regex.
 fn expected_counts(text: &str) -> (u64, u64) {
     let plain = Regex::new(PLAIN).unwrap();
-    let nvp = Regex::new(r"^\[\d+:0x[0-9a-f]+(?::\d+)?\]\s+\d+ ms: pause=\S+ .*\bgc=(\w+)").unwrap();
-    let json = Regex::new(r#"^\[\d+:0x[0-9a-f]+(?::\d+)?\]\s+\d+ ms: GC: \{.*"gc":"(\w+)""#).unwrap();
+    let nvp =
+        Regex::new(r"^\[\d+:0x[0-9a-f]+(?::\d+)?\]\s+\d+ ms: pause=\S+ .*\bgc=(\w+)").unwrap();
+    let json =
+        Regex::new(r#"^\[\d+:0x[0-9a-f]+(?::\d+)?\]\s+\d+ ms: GC: \{.*"gc":"(\w+)""#).unwrap();
     let (mut events, mut majors) = (0, 0);
     let mut in_ring = false;
     for line in text.lines() {
@@ -107,7 +113,11 @@ fn every_fixture_parses_completely_with_the_right_counts() {
         let (events, majors) = expected_counts(&text);
         assert!(events > 0, "{name}: the regex found no GC lines");
         let bad = unrecognised_gc_like(&bytes);
-        assert!(bad.is_empty(), "{name}: unrecognised GC lines:\n{}", bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "{name}: unrecognised GC lines:\n{}",
+            bad.join("\n")
+        );
         let an = analyse(&bytes);
         assert_eq!(an.gc_events, events, "{name}: event count");
         assert_eq!(an.lines.malformed_gc, 0, "{name}");
@@ -163,24 +173,27 @@ fn steady_fixtures_are_not_leaks() {
 
 #[test]
 fn truncated_ring_buffers_parse() {
-    // Each of these banners starts mid-entry and/or cuts its last entry.
+    // Each of these banners starts mid-entry (a fragment before the first `[pid:0x`) and/or
+    // cuts its last entry at 255 characters.
     let cases = [
-        ("node20-leak-oom.log", 1, 51.5),
-        ("node20-minormc-leak-oom.log", 1, 52.1),
-        ("node22-minorms-leak-oom.log", 1, 47.0),
-        ("node24-leak-oom.log", 1, 51.3),
-        ("node25-leak-oom.log", 2, 62.4),
-        ("node26-minorms-leak-oom.log", 1, 61.3),
+        ("node20-leak-oom.log", 2, 51.7, true),
+        ("node20-minormc-leak-oom.log", 2, 52.3, true),
+        ("node22-minorms-leak-oom.log", 2, 61.5, true),
+        ("node24-leak-oom.log", 2, 63.8, true),
+        ("node25-leak-oom.log", 2, 62.4, true),
+        // The first entry starts mid-line; the last one (under 255 characters) is whole.
+        ("node26-minorms-leak-oom.log", 2, 60.9, false),
     ];
     let all = fixtures();
-    for (name, entries, last_after) in cases {
+    for (name, entries, last_after, last_cut) in cases {
         let bytes = &all.iter().find(|(n, _)| n == name).unwrap().1;
         let an = analyse(bytes);
         let rep = an.oom_report.expect("oom report");
         assert_eq!(rep.last_gcs.len(), entries, "{name}: {:?}", rep.last_gcs);
         let last = rep.last_gcs.last().unwrap();
         assert_eq!(last.after_mb, last_after, "{name}");
-        assert!(last.truncated, "{name}: the last ring entry is cut");
+        assert_eq!(last.truncated, last_cut, "{name}: {}", last.raw);
+        assert!(last.raw.starts_with('['), "{name}: {}", last.raw);
     }
 }
 
@@ -193,5 +206,40 @@ fn reasons_fixtures_see_the_special_reasons() {
         for want in ["testing", "external memory pressure", "heap profiler"] {
             assert!(reasons.contains(&want), "{name}: {reasons:?}");
         }
+    }
+}
+
+#[test]
+fn a_leak_log_cut_before_the_crash_is_still_a_leak_with_a_projection() {
+    let all = fixtures();
+    for name in [
+        "node18-leak-oom.log",
+        "node20-leak-oom.log",
+        "node26-leak-oom.log",
+    ] {
+        let bytes = &all.iter().find(|(n, _)| n == name).unwrap().1;
+        let text = String::from_utf8_lossy(bytes);
+        let before_banner = &text[..text.find("<--- Last few GCs").unwrap()];
+        // Keep only the first 80% of the GC lines: the process is still alive.
+        let lines: Vec<&str> = before_banner.lines().collect();
+        let cut = lines[..lines.len() * 4 / 5].join("\n");
+        let mut a = Analyzer::with_config(leakhound_gctrace::AnalyzerConfig {
+            heap_limit_mb: Some(112.0),
+            ..Default::default()
+        });
+        a.push_bytes(cut.as_bytes());
+        a.finish();
+        let an = a.analysis();
+        assert!(!an.oom, "{name}");
+        assert_eq!(an.verdict, Verdict::Leak, "{name}: {:?}", an.evidence);
+        let t = an.live_set.trend.as_ref().unwrap();
+        assert!(t.slope_mb_per_min > 0.0, "{name}");
+        let tto = an.time_to_oom_s.expect("time to OOM with a known limit");
+        assert!(tto > 0.0 && tto < 600.0, "{name}: {tto}");
+        assert!(
+            an.evidence.iter().any(|e| e.contains("112 MB heap limit")),
+            "{name}: {:?}",
+            an.evidence
+        );
     }
 }
