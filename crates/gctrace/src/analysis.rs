@@ -275,9 +275,7 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
     });
     let streak_leak = a.ineffective_max >= INEFFECTIVE_STREAK_LEAK;
 
-    let verdict = if oom {
-        Verdict::Leak
-    } else if rising.is_some() || (streak_leak && live_set.trend.is_some()) {
+    let verdict = if oom || rising.is_some() || (streak_leak && live_set.trend.is_some()) {
         Verdict::Leak
     } else if live_set.trend.is_some() {
         if pressure_share || pressure_alloc {
@@ -400,7 +398,7 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
             count: *c,
         })
         .collect();
-    reasons.sort_by(|x, y| y.count.cmp(&x.count));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.count));
 
     GcAnalysis {
         schema: SCHEMA,

@@ -138,6 +138,8 @@ pub enum FatalReason {
 }
 
 /// What one line of output is.
+// Boxing the event would cost an allocation per GC line on the hot path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line<'a> {
     /// A GC trace line in any format.

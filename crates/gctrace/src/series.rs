@@ -36,7 +36,8 @@ impl BoundedSeries {
     }
 
     pub fn push(&mut self, p: Point) {
-        if self.seen % self.stride == 0 {
+        // `stride` is a power of two.
+        if self.seen & (self.stride - 1) == 0 {
             self.points.push(p);
             if self.points.len() >= self.cap {
                 let mut i = 0;
