@@ -195,6 +195,15 @@ fn trend_of(points: &[Point]) -> Option<LiveSetTrend> {
     })
 }
 
+/// A p-value for people: tiny values say "< 0.0001" rather than `0.00e0`.
+pub fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        "<0.0001".to_string()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
 fn fmt_dur(s: f64) -> String {
     if s < 120.0 {
         format!("{s:.0} s")
@@ -289,6 +298,20 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
         Verdict::Inconclusive
     };
 
+    if verdict == Verdict::AllocationPressure {
+        evidence.push(format!(
+            "the live set stays flat while the program {}: it allocates fast and keeps little (allocation pressure, not a leak)",
+            match (pressure_share, gc_share, allocation.mb_per_s) {
+                (true, Some(sh), _) => format!("spends {:.0}% of its time in GC", sh * 100.0),
+                (_, _, Some(r)) => format!("allocates {r:.0} MB/s"),
+                _ => "works the GC hard".to_string(),
+            }
+        ));
+    } else if verdict == Verdict::Healthy {
+        evidence.push(
+            "the live set after major GCs does not grow and GC work is moderate".to_string(),
+        );
+    }
     if oom {
         let reason = match a.oom.fatal {
             Some(FatalReason::ReachedHeapLimit) => "Reached heap limit",
@@ -309,14 +332,14 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
     if let Some(t) = &live_set.trend {
         let growth = t.slope_mb_per_min * t.span_s / 60.0;
         evidence.push(format!(
-            "live set after major GCs {} {:.2} MB/min (Theil–Sen) over {} major GCs in {} after warm-up: {:+.1} MB, R²={:.2}, Mann–Kendall p={:.2e}",
+            "live set after major GCs {} {:.2} MB/min (Theil–Sen) over {} major GCs in {} after warm-up: {:+.1} MB, R²={:.2}, Mann–Kendall p={}",
             if rising.is_some() { "grows" } else if t.slope_mb_per_min > 0.0 { "is flat at most, slope" } else { "does not grow, slope" },
             t.slope_mb_per_min,
             t.points,
             fmt_dur(t.span_s),
             growth,
             t.r2,
-            t.mann_kendall_p,
+            fmt_p(t.mann_kendall_p),
         ));
     } else if live_set.major_gcs > 0 || a.lines.gc_events > 0 {
         evidence.push(format!(

@@ -36,6 +36,7 @@ pub mod analyzer;
 pub mod line;
 pub mod series;
 pub mod stats;
+pub mod summary;
 
 pub use analysis::{GcAnalysis, Verdict, SCHEMA};
 pub use analyzer::{Analyzer, AnalyzerConfig, LineCounts};
