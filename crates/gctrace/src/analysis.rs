@@ -308,9 +308,8 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
             }
         ));
     } else if verdict == Verdict::Healthy {
-        evidence.push(
-            "the live set after major GCs does not grow and GC work is moderate".to_string(),
-        );
+        evidence
+            .push("the live set after major GCs does not grow and GC work is moderate".to_string());
     }
     if oom {
         let reason = match a.oom.fatal {

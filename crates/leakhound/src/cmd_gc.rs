@@ -161,7 +161,14 @@ fn follow(cmd: &GcCmd, a: &mut Analyzer) -> anyhow::Result<()> {
             last_status = Some(Instant::now());
             let an = a.analysis();
             show_status(&mut err, tty, &an);
-            warn_oom(&mut err, tty, &an, cmd.warn_within, &mut warned_at, &mut oom_warned);
+            warn_oom(
+                &mut err,
+                tty,
+                &an,
+                cmd.warn_within,
+                &mut warned_at,
+                &mut oom_warned,
+            );
         }
         // A followed file whose process died out of memory will not grow again.
         if is_file && a.oom() && last_data.elapsed() > Duration::from_secs(2) {
@@ -171,7 +178,14 @@ fn follow(cmd: &GcCmd, a: &mut Analyzer) -> anyhow::Result<()> {
     if shown_events != a.gc_events() && a.gc_events() > 0 {
         let an = a.analysis();
         show_status(&mut err, tty, &an);
-        warn_oom(&mut err, tty, &an, cmd.warn_within, &mut warned_at, &mut oom_warned);
+        warn_oom(
+            &mut err,
+            tty,
+            &an,
+            cmd.warn_within,
+            &mut warned_at,
+            &mut oom_warned,
+        );
     }
     if tty && last_status.is_some() {
         let _ = writeln!(err);
