@@ -109,6 +109,9 @@ enum Mode {
 }
 
 const LAST_LINES: usize = 8;
+/// V8's ring buffer is 512 bytes; allow for the blank lines around it.
+const RING_MAX_BYTES: usize = 2048;
+const RING_MAX_LINES: usize = 24;
 const RECENT_ALLOC: usize = 64;
 const MAX_REASONS: usize = 32;
 /// A major GC that frees less than this share of the heap is "ineffective".
@@ -143,6 +146,8 @@ pub struct Analyzer {
     last_lines_next: usize,
     last_lines_len: usize,
     mode: Mode,
+    ring_bytes: usize,
+    ring_lines: usize,
     partial: Vec<u8>,
     skipping: bool,
 }
@@ -187,6 +192,8 @@ impl Analyzer {
             last_lines_next: 0,
             last_lines_len: 0,
             mode: Mode::Normal,
+            ring_bytes: 0,
+            ring_lines: 0,
             partial: Vec::new(),
             skipping: false,
         }
@@ -275,8 +282,15 @@ impl Analyzer {
     pub fn push_line(&mut self, raw: &[u8]) {
         self.lines.total += 1;
         if self.mode == Mode::Ring {
-            self.push_ring_line(raw);
-            return;
+            // The ring holds 512 bytes: a "banner" that goes on much longer was not one (or its
+            // end was lost), so go back to reading normally rather than swallow GC lines.
+            self.ring_bytes += raw.len() + 1;
+            self.ring_lines += 1;
+            if self.ring_bytes <= RING_MAX_BYTES && self.ring_lines <= RING_MAX_LINES {
+                self.push_ring_line(raw);
+                return;
+            }
+            self.mode = Mode::Normal;
         }
         match line::parse_line(raw) {
             Line::Gc(ev) => {
@@ -288,16 +302,16 @@ impl Analyzer {
             Line::Malformed => self.lines.malformed_gc += 1,
             Line::Blank => self.lines.blank += 1,
             Line::Other => {
-                if self.mode == Mode::Stack {
-                    self.lines.oom_banner += 1;
-                } else {
-                    self.lines.unrecognised += 1
-                }
+                // Whatever follows the banner is ordinary output again.
+                self.mode = Mode::Normal;
+                self.lines.unrecognised += 1
             }
             Line::OomBannerStart => {
                 self.lines.oom_banner += 1;
                 self.oom.seen_banner = true;
                 self.mode = Mode::Ring;
+                self.ring_bytes = 0;
+                self.ring_lines = 0;
             }
             Line::JsStacktrace | Line::NativeStackHeader => {
                 self.lines.oom_banner += 1;
@@ -578,5 +592,17 @@ mod tests {
         assert_eq!(a.oom.native_frames, 1);
         assert_eq!(a.lines.gc_events, 0);
         assert_eq!(ring_entry_starts(b"x[1:0xa] y [2:0xb]"), vec![1, 11]);
+    }
+
+    #[test]
+    fn a_banner_without_an_end_does_not_swallow_the_log() {
+        let gc = b"[1:0x2]       10 ms: Scavenge 3.9 (4.0) -> 3.7 (5.0) MB, 0.75 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; ";
+        let mut a = Analyzer::new();
+        a.push_line(b"<--- Last few GCs --->");
+        for _ in 0..100 {
+            a.push_line(gc);
+        }
+        assert!(a.lines.gc_events >= 70, "{}", a.lines.gc_events);
+        assert!(!a.oom());
     }
 }

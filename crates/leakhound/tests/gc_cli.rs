@@ -312,3 +312,59 @@ impl WaitRef for Child {
         (status.code(), stdout)
     }
 }
+
+#[test]
+fn follow_a_growing_file_and_stop_on_sigterm_with_a_summary() {
+    let _s = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.log");
+    std::fs::write(&path, gc_line(10, false, 10.0, 6.0)).unwrap();
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_leakhound"))
+            .args(["gc", "--follow", "--json", "--status-interval", "50ms"])
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_line = |prefix: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(l) if l.starts_with(prefix) => return l,
+                Ok(_) => {}
+                Err(_) => panic!("no `{prefix}` line within 10 s"),
+            }
+        }
+    };
+    wait_line("gc: 1 GCs");
+    // The file grows: the follower picks up the appended lines.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    for i in 1..=4u64 {
+        f.write_all(gc_line(10 + i * 100, false, 10.0, 6.0).as_bytes())
+            .unwrap();
+    }
+    f.flush().unwrap();
+    wait_line("gc: 5 GCs");
+    // SIGTERM ends the follow with the analysis, not a kill mid-line.
+    unsafe {
+        libc::kill(child.0.id() as i32, libc::SIGTERM);
+    }
+    let (code, stdout) = child.0.wait_with_output_ref();
+    assert_eq!(code, Some(3), "five young GCs only: inconclusive");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["gc_events"], 5);
+}
