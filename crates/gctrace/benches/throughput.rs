@@ -54,25 +54,19 @@ fn one_pass(fx: &[(String, String)], mut t_ms: u64, out: &mut Vec<u8>) -> u64 {
     t_ms
 }
 
-fn main() {
-    let target_mb: usize = std::env::var("LEAKHOUND_GC_BENCH_MB")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(512);
-    let fx = fixtures();
-    let mut pass = Vec::new();
-    one_pass(&fx, 0, &mut pass);
-    let mut log = Vec::with_capacity(target_mb * 1_000_000 + pass.len());
+fn build(fx: &[(String, String)], target_mb: usize) -> Vec<u8> {
+    let mut log = Vec::with_capacity(target_mb * 1_000_000 + (1 << 20));
     let mut t = 0;
     while log.len() < target_mb * 1_000_000 {
-        t = one_pass(&fx, t, &mut log);
+        t = one_pass(fx, t, &mut log);
     }
+    log
+}
+
+fn measure(label: &str, log: &[u8]) {
     let mb = log.len() as f64 / 1e6;
-    let lines = memchr_count(&log);
-    println!(
-        "synthetic log: {mb:.0} MB, {lines} lines, from {} fixtures",
-        fx.len()
-    );
+    let lines = memchr::memchr_iter(b'\n', log).count();
+    println!("{label}: {mb:.0} MB, {lines} lines");
 
     // The full path: chunked bytes -> lines -> parse -> streaming analysis -> final analysis.
     let mut best = f64::MAX;
@@ -91,7 +85,7 @@ fn main() {
         assert_eq!(an.lines.malformed_gc, 0);
     }
     println!(
-        "Analyzer::push_bytes + analysis: {:.0} MB/s ({:.2} M GC events/s, {events} events, best of 5: {:.3} s)",
+        "  Analyzer::push_bytes + analysis: {:.0} MB/s ({:.2} M GC events/s, {events} events, best of 5: {:.3} s)",
         mb / best,
         events as f64 / best / 1e6,
         best
@@ -102,20 +96,36 @@ fn main() {
     for _ in 0..5 {
         let start = Instant::now();
         let mut n = 0u64;
-        for line in log.split(|&b| b == b'\n') {
-            if matches!(parse_line(line), Line::Gc(_)) {
+        let mut from = 0;
+        for nl in memchr::memchr_iter(b'\n', log) {
+            if matches!(parse_line(&log[from..nl]), Line::Gc(_)) {
                 n += 1;
             }
+            from = nl + 1;
         }
         std::hint::black_box(n);
         best = best.min(start.elapsed().as_secs_f64());
     }
     println!(
-        "parse_line alone: {:.0} MB/s (best of 5: {best:.3} s)",
+        "  parse_line alone: {:.0} MB/s (best of 5: {best:.3} s)",
         mb / best
     );
 }
 
-fn memchr_count(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| c == b'\n').count()
+fn main() {
+    let target_mb: usize = std::env::var("LEAKHOUND_GC_BENCH_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(512);
+    let fx = fixtures();
+    println!("from {} fixtures, {target_mb} MB per log", fx.len());
+    measure(
+        "all fixtures (plain, NVP key=value, NVP JSON, verbose, app lines)",
+        &build(&fx, target_mb),
+    );
+    let plain: Vec<_> = fx
+        .into_iter()
+        .filter(|(n, _)| !n.contains("nvp") && !n.contains("verbose"))
+        .collect();
+    measure("plain --trace-gc fixtures only", &build(&plain, target_mb));
 }

@@ -243,6 +243,7 @@ fn is_native_frame(s: &[u8]) -> bool {
     c.digits().is_some() && c.eat(b": 0x")
 }
 
+#[inline]
 fn parse_prefixed(s: &[u8], lenient: bool) -> Option<Line<'_>> {
     let mut c = Cursor::new(s);
     if !c.eat(b"[") {
@@ -300,6 +301,7 @@ struct Head {
     t_ms: f64,
 }
 
+#[inline]
 fn parse_collector(c: &mut Cursor<'_>) -> Option<(Collector, bool)> {
     let shared = c.eat(b"Shared ");
     let incremental = c.eat(b"Incremental ");
@@ -335,6 +337,7 @@ fn parse_collector(c: &mut Cursor<'_>) -> Option<(Collector, bool)> {
     Some((collector, shared))
 }
 
+#[inline]
 fn parse_plain<'a>(s: &'a [u8], head: &Head, lenient: bool) -> Option<GcEvent<'a>> {
     let mut c = Cursor::new(s);
     let (collector, shared) = parse_collector(&mut c)?;
@@ -402,6 +405,7 @@ fn parse_plain<'a>(s: &'a [u8], head: &Head, lenient: bool) -> Option<GcEvent<'a
 }
 
 /// Everything after `MB, `: pooled, pause, incremental group, mu, reasons.
+#[inline]
 fn parse_plain_tail<'a>(c: &mut Cursor<'a>, ev: &mut GcEvent<'a>) -> Option<()> {
     if c.eat(b"pooled: ") {
         ev.pooled_mb = Some(c.number()?);
@@ -653,6 +657,10 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
 /// A forward-only reader over a byte slice.
 struct Cursor<'a> {
     s: &'a [u8],
@@ -735,28 +743,28 @@ impl<'a> Cursor<'a> {
             self.i = start;
             return None;
         }
-        let mut v = int as f64;
         if self.s.get(self.i) == Some(&b'.')
             && self.s.get(self.i + 1).is_some_and(|b| b.is_ascii_digit())
         {
             self.i += 1;
-            let mut frac: u64 = 0;
-            let mut scale = 1.0f64;
-            let mut nf = 0;
+            // int.frac as one integer over a power of ten: a single correctly rounded
+            // division while everything fits in 2^53 (always, for what V8 prints).
+            let mut total = int;
+            let mut nf = 0usize;
             while let Some(&b) = self.s.get(self.i) {
                 if !b.is_ascii_digit() {
                     break;
                 }
-                if nf < 15 {
-                    frac = frac * 10 + (b - b'0') as u64;
-                    scale *= 10.0;
+                if nf >= 15 || total >= (1u64 << 49) {
+                    return self.number_slow(start);
                 }
+                total = total * 10 + (b - b'0') as u64;
                 nf += 1;
                 self.i += 1;
             }
-            v += frac as f64 / scale;
+            return Some(total as f64 / POW10[nf]);
         }
-        Some(v)
+        Some(int as f64)
     }
 
     fn number_slow(&mut self, start: usize) -> Option<f64> {
@@ -927,6 +935,19 @@ mod tests {
         assert_eq!(c.number(), Some(7.0));
         let mut c = Cursor::new(b"123456789012345678901234.5");
         assert_eq!(c.number(), Some(123456789012345678901234.5));
+        for text in [
+            "0.1",
+            "0.29",
+            "646.7",
+            "1.000",
+            "0.033",
+            "43.76",
+            "123456.789012",
+            "9.999999999999999",
+        ] {
+            let mut c = Cursor::new(text.as_bytes());
+            assert_eq!(c.number(), Some(text.parse::<f64>().unwrap()), "{text}");
+        }
         assert_eq!(find(b"abcabd", b"abd"), Some(3));
         assert_eq!(find(b"ab", b"abd"), None);
     }
