@@ -148,8 +148,15 @@ pub struct Analyzer {
     mode: Mode,
     ring_bytes: usize,
     ring_lines: usize,
-    partial: Vec<u8>,
-    skipping: bool,
+    partial: [Vec<u8>; 2],
+    skipping: [bool; 2],
+}
+
+/// Which output stream a chunk came from (see [`Analyzer::push_stream_bytes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout = 0,
+    Stderr = 1,
 }
 
 impl Default for Analyzer {
@@ -194,8 +201,8 @@ impl Analyzer {
             mode: Mode::Normal,
             ring_bytes: 0,
             ring_lines: 0,
-            partial: Vec::new(),
-            skipping: false,
+            partial: [Vec::new(), Vec::new()],
+            skipping: [false, false],
         }
     }
 
@@ -221,41 +228,49 @@ impl Analyzer {
 
     /// Feed an arbitrary chunk of output; lines may span chunks. Call [`Analyzer::finish`] at
     /// the end of input to flush a last line without a newline.
-    pub fn push_bytes(&mut self, mut chunk: &[u8]) {
+    pub fn push_bytes(&mut self, chunk: &[u8]) {
+        self.push_stream_bytes(Stream::Stdout, chunk);
+    }
+
+    /// Like [`Analyzer::push_bytes`], for one of two streams read separately (a child's stdout
+    /// and stderr): each keeps its own partial line, so chunks of the two can arrive in any
+    /// order without gluing half-lines together.
+    pub fn push_stream_bytes(&mut self, stream: Stream, mut chunk: &[u8]) {
+        let k = stream as usize;
         while !chunk.is_empty() {
             match memchr::memchr(b'\n', chunk) {
                 Some(nl) => {
                     let seg = &chunk[..nl];
                     chunk = &chunk[nl + 1..];
-                    if self.skipping {
-                        self.skipping = false;
+                    if self.skipping[k] {
+                        self.skipping[k] = false;
                         continue;
                     }
-                    if self.partial.is_empty() {
+                    if self.partial[k].is_empty() {
                         if seg.len() > self.cfg.max_line_bytes {
                             self.count_overlong();
                         } else {
                             self.push_line(seg);
                         }
-                    } else if self.partial.len() + seg.len() > self.cfg.max_line_bytes {
-                        self.partial.clear();
+                    } else if self.partial[k].len() + seg.len() > self.cfg.max_line_bytes {
+                        self.partial[k].clear();
                         self.count_overlong();
                     } else {
-                        let mut buf = std::mem::take(&mut self.partial);
+                        let mut buf = std::mem::take(&mut self.partial[k]);
                         buf.extend_from_slice(seg);
                         self.push_line(&buf);
                         buf.clear();
-                        self.partial = buf;
+                        self.partial[k] = buf;
                     }
                 }
                 None => {
-                    if !self.skipping {
-                        if self.partial.len() + chunk.len() > self.cfg.max_line_bytes {
-                            self.partial.clear();
-                            self.skipping = true;
+                    if !self.skipping[k] {
+                        if self.partial[k].len() + chunk.len() > self.cfg.max_line_bytes {
+                            self.partial[k].clear();
+                            self.skipping[k] = true;
                             self.count_overlong();
                         } else {
-                            self.partial.extend_from_slice(chunk);
+                            self.partial[k].extend_from_slice(chunk);
                         }
                     }
                     chunk = &[];
@@ -264,12 +279,14 @@ impl Analyzer {
         }
     }
 
-    /// Flush a trailing line that had no newline.
+    /// Flush trailing lines that had no newline (both streams).
     pub fn finish(&mut self) {
-        self.skipping = false;
-        if !self.partial.is_empty() {
-            let buf = std::mem::take(&mut self.partial);
-            self.push_line(&buf);
+        for k in 0..2 {
+            self.skipping[k] = false;
+            if !self.partial[k].is_empty() {
+                let buf = std::mem::take(&mut self.partial[k]);
+                self.push_line(&buf);
+            }
         }
     }
 
@@ -560,6 +577,18 @@ mod tests {
     }
 
     #[test]
+    fn two_streams_keep_their_own_partial_lines() {
+        let gc = b"[1:0x2]       10 ms: Scavenge 3.9 (4.0) -> 3.7 (5.0) MB, 0.75 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; \n";
+        let mut a = Analyzer::new();
+        a.push_stream_bytes(Stream::Stdout, &gc[..40]);
+        a.push_stream_bytes(Stream::Stderr, b"<--- Last few GCs --->\n\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n");
+        a.push_stream_bytes(Stream::Stdout, &gc[40..]);
+        a.finish();
+        assert_eq!(a.lines.gc_events, 1);
+        assert!(a.oom());
+    }
+
+    #[test]
     fn overlong_lines_are_skipped_not_buffered() {
         let mut a = Analyzer::with_config(AnalyzerConfig {
             max_line_bytes: 100,
@@ -568,7 +597,7 @@ mod tests {
         let long = vec![b'x'; 1000];
         for c in long.chunks(30) {
             a.push_bytes(c);
-            assert!(a.partial.len() <= 100);
+            assert!(a.partial[0].len() <= 100);
         }
         a.push_bytes(b"\nok\n");
         a.finish();

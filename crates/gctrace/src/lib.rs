@@ -28,8 +28,16 @@
 //!   to OOM and the last GC lines.
 //! - [`stats`] holds Theil–Sen, Mann–Kendall and least squares for reuse on other series.
 //!
-//! Feed stdout and stderr of one process to one `Analyzer` (the OOM banner goes to stderr).
-//! Only the first pid/isolate seen is analysed; events of others are counted.
+//! Feed stdout and stderr of one process to one `Analyzer` (the OOM banner goes to stderr):
+//! read separately, use [`Analyzer::push_stream_bytes`] with [`Stream::Stdout`] /
+//! [`Stream::Stderr`] so each stream keeps its own partial line. Only the first pid/isolate
+//! seen is analysed; events of others are counted. Memory stays bounded however long the
+//! input: lines over [`AnalyzerConfig::max_line_bytes`] are skipped, series are decimated, and
+//! pauses go to fixed-size histograms.
+//!
+//! # Exit-code mapping used by `leakhound gc`
+//!
+//! `healthy` and `allocation-pressure` → 0, `leak` → 1, `inconclusive` → 3 (errors → 2).
 
 pub mod analysis;
 pub mod analyzer;
@@ -39,5 +47,5 @@ pub mod stats;
 pub mod summary;
 
 pub use analysis::{GcAnalysis, Verdict, SCHEMA};
-pub use analyzer::{Analyzer, AnalyzerConfig, LineCounts};
+pub use analyzer::{Analyzer, AnalyzerConfig, LineCounts, Stream};
 pub use line::{parse_line, parse_ring_entry, Collector, FatalReason, Format, GcEvent, Line};
