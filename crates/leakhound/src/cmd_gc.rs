@@ -53,6 +53,9 @@ pub fn run(cmd: GcCmd) -> Outcome {
             bail!("--heap-limit must be a positive number of MB, got {l}");
         }
     }
+    if cmd.file == "-" && io::stdin().is_terminal() {
+        bail!("no input: give a trace FILE, or pipe `node --trace-gc app.js 2>&1` into `leakhound gc -`");
+    }
     let mut analyzer = Analyzer::with_config(AnalyzerConfig {
         heap_limit_mb: cmd.heap_limit,
         ..Default::default()
