@@ -1,0 +1,475 @@
+//! From accumulated state to a verdict a person can act on, with the numbers that decided it.
+
+use crate::analyzer::{Analyzer, LineCounts, RingGc, INEFFECTIVE_SHARE};
+use crate::line::{Collector, FatalReason, Format};
+use crate::series::Point;
+use crate::stats;
+use serde::Serialize;
+
+/// The JSON schema name of [`GcAnalysis`].
+pub const SCHEMA: &str = "leakhound.gc/v1";
+
+/// Below this many major GCs after warm-up the live-set trend is not judged.
+pub const MIN_TREND_POINTS: usize = 5;
+/// Mann–Kendall significance for "the live set is rising".
+pub const TREND_ALPHA: f64 = 0.01;
+/// GC share of wall time at or above which GC work is called pressure.
+pub const PRESSURE_GC_SHARE: f64 = 0.10;
+/// Allocation rate (MB/s) at or above which allocation is called pressure. A Node HTTP
+/// service under load makes ~100-150 MB/s of ordinary request garbage (measured on the
+/// examples' fixed server), so the bar sits well above that.
+pub const PRESSURE_ALLOC_MB_S: f64 = 300.0;
+/// Ineffective major GCs in a row, near the limit, that count as a leak signal.
+pub const INEFFECTIVE_STREAK_LEAK: u64 = 3;
+
+/// The four answers `leakhound gc` gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The live set grows steadily, or the process died out of memory.
+    Leak,
+    /// Flat live set but heavy allocation or GC time: garbage, not retention.
+    AllocationPressure,
+    Healthy,
+    /// Too few major GCs to tell.
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Leak => "leak",
+            Verdict::AllocationPressure => "allocation-pressure",
+            Verdict::Healthy => "healthy",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// Per-collector statistics.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectorStats {
+    pub collector: Collector,
+    pub name: &'static str,
+    pub count: u64,
+    pub pause_p50_ms: f64,
+    pub pause_p99_ms: f64,
+    pub pause_max_ms: f64,
+    pub pause_total_ms: f64,
+    /// Main-thread incremental marking time attributed to these GCs.
+    pub incremental_marking_ms: f64,
+    pub freed_mb_total: f64,
+    pub freed_mb_mean: f64,
+    /// Mean of (before − after) / before.
+    pub freed_share_mean: f64,
+}
+
+/// The trend of the live set after warm-up.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveSetTrend {
+    /// Theil–Sen slope.
+    pub slope_mb_per_min: f64,
+    /// R² of the least-squares line.
+    pub r2: f64,
+    pub mann_kendall_z: f64,
+    pub mann_kendall_p: f64,
+    pub kendall_tau: f64,
+    pub direction: stats::Trend,
+    /// Points the trend was computed from, and the time they span.
+    pub points: usize,
+    pub span_s: f64,
+}
+
+/// The heap after each major GC.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveSet {
+    /// Major GCs seen (the series below may be decimated).
+    pub major_gcs: u64,
+    pub samples: Vec<Point>,
+    /// Leading samples left out of the trend as warm-up.
+    pub warmup_excluded: usize,
+    pub trend: Option<LiveSetTrend>,
+    pub first_mb: Option<f64>,
+    pub last_mb: Option<f64>,
+    pub peak_mb: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IneffectiveStreak {
+    /// Ineffective major GCs in a row at the end of the log.
+    pub current: u64,
+    pub longest: u64,
+    /// A major GC is ineffective when it frees less than this share of the heap near the limit.
+    pub freed_share_below: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AllocationRate {
+    /// Young-generation growth between GCs over the time between them, whole run.
+    pub mb_per_s: Option<f64>,
+    /// The same over the last 64 GC intervals.
+    pub recent_mb_per_s: Option<f64>,
+    pub allocated_mb: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OomReport {
+    pub fatal_reason: Option<FatalReason>,
+    pub fatal_line: Option<String>,
+    /// GC entries recovered from the `Last few GCs` ring buffer.
+    pub last_gcs: Vec<RingGc>,
+    pub native_stack_frames: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Mu {
+    pub average: f64,
+    pub current: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub count: u64,
+}
+
+/// Everything `leakhound gc --json` prints (schema `leakhound.gc/v1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct GcAnalysis {
+    pub schema: &'static str,
+    pub verdict: Verdict,
+    pub oom: bool,
+    /// Sentences with numbers, most decisive first.
+    pub evidence: Vec<String>,
+    pub lines: LineCounts,
+    pub formats: Vec<Format>,
+    pub pid: Option<u32>,
+    pub gc_events: u64,
+    /// Events from other pids/isolates than the first one seen (not analysed).
+    pub other_isolate_events: u64,
+    pub duration_s: f64,
+    pub collectors: Vec<CollectorStats>,
+    /// Share of wall time spent in GC pauses and incremental marking (0..1).
+    pub gc_share: Option<f64>,
+    pub gc_time_ms: f64,
+    pub allocation: AllocationRate,
+    pub live_set: LiveSet,
+    pub ineffective_streak: IneffectiveStreak,
+    pub heap_limit_mb: Option<f64>,
+    /// `flag` (given by the caller) or `oom-peak` (the heap size at the crash).
+    pub heap_limit_source: Option<&'static str>,
+    /// Projected seconds until the live set reaches the heap limit (0 after an OOM).
+    pub time_to_oom_s: Option<f64>,
+    pub mu: Option<Mu>,
+    pub reasons: Vec<ReasonCount>,
+    pub oom_report: Option<OomReport>,
+    pub last_gc_lines: Vec<String>,
+}
+
+fn warmup_count(n: usize) -> usize {
+    if n >= 10 {
+        n.div_ceil(5)
+    } else if n >= 4 {
+        1
+    } else {
+        0
+    }
+}
+
+fn trend_of(points: &[Point]) -> Option<LiveSetTrend> {
+    if points.len() < MIN_TREND_POINTS {
+        return None;
+    }
+    let xs: Vec<f64> = points.iter().map(|p| p.t_s / 60.0).collect();
+    let ys: Vec<f64> = points.iter().map(|p| p.mb).collect();
+    let ts = stats::theil_sen(&xs, &ys)?;
+    let r2 = stats::linear_fit(&xs, &ys).map_or(0.0, |f| f.r2);
+    let mk = stats::mann_kendall(&ys)?;
+    Some(LiveSetTrend {
+        slope_mb_per_min: ts.slope,
+        r2,
+        mann_kendall_z: mk.z,
+        mann_kendall_p: mk.p_value,
+        kendall_tau: mk.tau,
+        direction: mk.trend(TREND_ALPHA),
+        points: points.len(),
+        span_s: points.last()?.t_s - points.first()?.t_s,
+    })
+}
+
+/// A p-value for people: tiny values say "< 0.0001" rather than `0.00e0`.
+pub fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        "<0.0001".to_string()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+fn fmt_dur(s: f64) -> String {
+    if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
+    let duration_ms = a.first_t_ms.map_or(0.0, |f| (a.last_t_ms - f).max(0.0));
+    let mut collectors = Vec::new();
+    let mut gc_time_ms = 0.0;
+    for c in Collector::ALL {
+        let Some(acc) = &a.collectors[c.index()] else {
+            continue;
+        };
+        gc_time_ms += acc.pause_total_ms + acc.incremental_ms;
+        let n = acc.count.max(1) as f64;
+        collectors.push(CollectorStats {
+            collector: c,
+            name: c.name(),
+            count: acc.count,
+            pause_p50_ms: acc.pauses_us.value_at_quantile(0.5) as f64 / 1000.0,
+            pause_p99_ms: acc.pauses_us.value_at_quantile(0.99) as f64 / 1000.0,
+            pause_max_ms: acc.pause_max_ms,
+            pause_total_ms: acc.pause_total_ms,
+            incremental_marking_ms: acc.incremental_ms,
+            freed_mb_total: acc.freed_total_mb,
+            freed_mb_mean: acc.freed_total_mb / n,
+            freed_share_mean: acc.freed_share_sum / n,
+        });
+    }
+    let gc_share = (duration_ms >= 1.0).then(|| (gc_time_ms / duration_ms).min(1.0));
+    let rate = |mb: f64, ms: f64| (ms > 0.0).then(|| mb / (ms / 1000.0));
+    let (rmb, rms) = a
+        .recent_alloc
+        .iter()
+        .fold((0.0, 0.0), |(m, t), (dm, dt)| (m + dm, t + dt));
+    let allocation = AllocationRate {
+        mb_per_s: rate(a.alloc_mb, a.alloc_ms),
+        recent_mb_per_s: rate(rmb, rms),
+        allocated_mb: a.alloc_mb,
+    };
+
+    let samples = a.live.points();
+    let warm = warmup_count(samples.len());
+    let trend = trend_of(&samples[warm..]);
+    let live_set = LiveSet {
+        major_gcs: a.live.seen(),
+        warmup_excluded: warm,
+        trend,
+        first_mb: samples.first().map(|p| p.mb),
+        last_mb: samples.last().map(|p| p.mb),
+        peak_mb: (a.live.seen() > 0).then_some(a.peak_live_mb),
+        samples,
+    };
+
+    let oom = a.oom.fatal.is_some();
+    let (heap_limit_mb, heap_limit_source) = match a.cfg.heap_limit_mb {
+        Some(l) => (Some(l), Some("flag")),
+        None if oom && a.peak_before_mb > 0.0 => (Some(a.peak_before_mb), Some("oom-peak")),
+        None => (None, None),
+    };
+
+    let mut evidence = Vec::new();
+    let pressure_share = gc_share.is_some_and(|s| s >= PRESSURE_GC_SHARE);
+    let pressure_alloc = allocation
+        .mb_per_s
+        .is_some_and(|r| r >= PRESSURE_ALLOC_MB_S);
+    let rising = live_set.trend.as_ref().filter(|t| {
+        let growth = t.slope_mb_per_min * t.span_s / 60.0;
+        let base = live_set.first_mb.unwrap_or(0.0).abs();
+        t.direction == stats::Trend::Increasing
+            && t.slope_mb_per_min > 0.0
+            && growth >= (0.10 * base).max(1.0)
+    });
+    let streak_leak = a.ineffective_max >= INEFFECTIVE_STREAK_LEAK;
+
+    let verdict = if oom || rising.is_some() || (streak_leak && live_set.trend.is_some()) {
+        Verdict::Leak
+    } else if live_set.trend.is_some() {
+        if pressure_share || pressure_alloc {
+            Verdict::AllocationPressure
+        } else {
+            Verdict::Healthy
+        }
+    } else if a.lines.gc_events > 0 && (pressure_share || pressure_alloc) && floor_flat(a) {
+        Verdict::AllocationPressure
+    } else {
+        Verdict::Inconclusive
+    };
+
+    if verdict == Verdict::AllocationPressure {
+        evidence.push(format!(
+            "the live set stays flat while the program {}: it allocates fast and keeps little (allocation pressure, not a leak)",
+            match (pressure_share, gc_share, allocation.mb_per_s) {
+                (true, Some(sh), _) => format!("spends {:.0}% of its time in GC", sh * 100.0),
+                (_, _, Some(r)) => format!("allocates {r:.0} MB/s"),
+                _ => "works the GC hard".to_string(),
+            }
+        ));
+    } else if verdict == Verdict::Healthy {
+        evidence
+            .push("the live set after major GCs does not grow and GC work is moderate".to_string());
+    }
+    if oom {
+        let reason = match a.oom.fatal {
+            Some(FatalReason::ReachedHeapLimit) => "Reached heap limit",
+            Some(FatalReason::IneffectiveMarkCompacts) => {
+                "Ineffective mark-compacts near heap limit"
+            }
+            _ => "heap out of memory",
+        };
+        let mut s = format!("the process died out of memory (FATAL ERROR: {reason})");
+        if a.peak_before_mb > 0.0 {
+            s.push_str(&format!(
+                " with {:.1} MB of live objects at its peak",
+                a.peak_before_mb
+            ));
+        }
+        evidence.push(s);
+    }
+    if let Some(t) = &live_set.trend {
+        let growth = t.slope_mb_per_min * t.span_s / 60.0;
+        evidence.push(format!(
+            "live set after major GCs {} {:.2} MB/min (Theil–Sen) over {} major GCs in {} after warm-up: {:+.1} MB, R²={:.2}, Mann–Kendall p={}",
+            if rising.is_some() { "grows" } else if t.slope_mb_per_min > 0.0 { "is flat at most, slope" } else { "does not grow, slope" },
+            t.slope_mb_per_min,
+            t.points,
+            fmt_dur(t.span_s),
+            growth,
+            t.r2,
+            fmt_p(t.mann_kendall_p),
+        ));
+    } else if live_set.major_gcs > 0 || a.lines.gc_events > 0 {
+        evidence.push(if live_set.major_gcs == 0 {
+            "no major GC yet: the live set cannot be judged from young GCs alone".to_string()
+        } else {
+            format!(
+                "only {} major GCs: at least {} after warm-up are needed to judge the live set",
+                live_set.major_gcs, MIN_TREND_POINTS
+            )
+        });
+    }
+    if a.ineffective_max > 0 {
+        evidence.push(format!(
+            "{} major GCs in a row freed less than {:.0}% of the heap near its limit{}",
+            a.ineffective_max,
+            INEFFECTIVE_SHARE * 100.0,
+            if a.ineffective_current > 0 {
+                format!(" ({} in a row at the end)", a.ineffective_current)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if let Some(share) = gc_share {
+        evidence.push(format!(
+            "GC took {:.1}% of wall time ({:.0} ms of {})",
+            share * 100.0,
+            gc_time_ms,
+            fmt_dur(duration_ms / 1000.0)
+        ));
+    }
+    if let Some(r) = allocation.mb_per_s {
+        evidence.push(format!(
+            "allocation rate {:.0} MB/s between GCs ({:.0} MB allocated)",
+            r, allocation.allocated_mb
+        ));
+    }
+    if let Some((avg, cur)) = a.mu {
+        if cur < 0.5 {
+            evidence.push(format!(
+                "mutator utilisation fell to {cur:.3} (average {avg:.3}): the program spends most of its time in GC"
+            ));
+        }
+    }
+
+    let time_to_oom_s = if oom {
+        Some(0.0)
+    } else {
+        match (heap_limit_mb, &live_set.trend, live_set.last_mb) {
+            (Some(limit), Some(t), Some(last)) if rising.is_some() && t.slope_mb_per_min > 0.0 => {
+                Some(((limit - last).max(0.0) / t.slope_mb_per_min) * 60.0)
+            }
+            _ => None,
+        }
+    };
+    if let (Some(s), false) = (time_to_oom_s, oom) {
+        evidence.push(format!(
+            "at this rate the live set reaches the {:.0} MB heap limit in about {}",
+            heap_limit_mb.unwrap_or(0.0),
+            fmt_dur(s)
+        ));
+    } else if rising.is_some() && heap_limit_mb.is_none() {
+        evidence.push("pass --heap-limit MB to estimate the time to out-of-memory".to_string());
+    }
+    if a.lines.malformed_gc > 0 {
+        evidence.push(format!(
+            "{} lines looked like GC lines but could not be read",
+            a.lines.malformed_gc
+        ));
+    }
+
+    let oom_report = (oom || a.oom.seen_banner).then(|| OomReport {
+        fatal_reason: a.oom.fatal,
+        fatal_line: a.oom.fatal_line.clone(),
+        last_gcs: a.oom.ring.clone(),
+        native_stack_frames: a.oom.native_frames,
+    });
+    let mut reasons: Vec<ReasonCount> = a
+        .reasons
+        .iter()
+        .map(|(r, c)| ReasonCount {
+            reason: r.clone(),
+            count: *c,
+        })
+        .collect();
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.count));
+
+    GcAnalysis {
+        schema: SCHEMA,
+        verdict,
+        oom,
+        evidence,
+        lines: a.lines.clone(),
+        formats: a.formats.clone(),
+        pid: a.primary.map(|p| p.0),
+        gc_events: a.lines.gc_events,
+        other_isolate_events: a.other_isolate_events,
+        duration_s: duration_ms / 1000.0,
+        collectors,
+        gc_share,
+        gc_time_ms,
+        allocation,
+        live_set,
+        ineffective_streak: IneffectiveStreak {
+            current: a.ineffective_current,
+            longest: a.ineffective_max,
+            freed_share_below: INEFFECTIVE_SHARE,
+        },
+        heap_limit_mb,
+        heap_limit_source,
+        time_to_oom_s,
+        mu: a.mu.map(|(average, current)| Mu { average, current }),
+        reasons,
+        oom_report,
+        last_gc_lines: a.last_gc_lines(),
+    }
+}
+
+/// With too few major GCs, the heap after every GC (young ones included) stands in for the
+/// live set: if its trend is not significantly rising, heavy GC work is churn, not retention.
+fn floor_flat(a: &Analyzer) -> bool {
+    let pts = a.all_after.points();
+    if pts.len() < 20 {
+        return false;
+    }
+    let warm = pts.len() / 5;
+    let ys: Vec<f64> = pts[warm..].iter().map(|p| p.mb).collect();
+    match stats::mann_kendall(&ys) {
+        Some(mk) => mk.trend(TREND_ALPHA) != stats::Trend::Increasing,
+        None => false,
+    }
+}
