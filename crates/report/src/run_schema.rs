@@ -41,6 +41,8 @@ pub struct RunReport {
     pub major_gc_count: u64,
     /// The GC trace's last lines (evidence of an out-of-memory crash).
     pub gc_last_lines: Vec<String>,
+    /// The GC trace's own analysis (`leakhound.gc/v1`), when GC lines were seen.
+    pub gc_trace: Option<serde_json::Value>,
     /// The app's `[MEM] label: N MB` lines.
     pub mem_lines: Vec<MemLineOut>,
     pub target_failed: Option<String>,
@@ -107,6 +109,7 @@ mod tests {
             gc_count: 0,
             major_gc_count: 0,
             gc_last_lines: vec![],
+            gc_trace: None,
             mem_lines: vec![],
             target_failed: None,
             target_stderr_tail: vec![],

@@ -387,6 +387,8 @@ fn conclude(
     interrupted: bool,
 ) -> RunOutcome {
     let cap = target.captured.lock().unwrap();
+    let trace = cap.trace.analysis();
+    let oom = cap.oom || trace.oom;
     let requests = st.counters.completed.load(Ordering::Relaxed);
     let duration_s = st.started.elapsed().as_secs_f64();
     let load_secs = match (st.load_started, st.load_ended) {
@@ -415,7 +417,7 @@ fn conclude(
     let mut fit = None;
     let mut mk_p = None;
 
-    if cap.oom {
+    if oom {
         verdict = "leak";
         kind = Some(LeakKind::JsHeap);
         code = exit_code::LEAK;
@@ -432,9 +434,24 @@ fn conclude(
                 mk_p = Some(a.heap.mk_p);
             }
         }
+        if let Some(f) = trace
+            .oom_report
+            .as_ref()
+            .and_then(|o| o.fatal_line.as_ref())
+        {
+            evidence.push(format!("V8: {}", f.trim()));
+        }
         for l in cap.gc.last_lines.iter().rev().take(3).rev() {
             evidence.push(format!("last GC: {l}"));
         }
+        evidence.extend(
+            trace
+                .evidence
+                .iter()
+                .filter(|e| !e.contains("needed to judge"))
+                .take(3)
+                .map(|e| format!("GC trace: {e}")),
+        );
     } else if interrupted {
         failure = Some("interrupted before a verdict".into());
         code = exit_code::INTERRUPTED;
@@ -571,7 +588,7 @@ fn conclude(
         schema: SCHEMA.into(),
         verdict: verdict.into(),
         leak_kind: kind.map_or("none", LeakKind::as_str).into(),
-        oom: cap.oom,
+        oom,
         duration_s,
         requests,
         retained_bytes_per_request: bpr,
@@ -603,7 +620,12 @@ fn conclude(
         gc_time_share: gc_share,
         gc_count: cap.gc.gcs,
         major_gc_count: cap.gc.majors,
-        gc_last_lines: cap.gc.last_lines.iter().cloned().collect(),
+        gc_last_lines: if trace.last_gc_lines.is_empty() {
+            cap.gc.last_lines.iter().cloned().collect()
+        } else {
+            trace.last_gc_lines.clone()
+        },
+        gc_trace: serde_json::to_value(&trace).ok(),
         mem_lines: cap
             .mem_lines
             .iter()

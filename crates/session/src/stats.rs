@@ -1,61 +1,21 @@
 //! Robust trend statistics over short series: Theil–Sen slope with Sen's confidence
-//! interval, the Mann–Kendall trend test, and R² of the robust line.
+//! interval, the Mann–Kendall trend test, and R² of the robust line. The estimators are
+//! `leakhound-gctrace`'s; the interval is added here.
 //!
 //! Series here are a few dozen points (one per load round), so the O(n²) pairwise forms are
 //! cheap and exact.
 
-/// The normal CDF, through the Abramowitz–Stegun 7.1.26 erf (error < 1.5e-7).
-pub fn normal_cdf(z: f64) -> f64 {
-    let x = z.abs() / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.327_591_1 * x);
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736
-                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    let erf = 1.0 - poly * (-x * x).exp();
-    if z >= 0.0 {
-        0.5 * (1.0 + erf)
-    } else {
-        0.5 * (1.0 - erf)
-    }
-}
+use leakhound_gctrace::stats as gs;
 
-/// Mann–Kendall S statistic and its variance (ties ignored in the variance: the values are
-/// byte counts, ties are rare).
-fn mk_s(y: &[f64]) -> (f64, f64) {
-    let n = y.len();
-    let mut s = 0.0;
-    for i in 0..n {
-        for j in i + 1..n {
-            let d = y[j] - y[i];
-            if d > 0.0 {
-                s += 1.0;
-            } else if d < 0.0 {
-                s -= 1.0;
-            }
-        }
-    }
-    let nf = n as f64;
-    (s, nf * (nf - 1.0) * (2.0 * nf + 5.0) / 18.0)
-}
+pub use gs::normal_cdf;
 
-/// One-sided p-value that `y` (in time order) trends upward.
+/// One-sided p-value that `y` (in time order) trends upward (Mann–Kendall, from
+/// `leakhound-gctrace`, with its tie correction).
 pub fn mann_kendall_p_up(y: &[f64]) -> f64 {
-    if y.len() < 3 {
-        return 1.0;
+    match gs::mann_kendall(y) {
+        Some(mk) if mk.var_s > 0.0 => 1.0 - normal_cdf(mk.z),
+        _ => 1.0,
     }
-    let (s, var) = mk_s(y);
-    if var <= 0.0 {
-        return 1.0;
-    }
-    let z = if s > 0.0 {
-        (s - 1.0) / var.sqrt()
-    } else if s < 0.0 {
-        (s + 1.0) / var.sqrt()
-    } else {
-        0.0
-    };
-    1.0 - normal_cdf(z)
 }
 
 /// A robust line through (x, y): slope, intercept, and Sen's 95 % interval for the slope.
@@ -69,9 +29,13 @@ pub struct Fit {
     pub r2: f64,
 }
 
-/// Theil–Sen over pairs with distinct x. `None` with fewer than two usable points.
+/// Theil–Sen (the estimator from `leakhound-gctrace`) plus Sen's (1968) rank interval for the
+/// slope, whose ranks come from the Mann–Kendall variance. `None` with fewer than two usable
+/// points.
 pub fn theil_sen(x: &[f64], y: &[f64]) -> Option<Fit> {
     let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &y[..n]);
+    let line = gs::theil_sen(x, y)?;
     let mut slopes = Vec::with_capacity(n * n / 2);
     for i in 0..n {
         for j in i + 1..n {
@@ -81,48 +45,22 @@ pub fn theil_sen(x: &[f64], y: &[f64]) -> Option<Fit> {
             }
         }
     }
-    if slopes.is_empty() {
-        return None;
-    }
     slopes.sort_by(|a, b| a.total_cmp(b));
-    let slope = median_sorted(&slopes);
-    let mut icpt: Vec<f64> = (0..n).map(|i| y[i] - slope * x[i]).collect();
-    icpt.sort_by(|a, b| a.total_cmp(b));
-    let intercept = median_sorted(&icpt);
-    // Sen (1968): the interval's ranks come from the Mann–Kendall variance.
-    let (_, var) = mk_s(&y[..n]);
+    let var = gs::mann_kendall(y).map_or(0.0, |m| m.var_s);
     let c = 1.96 * var.sqrt();
     let m = slopes.len() as f64;
     let lo_rank = (((m - c) / 2.0).floor() as isize).clamp(1, slopes.len() as isize) as usize;
     let hi_rank = (((m + c) / 2.0).ceil() as isize + 1).clamp(1, slopes.len() as isize) as usize;
-    let mean = y[..n].iter().sum::<f64>() / n as f64;
-    let (mut ss_res, mut ss_tot) = (0.0, 0.0);
-    for i in 0..n {
-        let r = y[i] - (intercept + slope * x[i]);
-        ss_res += r * r;
-        ss_tot += (y[i] - mean).powi(2);
-    }
-    let r2 = if ss_tot > 0.0 {
-        (1.0 - ss_res / ss_tot).max(0.0)
-    } else {
-        0.0
-    };
+    let r2 = gs::r_squared(x, y, line.slope, line.intercept)
+        .unwrap_or(0.0)
+        .max(0.0);
     Some(Fit {
-        slope,
-        intercept,
+        slope: line.slope,
+        intercept: line.intercept,
         lo: slopes[lo_rank - 1],
         hi: slopes[hi_rank - 1],
         r2,
     })
-}
-
-fn median_sorted(v: &[f64]) -> f64 {
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 #[cfg(test)]

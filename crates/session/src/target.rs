@@ -36,8 +36,10 @@ pub fn parse_mem_line(line: &str) -> Option<MemLine> {
 }
 
 /// Everything read from the child's stdout and stderr so far.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Captured {
+    /// The full GC-trace analysis (`leakhound-gctrace`), fed with both streams.
+    pub trace: leakhound_gctrace::Analyzer,
     pub stdout_tail: VecDeque<String>,
     pub stderr_tail: VecDeque<String>,
     pub mem_lines: Vec<MemLine>,
@@ -222,6 +224,7 @@ async fn read_lines(
             eprintln!("  | {line}");
         }
         let mut c = captured.lock().unwrap();
+        c.trace.push_line(line.as_bytes());
         if is_stderr {
             if let Some(url) = leakhound_inspector::parse_banner(line) {
                 c.banners.push(url);
