@@ -28,6 +28,13 @@ pub struct RunCmd {
     /// Path requested on the target.
     #[arg(long, default_value = "/")]
     path: String,
+    /// Named endpoints (the seed's CONFIG as TOML): the request is taken from one of them;
+    /// its target host and port are ignored (the child's port is used).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Which endpoint of --config to drive (default: the first with a non-zero weight).
+    #[arg(long)]
+    endpoint: Option<String>,
     /// Port for the target (set as PORT); a free one by default.
     #[arg(long)]
     port: Option<u16>,
@@ -76,36 +83,63 @@ pub fn run(cmd: RunCmd) -> Outcome {
     anyhow::ensure!(cmd.connections > 0, "-c/--connections must be at least 1");
     anyhow::ensure!(cmd.heap_mb >= 16, "--heap-mb must be at least 16");
     anyhow::ensure!(
-        cmd.path.starts_with('/'),
-        "--path must start with `/`, got `{}`",
-        cmd.path
-    );
-    anyhow::ensure!(
         cmd.prod_heap_mb > 0.0 && cmd.prod_rps.is_none_or(|r| r > 0.0),
         "--prod-rps and --prod-heap-mb must be positive"
     );
-    let headers = cmd
+    let mut headers = cmd
         .headers
         .iter()
         .map(|h| parse_header(h))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut path = cmd.path.clone();
+    let mut method = cmd.method.clone();
+    let mut config_body = None;
+    if let Some(file) = &cmd.config {
+        let config = leakhound_load::Config::load(file)?;
+        let (name, ep) = match &cmd.endpoint {
+            Some(n) => config
+                .endpoints
+                .get_key_value(n)
+                .with_context(|| format!("{}: no endpoint named `{n}`", file.display()))?,
+            None => config
+                .endpoints
+                .iter()
+                .find(|(_, e)| e.weight > 0)
+                .with_context(|| {
+                    format!("{}: no endpoint with a non-zero weight", file.display())
+                })?,
+        };
+        eprintln!("leakhound: driving endpoint `{name}` of {}", file.display());
+        path = ep.path.clone();
+        method = ep.method.clone();
+        for (k, v) in &ep.headers {
+            headers.push((k.clone(), v.clone()));
+        }
+        config_body = ep.body.as_ref().map(|b| b.as_bytes().to_vec());
+    } else {
+        anyhow::ensure!(cmd.endpoint.is_none(), "--endpoint needs --config");
+    }
     let body = match cmd.body.as_deref() {
         Some(b) if b.starts_with('@') => {
             Some(std::fs::read(&b[1..]).with_context(|| format!("reading body file {}", &b[1..]))?)
         }
         Some(b) => Some(b.as_bytes().to_vec()),
-        None => None,
+        None => config_body,
     };
-    let method = if body.is_some() && cmd.method == "GET" {
+    let method = if body.is_some() && method == "GET" && cmd.config.is_none() {
         "POST".to_string()
     } else {
-        cmd.method.to_ascii_uppercase()
+        method.to_ascii_uppercase()
     };
+    anyhow::ensure!(
+        path.starts_with('/'),
+        "the request path must start with `/`, got `{path}`"
+    );
     let opts = RunOptions {
         command: cmd.command,
         heap_mb: cmd.heap_mb,
         port: cmd.port,
-        path: cmd.path,
+        path,
         method,
         headers,
         body,
