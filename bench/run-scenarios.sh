@@ -30,7 +30,8 @@ for r in $(seq "$rounds"); do
     set -e
     end=$(date +%s.%N)
     secs=$(echo "$end - $start" | bc -l)
-    got=$(grep -o '"verdict": "[a-z-]*"' "$tmp/$name.json" 2>/dev/null | cut -d'"' -f4 || echo "none")
+    got=$(grep -o '"verdict": "[a-z-]*"' "$tmp/$name.json" 2>/dev/null | head -1 | cut -d'"' -f4)
+    got=${got:-none}
     [ "$got" = "$want" ] || wrong=$((wrong + 1))
     times+=("$secs")
     printf '%-16s %-8s %-13s %7.1f  (exit %d)\n' "$name" "$want" "$got" "$secs" "$code"

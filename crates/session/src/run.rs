@@ -338,6 +338,12 @@ async fn take_sample(
     let Some(ins) = st.inspector.as_ref() else {
         return false;
     };
+    // The target's event loop ran dry: it only waits for our inspector session to go.
+    if target.captured.lock().unwrap().waiting_for_debugger {
+        st.died = true;
+        progress("the target finished on its own");
+        return false;
+    }
     let gc = ins.collect_garbage(Duration::from_secs(15)).await;
     let mem = match gc {
         Ok(()) => ins.memory_usage(Duration::from_secs(5)).await,
