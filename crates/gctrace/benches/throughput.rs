@@ -5,6 +5,8 @@
 //!
 //! Run: `taskset -c 0 cargo bench -p leakhound-gctrace --bench throughput`
 //! Size: `LEAKHOUND_GC_BENCH_MB=512` (default 512).
+//! `LEAKHOUND_GC_BENCH_WRITE=/path/file.log` only writes the synthetic log to a file (used by
+//! `bench/gc-throughput.sh` to time `leakhound gc` end to end and to show its memory is flat).
 
 use leakhound_gctrace::{parse_line, Analyzer, Line};
 use std::io::Write;
@@ -118,6 +120,12 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(512);
     let fx = fixtures();
+    if let Ok(path) = std::env::var("LEAKHOUND_GC_BENCH_WRITE") {
+        // Only write the synthetic log (for end-to-end runs of the binary), then stop.
+        std::fs::write(&path, build(&fx, target_mb)).unwrap();
+        println!("wrote {target_mb} MB synthetic log to {path}");
+        return;
+    }
     println!("from {} fixtures, {target_mb} MB per log", fx.len());
     measure(
         "all fixtures (plain, NVP key=value, NVP JSON, verbose, app lines)",

@@ -473,3 +473,102 @@ fn floor_flat(a: &Analyzer) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(t_ms: u64, major: bool, before: f64, after: f64, pause: f64) -> String {
+        format!(
+            "[7:0xabc] {t_ms:8} ms: {} {before:.1} ({:.1}) -> {after:.1} ({:.1}) MB, {pause:.2} / 0.00 ms  (average mu = 0.950, current mu = 0.950) allocation failure; \n",
+            if major { "Mark-Compact" } else { "Scavenge" },
+            before + 4.0,
+            after + 4.0
+        )
+    }
+
+    /// `majors` major GCs with live set `live(i)`, each after 9 scavenges; every GC comes
+    /// `gap_ms` after the previous one and sees `young_mb` of new allocation.
+    fn synth(
+        majors: u64,
+        live: impl Fn(u64) -> f64,
+        young_mb: f64,
+        gap_ms: u64,
+        pause: f64,
+    ) -> Analyzer {
+        let mut a = Analyzer::with_config(AnalyzerConfig {
+            heap_limit_mb: Some(256.0),
+            ..Default::default()
+        });
+        let mut t = 0;
+        for i in 0..majors {
+            let l = live(i);
+            for _ in 0..9 {
+                t += gap_ms;
+                a.push_line(line(t, false, l + young_mb, l, pause).as_bytes());
+            }
+            t += gap_ms;
+            a.push_line(line(t, true, l + 2.0, l, pause).as_bytes());
+        }
+        a
+    }
+
+    use crate::analyzer::AnalyzerConfig;
+
+    #[test]
+    fn flat_live_set_and_little_gc_is_healthy() {
+        let a = synth(
+            30,
+            |i| 40.0 + [0.0, 0.4, -0.3, 0.2][i as usize % 4],
+            2.0,
+            100,
+            1.0,
+        );
+        let an = a.analysis();
+        assert_eq!(an.verdict, Verdict::Healthy, "{:?}", an.evidence);
+        assert!(an.gc_share.unwrap() < 0.05);
+        assert!(an.time_to_oom_s.is_none());
+        assert_eq!(an.live_set.warmup_excluded, 6);
+    }
+
+    #[test]
+    fn flat_live_set_with_heavy_gc_is_allocation_pressure() {
+        // 8 MB of garbage every 10 ms = 800 MB/s, 4 ms pauses.
+        let a = synth(
+            30,
+            |i| 40.0 + [0.0, 0.4, -0.3, 0.2][i as usize % 4],
+            8.0,
+            10,
+            4.0,
+        );
+        let an = a.analysis();
+        assert_eq!(an.verdict, Verdict::AllocationPressure, "{:?}", an.evidence);
+        assert!(an.allocation.mb_per_s.unwrap() > 300.0);
+        assert!(
+            an.evidence[0].contains("allocation pressure"),
+            "{:?}",
+            an.evidence
+        );
+    }
+
+    #[test]
+    fn steadily_growing_live_set_is_a_leak_with_time_to_oom() {
+        // +1 MB per major GC, 10 s apart: 6 MB/min, from 40 MB towards a 256 MB limit.
+        let a = synth(40, |i| 40.0 + i as f64, 2.0, 1000, 1.0);
+        let an = a.analysis();
+        assert_eq!(an.verdict, Verdict::Leak, "{:?}", an.evidence);
+        let t = an.live_set.trend.as_ref().unwrap();
+        assert!((t.slope_mb_per_min - 6.0).abs() < 1e-6, "{t:?}");
+        assert!(t.r2 > 0.99);
+        // (256 - 79) MB / 6 MB/min = 29.5 min.
+        let tto = an.time_to_oom_s.unwrap();
+        assert!((tto - 29.5 * 60.0).abs() < 1.0, "{tto}");
+        assert!(!an.oom);
+    }
+
+    #[test]
+    fn few_major_gcs_are_inconclusive() {
+        let a = synth(3, |_| 40.0, 2.0, 100, 1.0);
+        assert_eq!(a.analysis().verdict, Verdict::Inconclusive);
+    }
+}

@@ -3,7 +3,7 @@
 use crate::exit::Outcome;
 use crate::load_args::{Aim, LoadArgs};
 use anyhow::bail;
-use leakhound_load::{Bounds, Engine, Summary};
+use leakhound_load::{Bounds, Engine, StopHandle, Summary};
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -64,6 +64,7 @@ pub fn run(cmd: LoadCmd) -> Outcome {
     };
     let bounds = load.bounds();
     let mut engine = Engine::new(plan)?;
+    stop_on_ctrl_c(engine.stop_handle());
     let progress = !load.no_progress && std::io::stderr().is_terminal();
     let summary = run_with_progress(&mut engine, bounds, progress);
     if load.json {
@@ -76,6 +77,19 @@ pub fn run(cmd: LoadCmd) -> Outcome {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// Ctrl-C ends the run early and still prints the summary of what was done.
+fn stop_on_ctrl_c(stop: StopHandle) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        rt.block_on(tokio::signal::ctrl_c()).ok()?;
+        stop.stop();
+        Some(())
+    });
 }
 
 fn nothing_succeeded(s: &Summary) -> String {

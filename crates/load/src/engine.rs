@@ -459,7 +459,7 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>) {
     let (mut scratch, mut req_buf) = (Vec::new(), Vec::new());
     let total_weight: u64 = ctx.prepared.iter().map(|p| p.endpoint.weight as u64).sum();
     let mut backoff = Duration::ZERO;
-    let timer = tokio::time::sleep(Duration::from_secs(3600));
+    let timer = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(timer);
     while let Some(ticket) = ctx.round.claim() {
         if let Some(at) = ticket.intended {
@@ -497,20 +497,36 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>) {
             }
         };
         let sent = Instant::now();
-        timer.as_mut().reset((sent + plan.timeout).into());
+        let deadline = sent + plan.timeout;
+        // Lazy timeout: the timer is re-armed only when it fires (at an earlier request's
+        // deadline) or has already fired, not on every request; deadlines only move forward.
+        if timer.is_elapsed() {
+            timer.as_mut().reset(deadline.into());
+        }
         let bytes_before = conn.bytes;
-        let result = tokio::select! {
-            biased;
-            r = conn.exchange(plan, req, p.head_request) => r,
-            _ = &mut timer => {
-                conn.stream = None;
-                Err(Fail {
-                    kind: ErrorKind::Timeout,
-                    reason: format!("no complete response within {:?}", plan.timeout),
-                    before_response: false,
-                })
+        let result = {
+            let exchange = conn.exchange(plan, req, p.head_request);
+            tokio::pin!(exchange);
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut exchange => break r,
+                    _ = &mut timer => {
+                        if Instant::now() >= deadline {
+                            break Err(Fail {
+                                kind: ErrorKind::Timeout,
+                                reason: format!("no complete response within {:?}", plan.timeout),
+                                before_response: false,
+                            });
+                        }
+                        timer.as_mut().reset(deadline.into());
+                    }
+                }
             }
         };
+        if result.as_ref().is_err_and(|f| f.kind == ErrorKind::Timeout) {
+            conn.stream = None;
+        }
         let done = Instant::now();
         let bytes = conn.bytes - bytes_before;
         let fail = record(ctx, stats, p, &ticket, sent, done, bytes, result);

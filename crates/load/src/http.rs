@@ -59,30 +59,37 @@ pub fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, BadRes
     let mut length: Option<u64> = None;
     let mut chunked = false;
     for h in resp.headers.iter() {
-        if h.name.eq_ignore_ascii_case("content-length") {
-            let v = std::str::from_utf8(h.value)
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| BadResponse("invalid Content-Length".into()))?;
-            if length.is_some_and(|l| l != v) {
-                return Err(BadResponse("conflicting Content-Length headers".into()));
+        // Dispatch on the name's length first: most headers (Date, Server, Content-Type...)
+        // are then skipped without a case-insensitive comparison.
+        match h.name.len() {
+            14 if h.name.eq_ignore_ascii_case("content-length") => {
+                let v = std::str::from_utf8(h.value)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u64>().ok())
+                    .ok_or_else(|| BadResponse("invalid Content-Length".into()))?;
+                if length.is_some_and(|l| l != v) {
+                    return Err(BadResponse("conflicting Content-Length headers".into()));
+                }
+                length = Some(v);
             }
-            length = Some(v);
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = h
-                .value
-                .rsplit(|&b| b == b',')
-                .next()
-                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        } else if h.name.eq_ignore_ascii_case("connection") {
-            for tok in h.value.split(|&b| b == b',') {
-                let tok = tok.trim_ascii();
-                if tok.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if tok.eq_ignore_ascii_case(b"keep-alive") {
-                    close = false;
+            17 if h.name.eq_ignore_ascii_case("transfer-encoding") => {
+                chunked = h
+                    .value
+                    .rsplit(|&b| b == b',')
+                    .next()
+                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            }
+            10 if h.name.eq_ignore_ascii_case("connection") => {
+                for tok in h.value.split(|&b| b == b',') {
+                    let tok = tok.trim_ascii();
+                    if tok.eq_ignore_ascii_case(b"close") {
+                        close = true;
+                    } else if tok.eq_ignore_ascii_case(b"keep-alive") {
+                        close = false;
+                    }
                 }
             }
+            _ => {}
         }
     }
     let body = if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
@@ -259,6 +266,18 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(h.close);
+        let h = parse_head(
+            b"HTTP/1.1 200 OK\r\nTRANSFER-ENCODING: gzip, Chunked\r\nConnection: keep-alive\r\n\r\n",
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(h.body, Body::Chunked);
+        assert!(!h.close);
+        let h = parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.body, Body::Empty, "HEAD has no body");
         assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", false).is_err());
         assert!(parse_head(b"garbage\r\n\r\n", false).is_err());
     }
