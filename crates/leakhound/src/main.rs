@@ -3,6 +3,7 @@
 //! Every subcommand lives in its own `cmd_*.rs` module; the library crates do the work.
 //! Errors end as one line on stderr and exit code 2 (see [`exit`]).
 
+mod cmd_alloc;
 mod cmd_gc;
 mod cmd_heap;
 mod cmd_load;
@@ -29,6 +30,8 @@ enum Command {
     Gc(cmd_gc::GcCmd),
     /// Analyse .heapsnapshot files: summary, diff, leaks.
     Heap(cmd_heap::HeapCmd),
+    /// Summarise a sampling heap profile (.heapprofile): which code allocates, with file:line.
+    Alloc(cmd_alloc::AllocCmd),
 }
 
 fn main() {
@@ -41,6 +44,7 @@ fn main() {
         Command::Load(c) => cmd_load::run(c),
         Command::Gc(c) => cmd_gc::run(c),
         Command::Heap(c) => cmd_heap::run(c),
+        Command::Alloc(c) => cmd_alloc::run(c),
     };
     exit::finish(code)
 }
