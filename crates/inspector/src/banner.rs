@@ -29,7 +29,10 @@ mod tests {
 
     #[test]
     fn ignores_other_lines() {
-        assert_eq!(parse_banner("For help, see: https://nodejs.org/en/docs/inspector"), None);
+        assert_eq!(
+            parse_banner("For help, see: https://nodejs.org/en/docs/inspector"),
+            None
+        );
         assert_eq!(parse_banner("Debugger ending on ws://127.0.0.1:1/x"), None);
         assert_eq!(parse_banner("Debugger listening on http://x"), None);
         assert_eq!(parse_banner(""), None);

@@ -90,9 +90,9 @@ pub fn run(cmd: RunCmd) -> Outcome {
         .map(|h| parse_header(h))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let body = match cmd.body.as_deref() {
-        Some(b) if b.starts_with('@') => Some(
-            std::fs::read(&b[1..]).with_context(|| format!("reading body file {}", &b[1..]))?,
-        ),
+        Some(b) if b.starts_with('@') => {
+            Some(std::fs::read(&b[1..]).with_context(|| format!("reading body file {}", &b[1..]))?)
+        }
         Some(b) => Some(b.as_bytes().to_vec()),
         None => None,
     };
@@ -166,10 +166,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
                 r.heap_limit_bytes as f64 / 1048576.0
             );
             if r.verdict == "leak" {
-                println!(
-                    "  retained: {:.0} B/request",
-                    r.retained_bytes_per_request
-                );
+                println!("  retained: {:.0} B/request", r.retained_bytes_per_request);
             }
             if let Some(p) = &r.projection {
                 println!("  projection: {p}");
@@ -186,8 +183,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
     }
     if let Some(path) = &cmd.json {
         let text = serde_json::to_string_pretty(r).context("serialising the result")?;
-        std::fs::write(path, text + "\n")
-            .with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(outcome.exit_code)
 }

@@ -4,9 +4,11 @@
 //! Errors end as one line on stderr and exit code 2 (see [`exit`]).
 
 mod cmd_alloc;
+mod cmd_compare;
 mod cmd_gc;
 mod cmd_heap;
 mod cmd_load;
+mod cmd_report;
 mod cmd_run;
 mod exit;
 
@@ -32,6 +34,10 @@ enum Command {
     Heap(cmd_heap::HeapCmd),
     /// Summarise a sampling heap profile (.heapprofile): which code allocates, with file:line.
     Alloc(cmd_alloc::AllocCmd),
+    /// Render a saved `run --json` result as a self-contained HTML report and/or Markdown.
+    Report(cmd_report::ReportCmd),
+    /// Compare two `run --json` results (before and after a fix): fix proven, not proven or regression.
+    Compare(cmd_compare::CompareCmd),
 }
 
 fn main() {
@@ -45,6 +51,8 @@ fn main() {
         Command::Gc(c) => cmd_gc::run(c),
         Command::Heap(c) => cmd_heap::run(c),
         Command::Alloc(c) => cmd_alloc::run(c),
+        Command::Report(c) => cmd_report::run(c),
+        Command::Compare(c) => cmd_compare::run(c),
     };
     exit::finish(code)
 }

@@ -108,7 +108,13 @@ mod tests {
 
     #[test]
     fn ignores_app_lines_and_garbage() {
-        for l in ["[MEM] start: 12 MB", "", "[", "[1:2] 3 ms: x -> MB, ", "hello"] {
+        for l in [
+            "[MEM] start: 12 MB",
+            "",
+            "[",
+            "[1:2] 3 ms: x -> MB, ",
+            "hello",
+        ] {
             assert_eq!(parse_gc_line(l), None, "{l}");
         }
     }

@@ -109,7 +109,8 @@ async fn connection(
         let _ = stream.set_nodelay(true);
         buf.clear();
         while Instant::now() < deadline {
-            let r = tokio::time::timeout(timeout, exchange(&mut stream, &req.bytes, &mut buf)).await;
+            let r =
+                tokio::time::timeout(timeout, exchange(&mut stream, &req.bytes, &mut buf)).await;
             match r {
                 Ok(Ok((status, keep_alive))) => {
                     counters.completed.fetch_add(1, Ordering::Relaxed);

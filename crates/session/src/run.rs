@@ -621,6 +621,7 @@ fn conclude(
         command: opts.command.clone(),
         port,
         target_pid: st.serving_pid,
+        ..Default::default()
     };
     RunOutcome {
         report,

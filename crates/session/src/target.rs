@@ -128,8 +128,20 @@ impl Target {
         let news = Arc::new(Notify::new());
         let out = child.stdout.take().expect("piped stdout");
         let err = child.stderr.take().expect("piped stderr");
-        tokio::spawn(read_lines(out, false, spec.verbose, captured.clone(), news.clone()));
-        tokio::spawn(read_lines(err, true, spec.verbose, captured.clone(), news.clone()));
+        tokio::spawn(read_lines(
+            out,
+            false,
+            spec.verbose,
+            captured.clone(),
+            news.clone(),
+        ));
+        tokio::spawn(read_lines(
+            err,
+            true,
+            spec.verbose,
+            captured.clone(),
+            news.clone(),
+        ));
         Ok(Target {
             child,
             pid,

@@ -271,7 +271,10 @@ mod tests {
         let a = assess_series(&x, &y, &Thresholds::default());
         assert_eq!(a.trend, Trend::Leak, "{a:?}");
         let f = a.fit.unwrap();
-        assert!(f.lo < 300.0 && f.hi > 300.0 && (f.slope - 300.0).abs() < 20.0, "{f:?}");
+        assert!(
+            f.lo < 300.0 && f.hi > 300.0 && (f.slope - 300.0).abs() < 20.0,
+            "{f:?}"
+        );
     }
 
     #[test]
