@@ -171,7 +171,7 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
     } else if before_leaky && after_clean && lower {
         reasons.push(format!(
             "before leaked ({} per request), after is no-leak, and its slope is significantly \
-             lower (z = {:.2}, p = {})",
+             lower (z = {:.2}, {})",
             units::bytes(b.retained_bytes_per_request),
             z.unwrap_or(f64::NAN),
             fmt_p(p_lower.unwrap_or(f64::NAN))
@@ -196,7 +196,7 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
             None => reasons
                 .push("a slope has no interval and too few samples for a standard error".into()),
             Some(p) if p >= ALPHA => reasons.push(format!(
-                "after's slope is not significantly lower (z = {:.2}, p = {})",
+                "after's slope is not significantly lower (z = {:.2}, {})",
                 z.unwrap_or(f64::NAN),
                 fmt_p(p)
             )),
@@ -221,9 +221,9 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
 
 fn fmt_p(p: f64) -> String {
     if p < 1e-4 {
-        "< 0.0001".into()
+        "p < 0.0001".into()
     } else {
-        format!("{p:.4}")
+        format!("p = {p:.4}")
     }
 }
 
@@ -330,7 +330,7 @@ pub fn render_terminal(c: &Comparison) -> String {
     let _ = match (c.z, c.p_lower) {
         (Some(z), Some(p)) => writeln!(
             o,
-            "  slope test: {}: z = {z:.2}, one-sided p(after lower) = {}",
+            "  slope test: {}: z = {z:.2}, one-sided {} that after is lower",
             c.method,
             fmt_p(p)
         ),
