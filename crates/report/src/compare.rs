@@ -292,8 +292,8 @@ pub fn render_terminal(c: &Comparison) -> String {
         ],
         [
             "requests".into(),
-            b.requests.to_string(),
-            a.requests.to_string(),
+            units::count(b.requests),
+            units::count(a.requests),
             String::new(),
         ],
     ];

@@ -159,7 +159,7 @@ fn banner(o: &mut String, r: &RunReport) {
         "<p class=\"lead\">Retained <b>{}</b> per request{} over {} requests.</p>",
         esc(&units::bytes(r.retained_bytes_per_request)),
         esc(&ci),
-        r.requests
+        units::count(r.requests)
     );
     if let Some(p) = &r.projection {
         let _ = write!(
@@ -186,7 +186,7 @@ fn banner(o: &mut String, r: &RunReport) {
 
 fn numbers(o: &mut String, r: &RunReport) {
     let mut stats: Vec<(String, String)> = vec![
-        (r.requests.to_string(), "requests".into()),
+        (units::count(r.requests), "requests".into()),
         (units::duration(r.duration_s), "duration".into()),
         (
             format!("{:.0}", r.requests_per_second),

@@ -65,7 +65,7 @@ pub fn render(r: &RunReport) -> String {
         "Requests",
         format!(
             "{} in {} ({:.0} req/s)",
-            r.requests,
+            units::count(r.requests),
             units::duration(r.duration_s),
             r.requests_per_second
         ),

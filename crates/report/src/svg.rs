@@ -77,6 +77,21 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> (f64, f64, f64) {
     ((lo / step).floor() * step, (hi / step).ceil() * step, step)
 }
 
+/// The tick positions, by index so that a step lost in a huge value's rounding (or a NaN
+/// from hostile input) can never loop forever; at most 50 ticks.
+fn tick_values(lo: f64, hi: f64, step: f64) -> impl Iterator<Item = f64> {
+    let n = ((hi - lo) / step).round();
+    let n = if n.is_finite() && n >= 0.0 {
+        (n as usize).min(50)
+    } else {
+        0
+    };
+    let ok = lo.is_finite() && step.is_finite() && step > 0.0;
+    (0..=n)
+        .filter(move |_| ok)
+        .map(move |i| lo + step * i as f64)
+}
+
 /// A tick label: `12k`, `1.5M`, or as many decimals as the step needs.
 pub fn tick_label(v: f64, step: f64) -> String {
     let a = v.abs();
@@ -135,8 +150,7 @@ impl Chart {
             esc(&self.title)
         );
         // Grid and tick labels.
-        let mut y = yt0;
-        while y <= yt1 + ys * 0.5 {
+        for y in tick_values(yt0, yt1, ys) {
             let py = sy(y);
             let _ = write!(
                 o,
@@ -147,10 +161,8 @@ impl Chart {
                 py + 4.0,
                 esc(&tick_label(y, ys))
             );
-            y += ys;
         }
-        let mut x = xt0;
-        while x <= xt1 + xs * 0.5 {
+        for x in tick_values(xt0, xt1, xs) {
             let px = sx(x);
             let _ = write!(
                 o,
@@ -160,7 +172,6 @@ impl Chart {
                 MT + ph + 16.0,
                 esc(&tick_label(x, xs))
             );
-            x += xs;
         }
         let _ = write!(
             o,
@@ -273,6 +284,30 @@ mod tests {
         assert_eq!(tick_label(12000.0, 2000.0), "12k");
         assert_eq!(tick_label(0.4, 0.2), "0.4");
         assert_eq!(tick_label(1_500_000.0, 500_000.0), "1.5M");
+    }
+
+    #[test]
+    fn extreme_values_render_without_hanging() {
+        for (a, b) in [
+            (1e16, 1e16 + 2.0),
+            (-1e308, 1e308),
+            (0.0, 1e-300),
+            (5.0, 5.0),
+        ] {
+            let c = Chart {
+                title: "t".into(),
+                x_label: "x".into(),
+                y_label: "y".into(),
+                series: vec![Series {
+                    name: "s".into(),
+                    color: "#000",
+                    style: Style::Dots,
+                    points: vec![(a, a), (b, b), (f64::NAN, 1.0)],
+                }],
+                y_from_zero: false,
+            };
+            assert!(c.render().contains("</svg>"));
+        }
     }
 
     #[test]

@@ -19,6 +19,22 @@ pub fn bytes(b: f64) -> String {
     }
 }
 
+/// `40146` -> `40,146`.
+pub fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut o = String::with_capacity(s.len() + s.len() / 3);
+    // Digits before the first comma: 1..=3.
+    let mut next = (s.len() - 1) % 3 + 1;
+    for (i, c) in s.chars().enumerate() {
+        if i == next {
+            o.push(',');
+            next += 3;
+        }
+        o.push(c);
+    }
+    o
+}
+
 /// `0.123` -> `12.3%`.
 pub fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
@@ -106,6 +122,9 @@ mod tests {
         assert_eq!(bytes(12.0), "12 B");
         assert_eq!(bytes(300.0 * 1048576.0), "300 MB");
         assert_eq!(percent(0.123), "12.3%");
+        assert_eq!(count(40146), "40,146");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000_000), "1,000,000");
         assert_eq!(duration(5.5 * 3600.0), "5.5 hours");
     }
 }
