@@ -19,7 +19,7 @@ const VERMILLION: &str = "#D55E00";
 const PURPLE: &str = "#CC79A7";
 const SKY: &str = "#56B4E9";
 /// GC events drawn per chart; the JSON may hold more.
-const MAX_GC_DOTS: usize = 600;
+const MAX_GC_DOTS: usize = 300;
 
 /// HTML-escape text for element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
