@@ -108,7 +108,8 @@ fn trim(v: f64, step: f64) -> String {
     let decimals = if step >= 1.0 {
         0
     } else {
-        (-step.log10().floor()) as usize
+        // Capped: a hostile step of 1e-300 must not ask for 300 decimals.
+        ((-step.log10().floor()) as usize).min(6)
     };
     let s = format!("{v:.decimals$}");
     if s == "-0" {
