@@ -255,6 +255,20 @@ fn memory(o: &mut String, r: &RunReport) {
         style: Style::Line,
         points: pts(|s| s.heap_used),
     }];
+    let idle: Vec<(f64, f64)> = r
+        .samples
+        .iter()
+        .filter(|s| s.phase == "idle")
+        .map(|s| (s.requests as f64, s.heap_used as f64 / MIB))
+        .collect();
+    if !idle.is_empty() {
+        series.push(Series {
+            name: "after the idle phase (no load)".into(),
+            color: GREEN,
+            style: Style::Dots,
+            points: idle,
+        });
+    }
     let fit_pts: Vec<(f64, f64)> = fit::fit_samples(r)
         .iter()
         .map(|s| (s.requests as f64, s.heap_used as f64))
