@@ -3,9 +3,12 @@
 //! Every subcommand lives in its own `cmd_*.rs` module; the library crates do the work.
 //! Errors end as one line on stderr and exit code 2 (see [`exit`]).
 
+mod cmd_alloc;
+mod cmd_compare;
 mod cmd_gc;
 mod cmd_heap;
 mod cmd_load;
+mod cmd_report;
 mod cmd_run;
 mod exit;
 mod load_args;
@@ -30,6 +33,12 @@ enum Command {
     Gc(cmd_gc::GcCmd),
     /// Analyse .heapsnapshot files: summary, diff, leaks.
     Heap(cmd_heap::HeapCmd),
+    /// Summarise a sampling heap profile (.heapprofile): which code allocates, with file:line.
+    Alloc(cmd_alloc::AllocCmd),
+    /// Render a saved `run --json` result as a self-contained HTML report and/or Markdown.
+    Report(cmd_report::ReportCmd),
+    /// Compare two `run --json` results (before and after a fix): fix proven, not proven or regression.
+    Compare(cmd_compare::CompareCmd),
 }
 
 fn main() {
@@ -42,6 +51,9 @@ fn main() {
         Command::Load(c) => cmd_load::run(*c),
         Command::Gc(c) => cmd_gc::run(c),
         Command::Heap(c) => cmd_heap::run(c),
+        Command::Alloc(c) => cmd_alloc::run(c),
+        Command::Report(c) => cmd_report::run(c),
+        Command::Compare(c) => cmd_compare::run(c),
     };
     exit::finish(code)
 }

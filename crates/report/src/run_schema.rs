@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 pub const SCHEMA: &str = "leakhound.run/v1";
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunReport {
     pub schema: String,
     /// `leak`, `no-leak` or `inconclusive` (a target that failed otherwise is `inconclusive`
@@ -50,9 +50,102 @@ pub struct RunReport {
     pub command: Vec<String>,
     pub port: u16,
     pub target_pid: u32,
+
+    // Issue 6 additions
+    /// GC events over time, downsampled to at most [`MAX_GC_EVENTS`] by the producer.
+    #[serde(default)]
+    pub gc_events: Vec<GcEventOut>,
+    /// Throughput and latency of each load round.
+    #[serde(default)]
+    pub rounds: Vec<RoundOut>,
+    /// Allocation sites over all allocations, collected garbage included (hot-path garbage).
+    #[serde(default)]
+    pub alloc_all: Vec<AllocSiteOut>,
+    /// Allocation sites of what survived (where a leak shows up).
+    #[serde(default)]
+    pub alloc_survivors: Vec<AllocSiteOut>,
+    /// Heap-snapshot suspects with their retainer paths.
+    #[serde(default)]
+    pub suspects: Vec<SuspectOut>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// Parse a saved `leakhound.run/v1` result, refusing other JSON with one readable reason.
+pub fn from_json(bytes: &[u8]) -> Result<RunReport, String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not JSON ({e})"))?;
+    match v.get("schema").and_then(|s| s.as_str()) {
+        Some(SCHEMA) => {}
+        Some(other) => return Err(format!("schema is `{other}`, expected `{SCHEMA}`")),
+        None => {
+            return Err(format!(
+                "not a leakhound run result (no `schema: {SCHEMA}`)"
+            ))
+        }
+    }
+    serde_json::from_value(v).map_err(|e| format!("invalid {SCHEMA} result ({e})"))
+}
+
+/// Producers keep at most this many GC events so the JSON and the HTML stay small.
+pub const MAX_GC_EVENTS: usize = 2000;
+
+/// One garbage collection, as `--trace-gc` reported it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct GcEventOut {
+    /// Seconds since the target started.
+    pub t_s: f64,
+    /// `scavenge`, `mark-compact`, `minor-ms` ... as V8 names it.
+    pub collector: String,
+    pub before_mb: f64,
+    pub after_mb: f64,
+    pub pause_ms: f64,
+    /// (before - after) / before, 0..1.
+    pub freed_share: f64,
+}
+
+/// One load round's throughput and latency.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RoundOut {
+    /// End of the round, seconds since the run started.
+    pub t_s: f64,
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// An allocation site: a serializable copy of `leakhound_profile::SiteStat`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AllocSiteOut {
+    pub function: String,
+    /// `file:line` (1-based), or the file alone when V8 gave no line.
+    pub location: String,
+    pub bytes: u64,
+    /// Share of the profile's total, 0..1.
+    pub share: f64,
+}
+
+impl From<&leakhound_profile::SiteStat> for AllocSiteOut {
+    fn from(s: &leakhound_profile::SiteStat) -> Self {
+        AllocSiteOut {
+            function: s.site.function.clone(),
+            location: s.site.location(),
+            bytes: s.bytes,
+            share: s.share,
+        }
+    }
+}
+
+/// A heap-snapshot suspect: what holds memory and the path that keeps it alive.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SuspectOut {
+    pub title: String,
+    pub bytes: u64,
+    /// Share of the heap, 0..100.
+    pub percent: f64,
+    /// Retainer path from a GC root to the suspect, outermost first.
+    pub path: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunSample {
     pub t_s: f64,
     pub requests: u64,
@@ -64,7 +157,7 @@ pub struct RunSample {
     pub phase: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct MemLineOut {
     pub label: String,
     pub mb: f64,
@@ -116,6 +209,7 @@ mod tests {
             command: vec![],
             port: 0,
             target_pid: 0,
+            ..Default::default()
         };
         let v = serde_json::to_value(&r).unwrap();
         for k in [
@@ -144,5 +238,41 @@ mod tests {
         }
         let back: RunReport = serde_json::from_value(v).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn foreign_json_is_refused_with_a_reason() {
+        assert!(from_json(b"{").unwrap_err().contains("not JSON"));
+        assert!(from_json(b"{}")
+            .unwrap_err()
+            .contains("not a leakhound run"));
+        assert!(from_json(br#"{"schema":"x/v9"}"#)
+            .unwrap_err()
+            .contains("x/v9"));
+        assert!(from_json(br#"{"schema":"leakhound.run/v1"}"#)
+            .unwrap_err()
+            .contains("invalid"));
+        let ok = serde_json::to_vec(&RunReport {
+            schema: SCHEMA.into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(from_json(&ok).is_ok());
+    }
+
+    #[test]
+    fn json_without_the_issue_6_fields_still_parses() {
+        let mut v = serde_json::to_value(RunReport::default()).unwrap();
+        for k in [
+            "gc_events",
+            "rounds",
+            "alloc_all",
+            "alloc_survivors",
+            "suspects",
+        ] {
+            assert!(v.as_object_mut().unwrap().remove(k).is_some(), "{k}");
+        }
+        let back: RunReport = serde_json::from_value(v).unwrap();
+        assert!(back.gc_events.is_empty() && back.suspects.is_empty());
     }
 }

@@ -649,6 +649,7 @@ fn conclude(
         command: opts.command.clone(),
         port,
         target_pid: st.serving_pid,
+        ..Default::default()
     };
     RunOutcome {
         report,

@@ -1,0 +1,47 @@
+//! `leakhound compare BEFORE.json AFTER.json`: prove (or not) that a fix stopped a leak.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use leakhound_report::compare;
+
+use crate::cmd_report::load_run;
+use crate::exit::Outcome;
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "The test: a one-sided z-test on the two retained-heap slopes, each \
+    slope's standard error taken from its 95% interval in the JSON (or, without one, from a \
+    least-squares fit over its load samples).\n\
+    `fix proven`: BEFORE leaked (or its slope was significantly positive), AFTER is no-leak, \
+    and AFTER's slope is significantly lower (p < 0.05).\n\
+    `regression`: AFTER leaks (or ran out of memory) where BEFORE did not, or leaks \
+    significantly and materially (> 1.5x) more.\n\
+    `not proven`: anything else.\n\n\
+    Exit codes: 0 fix proven, 5 not proven, 6 regression, 2 bad input (missing file, not a \
+    leakhound.run/v1 result)."
+)]
+pub struct CompareCmd {
+    /// Result of `leakhound run --json` before the fix.
+    before: PathBuf,
+    /// Result of `leakhound run --json` after the fix.
+    after: PathBuf,
+    /// Print the leakhound.compare/v1 JSON instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: CompareCmd) -> Outcome {
+    let before = load_run(&cmd.before)?;
+    let after = load_run(&cmd.after)?;
+    let c = compare::compare(&before, &after);
+    if cmd.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&c).context("serialising the comparison")?
+        );
+    } else {
+        print!("{}", compare::render_terminal(&c));
+    }
+    Ok(c.verdict.exit_code())
+}

@@ -1,0 +1,432 @@
+//! `leakhound compare BEFORE.json AFTER.json`: did the fix work?
+//!
+//! The test is a one-sided z-test on the two retained-heap slopes. Each slope's standard
+//! error comes from the run's 95 % interval (`(hi − lo) / (2·1.96)`; the Theil–Sen interval
+//! is not exactly symmetric, so this is an approximation) or, for a JSON without an interval,
+//! from an ordinary least-squares fit over its load samples.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::fit;
+use crate::run_schema::RunReport;
+use crate::units;
+
+pub const SCHEMA: &str = "leakhound.compare/v1";
+
+/// One-sided significance level for both directions.
+pub const ALPHA: f64 = 0.05;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    FixProven,
+    NotProven,
+    Regression,
+}
+
+/// Exit codes of `compare`; 1-4 are left to `run`'s meanings, 2 is bad input as everywhere.
+pub const EXIT_FIX_PROVEN: i32 = 0;
+pub const EXIT_NOT_PROVEN: i32 = 5;
+pub const EXIT_REGRESSION: i32 = 6;
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::FixProven => "fix proven",
+            Verdict::NotProven => "not proven",
+            Verdict::Regression => "regression",
+        }
+    }
+
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::FixProven => EXIT_FIX_PROVEN,
+            Verdict::NotProven => EXIT_NOT_PROVEN,
+            Verdict::Regression => EXIT_REGRESSION,
+        }
+    }
+}
+
+/// One run's figures, side by side with the other's.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Side {
+    pub verdict: String,
+    pub oom: bool,
+    pub requests: u64,
+    pub retained_bytes_per_request: f64,
+    pub retained_bytes_per_request_ci: Option<[f64; 2]>,
+    /// Standard error of the slope, bytes per request; `None` when no figure supports one.
+    pub slope_se: Option<f64>,
+    pub gc_time_share: Option<f64>,
+    pub allocated_bytes_per_request: Option<f64>,
+    /// Median over load rounds of each round's p99, milliseconds.
+    pub p99_ms: Option<f64>,
+    pub requests_per_second: f64,
+}
+
+impl Side {
+    pub fn of(r: &RunReport) -> Side {
+        let slope_se = match r.retained_bytes_per_request_ci {
+            Some([lo, hi]) if hi > lo && (hi - lo).is_finite() => Some((hi - lo) / (2.0 * 1.96)),
+            Some([lo, hi]) if hi == lo && lo.is_finite() => ols_se(r).or(Some(0.0)),
+            _ => ols_se(r),
+        };
+        let mut p99: Vec<f64> = r
+            .rounds
+            .iter()
+            .map(|x| x.p99_ms)
+            .filter(|v| v.is_finite())
+            .collect();
+        Side {
+            verdict: r.verdict.clone(),
+            oom: r.oom,
+            requests: r.requests,
+            retained_bytes_per_request: r.retained_bytes_per_request,
+            retained_bytes_per_request_ci: r.retained_bytes_per_request_ci,
+            slope_se,
+            gc_time_share: r.gc_time_share,
+            allocated_bytes_per_request: r.allocated_bytes_per_request,
+            p99_ms: fit::median(&mut p99),
+            requests_per_second: r.requests_per_second,
+        }
+    }
+
+    /// The slope is significantly above zero (its interval lies above it).
+    fn significantly_positive(&self) -> bool {
+        match (self.retained_bytes_per_request_ci, self.slope_se) {
+            (Some([lo, _]), _) => lo > 0.0,
+            (None, Some(se)) => self.retained_bytes_per_request > 1.645 * se,
+            _ => false,
+        }
+    }
+}
+
+fn ols_se(r: &RunReport) -> Option<f64> {
+    let pts: Vec<(f64, f64)> = fit::fit_samples(r)
+        .iter()
+        .map(|s| (s.requests as f64, s.heap_used as f64))
+        .collect();
+    fit::ols_slope_se(&pts).map(|(_, se)| se)
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    pub schema: &'static str,
+    pub verdict: Verdict,
+    pub before: Side,
+    pub after: Side,
+    /// `z-test on slopes (SE from 95% intervals)`.
+    pub method: String,
+    /// (before − after) / √(se_b² + se_a²); positive means the after run retains less.
+    pub z: Option<f64>,
+    /// One-sided p-value that after's slope is lower than before's.
+    pub p_lower: Option<f64>,
+    /// One-sided p-value that after's slope is higher than before's.
+    pub p_higher: Option<f64>,
+    /// Why the verdict came out as it did, one sentence each.
+    pub reasons: Vec<String>,
+}
+
+pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
+    let b = Side::of(before);
+    let a = Side::of(after);
+    let z = match (b.slope_se, a.slope_se) {
+        (Some(sb), Some(sa)) => {
+            // A floor keeps two perfectly flat runs from dividing by zero.
+            let se = (sb * sb + sa * sa).sqrt().max(1e-6);
+            Some((b.retained_bytes_per_request - a.retained_bytes_per_request) / se)
+        }
+        _ => None,
+    };
+    let p_lower = z.map(|z| 1.0 - fit::normal_cdf(z));
+    let p_higher = z.map(fit::normal_cdf);
+    let mut reasons = Vec::new();
+
+    let before_leaky = b.verdict == "leak" || b.significantly_positive();
+    let after_clean = a.verdict == "no-leak" && !a.oom;
+    let lower = p_lower.is_some_and(|p| p < ALPHA);
+    // A regression must be significant AND material (half as much again), so two runs of the
+    // same leak that differ by noise are "not proven" rather than a false alarm.
+    let higher = p_higher.is_some_and(|p| p < ALPHA)
+        && a.retained_bytes_per_request > 1.5 * b.retained_bytes_per_request.max(0.0) + 16.0;
+
+    let verdict = if (a.verdict == "leak" && b.verdict != "leak") || (a.oom && !b.oom) {
+        reasons.push(format!(
+            "after is `{}`{} while before was `{}`",
+            a.verdict,
+            if a.oom { " (out of memory)" } else { "" },
+            b.verdict
+        ));
+        Verdict::Regression
+    } else if a.verdict == "leak" && higher {
+        reasons.push(format!(
+            "after retains significantly more per request ({} vs {}, p = {:.3})",
+            units::bytes(a.retained_bytes_per_request),
+            units::bytes(b.retained_bytes_per_request),
+            p_higher.unwrap_or(f64::NAN)
+        ));
+        Verdict::Regression
+    } else if before_leaky && after_clean && lower {
+        reasons.push(format!(
+            "before leaked ({} per request), after is no-leak, and its slope is significantly \
+             lower (z = {:.2}, {})",
+            units::bytes(b.retained_bytes_per_request),
+            z.unwrap_or(f64::NAN),
+            fmt_p(p_lower.unwrap_or(f64::NAN))
+        ));
+        Verdict::FixProven
+    } else {
+        if !before_leaky {
+            reasons.push(format!(
+                "before did not show a leak (verdict `{}`, slope not significantly positive): \
+                 there is nothing to prove fixed",
+                b.verdict
+            ));
+        }
+        if !after_clean {
+            reasons.push(format!(
+                "after is `{}`{}, not no-leak",
+                a.verdict,
+                if a.oom { " (out of memory)" } else { "" }
+            ));
+        }
+        match p_lower {
+            None => reasons
+                .push("a slope has no interval and too few samples for a standard error".into()),
+            Some(p) if p >= ALPHA => reasons.push(format!(
+                "after's slope is not significantly lower (z = {:.2}, {})",
+                z.unwrap_or(f64::NAN),
+                fmt_p(p)
+            )),
+            _ => {}
+        }
+        Verdict::NotProven
+    };
+    Comparison {
+        schema: SCHEMA,
+        verdict,
+        before: b,
+        after: a,
+        method: "one-sided z-test on the retained-heap slopes, standard errors from their 95% \
+                 intervals"
+            .into(),
+        z,
+        p_lower,
+        p_higher,
+        reasons,
+    }
+}
+
+fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        "p < 0.0001".into()
+    } else {
+        format!("p = {p:.4}")
+    }
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| "—".into(), f)
+}
+
+fn change(b: Option<f64>, a: Option<f64>) -> String {
+    match (b, a) {
+        (Some(b), Some(a)) if b.abs() > f64::EPSILON => {
+            format!("{:+.0}%", (a - b) / b.abs() * 100.0)
+        }
+        _ => "".into(),
+    }
+}
+
+/// The side-by-side table and the verdict, for the terminal.
+pub fn render_terminal(c: &Comparison) -> String {
+    let (b, a) = (&c.before, &c.after);
+    let ci = |s: &Side| {
+        let mid = units::bytes(s.retained_bytes_per_request);
+        match s.retained_bytes_per_request_ci {
+            Some([lo, hi]) => format!("{mid} [{} .. {}]", units::bytes(lo), units::bytes(hi)),
+            None => mid,
+        }
+    };
+    let rows: Vec<[String; 4]> = vec![
+        [
+            "verdict".into(),
+            format!("{}{}", b.verdict, if b.oom { " (OOM)" } else { "" }),
+            format!("{}{}", a.verdict, if a.oom { " (OOM)" } else { "" }),
+            String::new(),
+        ],
+        [
+            "retained per request (95% CI)".into(),
+            ci(b),
+            ci(a),
+            change(
+                Some(b.retained_bytes_per_request),
+                Some(a.retained_bytes_per_request),
+            ),
+        ],
+        [
+            "GC share of time".into(),
+            opt(b.gc_time_share, units::percent),
+            opt(a.gc_time_share, units::percent),
+            change(b.gc_time_share, a.gc_time_share),
+        ],
+        [
+            "allocated per request".into(),
+            opt(b.allocated_bytes_per_request, units::bytes),
+            opt(a.allocated_bytes_per_request, units::bytes),
+            change(b.allocated_bytes_per_request, a.allocated_bytes_per_request),
+        ],
+        [
+            "p99 latency".into(),
+            opt(b.p99_ms, |v| format!("{v:.2} ms")),
+            opt(a.p99_ms, |v| format!("{v:.2} ms")),
+            change(b.p99_ms, a.p99_ms),
+        ],
+        [
+            "throughput".into(),
+            format!("{:.0} req/s", b.requests_per_second),
+            format!("{:.0} req/s", a.requests_per_second),
+            change(Some(b.requests_per_second), Some(a.requests_per_second)),
+        ],
+        [
+            "requests".into(),
+            units::count(b.requests),
+            units::count(a.requests),
+            String::new(),
+        ],
+    ];
+    let mut w = [0usize; 4];
+    let head = ["", "before", "after", "change"];
+    for r in rows
+        .iter()
+        .map(|r| r.each_ref().map(|s| s.as_str()))
+        .chain([head])
+    {
+        for (i, cell) in r.iter().enumerate() {
+            w[i] = w[i].max(cell.chars().count());
+        }
+    }
+    let mut o = String::new();
+    let line = |o: &mut String, r: [&str; 4]| {
+        let _ = writeln!(
+            o,
+            "  {:<w0$}  {:<w1$}  {:<w2$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2]
+        );
+    };
+    line(&mut o, head);
+    for r in &rows {
+        line(&mut o, r.each_ref().map(|s| s.as_str()));
+    }
+    let _ = writeln!(o);
+    let _ = match (c.z, c.p_lower) {
+        (Some(z), Some(p)) => writeln!(
+            o,
+            "  slope test: {}: z = {z:.2}, one-sided {} that after is lower",
+            c.method,
+            fmt_p(p)
+        ),
+        _ => writeln!(
+            o,
+            "  slope test: not possible (no interval, too few samples)"
+        ),
+    };
+    let _ = writeln!(o);
+    let _ = writeln!(o, "verdict: {}", c.verdict.as_str());
+    for r in &c.reasons {
+        let _ = writeln!(o, "  - {r}");
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(verdict: &str, bpr: f64, ci: [f64; 2]) -> RunReport {
+        RunReport {
+            schema: crate::run_schema::SCHEMA.into(),
+            verdict: verdict.into(),
+            retained_bytes_per_request: bpr,
+            retained_bytes_per_request_ci: Some(ci),
+            requests_per_second: 1000.0,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_leak_fixed_is_proven() {
+        let c = compare(
+            &run("leak", 2000.0, [1800.0, 2200.0]),
+            &run("no-leak", 3.0, [-20.0, 25.0]),
+        );
+        assert_eq!(c.verdict, Verdict::FixProven, "{:?}", c.reasons);
+        assert_eq!(c.verdict.exit_code(), 0);
+        assert!(c.z.unwrap() > 10.0);
+    }
+
+    #[test]
+    fn the_same_leak_twice_is_not_proven() {
+        let c = compare(
+            &run("leak", 2000.0, [1800.0, 2200.0]),
+            &run("leak", 1950.0, [1750.0, 2150.0]),
+        );
+        assert_eq!(c.verdict, Verdict::NotProven);
+        assert_eq!(c.verdict.exit_code(), 5);
+        assert!(c.reasons.iter().any(|r| r.contains("not no-leak")));
+    }
+
+    #[test]
+    fn a_new_leak_is_a_regression() {
+        let c = compare(
+            &run("no-leak", 0.0, [-10.0, 10.0]),
+            &run("leak", 500.0, [400.0, 600.0]),
+        );
+        assert_eq!(c.verdict, Verdict::Regression);
+        assert_eq!(c.verdict.exit_code(), 6);
+        let worse = compare(
+            &run("leak", 200.0, [180.0, 220.0]),
+            &run("leak", 2000.0, [1900.0, 2100.0]),
+        );
+        assert_eq!(worse.verdict, Verdict::Regression);
+    }
+
+    #[test]
+    fn a_noisy_after_is_not_proven() {
+        // After says no-leak but its interval is so wide the drop is not significant.
+        let c = compare(
+            &run("leak", 100.0, [10.0, 190.0]),
+            &run("no-leak", 50.0, [-400.0, 500.0]),
+        );
+        assert_eq!(c.verdict, Verdict::NotProven);
+    }
+
+    #[test]
+    fn terminal_rendering_names_every_figure() {
+        let c = compare(
+            &run("leak", 2000.0, [1800.0, 2200.0]),
+            &run("no-leak", 3.0, [-20.0, 25.0]),
+        );
+        let t = render_terminal(&c);
+        for k in [
+            "retained per request",
+            "GC share",
+            "p99",
+            "throughput",
+            "verdict: fix proven",
+        ] {
+            assert!(t.contains(k), "{k}\n{t}");
+        }
+        let j = serde_json::to_value(&c).unwrap();
+        assert_eq!(j["schema"], SCHEMA);
+        assert_eq!(j["verdict"], "fix-proven");
+    }
+}

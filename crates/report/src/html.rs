@@ -1,0 +1,679 @@
+//! The HTML report: one self-contained file (inline CSS and SVG, no script, no network) that
+//! can be attached to a ticket and opened offline.
+//!
+//! Everything taken from the report is escaped: app output and evidence are untrusted.
+
+use std::fmt::Write;
+
+use crate::fit;
+use crate::run_schema::{AllocSiteOut, RunReport};
+use crate::svg::{downsample, Chart, Series, Style};
+use crate::units;
+
+const MIB: f64 = 1024.0 * 1024.0;
+/// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+const BLUE: &str = "#0072B2";
+const ORANGE: &str = "#E69F00";
+const GREEN: &str = "#009E73";
+const VERMILLION: &str = "#D55E00";
+const PURPLE: &str = "#CC79A7";
+const SKY: &str = "#56B4E9";
+/// GC events drawn per chart; the JSON may hold more.
+const MAX_GC_DOTS: usize = 300;
+
+/// HTML-escape text for element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const CSS: &str = r#"
+:root{--fg:#1d2330;--muted:#5b6475;--line:#d9dde5;--bg:#f6f7f9;--card:#fff}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1180px;margin:0 auto;padding:28px 24px 48px}
+header{display:flex;justify-content:space-between;align-items:baseline;gap:16px;flex-wrap:wrap}
+header h1{font-size:18px;margin:0;letter-spacing:.02em}
+header .cmd{color:var(--muted);font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
+h2{font-size:17px;margin:32px 0 10px}
+h3{font-size:14px;margin:0 0 6px;color:var(--muted);font-weight:600}
+.banner{margin-top:16px;border-radius:10px;padding:18px 22px;border:1px solid;border-left-width:8px}
+.banner.leak{background:#fdf0ec;border-color:#c43c00}
+.banner.no-leak{background:#eaf6f1;border-color:#00784f}
+.banner.inconclusive{background:#fdf6e4;border-color:#a86b00}
+.banner .verdict{font-size:28px;font-weight:700;margin:0}
+.banner .lead{font-size:16px;margin:4px 0 8px}
+.banner ul{margin:8px 0 0;padding-left:20px}
+.banner .proj{font-weight:600}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px}
+.stat{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
+.stat b{display:block;font-size:19px;font-variant-numeric:tabular-nums}
+.stat span{color:var(--muted);font-size:12.5px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:14px}
+figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
+figcaption{font-weight:600;font-size:14px;margin-bottom:4px}
+figure p.note{margin:2px 0 0;color:var(--muted);font-size:12.5px}
+svg.chart{width:100%;height:auto;display:block;font-family:inherit}
+svg .grid{stroke:#e8ebf0;stroke-width:1}
+svg .axis{stroke:#8a93a3;stroke-width:1}
+svg .tick{fill:#5b6475;font-size:11px}
+svg .label{fill:#394150;font-size:12px}
+.legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12.5px;color:var(--muted);margin-top:2px}
+.legend i{display:inline-block;width:18px;height:0;border-top:3px solid var(--c);margin-right:6px;vertical-align:middle}
+.legend i.dash{border-top-style:dashed}
+.legend i.dot{width:9px;height:9px;border:0;border-radius:50%;background:var(--c)}
+.bars{list-style:none;margin:0;padding:0}
+.bars li{display:grid;grid-template-columns:minmax(0,1fr) 92px;gap:2px 10px;padding:5px 0;border-bottom:1px solid #eef0f3}
+.bars .fn{font-weight:600;overflow-wrap:anywhere}
+.bars .loc{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:var(--muted);overflow-wrap:anywhere}
+.bars .num{text-align:right;font-variant-numeric:tabular-nums;grid-row:span 2;align-self:center}
+.bars .bar{grid-column:1/-1;height:6px;border-radius:3px;background:#e8ebf0}
+.bars .bar>div{height:6px;border-radius:3px;background:var(--c)}
+.suspect{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 14px;margin-bottom:10px}
+.suspect ol{margin:6px 0 0;padding-left:22px;font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+pre{background:#1d2330;color:#e6e9ef;padding:12px;border-radius:8px;overflow:auto;font-size:12px;max-height:320px}
+table{border-collapse:collapse;font-size:13.5px}
+td,th{border-bottom:1px solid var(--line);padding:4px 12px 4px 0;text-align:left}
+.empty{color:var(--muted);font-style:italic}
+footer{margin-top:36px;color:var(--muted);font-size:12.5px}
+"#;
+
+pub fn render(r: &RunReport) -> String {
+    let mut o = String::with_capacity(64 * 1024);
+    let _ = write!(
+        o,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>leakhound: {}</title><style>{CSS}</style></head><body><main>",
+        esc(&r.verdict)
+    );
+    let _ = write!(
+        o,
+        "<header><h1>leakhound report</h1><div class=\"cmd\">{}</div></header>",
+        esc(&r.command.join(" "))
+    );
+    banner(&mut o, r);
+    numbers(&mut o, r);
+    memory(&mut o, r);
+    gc(&mut o, r);
+    throughput(&mut o, r);
+    allocations(&mut o, r);
+    suspects(&mut o, r);
+    logs(&mut o, r);
+    let _ = write!(
+        o,
+        "<footer>Generated by leakhound {} from a <code>{}</code> result. Samples are taken \
+         after a forced full GC; the fitted line's slope is the retained bytes per request.\
+         </footer></main></body></html>",
+        env!("CARGO_PKG_VERSION"),
+        esc(&r.schema)
+    );
+    o
+}
+
+fn banner(o: &mut String, r: &RunReport) {
+    let class = match r.verdict.as_str() {
+        "leak" => "leak",
+        "no-leak" => "no-leak",
+        _ => "inconclusive",
+    };
+    let title = match (r.verdict.as_str(), r.leak_kind.as_str()) {
+        ("leak", k) if !k.is_empty() && k != "none" => format!("Leak ({k})"),
+        ("leak", _) => "Leak".into(),
+        ("no-leak", _) => "No leak".into(),
+        (v, _) => {
+            let mut c = v.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+    };
+    let _ = write!(
+        o,
+        "<section class=\"banner {class}\" role=\"status\"><p class=\"verdict\">{}{}</p>",
+        esc(&title),
+        if r.oom { " — out of memory" } else { "" }
+    );
+    let ci = r
+        .retained_bytes_per_request_ci
+        .map(|[lo, hi]| {
+            format!(
+                " (95% interval {} to {})",
+                units::bytes(lo),
+                units::bytes(hi)
+            )
+        })
+        .unwrap_or_default();
+    let _ = write!(
+        o,
+        "<p class=\"lead\">Retained <b>{}</b> per request{} over {} requests.</p>",
+        esc(&units::bytes(r.retained_bytes_per_request)),
+        esc(&ci),
+        units::count(r.requests)
+    );
+    if let Some(p) = &r.projection {
+        let _ = write!(
+            o,
+            "<p class=\"proj\">Production projection: {}.</p>",
+            esc(p)
+        );
+    }
+    if let Some(p) = &r.allocation_pressure {
+        let _ = write!(o, "<p class=\"proj\">Allocation pressure: {}</p>", esc(p));
+    }
+    if let Some(f) = &r.target_failed {
+        let _ = write!(o, "<p class=\"proj\">Target failed: {}</p>", esc(f));
+    }
+    if !r.evidence.is_empty() {
+        o.push_str("<ul>");
+        for e in &r.evidence {
+            let _ = write!(o, "<li>{}</li>", esc(e));
+        }
+        o.push_str("</ul>");
+    }
+    o.push_str("</section>");
+}
+
+fn numbers(o: &mut String, r: &RunReport) {
+    let mut stats: Vec<(String, String)> = vec![
+        (units::count(r.requests), "requests".into()),
+        (units::duration(r.duration_s), "duration".into()),
+        (
+            format!("{:.0}", r.requests_per_second),
+            "requests / s".into(),
+        ),
+        (
+            format!("{} / {}", r.http_errors, r.transport_errors),
+            "HTTP / transport errors".into(),
+        ),
+    ];
+    if r.heap_limit_bytes > 0 {
+        stats.push((units::bytes(r.heap_limit_bytes as f64), "heap limit".into()));
+    }
+    if let Some(g) = r.gc_time_share {
+        stats.push((units::percent(g), "time in GC".into()));
+    }
+    stats.push((
+        format!("{} / {}", r.gc_count, r.major_gc_count),
+        "GCs / major GCs".into(),
+    ));
+    if let Some(a) = r.allocated_bytes_per_request {
+        stats.push((units::bytes(a), "allocated per request".into()));
+    }
+    if let Some(r2) = r.r_squared {
+        stats.push((format!("{r2:.3}"), "R² of the fit".into()));
+    }
+    if let Some(p) = r.mann_kendall_p {
+        stats.push((format!("{p:.2e}"), "Mann–Kendall p (trend)".into()));
+    }
+    o.push_str("<h2>The run</h2><div class=\"grid\">");
+    for (v, k) in stats {
+        let _ = write!(
+            o,
+            "<div class=\"stat\"><b>{}</b><span>{}</span></div>",
+            esc(&v),
+            esc(&k)
+        );
+    }
+    o.push_str("</div>");
+}
+
+fn figure(o: &mut String, caption: &str, chart: &Chart, note: &str) {
+    let _ = write!(
+        o,
+        "<figure><figcaption>{}</figcaption>{}",
+        esc(caption),
+        chart.render()
+    );
+    if !note.is_empty() {
+        let _ = write!(o, "<p class=\"note\">{}</p>", esc(note));
+    }
+    o.push_str("</figure>");
+}
+
+fn memory(o: &mut String, r: &RunReport) {
+    o.push_str("<h2>Retained memory against requests</h2><div class=\"charts\">");
+    let pts = |f: fn(&crate::run_schema::RunSample) -> u64| -> Vec<(f64, f64)> {
+        r.samples
+            .iter()
+            .map(|s| (s.requests as f64, f(s) as f64 / MIB))
+            .collect()
+    };
+    let mut series = vec![Series {
+        name: "JS heap used after full GC".into(),
+        color: BLUE,
+        style: Style::Line,
+        points: pts(|s| s.heap_used),
+    }];
+    let idle: Vec<(f64, f64)> = r
+        .samples
+        .iter()
+        .filter(|s| s.phase == "idle")
+        .map(|s| (s.requests as f64, s.heap_used as f64 / MIB))
+        .collect();
+    if !idle.is_empty() {
+        series.push(Series {
+            name: "after the idle phase (no load)".into(),
+            color: GREEN,
+            style: Style::Dots,
+            points: idle,
+        });
+    }
+    let fit_pts: Vec<(f64, f64)> = fit::fit_samples(r)
+        .iter()
+        .map(|s| (s.requests as f64, s.heap_used as f64))
+        .collect();
+    let slope = r.retained_bytes_per_request;
+    let mut note = String::new();
+    if let (Some(b), Some(x0), Some(x1)) = (
+        fit::robust_intercept(&fit_pts, slope).filter(|_| slope.is_finite()),
+        fit_pts.iter().map(|p| p.0).reduce(f64::min),
+        fit_pts.iter().map(|p| p.0).reduce(f64::max),
+    ) {
+        series.push(Series {
+            name: format!("fit: {} per request", units::bytes(slope)),
+            color: VERMILLION,
+            style: Style::Dashed,
+            points: vec![(x0, (b + slope * x0) / MIB), (x1, (b + slope * x1) / MIB)],
+        });
+        note = "Fitted over the load rounds: slope = retained bytes per request, intercept = \
+                median of (heap − slope × requests)."
+            .into();
+    }
+    let c = Chart {
+        title: "JS heap after full GC against requests".into(),
+        x_label: "requests completed".into(),
+        y_label: "MB".into(),
+        series,
+        y_from_zero: true,
+    };
+    figure(o, "JS heap (after forced full GC)", &c, &note);
+    let c = Chart {
+        title: "External memory, ArrayBuffers and RSS against requests".into(),
+        x_label: "requests completed".into(),
+        y_label: "MB".into(),
+        series: vec![
+            Series {
+                name: "RSS".into(),
+                color: PURPLE,
+                style: Style::Line,
+                points: pts(|s| s.rss),
+            },
+            Series {
+                name: "external".into(),
+                color: ORANGE,
+                style: Style::Line,
+                points: pts(|s| s.external),
+            },
+            Series {
+                name: "ArrayBuffers".into(),
+                color: GREEN,
+                style: Style::Line,
+                points: pts(|s| s.array_buffers),
+            },
+        ],
+        y_from_zero: true,
+    };
+    figure(o, "External memory and RSS", &c, "");
+    o.push_str("</div>");
+}
+
+fn is_major(collector: &str) -> bool {
+    let c = collector.to_ascii_lowercase();
+    c.contains("mark") && !c.contains("minor")
+}
+
+fn gc(o: &mut String, r: &RunReport) {
+    if r.gc_events.is_empty() {
+        return;
+    }
+    let events = downsample(&r.gc_events, MAX_GC_DOTS);
+    let split = |major: bool, f: fn(&crate::run_schema::GcEventOut) -> f64| -> Vec<(f64, f64)> {
+        events
+            .iter()
+            .filter(|e| is_major(&e.collector) == major)
+            .map(|e| (e.t_s, f(e)))
+            .collect()
+    };
+    o.push_str("<h2>Garbage collection over time</h2><div class=\"charts\">");
+    let c = Chart {
+        title: "Heap after each GC over time".into(),
+        x_label: "time (s)".into(),
+        y_label: "MB".into(),
+        series: vec![
+            Series {
+                name: "after minor GC (scavenge)".into(),
+                color: SKY,
+                style: Style::Dots,
+                points: split(false, |e| e.after_mb),
+            },
+            Series {
+                name: "after major GC (mark-compact)".into(),
+                color: VERMILLION,
+                style: Style::Dots,
+                points: split(true, |e| e.after_mb),
+            },
+        ],
+        y_from_zero: true,
+    };
+    let note = format!(
+        "{} GC events in the trace{}.",
+        r.gc_events.len(),
+        if events.len() < r.gc_events.len() {
+            format!(", {} drawn", events.len())
+        } else {
+            String::new()
+        }
+    );
+    figure(o, "Heap after each GC", &c, &note);
+    let c = Chart {
+        title: "Share of the heap freed by each GC".into(),
+        x_label: "time (s)".into(),
+        y_label: "% freed".into(),
+        series: vec![
+            Series {
+                name: "minor GC".into(),
+                color: SKY,
+                style: Style::Dots,
+                points: split(false, |e| e.freed_share * 100.0),
+            },
+            Series {
+                name: "major GC".into(),
+                color: VERMILLION,
+                style: Style::Dots,
+                points: split(true, |e| e.freed_share * 100.0),
+            },
+        ],
+        y_from_zero: true,
+    };
+    figure(
+        o,
+        "Share freed by each GC",
+        &c,
+        "Major GCs that free little while the heap grows mean live objects are piling up.",
+    );
+    o.push_str("</div>");
+}
+
+fn throughput(o: &mut String, r: &RunReport) {
+    if r.rounds.is_empty() {
+        return;
+    }
+    o.push_str("<h2>Throughput and latency</h2><div class=\"charts\">");
+    let c = Chart {
+        title: "Throughput per load round".into(),
+        x_label: "time (s)".into(),
+        y_label: "requests / s".into(),
+        series: vec![Series {
+            name: "throughput".into(),
+            color: GREEN,
+            style: Style::Line,
+            points: r
+                .rounds
+                .iter()
+                .map(|x| (x.t_s, x.requests_per_second))
+                .collect(),
+        }],
+        y_from_zero: true,
+    };
+    figure(o, "Throughput", &c, "");
+    let c = Chart {
+        title: "Latency per load round".into(),
+        x_label: "time (s)".into(),
+        y_label: "ms".into(),
+        series: vec![
+            Series {
+                name: "p50".into(),
+                color: BLUE,
+                style: Style::Line,
+                points: r.rounds.iter().map(|x| (x.t_s, x.p50_ms)).collect(),
+            },
+            Series {
+                name: "p99".into(),
+                color: VERMILLION,
+                style: Style::Line,
+                points: r.rounds.iter().map(|x| (x.t_s, x.p99_ms)).collect(),
+            },
+        ],
+        y_from_zero: true,
+    };
+    figure(o, "Latency", &c, "");
+    o.push_str("</div>");
+}
+
+fn site_bars(o: &mut String, title: &str, note: &str, sites: &[AllocSiteOut], color: &str) {
+    let _ = write!(
+        o,
+        "<figure><figcaption>{}</figcaption><p class=\"note\">{}</p>",
+        esc(title),
+        esc(note)
+    );
+    if sites.is_empty() {
+        o.push_str("<p class=\"empty\">No allocation profile in this run.</p></figure>");
+        return;
+    }
+    let max = sites.iter().map(|s| s.bytes).max().unwrap_or(1).max(1) as f64;
+    o.push_str("<ol class=\"bars\">");
+    for s in sites.iter().take(12) {
+        let _ = write!(
+            o,
+            "<li><span class=\"fn\">{}</span><span class=\"num\">{}<br><small>{}</small></span>\
+             <span class=\"loc\">{}</span><span class=\"bar\"><div style=\"width:{:.1}%;--c:{color}\">\
+             </div></span></li>",
+            esc(&s.function),
+            esc(&units::bytes(s.bytes as f64)),
+            esc(&units::percent(s.share)),
+            esc(&s.location),
+            (s.bytes as f64 / max * 100.0).clamp(0.5, 100.0)
+        );
+    }
+    o.push_str("</ol></figure>");
+}
+
+fn allocations(o: &mut String, r: &RunReport) {
+    if r.alloc_all.is_empty() && r.alloc_survivors.is_empty() {
+        return;
+    }
+    o.push_str("<h2>Allocation sites</h2><div class=\"charts\">");
+    site_bars(
+        o,
+        "What survives",
+        "Sampled allocations still alive at the end: where a leak shows up.",
+        &r.alloc_survivors,
+        VERMILLION,
+    );
+    site_bars(
+        o,
+        "All allocations",
+        "Including garbage already collected: where allocation pressure comes from.",
+        &r.alloc_all,
+        BLUE,
+    );
+    o.push_str("</div>");
+}
+
+fn suspects(o: &mut String, r: &RunReport) {
+    if r.suspects.is_empty() {
+        return;
+    }
+    o.push_str("<h2>Heap snapshot suspects</h2>");
+    for s in r.suspects.iter().take(10) {
+        let _ = write!(
+            o,
+            "<div class=\"suspect\"><b>{}</b> — {} ({:.1}% of the heap)",
+            esc(&s.title),
+            esc(&units::bytes(s.bytes as f64)),
+            s.percent
+        );
+        if !s.path.is_empty() {
+            o.push_str("<ol>");
+            for p in s.path.iter().take(20) {
+                let _ = write!(o, "<li>{}</li>", esc(p));
+            }
+            o.push_str("</ol>");
+        }
+        o.push_str("</div>");
+    }
+}
+
+fn logs(o: &mut String, r: &RunReport) {
+    if !r.mem_lines.is_empty() {
+        o.push_str("<h2>The app's own memory lines</h2><table><tr><th>label</th><th>MB</th></tr>");
+        for m in r.mem_lines.iter().rev().take(20).rev() {
+            let _ = write!(o, "<tr><td>{}</td><td>{:.1}</td></tr>", esc(&m.label), m.mb);
+        }
+        o.push_str("</table>");
+    }
+    let block = |o: &mut String, title: &str, lines: &[String]| {
+        if lines.is_empty() {
+            return;
+        }
+        let _ = write!(o, "<h2>{}</h2><pre>", esc(title));
+        for l in lines.iter().rev().take(40).rev() {
+            let _ = writeln!(o, "{}", esc(l));
+        }
+        o.push_str("</pre>");
+    };
+    if r.oom || r.target_failed.is_some() {
+        block(o, "Last GC trace lines", &r.gc_last_lines);
+        block(o, "Last lines of the app's stderr", &r.target_stderr_tail);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run_schema::{GcEventOut, RoundOut, RunSample, SuspectOut};
+
+    fn sample_report() -> RunReport {
+        RunReport {
+            schema: crate::run_schema::SCHEMA.into(),
+            verdict: "leak".into(),
+            leak_kind: "js-heap".into(),
+            retained_bytes_per_request: 2048.0,
+            command: vec!["node".into(), "<evil>.js".into()],
+            evidence: vec!["<script>alert(1)</script>".into()],
+            samples: (0..10)
+                .map(|i| RunSample {
+                    t_s: i as f64,
+                    requests: i * 1000,
+                    heap_used: 5_000_000 + i * 2_048_000,
+                    external: 1_000_000,
+                    array_buffers: 10_000,
+                    rss: 50_000_000 + i * 3_000_000,
+                    phase: if i == 0 { "baseline" } else { "load" }.into(),
+                })
+                .collect(),
+            gc_events: (0..5000)
+                .map(|i| GcEventOut {
+                    t_s: i as f64 * 0.01,
+                    collector: if i % 10 == 0 {
+                        "Mark-Compact"
+                    } else {
+                        "Scavenge"
+                    }
+                    .into(),
+                    before_mb: 20.0,
+                    after_mb: 10.0,
+                    pause_ms: 1.0,
+                    freed_share: 0.5,
+                })
+                .collect(),
+            rounds: vec![
+                RoundOut {
+                    t_s: 1.0,
+                    requests_per_second: 900.0,
+                    p50_ms: 1.0,
+                    p99_ms: 5.0,
+                },
+                RoundOut {
+                    t_s: 2.0,
+                    requests_per_second: 950.0,
+                    p50_ms: 1.1,
+                    p99_ms: 4.0,
+                },
+            ],
+            alloc_survivors: vec![AllocSiteOut {
+                function: "cache<set>".into(),
+                location: "server.js:10".into(),
+                bytes: 100,
+                share: 1.0,
+            }],
+            suspects: vec![SuspectOut {
+                title: "Map".into(),
+                bytes: 1000,
+                percent: 40.0,
+                path: vec!["(GC roots)".into(), "global.cache".into()],
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn everything_from_the_report_is_escaped() {
+        let h = render(&sample_report());
+        assert!(!h.contains("<script>"));
+        assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(h.contains("&lt;evil&gt;.js"));
+        assert!(h.contains("cache&lt;set&gt;"));
+    }
+
+    #[test]
+    fn the_page_is_self_contained_and_small() {
+        let h = render(&sample_report());
+        // The only URL is the SVG namespace, which is never fetched.
+        assert_eq!(
+            h.matches("http").count(),
+            h.matches("http://www.w3.org/2000/svg").count()
+        );
+        for bad in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+            assert!(!h.contains(bad), "{bad}");
+        }
+        // 5000 GC events are thinned: the page stays small.
+        assert!(h.len() < 200_000, "{}", h.len());
+        assert!(h.matches("<svg").count() >= 6);
+        assert!(h.contains("server.js:10") && h.contains("global.cache"));
+        assert!(h.contains("fit: 2.0 KB per request"));
+    }
+
+    #[test]
+    fn sites_from_a_real_profile_show_file_and_line() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/heapprofile/node20-heap-prof.heapprofile"
+        );
+        let profile = leakhound_profile::parse(&std::fs::read(path).unwrap()).unwrap();
+        let summary = leakhound_profile::summarize(&profile, None, 5);
+        let sites: Vec<AllocSiteOut> = summary.top_self.iter().map(AllocSiteOut::from).collect();
+        assert!(!sites.is_empty());
+        let r = RunReport {
+            alloc_all: sites.clone(),
+            ..Default::default()
+        };
+        let h = render(&r);
+        let first = &summary.top_self[0];
+        assert!(
+            h.contains(&esc(&first.site.location())),
+            "{}",
+            first.site.location()
+        );
+        assert_eq!(sites[0].bytes, first.bytes);
+        assert!(h.contains("All allocations"));
+    }
+
+    #[test]
+    fn an_empty_report_still_renders() {
+        let h = render(&RunReport::default());
+        assert!(h.starts_with("<!doctype html>") && h.ends_with("</html>"));
+    }
+}

@@ -1,0 +1,183 @@
+//! A short Markdown summary for a CI step summary (`$GITHUB_STEP_SUMMARY`) or a PR comment.
+
+use std::fmt::Write;
+
+use crate::run_schema::RunReport;
+use crate::units;
+
+/// Text from the target can hold Markdown or HTML: keep it inert inside tables and bullets.
+pub fn md_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '\n' | '\r' => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn icon(verdict: &str) -> &'static str {
+    match verdict {
+        "leak" => "🔴",
+        "no-leak" => "🟢",
+        _ => "🟡",
+    }
+}
+
+pub fn render(r: &RunReport) -> String {
+    let mut o = String::new();
+    let kind = if r.verdict == "leak" && r.leak_kind != "none" && !r.leak_kind.is_empty() {
+        format!(" ({})", md_escape(&r.leak_kind))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        o,
+        "## {} leakhound: **{}**{kind}{}\n",
+        icon(&r.verdict),
+        md_escape(&r.verdict),
+        if r.oom { " — out of memory" } else { "" }
+    );
+    if !r.command.is_empty() {
+        let _ = writeln!(o, "Target: `{}`\n", r.command.join(" ").replace('`', "'"));
+    }
+    let ci = r
+        .retained_bytes_per_request_ci
+        .map(|[lo, hi]| format!(" (95% CI {} .. {})", units::bytes(lo), units::bytes(hi)))
+        .unwrap_or_default();
+    let _ = writeln!(o, "| | |\n|---|---|");
+    let mut row = |k: &str, v: String| {
+        let _ = writeln!(o, "| {k} | {v} |");
+    };
+    row(
+        "Retained per request",
+        format!("{}{ci}", units::bytes(r.retained_bytes_per_request)),
+    );
+    row(
+        "Requests",
+        format!(
+            "{} in {} ({:.0} req/s)",
+            units::count(r.requests),
+            units::duration(r.duration_s),
+            r.requests_per_second
+        ),
+    );
+    if r.http_errors + r.transport_errors > 0 {
+        row(
+            "Errors",
+            format!("{} HTTP, {} transport", r.http_errors, r.transport_errors),
+        );
+    }
+    if r.heap_limit_bytes > 0 {
+        row("Heap limit", units::bytes(r.heap_limit_bytes as f64));
+    }
+    if let Some(g) = r.gc_time_share {
+        row(
+            "GC share of time",
+            format!(
+                "{} ({} GCs, {} major)",
+                units::percent(g),
+                r.gc_count,
+                r.major_gc_count
+            ),
+        );
+    }
+    if let Some(a) = r.allocated_bytes_per_request {
+        row("Allocated per request", units::bytes(a));
+    }
+    let _ = writeln!(o);
+    if let Some(p) = &r.projection {
+        let _ = writeln!(o, "**Production projection:** {}\n", md_escape(p));
+    }
+    if let Some(p) = &r.allocation_pressure {
+        let _ = writeln!(o, "**Allocation pressure:** {}\n", md_escape(p));
+    }
+    if let Some(f) = &r.target_failed {
+        let _ = writeln!(o, "**Target failed:** {}\n", md_escape(f));
+    }
+    if !r.evidence.is_empty() {
+        let _ = writeln!(o, "**Evidence**\n");
+        for e in r.evidence.iter().take(8) {
+            let _ = writeln!(o, "- {}", md_escape(e));
+        }
+        let _ = writeln!(o);
+    }
+    let sites = if !r.alloc_survivors.is_empty() && r.verdict == "leak" {
+        Some((
+            "Top allocation sites (surviving objects)",
+            &r.alloc_survivors,
+        ))
+    } else if !r.alloc_all.is_empty() {
+        Some(("Top allocation sites (all allocations)", &r.alloc_all))
+    } else {
+        None
+    };
+    if let Some((title, sites)) = sites {
+        let _ = writeln!(
+            o,
+            "**{title}**\n\n| Function | Location | Bytes | Share |\n|---|---|---:|---:|"
+        );
+        for s in sites.iter().take(5) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                md_escape(&s.function),
+                md_escape(&s.location),
+                units::bytes(s.bytes as f64),
+                units::percent(s.share)
+            );
+        }
+        let _ = writeln!(o);
+    }
+    if let Some(s) = r.suspects.first() {
+        let _ = writeln!(
+            o,
+            "**Top heap suspect:** {} — {} ({:.1}% of heap)\n",
+            md_escape(&s.title),
+            units::bytes(s.bytes as f64),
+            s.percent
+        );
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run_schema::AllocSiteOut;
+
+    #[test]
+    fn summary_has_verdict_table_and_escaped_text() {
+        let r = RunReport {
+            verdict: "leak".into(),
+            leak_kind: "js-heap".into(),
+            retained_bytes_per_request: 2048.0,
+            retained_bytes_per_request_ci: Some([1900.0, 2200.0]),
+            requests: 5000,
+            duration_s: 12.0,
+            projection: Some("at 300 req/s a 2 GB heap fills in about 5.5 hours".into()),
+            evidence: vec!["grew | by *lots* <img src=x>".into()],
+            alloc_survivors: vec![AllocSiteOut {
+                function: "handler".into(),
+                location: "server.js:12".into(),
+                bytes: 4096,
+                share: 0.5,
+            }],
+            ..Default::default()
+        };
+        let m = render(&r);
+        assert!(m.starts_with("## 🔴 leakhound: **leak** (js-heap)"), "{m}");
+        assert!(m.contains("| Retained per request | 2.0 KB (95% CI 1.9 KB .. 2.1 KB) |"));
+        assert!(m.contains("grew \\| by \\*lots\\* &lt;img src=x&gt;"));
+        assert!(m.contains("| handler | server.js:12 | 4.0 KB | 50.0% |"));
+        assert!(m.contains("5.5 hours"));
+    }
+}
