@@ -6,9 +6,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 MB="${1:-512}"
-OUT=bench/out
+OUT="$PWD/bench/out"
 mkdir -p "$OUT"
-LEAKHOUND_GC_BENCH_MB="$MB" taskset -c 0 cargo bench -p leakhound-gctrace --bench throughput
+if [ -z "${SKIP_LIB:-}" ]; then
+    LEAKHOUND_GC_BENCH_MB="$MB" taskset -c 0 cargo bench -p leakhound-gctrace --bench throughput
+fi
 cargo build --release -p leakhound
 for size in 64 "$MB"; do
     LEAKHOUND_GC_BENCH_MB="$size" LEAKHOUND_GC_BENCH_WRITE="$OUT/gc-$size.log" \
@@ -18,7 +20,10 @@ for size in 64 "$MB"; do
     cat "$OUT/gc-$size.log" >/dev/null
     /usr/bin/time -f "%e %M" -o "$OUT/time-$size.txt" taskset -c 0 \
         target/release/leakhound gc --json "$OUT/gc-$size.log" >"$OUT/gc-$size.json" || true
-    read -r secs rss_kb <"$OUT/time-$size.txt"
+    # (time prints "Command exited with non-zero status 1" first: leak is exit 1.)
+    read -r secs rss_kb <<EOT
+$(tail -n 1 "$OUT/time-$size.txt")
+EOT
     awk -v b="$bytes" -v s="$secs" -v r="$rss_kb" -v n="$size" 'BEGIN {
         printf "leakhound gc --json (%s MB file): %.2f s, %.0f MB/s, max RSS %.1f MB\n", n, s, b / 1e6 / s, r / 1024 }'
     rm -f "$OUT/gc-$size.log"

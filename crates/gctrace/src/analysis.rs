@@ -284,7 +284,8 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
             && t.slope_mb_per_min > 0.0
             && growth >= (0.10 * base).max(1.0)
     });
-    let streak_leak = a.ineffective_max >= INEFFECTIVE_STREAK_LEAK;
+    // Only a streak still running at the end counts: the heap is full of live objects now.
+    let streak_leak = a.ineffective_current >= INEFFECTIVE_STREAK_LEAK;
 
     let verdict = if oom || rising.is_some() || (streak_leak && live_set.trend.is_some()) {
         Verdict::Leak
