@@ -82,7 +82,8 @@ impl Heap {
     }
 
     pub fn children(&self, n: u32) -> &[u32] {
-        &self.dom_children[self.dom_first[n as usize] as usize..self.dom_first[n as usize + 1] as usize]
+        &self.dom_children
+            [self.dom_first[n as usize] as usize..self.dom_first[n as usize + 1] as usize]
     }
 
     /// JS object ids are odd and stable across snapshots of one process; native ids are not.
@@ -202,7 +203,14 @@ pub fn distances(g: &Graph, t: &TypeIds) -> (Vec<i32>, Vec<u32>) {
     (dist, parent)
 }
 
-fn bfs(g: &Graph, t: &TypeIds, queue: &mut Vec<u32>, dist: &mut [i32], parent: &mut [u32], pending: &mut FxHashSet<String>) {
+fn bfs(
+    g: &Graph,
+    t: &TypeIds,
+    queue: &mut Vec<u32>,
+    dist: &mut [i32],
+    parent: &mut [u32],
+    pending: &mut FxHashSet<String>,
+) {
     let mut head = 0;
     while head < queue.len() {
         let v = queue[head];
@@ -228,7 +236,15 @@ fn bfs(g: &Graph, t: &TypeIds, queue: &mut Vec<u32>, dist: &mut [i32], parent: &
     }
 }
 
-fn distance_filter(g: &Graph, t: &TypeIds, v: u32, vty: u8, e: usize, ety: u8, pending: &mut FxHashSet<String>) -> bool {
+fn distance_filter(
+    g: &Graph,
+    t: &TypeIds,
+    v: u32,
+    vty: u8,
+    e: usize,
+    ety: u8,
+    pending: &mut FxHashSet<String>,
+) -> bool {
     if vty == t.hidden
         && g.edge_name_str(e, t) == Some("sloppy_function_map")
         && g.name(v) == "system / NativeContext"

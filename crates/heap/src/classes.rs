@@ -44,7 +44,10 @@ impl Interner {
 
 /// Returns the class id of every node and the class name table.
 pub fn class_names(g: &Graph, t: &TypeIds) -> (Vec<u32>, Vec<String>) {
-    let mut it = Interner { names: Vec::new(), index: FxHashMap::default() };
+    let mut it = Interner {
+        names: Vec::new(),
+        index: FxHashMap::default(),
+    };
     // Class ids of raw node names, resolved once per string.
     let mut by_string: Vec<u32> = vec![u32::MAX; g.strings.len()];
     let mut by_type: Vec<u32> = vec![u32::MAX; g.node_types.len()];
@@ -65,9 +68,9 @@ pub fn class_names(g: &Graph, t: &TypeIds) -> (Vec<u32>, Vec<String>) {
         } else if ty == t.object || ty == t.native {
             let si = g.node_name[v] as usize;
             if detached[v] {
-                *by_detached_string
-                    .entry(si as u32)
-                    .or_insert_with(|| it.get(&class_of_name(&format!("Detached {}", g.strings[si]))))
+                *by_detached_string.entry(si as u32).or_insert_with(|| {
+                    it.get(&class_of_name(&format!("Detached {}", g.strings[si])))
+                })
             } else if by_string[si] == u32::MAX {
                 let name = &g.strings[si];
                 let cls = if let Some(rest) = name.strip_prefix('<') {
@@ -128,23 +131,24 @@ fn detached_names(g: &Graph, t: &TypeIds) -> Vec<bool> {
     let mut visited = vec![false; n];
     let mut attached: Vec<u32> = Vec::new();
     let mut detached: Vec<u32> = Vec::new();
-    let mut process = |o: u32, s: u8, state: &mut [u8], attached: &mut Vec<u32>, detached: &mut Vec<u32>| {
-        let oi = o as usize;
-        if visited[oi] {
-            return;
-        }
-        visited[oi] = true;
-        if g.node_type[oi] != t.native {
-            return;
-        }
-        state[oi] = s;
-        if s == 1 {
-            attached.push(o);
-        } else if s == 2 {
-            prefixed[oi] = true;
-            detached.push(o);
-        }
-    };
+    let mut process =
+        |o: u32, s: u8, state: &mut [u8], attached: &mut Vec<u32>, detached: &mut Vec<u32>| {
+            let oi = o as usize;
+            if visited[oi] {
+                return;
+            }
+            visited[oi] = true;
+            if g.node_type[oi] != t.native {
+                return;
+            }
+            state[oi] = s;
+            if s == 1 {
+                attached.push(o);
+            } else if s == 2 {
+                prefixed[oi] = true;
+                detached.push(o);
+            }
+        };
     for v in 0..n as u32 {
         let s = state[v as usize];
         if s != 0 {
@@ -203,13 +207,17 @@ fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Inter
             if g.edge_type[e] != t.e_property {
                 continue;
             }
-            let Some(en) = g.edge_name_str(e, t) else { continue };
+            let Some(en) = g.edge_name_str(e, t) else {
+                continue;
+            };
             if en == "__proto__" {
                 continue;
             }
             let f = format_property_name(en);
             let flen = js_len(&f);
-            if name_len > MIN_INTERFACE_PROPERTY_COUNT && name_len + flen > MAX_INTERFACE_NAME_LENGTH {
+            if name_len > MIN_INTERFACE_PROPERTY_COUNT
+                && name_len + flen > MAX_INTERFACE_NAME_LENGTH
+            {
                 break;
             }
             if name_len != 1 {
@@ -228,13 +236,18 @@ fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Inter
             Some(&i) => cands[i].count += 1,
             None => {
                 cand_index.insert(name.clone(), cands.len());
-                cands.push(Candidate { name, props, count: 1 });
+                cands.push(Candidate {
+                    name,
+                    props,
+                    count: 1,
+                });
             }
         }
     }
     // Stable sort, most popular first, as DevTools' Array.prototype.sort.
     cands.sort_by(|a, b| b.count.cmp(&a.count));
-    let min_count = (MIN_OBJECT_COUNT_PER_INTERFACE as f64).max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE as f64);
+    let min_count = (MIN_OBJECT_COUNT_PER_INTERFACE as f64)
+        .max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE as f64);
     let defs: Vec<(u32, Vec<u32>)> = cands
         .into_iter()
         .take_while(|c| c.count as f64 >= min_count)

@@ -63,7 +63,11 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
             d
         })
         .collect();
-    classes.sort_by(|x, y| y.bytes_delta.cmp(&x.bytes_delta).then(x.class.cmp(&y.class)));
+    classes.sort_by(|x, y| {
+        y.bytes_delta
+            .cmp(&x.bytes_delta)
+            .then(x.class.cmp(&y.class))
+    });
     DiffReport {
         schema: "leakhound.heap.diff/v1",
         total_before: a.total,

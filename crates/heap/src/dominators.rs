@@ -92,9 +92,9 @@ pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> EdgeBits {
             // keeps the key's edge and drops the table's.
             if ty == t.e_internal {
                 let name = g.edge_name[e];
-                let table = *weakmap_names
-                    .entry(name)
-                    .or_insert_with(|| parse_ephemeron(&g.strings[name as usize]).map(|(id, _)| id));
+                let table = *weakmap_names.entry(name).or_insert_with(|| {
+                    parse_ephemeron(&g.strings[name as usize]).map(|(id, _)| id)
+                });
                 if table == Some(g.node_id[v as usize]) {
                     continue;
                 }
@@ -216,16 +216,31 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     };
 
     let root = g.root + 1;
-    dfs(root, &mut parent, &mut vertex, &mut label, &mut semi, &mut count);
+    dfs(
+        root,
+        &mut parent,
+        &mut vertex,
+        &mut label,
+        &mut semi,
+        &mut count,
+    );
     if (count as usize) < n {
         // Nodes held only by weak (non-essential) edges hang off the root, with their subgraphs.
         for v in 1..=n as u32 {
             let vo = (v - 1) as usize;
             if semi[v as usize] == 0 {
-                let only_weak = (r.first[vo]..r.first[vo + 1]).all(|i| !ess.get(r.edge[i as usize] as usize));
+                let only_weak =
+                    (r.first[vo]..r.first[vo + 1]).all(|i| !ess.get(r.edge[i as usize] as usize));
                 if only_weak {
                     parent[v as usize] = root;
-                    dfs(v, &mut parent, &mut vertex, &mut label, &mut semi, &mut count);
+                    dfs(
+                        v,
+                        &mut parent,
+                        &mut vertex,
+                        &mut label,
+                        &mut semi,
+                        &mut count,
+                    );
                 }
             }
         }
@@ -301,7 +316,11 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
                 compress(v, &mut ancestor, &mut label, &semi);
                 label[v as usize]
             };
-            dom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { pw };
+            dom[v as usize] = if semi[u as usize] < semi[v as usize] {
+                u
+            } else {
+                pw
+            };
             v = nv;
         }
     }

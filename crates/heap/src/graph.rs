@@ -29,8 +29,18 @@ pub const NONE: u8 = u8::MAX;
 
 impl TypeIds {
     pub fn resolve(node_types: &[String], edge_types: &[String]) -> TypeIds {
-        let n = |s: &str| node_types.iter().position(|t| t == s).map_or(NONE, |i| i as u8);
-        let e = |s: &str| edge_types.iter().position(|t| t == s).map_or(NONE, |i| i as u8);
+        let n = |s: &str| {
+            node_types
+                .iter()
+                .position(|t| t == s)
+                .map_or(NONE, |i| i as u8)
+        };
+        let e = |s: &str| {
+            edge_types
+                .iter()
+                .position(|t| t == s)
+                .map_or(NONE, |i| i as u8)
+        };
         TypeIds {
             hidden: n("hidden"),
             array: n("array"),
@@ -125,7 +135,9 @@ impl Graph {
 
     pub fn edge_name_str(&self, e: usize, t: &TypeIds) -> Option<&str> {
         if self.edge_has_string_name(e, t) {
-            self.strings.get(self.edge_name[e] as usize).map(|s| s.as_str())
+            self.strings
+                .get(self.edge_name[e] as usize)
+                .map(|s| s.as_str())
         } else {
             None
         }

@@ -5,8 +5,8 @@
 //! thousands of entries of one growing cache become one finding with one path.
 
 use crate::analysis::Heap;
-use crate::paths::{path_to, render, signature, Step};
 use crate::fmt_bytes;
+use crate::paths::{path_to, render, signature, Step};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
@@ -27,6 +27,9 @@ pub struct LeakGroup {
     pub path: String,
     pub path_steps: Vec<Step>,
     pub example_node_id: u64,
+    /// Objects of this class on this path shape in S1 and in S3, whatever their age: a leak
+    /// grows the population, a full bounded cache only replaces its members.
+    pub population: [u64; 2],
     pub significant: bool,
     pub sentence: String,
 }
@@ -110,9 +113,13 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
         }
     }
     let total = s3.total.max(1);
-    let mut out: Vec<LeakGroup> = groups
-        .into_values()
-        .map(|a| {
+    // Only groups big enough to matter need their population counted.
+    let mut accs: Vec<Acc> = groups.into_values().collect();
+    accs.sort_by(|x, y| y.retained.cmp(&x.retained));
+    let mut out: Vec<LeakGroup> = accs
+        .into_iter()
+        .enumerate()
+        .map(|(rank, a)| {
             let steps = path_to(s3, a.example);
             let holder = steps
                 .iter()
@@ -121,7 +128,13 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
                 .find(|s| matches!(s.edge_type.as_str(), "property" | "context") && !s.class.starts_with('('))
                 .map(|s| format!("{} ({})", s.edge, s.class));
             let share = a.retained as f64 / total as f64;
-            let significant = a.instances >= MIN_INSTANCES && share >= MIN_SHARE;
+            let mut significant = a.instances >= MIN_INSTANCES && share >= MIN_SHARE;
+            let mut population = [0, 0];
+            if significant || rank < 3 {
+                let sig = signature(&steps);
+                population = [population_of(s1, &a.class, &sig), population_of(s3, &a.class, &sig)];
+                significant &= population[1].saturating_sub(population[0]) * 2 >= a.instances;
+            }
             let sentence = format!(
                 "{} {} objects allocated between snapshots 1 and 2 are still alive, retaining {} ({:.1}% of the heap){}; path: {}",
                 a.instances,
@@ -141,12 +154,17 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
                 path: render(&steps),
                 path_steps: steps,
                 example_node_id: s3.graph.node_id[a.example as usize],
+                population,
                 significant,
                 sentence,
             }
         })
         .collect();
-    out.sort_by(|x, y| y.retained_bytes.cmp(&x.retained_bytes).then(x.class.cmp(&y.class)));
+    out.sort_by(|x, y| {
+        y.retained_bytes
+            .cmp(&x.retained_bytes)
+            .then(x.class.cmp(&y.class))
+    });
     LeaksReport {
         schema: "leakhound.heap.leaks/v1",
         totals: [s1.total, s2.total, s3.total],
@@ -155,4 +173,14 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
         significant: out.iter().any(|g| g.significant),
         groups: out,
     }
+}
+
+/// How many objects of `class` sit on a retainer path of shape `sig` in `h`.
+fn population_of(h: &Heap, class: &str, sig: &str) -> u64 {
+    let Some(c) = h.class_names.iter().position(|n| n == class) else {
+        return 0;
+    };
+    (0..h.node_count() as u32)
+        .filter(|&v| h.class_of[v as usize] == c as u32 && signature(&path_to(h, v)) == sig)
+        .count() as u64
 }

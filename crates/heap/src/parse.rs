@@ -25,7 +25,10 @@ struct Meta {
 
 fn type_names(v: &[serde_json::Value]) -> Vec<String> {
     match v.first() {
-        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -35,13 +38,17 @@ fn type_names(v: &[serde_json::Value]) -> Vec<String> {
 pub fn read_file(path: &Path) -> anyhow::Result<Graph> {
     use anyhow::Context;
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let len = file.metadata().with_context(|| format!("reading {}", path.display()))?.len();
+    let len = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
     if len == 0 {
         return Err(ParseError::new("file", 0, "the file is empty").into());
     }
     // SAFETY: the map is read-only; a file truncated underneath us could SIGBUS, which is the
     // accepted risk of every mmap reader (ripgrep makes the same trade).
-    let map = unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("mapping {}", path.display()))?;
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .with_context(|| format!("mapping {}", path.display()))?;
     #[cfg(unix)]
     let _ = map.advise(memmap2::Advice::Sequential);
     let mut released = 0usize;
@@ -53,7 +60,11 @@ pub fn read_file(path: &Path) -> anyhow::Result<Graph> {
             if end > released {
                 // SAFETY: a read-only private file mapping; dropped pages are re-read on access.
                 let _ = unsafe {
-                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, released, end - released)
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        released,
+                        end - released,
+                    )
                 };
                 released = end;
             }
@@ -73,7 +84,11 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
     let mut p = expect(buf, 0, b'{', "header")?;
     let (key, np) = scan_string(buf, p, "header")?;
     if key != "snapshot" {
-        return Err(ParseError::new("header", p, format!("expected the `snapshot` key first, found `{key}`")));
+        return Err(ParseError::new(
+            "header",
+            p,
+            format!("expected the `snapshot` key first, found `{key}`"),
+        ));
     }
     p = expect(buf, np, b':', "header")?;
     p = skip_ws(buf, p);
@@ -82,10 +97,20 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
         Some(Ok(h)) => h,
         Some(Err(e)) => {
             let off = p + de.byte_offset();
-            let msg = if e.is_eof() { "file ends early (truncated?) in the header".to_string() } else { format!("bad header: {e}") };
+            let msg = if e.is_eof() {
+                "file ends early (truncated?) in the header".to_string()
+            } else {
+                format!("bad header: {e}")
+            };
             return Err(ParseError::new("header", off, msg));
         }
-        None => return Err(ParseError::new("header", p, "file ends early (truncated?) in the header")),
+        None => {
+            return Err(ParseError::new(
+                "header",
+                p,
+                "file ends early (truncated?) in the header",
+            ))
+        }
     };
     p += de.byte_offset();
 
@@ -94,7 +119,13 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
     let efc = meta.edge_fields.len();
     let field = |fields: &[String], name: &str| fields.iter().position(|f| f == name);
     let need = |fields: &[String], name: &str| {
-        field(fields, name).ok_or_else(|| ParseError::new("header", p, format!("snapshot.meta lacks the `{name}` field")))
+        field(fields, name).ok_or_else(|| {
+            ParseError::new(
+                "header",
+                p,
+                format!("snapshot.meta lacks the `{name}` field"),
+            )
+        })
     };
     let (n_type, n_name, n_id, n_size, n_edges) = (
         need(&meta.node_fields, "type")?,
@@ -114,8 +145,16 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
         edge_types: type_names(&meta.edge_types),
         ..Graph::default()
     };
-    if g.node_types.is_empty() || g.edge_types.is_empty() || g.node_types.len() > 250 || g.edge_types.len() > 250 {
-        return Err(ParseError::new("header", p, "snapshot.meta has no usable node or edge types"));
+    if g.node_types.is_empty()
+        || g.edge_types.is_empty()
+        || g.node_types.len() > 250
+        || g.edge_types.len() > 250
+    {
+        return Err(ParseError::new(
+            "header",
+            p,
+            "snapshot.meta has no usable node or edge types",
+        ));
     }
     // Pre-size from the header, but never trust a corrupt count with a huge allocation.
     let cap_n = (header.node_count.unwrap_or(0) as usize).min(buf.len() / (2 * nfc).max(1));
@@ -136,8 +175,23 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
         match buf.get(p) {
             Some(b'}') => break,
             Some(b',') => p += 1,
-            Some(&b) => return Err(ParseError::new("file", p, format!("expected `,` or `}}`, found `{}`", (b as char).escape_default()))),
-            None => return Err(ParseError::new("file", p, "file ends early (truncated?) between sections")),
+            Some(&b) => {
+                return Err(ParseError::new(
+                    "file",
+                    p,
+                    format!(
+                        "expected `,` or `}}`, found `{}`",
+                        (b as char).escape_default()
+                    ),
+                ))
+            }
+            None => {
+                return Err(ParseError::new(
+                    "file",
+                    p,
+                    "file ends early (truncated?) between sections",
+                ))
+            }
         }
         let (key, np) = scan_string(buf, p, "file")?;
         p = expect(buf, np, b':', "file")?;
@@ -156,11 +210,17 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
                         k += 1;
                         if f == n_type {
                             if v >= ntypes {
-                                return Err(ParseError::new("nodes", at, format!("node type {v} is not in snapshot.meta")));
+                                return Err(ParseError::new(
+                                    "nodes",
+                                    at,
+                                    format!("node type {v} is not in snapshot.meta"),
+                                ));
                             }
                             g.node_type.push(v as u8);
                         } else if f == n_name {
-                            g.node_name.push(u32::try_from(v).map_err(|_| ParseError::new("nodes", at, "name index too large"))?);
+                            g.node_name.push(u32::try_from(v).map_err(|_| {
+                                ParseError::new("nodes", at, "name index too large")
+                            })?);
                         } else if f == n_id {
                             g.node_id.push(v);
                         } else if f == n_size {
@@ -169,7 +229,8 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
                             g.detachedness.push(v.min(255) as u8);
                         } else if f == n_edges {
                             edges_total += v;
-                            let e = u32::try_from(edges_total).map_err(|_| ParseError::new("nodes", at, "too many edges"))?;
+                            let e = u32::try_from(edges_total)
+                                .map_err(|_| ParseError::new("nodes", at, "too many edges"))?;
                             g.first_edge.push(e);
                         }
                         Ok(())
@@ -177,7 +238,11 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
                     &mut release,
                 )?;
                 if k % nfc != 0 {
-                    return Err(ParseError::new("nodes", p, format!("{k} values is not a multiple of {nfc} node fields")));
+                    return Err(ParseError::new(
+                        "nodes",
+                        p,
+                        format!("{k} values is not a multiple of {nfc} node fields"),
+                    ));
                 }
             }
             "edges" => {
@@ -193,16 +258,27 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
                         k += 1;
                         if f == e_type {
                             if v >= etypes {
-                                return Err(ParseError::new("edges", at, format!("edge type {v} is not in snapshot.meta")));
+                                return Err(ParseError::new(
+                                    "edges",
+                                    at,
+                                    format!("edge type {v} is not in snapshot.meta"),
+                                ));
                             }
                             g.edge_type.push(v as u8);
                         } else if f == e_name {
-                            g.edge_name.push(u32::try_from(v).map_err(|_| ParseError::new("edges", at, "edge name too large"))?);
+                            g.edge_name.push(u32::try_from(v).map_err(|_| {
+                                ParseError::new("edges", at, "edge name too large")
+                            })?);
                         } else if f == e_to {
                             if v % nfc as u64 != 0 {
-                                return Err(ParseError::new("edges", at, format!("to_node {v} is not a multiple of {nfc}")));
+                                return Err(ParseError::new(
+                                    "edges",
+                                    at,
+                                    format!("to_node {v} is not a multiple of {nfc}"),
+                                ));
                             }
-                            let o = u32::try_from(v / nfc as u64).map_err(|_| ParseError::new("edges", at, "to_node too large"))?;
+                            let o = u32::try_from(v / nfc as u64)
+                                .map_err(|_| ParseError::new("edges", at, "to_node too large"))?;
                             g.edge_to.push(o);
                         }
                         Ok(())
@@ -210,7 +286,11 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
                     &mut release,
                 )?;
                 if k % efc != 0 {
-                    return Err(ParseError::new("edges", p, format!("{k} values is not a multiple of {efc} edge fields")));
+                    return Err(ParseError::new(
+                        "edges",
+                        p,
+                        format!("{k} values is not a multiple of {efc} edge fields"),
+                    ));
                 }
             }
             "strings" => {
@@ -232,9 +312,17 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
             _ => p = skip_value(buf, p, "file")?,
         }
     }
-    for (seen, name) in [(seen_nodes, "nodes"), (seen_edges, "edges"), (seen_strings, "strings")] {
+    for (seen, name) in [
+        (seen_nodes, "nodes"),
+        (seen_edges, "edges"),
+        (seen_strings, "strings"),
+    ] {
         if !seen {
-            return Err(ParseError::new(name, p, format!("the `{name}` section is missing")));
+            return Err(ParseError::new(
+                name,
+                p,
+                format!("the `{name}` section is missing"),
+            ));
         }
     }
     validate(&g, header.root_index.unwrap_or(0), nfc, p)?;
@@ -273,7 +361,11 @@ fn skip_value(buf: &[u8], pos: usize, section: &'static str) -> Result<usize, Pa
         }
         p += 1;
     }
-    Err(ParseError::new(section, start, "file ends early (truncated?) in this section"))
+    Err(ParseError::new(
+        section,
+        start,
+        "file ends early (truncated?) in this section",
+    ))
 }
 
 fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), ParseError> {
@@ -286,23 +378,48 @@ fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), Pa
         return Err(ParseError::new(
             "edges",
             end,
-            format!("nodes declare {declared} edges but the edges section holds {}", g.edge_count()),
+            format!(
+                "nodes declare {declared} edges but the edges section holds {}",
+                g.edge_count()
+            ),
         ));
     }
     if root_index % nfc as u64 != 0 || root_index / nfc as u64 >= n as u64 {
-        return Err(ParseError::new("header", 0, format!("root_index {root_index} is not a node")));
+        return Err(ParseError::new(
+            "header",
+            0,
+            format!("root_index {root_index} is not a node"),
+        ));
     }
     let ns = g.strings.len() as u32;
     if let Some(i) = g.node_name.iter().position(|&s| s >= ns) {
-        return Err(ParseError::new("nodes", end, format!("node {i} names string {} but there are {ns}", g.node_name[i])));
+        return Err(ParseError::new(
+            "nodes",
+            end,
+            format!(
+                "node {i} names string {} but there are {ns}",
+                g.node_name[i]
+            ),
+        ));
     }
     if let Some(i) = g.edge_to.iter().position(|&t| t as usize >= n) {
-        return Err(ParseError::new("edges", end, format!("edge {i} points to node {} but there are {n}", g.edge_to[i])));
+        return Err(ParseError::new(
+            "edges",
+            end,
+            format!("edge {i} points to node {} but there are {n}", g.edge_to[i]),
+        ));
     }
     let t = g.types();
     for e in 0..g.edge_count() {
         if g.edge_has_string_name(e, &t) && g.edge_name[e] >= ns {
-            return Err(ParseError::new("edges", end, format!("edge {e} names string {} but there are {ns}", g.edge_name[e])));
+            return Err(ParseError::new(
+                "edges",
+                end,
+                format!(
+                    "edge {e} names string {} but there are {ns}",
+                    g.edge_name[e]
+                ),
+            ));
         }
     }
     Ok(())

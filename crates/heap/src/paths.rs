@@ -27,7 +27,11 @@ pub fn path_to(h: &Heap, n: u32) -> Vec<Step> {
         let e = e as usize;
         steps.push(Step {
             edge: g.edge_label(e, &h.t),
-            edge_type: g.edge_types.get(g.edge_type[e] as usize).cloned().unwrap_or_default(),
+            edge_type: g
+                .edge_types
+                .get(g.edge_type[e] as usize)
+                .cloned()
+                .unwrap_or_default(),
             class: h.class_name(v).to_string(),
             node_id: g.node_id[v as usize],
         });
@@ -52,8 +56,11 @@ pub fn render(steps: &[Step]) -> String {
         if i > 0 {
             out.push_str(" > ");
         }
-        let synthetic_or_internal = s.class.starts_with('(') && (i == 0 || matches!(s.edge_type.as_str(), "internal" | "hidden" | "element"));
-        if i == 0 || (synthetic_or_internal && s.edge_type != "property" && s.edge_type != "context") {
+        let synthetic_or_internal = s.class.starts_with('(')
+            && (i == 0 || matches!(s.edge_type.as_str(), "internal" | "hidden" | "element"));
+        if i == 0
+            || (synthetic_or_internal && s.edge_type != "property" && s.edge_type != "context")
+        {
             if i > 0 && s.edge_type == "internal" && !s.edge.chars().all(|c| c.is_ascii_digit()) {
                 out.push_str(&s.edge);
                 out.push_str(" > ");

@@ -16,16 +16,29 @@ pub fn skip_ws(buf: &[u8], mut pos: usize) -> usize {
 }
 
 /// Expect the byte `want` (after whitespace); return the position after it.
-pub fn expect(buf: &[u8], pos: usize, want: u8, section: &'static str) -> Result<usize, ParseError> {
+pub fn expect(
+    buf: &[u8],
+    pos: usize,
+    want: u8,
+    section: &'static str,
+) -> Result<usize, ParseError> {
     let p = skip_ws(buf, pos);
     match buf.get(p) {
         Some(&b) if b == want => Ok(p + 1),
         Some(&b) => Err(ParseError::new(
             section,
             p,
-            format!("expected `{}`, found `{}`", want as char, (b as char).escape_default()),
+            format!(
+                "expected `{}`, found `{}`",
+                want as char,
+                (b as char).escape_default()
+            ),
         )),
-        None => Err(ParseError::new(section, p, format!("file ends early (truncated?), expected `{}`", want as char))),
+        None => Err(ParseError::new(
+            section,
+            p,
+            format!("file ends early (truncated?), expected `{}`", want as char),
+        )),
     }
 }
 
@@ -64,17 +77,26 @@ pub fn scan_u64_array(
         }
         if p == start {
             return Err(match buf.get(p) {
-                None => ParseError::new(section, p, "file ends early (truncated?) inside the array"),
+                None => {
+                    ParseError::new(section, p, "file ends early (truncated?) inside the array")
+                }
                 Some(&b) => ParseError::new(
                     section,
                     p,
-                    format!("expected an unsigned integer, found `{}`", (b as char).escape_default()),
+                    format!(
+                        "expected an unsigned integer, found `{}`",
+                        (b as char).escape_default()
+                    ),
                 ),
             });
         }
         // Fractions and exponents never appear in these arrays; reject rather than misread.
         if p < len && matches!(buf[p], b'.' | b'e' | b'E') {
-            return Err(ParseError::new(section, p, "expected an unsigned integer, found a fraction"));
+            return Err(ParseError::new(
+                section,
+                p,
+                "expected an unsigned integer, found a fraction",
+            ));
         }
         push(v, start)?;
         p = skip_ws(buf, p);
@@ -85,10 +107,19 @@ pub fn scan_u64_array(
                 return Err(ParseError::new(
                     section,
                     p,
-                    format!("expected `,` or `]`, found `{}`", (b as char).escape_default()),
+                    format!(
+                        "expected `,` or `]`, found `{}`",
+                        (b as char).escape_default()
+                    ),
                 ))
             }
-            None => return Err(ParseError::new(section, p, "file ends early (truncated?) inside the array")),
+            None => {
+                return Err(ParseError::new(
+                    section,
+                    p,
+                    "file ends early (truncated?) inside the array",
+                ))
+            }
         }
         if p >= next_release {
             release(p);
@@ -99,7 +130,11 @@ pub fn scan_u64_array(
 
 /// Scan a JSON array of strings. V8 writes lone surrogates (`"\udc80"`) for broken UTF-16,
 /// which strict JSON parsers reject; they decode here to U+FFFD, as DevTools shows them.
-pub fn scan_string_array(buf: &[u8], pos: usize, section: &'static str) -> Result<(Vec<String>, usize), ParseError> {
+pub fn scan_string_array(
+    buf: &[u8],
+    pos: usize,
+    section: &'static str,
+) -> Result<(Vec<String>, usize), ParseError> {
     let mut p = expect(buf, pos, b'[', section)?;
     let mut out = Vec::new();
     p = skip_ws(buf, p);
@@ -117,16 +152,29 @@ pub fn scan_string_array(buf: &[u8], pos: usize, section: &'static str) -> Resul
                 return Err(ParseError::new(
                     section,
                     p,
-                    format!("expected `,` or `]`, found `{}`", (b as char).escape_default()),
+                    format!(
+                        "expected `,` or `]`, found `{}`",
+                        (b as char).escape_default()
+                    ),
                 ))
             }
-            None => return Err(ParseError::new(section, p, "file ends early (truncated?) inside the array")),
+            None => {
+                return Err(ParseError::new(
+                    section,
+                    p,
+                    "file ends early (truncated?) inside the array",
+                ))
+            }
         }
     }
 }
 
 /// Scan one JSON string starting at its opening quote (after whitespace).
-pub fn scan_string(buf: &[u8], pos: usize, section: &'static str) -> Result<(String, usize), ParseError> {
+pub fn scan_string(
+    buf: &[u8],
+    pos: usize,
+    section: &'static str,
+) -> Result<(String, usize), ParseError> {
     let start = expect(buf, pos, b'"', section)?;
     // Fast path: find the closing quote; most strings have no escapes.
     let mut p = start;
@@ -142,7 +190,11 @@ pub fn scan_string(buf: &[u8], pos: usize, section: &'static str) -> Result<(Str
         }
     }
     if p >= buf.len() {
-        return Err(ParseError::new(section, start - 1, "file ends early (truncated?) inside a string"));
+        return Err(ParseError::new(
+            section,
+            start - 1,
+            "file ends early (truncated?) inside a string",
+        ));
     }
     let raw = &buf[start..p];
     let s = if has_escape {
@@ -199,7 +251,8 @@ fn decode_escapes(raw: &[u8], base: usize, section: &'static str) -> Result<Stri
                         let lo = hex4(raw, i + 2, base, section)?;
                         if (0xDC00..0xE000).contains(&lo) {
                             i += 6;
-                            char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).unwrap_or('\u{FFFD}')
+                            char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                                .unwrap_or('\u{FFFD}')
                         } else {
                             '\u{FFFD}'
                         }
@@ -234,7 +287,17 @@ mod tests {
     #[test]
     fn numbers_and_errors() {
         let mut v = vec![];
-        let end = scan_u64_array(b" [1, 22,\n5368709120 ] x", 0, "nodes", |n, _| { v.push(n); Ok(()) }, |_| {}).unwrap();
+        let end = scan_u64_array(
+            b" [1, 22,\n5368709120 ] x",
+            0,
+            "nodes",
+            |n, _| {
+                v.push(n);
+                Ok(())
+            },
+            |_| {},
+        )
+        .unwrap();
         assert_eq!(v, vec![1, 22, 5_368_709_120]);
         assert_eq!(end, 21);
         let e = scan_u64_array(b"[1,2", 0, "edges", |_, _| Ok(()), |_| {}).unwrap_err();
@@ -242,12 +305,24 @@ mod tests {
         let e = scan_u64_array(b"[1,-2]", 0, "edges", |_, _| Ok(()), |_| {}).unwrap_err();
         assert_eq!(e.offset, 3);
         assert!(scan_u64_array(b"[1.5]", 0, "edges", |_, _| Ok(()), |_| {}).is_err());
-        assert!(scan_u64_array(b"[99999999999999999999999]", 0, "edges", |_, _| Ok(()), |_| {}).is_err());
+        assert!(scan_u64_array(
+            b"[99999999999999999999999]",
+            0,
+            "edges",
+            |_, _| Ok(()),
+            |_| {}
+        )
+        .is_err());
     }
 
     #[test]
     fn strings_with_lossy_escapes() {
-        let (v, _) = scan_string_array(br#"["a", "b\"c", "\udc80x", "\ud83d\ude00", "\u00e9\n"]"#, 0, "strings").unwrap();
+        let (v, _) = scan_string_array(
+            br#"["a", "b\"c", "\udc80x", "\ud83d\ude00", "\u00e9\n"]"#,
+            0,
+            "strings",
+        )
+        .unwrap();
         assert_eq!(v, vec!["a", "b\"c", "\u{FFFD}x", "😀", "é\n"]);
         let e = scan_string_array(br#"["abc"#, 0, "strings").unwrap_err();
         assert_eq!(e.section, "strings");

@@ -96,7 +96,10 @@ fn class_retained(h: &Heap) -> Vec<u64> {
             continue;
         }
         let kids = h.children(v);
-        if !seen[c] && v != h.graph.root && (h.self_size[v as usize] > 0 || h.graph.node_type[v as usize] == native) {
+        if !seen[c]
+            && v != h.graph.root
+            && (h.self_size[v as usize] > 0 || h.graph.node_type[v as usize] == native)
+        {
             out[c] += h.retained[v as usize];
             if !kids.is_empty() {
                 seen[c] = true;
@@ -124,9 +127,19 @@ fn node_ref(h: &Heap, v: u32) -> NodeRef {
 /// Descend the dominator tree while one child keeps most of the parent's retained size.
 pub fn accumulation_point(h: &Heap, mut v: u32) -> u32 {
     loop {
-        let best = h.children(v).iter().copied().max_by_key(|&k| h.retained[k as usize]);
+        let best = h
+            .children(v)
+            .iter()
+            .copied()
+            .max_by_key(|&k| h.retained[k as usize]);
         match best {
-            Some(k) if h.retained[k as usize] as f64 >= ACCUMULATION_SHARE * h.retained[v as usize] as f64 && h.retained[k as usize] > 0 => v = k,
+            Some(k)
+                if h.retained[k as usize] as f64
+                    >= ACCUMULATION_SHARE * h.retained[v as usize] as f64
+                    && h.retained[k as usize] > 0 =>
+            {
+                v = k
+            }
             _ => return v,
         }
     }
@@ -146,7 +159,9 @@ fn holder_name(steps: &[Step]) -> Option<String> {
     steps
         .iter()
         .rev()
-        .find(|s| matches!(s.edge_type.as_str(), "property" | "context") && !s.class.starts_with('('))
+        .find(|s| {
+            matches!(s.edge_type.as_str(), "property" | "context") && !s.class.starts_with('(')
+        })
         .map(|s| format!("{} ({})", s.edge, s.class))
 }
 
@@ -154,7 +169,11 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
     let table = class_table(h);
     let total = h.total;
     let mut by_ret = table.clone();
-    by_ret.sort_by(|a, b| b.retained_bytes.cmp(&a.retained_bytes).then(a.class.cmp(&b.class)));
+    by_ret.sort_by(|a, b| {
+        b.retained_bytes
+            .cmp(&a.retained_bytes)
+            .then(a.class.cmp(&b.class))
+    });
     let mut by_self = table.clone();
     by_self.sort_by(|a, b| b.self_bytes.cmp(&a.self_bytes).then(a.class.cmp(&b.class)));
     let threshold = (total as f64 * SUSPECT_SHARE) as u64;
@@ -180,7 +199,9 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
         let r = h.retained[v as usize];
         let acc = accumulation_point(h, v);
         let acc_ref = node_ref(h, acc);
-        let held = holder_name(&acc_ref.path_steps).map(|n| format!(", held as {n}")).unwrap_or_default();
+        let held = holder_name(&acc_ref.path_steps)
+            .map(|n| format!(", held as {n}"))
+            .unwrap_or_default();
         let sentence = format!(
             "One {} object (@{}) retains {} ({}% of the heap); the memory accumulates in {} @{} ({}){}, reached by {}.",
             h.class_name(v),
@@ -205,21 +226,42 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
     }
 
     // Class suspects: many instances that together retain the share.
-    for row in by_ret.iter().filter(|r| r.retained_bytes >= threshold.max(1) && r.count >= 2 && !r.class.starts_with('(')) {
-        let cls = h.class_names.iter().position(|c| *c == row.class).unwrap_or(0) as u32;
+    for row in by_ret.iter().filter(|r| {
+        r.retained_bytes >= threshold.max(1) && r.count >= 10 && !r.class.starts_with('(')
+    }) {
+        let cls = h
+            .class_names
+            .iter()
+            .position(|c| *c == row.class)
+            .unwrap_or(0) as u32;
         // Where do the instances hang? The dominator holding most of their bytes.
         let mut by_dom: rustc_hash::FxHashMap<u32, u64> = Default::default();
+        let mut biggest = 0u64;
         for v in 0..h.node_count() as u32 {
             if h.class_of[v as usize] == cls && h.self_size[v as usize] > 0 {
                 *by_dom.entry(h.idom[v as usize]).or_default() += h.retained[v as usize];
+                biggest = biggest.max(h.retained[v as usize]);
             }
         }
-        let acc = by_dom.into_iter().max_by_key(|&(d, b)| (b, std::cmp::Reverse(d))).map(|(d, _)| d);
+        // "Many instances together": when one instance holds half the class's bytes, that
+        // object (already an object suspect) is the story, not its class.
+        if biggest * 2 >= row.retained_bytes {
+            continue;
+        }
+        let acc = by_dom
+            .into_iter()
+            .max_by_key(|&(d, b)| (b, std::cmp::Reverse(d)))
+            .map(|(d, _)| d);
         let acc_ref = acc.map(|a| node_ref(h, a));
         let where_ = match &acc_ref {
             Some(a) => {
-                let held = holder_name(&a.path_steps).map(|n| format!(", held as {n}")).unwrap_or_default();
-                format!("; most are held by {} @{}{}, reached by {}", a.class, a.node_id, held, a.path)
+                let held = holder_name(&a.path_steps)
+                    .map(|n| format!(", held as {n}"))
+                    .unwrap_or_default();
+                format!(
+                    "; most are held by {} @{}{}, reached by {}",
+                    a.class, a.node_id, held, a.path
+                )
             }
             None => String::new(),
         };

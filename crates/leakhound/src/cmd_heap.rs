@@ -87,7 +87,10 @@ pub fn run(cmd: HeapCmd) -> Outcome {
                     fmt_bytes(d.total_after),
                     d.total_after as i64 - d.total_before as i64
                 );
-                println!("{:>9} {:>11} {:>9} {:>11} {:>12}  class", "new", "new size", "deleted", "del size", "delta");
+                println!(
+                    "{:>9} {:>11} {:>9} {:>11} {:>12}  class",
+                    "new", "new size", "deleted", "del size", "delta"
+                );
                 for c in d.classes.iter().take(top) {
                     println!(
                         "{:>9} {:>11} {:>9} {:>11} {:>12}  {}",
@@ -102,7 +105,13 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             }
             Ok(0)
         }
-        HeapAction::Leaks { s1, s2, s3, top, json } => {
+        HeapAction::Leaks {
+            s1,
+            s2,
+            s3,
+            top,
+            json,
+        } => {
             let h1 = open(&s1)?;
             let h2 = open(&s2)?;
             let h3 = open(&s3)?;
@@ -124,7 +133,11 @@ pub fn run(cmd: HeapCmd) -> Outcome {
                     println!("no significant leak: no group of new objects survived in bulk");
                 }
                 for g in r.groups.iter().take(top) {
-                    println!("{} {}", if g.significant { "LEAK" } else { "    " }, g.sentence);
+                    println!(
+                        "{} {}",
+                        if g.significant { "LEAK" } else { "    " },
+                        g.sentence
+                    );
                 }
             }
             Ok(0)
@@ -133,16 +146,34 @@ pub fn run(cmd: HeapCmd) -> Outcome {
 }
 
 fn print_summary(s: &leakhound_heap::Summary) {
-    println!("heap: {} in {} objects, {} edges, {} classes", fmt_bytes(s.total_bytes), s.node_count, s.edge_count, s.class_count);
+    println!(
+        "heap: {} in {} objects, {} edges, {} classes",
+        fmt_bytes(s.total_bytes),
+        s.node_count,
+        s.edge_count,
+        s.class_count
+    );
     println!("\ntop classes by retained size:");
     println!("{:>12} {:>12} {:>10}  class", "retained", "self", "count");
     for r in &s.top_by_retained {
-        println!("{:>12} {:>12} {:>10}  {}", fmt_bytes(r.retained_bytes), fmt_bytes(r.self_bytes), r.count, r.class);
+        println!(
+            "{:>12} {:>12} {:>10}  {}",
+            fmt_bytes(r.retained_bytes),
+            fmt_bytes(r.self_bytes),
+            r.count,
+            r.class
+        );
     }
     println!("\ntop classes by self size:");
     println!("{:>12} {:>12} {:>10}  class", "self", "retained", "count");
     for r in &s.top_by_self {
-        println!("{:>12} {:>12} {:>10}  {}", fmt_bytes(r.self_bytes), fmt_bytes(r.retained_bytes), r.count, r.class);
+        println!(
+            "{:>12} {:>12} {:>10}  {}",
+            fmt_bytes(r.self_bytes),
+            fmt_bytes(r.retained_bytes),
+            r.count,
+            r.class
+        );
     }
     println!("\nleak suspects:");
     if s.suspects.is_empty() {

@@ -20,11 +20,13 @@ pub fn clap_error(e: clap::Error) -> ! {
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
-            process::exit(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                USAGE
-            } else {
-                0
-            });
+            process::exit(
+                if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    USAGE
+                } else {
+                    0
+                },
+            );
         }
         _ => {
             let rendered = e.render().to_string();

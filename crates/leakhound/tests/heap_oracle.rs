@@ -39,8 +39,16 @@ fn retained_sizes_distances_and_classes_match_devtools() {
     let oracle = ensure_oracle();
     let tmp = tempfile::tempdir().unwrap();
     let snap = write_known_snapshot(tmp.path());
-    let out = Command::new("node").arg(oracle.join("oracle.mjs")).arg(&snap).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("node")
+        .arg(oracle.join("oracle.mjs"))
+        .arg(&snap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let o: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
 
     let h = Heap::open(&snap).unwrap();
@@ -56,12 +64,27 @@ fn retained_sizes_distances_and_classes_match_devtools() {
             n[3].as_i64().unwrap(),
             n[4].as_str().unwrap(),
         );
-        let got = (h.graph.node_id[i], h.retained[i], h.self_size[i], h.distance[i] as i64, h.class_name(i as u32));
+        let got = (
+            h.graph.node_id[i],
+            h.retained[i],
+            h.self_size[i],
+            h.distance[i] as i64,
+            h.class_name(i as u32),
+        );
         if got != (id, ret, selfs, dist, class) {
-            mismatches.push(format!("node {i}: devtools {:?} ours {:?}", (id, ret, selfs, dist, class), got));
+            mismatches.push(format!(
+                "node {i}: devtools {:?} ours {:?}",
+                (id, ret, selfs, dist, class),
+                got
+            ));
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches, first: {:#?}", mismatches.len(), &mismatches[..mismatches.len().min(10)]);
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches, first: {:#?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(10)]
+    );
 
     let ours: HashMap<String, (u64, u64, u64)> = leakhound_heap::summary::class_table(&h)
         .into_iter()
@@ -70,7 +93,11 @@ fn retained_sizes_distances_and_classes_match_devtools() {
     let theirs = o["classes"].as_object().unwrap();
     assert_eq!(theirs.len(), ours.len());
     for (name, t) in theirs {
-        let want = (t["count"].as_u64().unwrap(), t["self"].as_u64().unwrap(), t["retained"].as_u64().unwrap());
+        let want = (
+            t["count"].as_u64().unwrap(),
+            t["self"].as_u64().unwrap(),
+            t["retained"].as_u64().unwrap(),
+        );
         assert_eq!(ours.get(name), Some(&want), "class {name}");
     }
 }

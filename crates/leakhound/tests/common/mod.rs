@@ -85,7 +85,10 @@ impl NodeServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("node server did not listen on {} within {limit:?}", self.port);
+        panic!(
+            "node server did not listen on {} within {limit:?}",
+            self.port
+        );
     }
 
     pub fn url(&self, path: &str) -> String {
