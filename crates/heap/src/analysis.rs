@@ -36,25 +36,40 @@ pub struct Heap {
 impl Heap {
     /// Parse and analyse a `.heapsnapshot` file (any size; memory-mapped).
     pub fn open(path: &Path) -> anyhow::Result<Heap> {
+        let t0 = std::time::Instant::now();
         let g = crate::parse::read_file(path)?;
+        timing("parse", t0);
         Ok(Heap::from_graph(g))
     }
 
-    pub fn from_graph(g: Graph) -> Heap {
+    pub fn from_graph(mut g: Graph) -> Heap {
         let t = g.types();
+        let t0 = std::time::Instant::now();
         let page = dominators::page_owned(&g, &t);
-        let self_size = shallow_sizes(&g, &t);
+        let mut self_size = std::mem::take(&mut g.self_size);
+        shallow_sizes(&g, &t, &mut self_size);
+        timing("flags+shallow", t0);
         let (idom, retained) = {
+            let t0 = std::time::Instant::now();
             let ess = dominators::essential_edges(&g, &t, &page);
             drop(page);
-            let r = dominators::retainers(&g);
+            timing("essential", t0);
+            let t0 = std::time::Instant::now();
+            let r = dominators::retainers(&g, &ess);
+            timing("retainers", t0);
+            let t0 = std::time::Instant::now();
             let d = dominators::dominators(&g, &ess, &r);
             drop(r);
+            timing("dominators", t0);
             let ret = dominators::retained_sizes(&self_size, &d);
             (d.idom, ret)
         };
+        let t0 = std::time::Instant::now();
         let (distance, parent_edge) = distances(&g, &t);
+        timing("distances", t0);
+        let t0 = std::time::Instant::now();
         let (class_of, class_names) = classes::class_names(&g, &t);
+        timing("classes", t0);
         let (dom_first, dom_children) = dominated(&idom, g.root);
         let total = retained[g.root as usize];
         Heap {
@@ -120,13 +135,12 @@ fn dominated(idom: &[u32], root: u32) -> (Vec<u32>, Vec<u32>) {
 /// DevTools' `calculateShallowSizes`: hidden and array nodes (and external string data) owned
 /// by exactly one ordinary node give their size to that owner, so a Map's backing table counts
 /// as the Map's own size. Skipped when there are no user roots (an "expose internals" capture).
-pub fn shallow_sizes(g: &Graph, t: &TypeIds) -> Vec<u64> {
-    let mut sizes = g.self_size.clone();
+pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) {
     let has_user_roots = g
         .edges(g.root)
         .any(|e| g.node_type[g.edge_to[e] as usize] != t.synthetic);
     if !has_user_roots {
-        return sizes;
+        return;
     }
     const UNVISITED: u32 = u32::MAX;
     const MULTIPLE: u32 = u32::MAX - 1;
@@ -175,7 +189,6 @@ pub fn shallow_sizes(g: &Graph, t: &TypeIds) -> Vec<u64> {
         sizes[i] = 0;
         sizes[o as usize] += s;
     }
-    sizes
 }
 
 /// DevTools' `calculateDistances` (JS flavour, with its edge filter), plus the first edge that
@@ -272,4 +285,11 @@ fn distance_filter(
         }
     }
     true
+}
+
+/// `LEAKHOUND_HEAP_TIMING=1` prints how long each stage took (for the benchmark notes).
+pub(crate) fn timing(stage: &str, t0: std::time::Instant) {
+    if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
+        eprintln!("[heap] {stage}: {:.3}s", t0.elapsed().as_secs_f64());
+    }
 }

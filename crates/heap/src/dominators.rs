@@ -124,18 +124,21 @@ pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> EdgeBits {
     bits
 }
 
-/// Reverse edges: for each node, the (edge, source node) pairs pointing at it.
+/// Reverse essential edges: for each node, the nodes that retain it through an edge that
+/// counts for dominance. Non-essential edges are left out entirely (DevTools keeps them and
+/// skips them in every loop), which saves one u32 per edge on big snapshots.
 pub struct Retainers {
     pub first: Vec<u32>,
-    pub edge: Vec<u32>,
     pub node: Vec<u32>,
 }
 
-pub fn retainers(g: &Graph) -> Retainers {
+pub fn retainers(g: &Graph, ess: &EdgeBits) -> Retainers {
     let n = g.node_count();
     let mut first = vec![0u32; n + 1];
-    for &to in &g.edge_to {
-        first[to as usize] += 1;
+    for (e, &to) in g.edge_to.iter().enumerate() {
+        if ess.get(e) {
+            first[to as usize] += 1;
+        }
     }
     let mut acc = 0u32;
     for f in first.iter_mut() {
@@ -143,19 +146,21 @@ pub fn retainers(g: &Graph) -> Retainers {
         *f = acc;
         acc += c;
     }
-    let mut fill = first.clone();
-    let mut edge = vec![0u32; g.edge_count()];
-    let mut node = vec![0u32; g.edge_count()];
-    for v in 0..n as u32 {
-        for e in g.edges(v) {
-            let to = g.edge_to[e] as usize;
-            let slot = fill[to] as usize;
-            fill[to] += 1;
-            edge[slot] = e as u32;
-            node[slot] = v;
+    let mut node = vec![0u32; acc as usize];
+    // Fill each node's slots from the back (first[to+1] moves down), then `first` is whole again.
+    for v in (0..n as u32).rev() {
+        for e in g.edges(v).rev() {
+            if ess.get(e) {
+                let to = g.edge_to[e] as usize;
+                first[to + 1] -= 1;
+                node[first[to + 1] as usize] = v;
+            }
         }
     }
-    Retainers { first, edge, node }
+    // After the loop first[to + 1] == start of to's range; shift back into place.
+    first.remove(0);
+    first.push(acc);
+    Retainers { first, node }
 }
 
 /// The immediate dominator of every node (the root dominates itself) and the nodes in
@@ -229,8 +234,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
         for v in 1..=n as u32 {
             let vo = (v - 1) as usize;
             if semi[v as usize] == 0 {
-                let only_weak =
-                    (r.first[vo]..r.first[vo + 1]).all(|i| !ess.get(r.edge[i as usize] as usize));
+                let only_weak = r.first[vo] == r.first[vo + 1];
                 if only_weak {
                     parent[v as usize] = root;
                     dfs(
@@ -273,7 +277,9 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
             ancestor[w as usize] = ancestor[a];
         }
     };
-    let mut dom = vec![0u32; len];
+    // The DFS cursor is dead now; its memory becomes `dom`.
+    let mut dom = next_edge;
+    dom.fill(0);
     // Buckets as singly linked lists: each vertex sits in at most one bucket at a time.
     let mut bucket_head = vec![0u32; len];
     let mut bucket_next = vec![0u32; len];
@@ -281,12 +287,8 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     for i in (2..=n_vis).rev() {
         let w = vertex[i];
         let wo = (w - 1) as usize;
-        let mut orphan = true;
+        let orphan = r.first[wo] == r.first[wo + 1];
         for ri in r.first[wo]..r.first[wo + 1] {
-            if !ess.get(r.edge[ri as usize] as usize) {
-                continue;
-            }
-            orphan = false;
             let v = r.node[ri as usize] + 1;
             let u = if ancestor[v as usize] == 0 {
                 v

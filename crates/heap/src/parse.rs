@@ -3,7 +3,7 @@
 
 use crate::error::ParseError;
 use crate::graph::Graph;
-use crate::scan::{expect, scan_string, scan_string_array, scan_u64_array, skip_ws};
+use crate::scan::{expect, scan_records, scan_string, scan_string_array, skip_ws};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -51,36 +51,38 @@ pub fn read_file(path: &Path) -> anyhow::Result<Graph> {
         .with_context(|| format!("mapping {}", path.display()))?;
     #[cfg(unix)]
     let _ = map.advise(memmap2::Advice::Sequential);
-    let mut released = 0usize;
-    let release = |upto: usize| {
+    let release = |from: usize, to: usize| {
         #[cfg(unix)]
         {
             let page = 4096;
-            let end = upto / page * page;
-            if end > released {
+            let start = from.div_ceil(page) * page;
+            let end = to / page * page;
+            if end > start {
                 // SAFETY: a read-only private file mapping; dropped pages are re-read on access.
                 let _ = unsafe {
                     map.unchecked_advise_range(
                         memmap2::UncheckedAdvice::DontNeed,
-                        released,
-                        end - released,
+                        start,
+                        end - start,
                     )
                 };
-                released = end;
             }
         }
         #[cfg(not(unix))]
-        let _ = upto;
+        let _ = (from, to);
     };
-    Ok(parse_with_release(&map, release)?)
+    Ok(parse_with_release(&map, &release)?)
 }
 
 /// Parse a snapshot held in memory.
 pub fn parse(buf: &[u8]) -> Result<Graph, ParseError> {
-    parse_with_release(buf, |_| {})
+    parse_with_release(buf, &|_, _| {})
 }
 
-fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Graph, ParseError> {
+fn parse_with_release(
+    buf: &[u8],
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Graph, ParseError> {
     let mut p = expect(buf, 0, b'{', "header")?;
     let (key, np) = scan_string(buf, p, "header")?;
     if key != "snapshot" {
@@ -159,17 +161,58 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
     // Pre-size from the header, but never trust a corrupt count with a huge allocation.
     let cap_n = (header.node_count.unwrap_or(0) as usize).min(buf.len() / (2 * nfc).max(1));
     let cap_e = (header.edge_count.unwrap_or(0) as usize).min(buf.len() / (2 * efc).max(1));
-    g.node_type.reserve_exact(cap_n);
-    g.node_name.reserve_exact(cap_n);
-    g.node_id.reserve_exact(cap_n);
-    g.self_size.reserve_exact(cap_n);
-    g.first_edge.reserve_exact(cap_n + 1);
-    g.edge_type.reserve_exact(cap_e);
-    g.edge_name.reserve_exact(cap_e);
-    g.edge_to.reserve_exact(cap_e);
-    g.first_edge.push(0);
+    let nf = NodeFields {
+        width: nfc,
+        ty: n_type,
+        name: n_name,
+        id: n_id,
+        size: n_size,
+        edges: n_edges,
+        detached: n_detached,
+        types: g.node_types.len() as u64,
+        cap: cap_n,
+    };
+    let ef = EdgeFields {
+        width: efc,
+        ty: e_type,
+        name: e_name,
+        to: e_to,
+        node_width: nfc,
+        types: g.edge_types.len() as u64,
+        cap: cap_e,
+    };
 
     let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
+    // Fast path for V8's layout, `"nodes":[...],"edges":[...]`: the number arrays hold no
+    // quotes, so the `"edges"` key is the first quote after the nodes start, and the two
+    // big arrays parse on two threads.
+    if let Some((nodes_at, edges_key_at, edges_at)) = locate_nodes_then_edges(buf, p) {
+        let (nodes, edges) = std::thread::scope(|sc| {
+            let h = sc.spawn(|| parse_edges(buf, edges_at, &ef, release));
+            let n = parse_nodes(buf, nodes_at, &nf, release);
+            (
+                n,
+                h.join().unwrap_or_else(|_| {
+                    Err(ParseError::new("edges", edges_at, "edge parser failed"))
+                }),
+            )
+        });
+        let (cols, nodes_end) = nodes?;
+        let after = skip_ws(buf, nodes_end);
+        if buf.get(after) != Some(&b',') || skip_ws(buf, after + 1) != edges_key_at {
+            return Err(ParseError::new(
+                "nodes",
+                after,
+                "unexpected data after the nodes array",
+            ));
+        }
+        let (ecols, edges_end) = edges?;
+        cols.install(&mut g);
+        ecols.install(&mut g);
+        seen_nodes = true;
+        seen_edges = true;
+        p = edges_end;
+    }
     loop {
         p = skip_ws(buf, p);
         match buf.get(p) {
@@ -196,102 +239,24 @@ fn parse_with_release(buf: &[u8], mut release: impl FnMut(usize)) -> Result<Grap
         let (key, np) = scan_string(buf, p, "file")?;
         p = expect(buf, np, b':', "file")?;
         match key.as_str() {
-            "nodes" => {
+            "nodes" if !seen_nodes => {
                 seen_nodes = true;
-                let mut k = 0usize;
-                let mut edges_total: u64 = 0;
-                let ntypes = g.node_types.len() as u64;
-                p = scan_u64_array(
-                    buf,
-                    p,
-                    "nodes",
-                    |v, at| {
-                        let f = k % nfc;
-                        k += 1;
-                        if f == n_type {
-                            if v >= ntypes {
-                                return Err(ParseError::new(
-                                    "nodes",
-                                    at,
-                                    format!("node type {v} is not in snapshot.meta"),
-                                ));
-                            }
-                            g.node_type.push(v as u8);
-                        } else if f == n_name {
-                            g.node_name.push(u32::try_from(v).map_err(|_| {
-                                ParseError::new("nodes", at, "name index too large")
-                            })?);
-                        } else if f == n_id {
-                            g.node_id.push(v);
-                        } else if f == n_size {
-                            g.self_size.push(v);
-                        } else if f == n_detached {
-                            g.detachedness.push(v.min(255) as u8);
-                        } else if f == n_edges {
-                            edges_total += v;
-                            let e = u32::try_from(edges_total)
-                                .map_err(|_| ParseError::new("nodes", at, "too many edges"))?;
-                            g.first_edge.push(e);
-                        }
-                        Ok(())
-                    },
-                    &mut release,
-                )?;
-                if k % nfc != 0 {
-                    return Err(ParseError::new(
-                        "nodes",
-                        p,
-                        format!("{k} values is not a multiple of {nfc} node fields"),
-                    ));
-                }
+                let (cols, end) = parse_nodes(buf, p, &nf, release)?;
+                cols.install(&mut g);
+                p = end;
             }
-            "edges" => {
+            "edges" if !seen_edges => {
                 seen_edges = true;
-                let mut k = 0usize;
-                let etypes = g.edge_types.len() as u64;
-                p = scan_u64_array(
-                    buf,
+                let (cols, end) = parse_edges(buf, p, &ef, release)?;
+                cols.install(&mut g);
+                p = end;
+            }
+            "nodes" | "edges" | "strings" if key != "strings" || seen_strings => {
+                return Err(ParseError::new(
+                    "file",
                     p,
-                    "edges",
-                    |v, at| {
-                        let f = k % efc;
-                        k += 1;
-                        if f == e_type {
-                            if v >= etypes {
-                                return Err(ParseError::new(
-                                    "edges",
-                                    at,
-                                    format!("edge type {v} is not in snapshot.meta"),
-                                ));
-                            }
-                            g.edge_type.push(v as u8);
-                        } else if f == e_name {
-                            g.edge_name.push(u32::try_from(v).map_err(|_| {
-                                ParseError::new("edges", at, "edge name too large")
-                            })?);
-                        } else if f == e_to {
-                            if v % nfc as u64 != 0 {
-                                return Err(ParseError::new(
-                                    "edges",
-                                    at,
-                                    format!("to_node {v} is not a multiple of {nfc}"),
-                                ));
-                            }
-                            let o = u32::try_from(v / nfc as u64)
-                                .map_err(|_| ParseError::new("edges", at, "to_node too large"))?;
-                            g.edge_to.push(o);
-                        }
-                        Ok(())
-                    },
-                    &mut release,
-                )?;
-                if k % efc != 0 {
-                    return Err(ParseError::new(
-                        "edges",
-                        p,
-                        format!("{k} values is not a multiple of {efc} edge fields"),
-                    ));
-                }
+                    format!("the `{key}` section appears twice"),
+                ));
             }
             "strings" => {
                 seen_strings = true;
@@ -423,4 +388,183 @@ fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), Pa
         }
     }
     Ok(())
+}
+
+struct NodeFields {
+    width: usize,
+    ty: usize,
+    name: usize,
+    id: usize,
+    size: usize,
+    edges: usize,
+    detached: usize,
+    types: u64,
+    cap: usize,
+}
+
+struct EdgeFields {
+    width: usize,
+    ty: usize,
+    name: usize,
+    to: usize,
+    node_width: usize,
+    types: u64,
+    cap: usize,
+}
+
+#[derive(Default)]
+struct NodeCols {
+    ty: Vec<u8>,
+    name: Vec<u32>,
+    id: Vec<u64>,
+    size: Vec<u64>,
+    first_edge: Vec<u32>,
+    detached: Vec<u8>,
+}
+
+impl NodeCols {
+    fn install(self, g: &mut Graph) {
+        g.node_type = self.ty;
+        g.node_name = self.name;
+        g.node_id = self.id;
+        g.self_size = self.size;
+        g.first_edge = self.first_edge;
+        g.detachedness = self.detached;
+    }
+}
+
+#[derive(Default)]
+struct EdgeCols {
+    ty: Vec<u8>,
+    name: Vec<u32>,
+    to: Vec<u32>,
+}
+
+impl EdgeCols {
+    fn install(self, g: &mut Graph) {
+        g.edge_type = self.ty;
+        g.edge_name = self.name;
+        g.edge_to = self.to;
+    }
+}
+
+fn locate_nodes_then_edges(buf: &[u8], header_end: usize) -> Option<(usize, usize, usize)> {
+    let p = skip_ws(buf, header_end);
+    if buf.get(p) != Some(&b',') {
+        return None;
+    }
+    let (key, np) = scan_string(buf, p + 1, "file").ok()?;
+    if key != "nodes" {
+        return None;
+    }
+    let nodes_at = expect(buf, np, b':', "file").ok()?;
+    let q = nodes_at + memchr::memchr(b'"', &buf[nodes_at..])?;
+    let (key, np) = scan_string(buf, q, "file").ok()?;
+    if key != "edges" {
+        return None;
+    }
+    let edges_at = expect(buf, np, b':', "file").ok()?;
+    Some((nodes_at, q, edges_at))
+}
+
+fn parse_nodes(
+    buf: &[u8],
+    p: usize,
+    f: &NodeFields,
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(NodeCols, usize), ParseError> {
+    let mut c = NodeCols {
+        ty: Vec::with_capacity(f.cap),
+        name: Vec::with_capacity(f.cap),
+        id: Vec::with_capacity(f.cap),
+        size: Vec::with_capacity(f.cap),
+        first_edge: Vec::with_capacity(f.cap + 1),
+        detached: Vec::with_capacity(if f.detached < f.width { f.cap } else { 0 }),
+    };
+    c.first_edge.push(0);
+    let mut edges_total: u64 = 0;
+    let end = scan_records(
+        buf,
+        p,
+        "nodes",
+        f.width,
+        |r, at| {
+            let ty = r[f.ty];
+            if ty >= f.types {
+                return Err(ParseError::new(
+                    "nodes",
+                    at,
+                    format!("node type {ty} is not in snapshot.meta"),
+                ));
+            }
+            c.ty.push(ty as u8);
+            c.name.push(
+                u32::try_from(r[f.name])
+                    .map_err(|_| ParseError::new("nodes", at, "name index too large"))?,
+            );
+            c.id.push(r[f.id]);
+            c.size.push(r[f.size]);
+            edges_total += r[f.edges];
+            c.first_edge.push(
+                u32::try_from(edges_total)
+                    .map_err(|_| ParseError::new("nodes", at, "too many edges"))?,
+            );
+            if f.detached < f.width {
+                c.detached.push(r[f.detached].min(255) as u8);
+            }
+            Ok(())
+        },
+        release,
+    )?;
+    Ok((c, end))
+}
+
+fn parse_edges(
+    buf: &[u8],
+    p: usize,
+    f: &EdgeFields,
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(EdgeCols, usize), ParseError> {
+    let mut c = EdgeCols {
+        ty: Vec::with_capacity(f.cap),
+        name: Vec::with_capacity(f.cap),
+        to: Vec::with_capacity(f.cap),
+    };
+    let nw = f.node_width as u64;
+    let end = scan_records(
+        buf,
+        p,
+        "edges",
+        f.width,
+        |r, at| {
+            let ty = r[f.ty];
+            if ty >= f.types {
+                return Err(ParseError::new(
+                    "edges",
+                    at,
+                    format!("edge type {ty} is not in snapshot.meta"),
+                ));
+            }
+            c.ty.push(ty as u8);
+            c.name.push(
+                u32::try_from(r[f.name])
+                    .map_err(|_| ParseError::new("edges", at, "edge name too large"))?,
+            );
+            let to = r[f.to];
+            if to % nw != 0 {
+                return Err(ParseError::new(
+                    "edges",
+                    at,
+                    format!("to_node {to} is not a multiple of {nw}"),
+                ));
+            }
+            c.to.push(
+                u32::try_from(to / nw)
+                    .map_err(|_| ParseError::new("edges", at, "to_node too large"))?,
+            );
+            Ok(())
+        },
+        release,
+    )?;
+    Ok((c, end))
 }

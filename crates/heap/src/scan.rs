@@ -42,26 +42,40 @@ pub fn expect(
     }
 }
 
-/// Scan a JSON array of unsigned integers starting at `[` (after whitespace), calling `push` for
-/// each value. Returns the position after `]`. `release` is called now and then with the
-/// position reached, so the caller can drop already-read pages of a memory map.
-pub fn scan_u64_array(
+/// Scan a JSON array of unsigned integers starting at `[` (after whitespace), handing them to
+/// `push` in records of `width` values (the snapshot's field count), with the byte offset of
+/// each record. Returns the position after `]`. `release(from, to)` is called now and then
+/// with a range already read, so the caller can drop those pages of a memory map.
+pub fn scan_records(
     buf: &[u8],
     pos: usize,
     section: &'static str,
-    mut push: impl FnMut(u64, usize) -> Result<(), ParseError>,
-    mut release: impl FnMut(usize),
+    width: usize,
+    mut push: impl FnMut(&[u64], usize) -> Result<(), ParseError>,
+    release: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<usize, ParseError> {
     let mut p = expect(buf, pos, b'[', section)?;
     let len = buf.len();
-    let mut next_release = p + (64 << 20);
+    let mut released = p;
+    let mut rec = [0u64; 32];
+    if width == 0 || width > rec.len() {
+        return Err(ParseError::new(
+            section,
+            p,
+            format!("unsupported field count {width}"),
+        ));
+    }
+    let mut k = 0usize;
+    let mut rec_start = p;
     p = skip_ws(buf, p);
     if p < len && buf[p] == b']' {
         return Ok(p + 1);
     }
     loop {
-        // One number.
-        p = skip_ws(buf, p);
+        // One number. V8 writes no leading whitespace except newlines before commas.
+        if p < len && buf[p] > b'9' || p < len && buf[p] < b'0' {
+            p = skip_ws(buf, p);
+        }
         let start = p;
         let mut v: u64 = 0;
         while p < len {
@@ -69,13 +83,11 @@ pub fn scan_u64_array(
             if d > 9 {
                 break;
             }
-            v = match v.checked_mul(10).and_then(|x| x.checked_add(d as u64)) {
-                Some(x) => x,
-                None => return Err(ParseError::new(section, start, "number too large")),
-            };
+            v = v.wrapping_mul(10).wrapping_add(d as u64);
             p += 1;
         }
-        if p == start {
+        let digits = p - start;
+        if digits == 0 {
             return Err(match buf.get(p) {
                 None => {
                     ParseError::new(section, p, "file ends early (truncated?) inside the array")
@@ -90,6 +102,21 @@ pub fn scan_u64_array(
                 ),
             });
         }
+        if digits > 19 {
+            // Re-check precisely: only values above u64::MAX are errors.
+            let text = std::str::from_utf8(&buf[start..p]).unwrap_or("");
+            v = text
+                .trim_start_matches('0')
+                .parse::<u64>()
+                .or_else(|e| {
+                    if text.bytes().all(|b| b == b'0') {
+                        Ok(0)
+                    } else {
+                        Err(e)
+                    }
+                })
+                .map_err(|_| ParseError::new(section, start, "number too large"))?;
+        }
         // Fractions and exponents never appear in these arrays; reject rather than misread.
         if p < len && matches!(buf[p], b'.' | b'e' | b'E') {
             return Err(ParseError::new(
@@ -98,11 +125,33 @@ pub fn scan_u64_array(
                 "expected an unsigned integer, found a fraction",
             ));
         }
-        push(v, start)?;
+        if k == 0 {
+            rec_start = start;
+        }
+        rec[k] = v;
+        k += 1;
+        if k == width {
+            push(&rec[..width], rec_start)?;
+            k = 0;
+        }
+        if p < len && buf[p] == b',' {
+            p += 1;
+            continue;
+        }
         p = skip_ws(buf, p);
         match buf.get(p) {
             Some(b',') => p += 1,
-            Some(b']') => return Ok(p + 1),
+            Some(b']') => {
+                if k != 0 {
+                    return Err(ParseError::new(
+                        section,
+                        p,
+                        format!("the array ends inside a record ({k} of {width} fields)"),
+                    ));
+                }
+                release(released, p);
+                return Ok(p + 1);
+            }
             Some(&b) => {
                 return Err(ParseError::new(
                     section,
@@ -121,9 +170,9 @@ pub fn scan_u64_array(
                 ))
             }
         }
-        if p >= next_release {
-            release(p);
-            next_release = p + (64 << 20);
+        if p - released >= 64 << 20 {
+            release(released, p);
+            released = p;
         }
     }
 }
@@ -284,35 +333,43 @@ fn decode_escapes(raw: &[u8], base: usize, section: &'static str) -> Result<Stri
 mod tests {
     use super::*;
 
-    #[test]
-    fn numbers_and_errors() {
+    fn scan(text: &[u8], width: usize) -> Result<(Vec<u64>, usize), ParseError> {
         let mut v = vec![];
-        let end = scan_u64_array(
-            b" [1, 22,\n5368709120 ] x",
-            0,
-            "nodes",
-            |n, _| {
-                v.push(n);
-                Ok(())
-            },
-            |_| {},
-        )
-        .unwrap();
-        assert_eq!(v, vec![1, 22, 5_368_709_120]);
-        assert_eq!(end, 21);
-        let e = scan_u64_array(b"[1,2", 0, "edges", |_, _| Ok(()), |_| {}).unwrap_err();
-        assert_eq!((e.section, e.offset), ("edges", 4));
-        let e = scan_u64_array(b"[1,-2]", 0, "edges", |_, _| Ok(()), |_| {}).unwrap_err();
-        assert_eq!(e.offset, 3);
-        assert!(scan_u64_array(b"[1.5]", 0, "edges", |_, _| Ok(()), |_| {}).is_err());
-        assert!(scan_u64_array(
-            b"[99999999999999999999999]",
+        let end = scan_records(
+            text,
             0,
             "edges",
-            |_, _| Ok(()),
-            |_| {}
-        )
-        .is_err());
+            width,
+            |r, _| {
+                v.extend_from_slice(r);
+                Ok(())
+            },
+            &|_, _| {},
+        )?;
+        Ok((v, end))
+    }
+
+    #[test]
+    fn numbers_and_errors() {
+        let (v, end) = scan(b" [1, 22,\n5368709120 ] x", 1).unwrap();
+        assert_eq!(v, vec![1, 22, 5_368_709_120]);
+        assert_eq!(end, 21);
+        assert_eq!(scan(b"[1,2\n,3,4]", 2).unwrap().0, vec![1, 2, 3, 4]);
+        assert_eq!(
+            scan(b"[18446744073709551615,000000000000000000000007]", 1)
+                .unwrap()
+                .0,
+            vec![u64::MAX, 7]
+        );
+        let e = scan(b"[1,2", 1).unwrap_err();
+        assert_eq!((e.section, e.offset), ("edges", 4));
+        assert_eq!(scan(b"[1,-2]", 1).unwrap_err().offset, 3);
+        assert!(scan(b"[1.5]", 1).is_err());
+        assert!(scan(b"[1,2,3]", 2)
+            .unwrap_err()
+            .message
+            .contains("inside a record"));
+        assert!(scan(b"[99999999999999999999999]", 1).is_err());
     }
 
     #[test]

@@ -62,7 +62,11 @@ pub fn run(cmd: HeapCmd) -> Outcome {
     match cmd.action {
         HeapAction::Summary { file, top, json } => {
             let h = open(&file)?;
+            let t0 = std::time::Instant::now();
             let s = leakhound_heap::summary(&h, top);
+            if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
+                eprintln!("[heap] summary: {:.3}s", t0.elapsed().as_secs_f64());
+            }
             let to_stdout = json.as_deref() == Some(Path::new("-"));
             if let Some(j) = &json {
                 write_json(j, &s)?;
