@@ -64,12 +64,14 @@ impl Heap {
             let ret = dominators::retained_sizes(&self_size, &d);
             (d.idom, ret)
         };
+        // Distances and class names are independent of each other: one per core.
         let t0 = std::time::Instant::now();
-        let (distance, parent_edge) = distances(&g, &t);
-        timing("distances", t0);
-        let t0 = std::time::Instant::now();
-        let (class_of, class_names) = classes::class_names(&g, &t);
-        timing("classes", t0);
+        let ((distance, parent_edge), (class_of, class_names)) = std::thread::scope(|sc| {
+            let d = sc.spawn(|| distances(&g, &t));
+            let c = classes::class_names(&g, &t);
+            (d.join().expect("distance thread"), c)
+        });
+        timing("distances+classes", t0);
         let (dom_first, dom_children) = dominated(&idom, g.root);
         let total = retained[g.root as usize];
         Heap {
@@ -288,8 +290,19 @@ fn distance_filter(
 }
 
 /// `LEAKHOUND_HEAP_TIMING=1` prints how long each stage took (for the benchmark notes).
-pub(crate) fn timing(stage: &str, t0: std::time::Instant) {
+pub fn timing(stage: &str, t0: std::time::Instant) {
     if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
-        eprintln!("[heap] {stage}: {:.3}s", t0.elapsed().as_secs_f64());
+        let rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .map(|l| l[6..].trim().to_string())
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "[heap] {stage}: {:.3}s (rss {rss})",
+            t0.elapsed().as_secs_f64()
+        );
     }
 }

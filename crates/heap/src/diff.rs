@@ -28,7 +28,7 @@ pub struct DiffReport {
 fn js_ids(h: &Heap) -> FxHashSet<u64> {
     (0..h.node_count() as u32)
         .filter(|&v| h.is_js_id(v) && h.self_size[v as usize] > 0)
-        .map(|v| h.graph.node_id[v as usize])
+        .map(|v| u64::from(h.graph.node_id[v as usize]))
         .collect()
 }
 
@@ -38,7 +38,7 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
     let mut by: FxHashMap<String, ClassDiff> = FxHashMap::default();
     for v in 0..b.node_count() as u32 {
         let s = b.self_size[v as usize];
-        if s == 0 || !b.is_js_id(v) || ids_a.contains(&b.graph.node_id[v as usize]) {
+        if s == 0 || !b.is_js_id(v) || ids_a.contains(&u64::from(b.graph.node_id[v as usize])) {
             continue;
         }
         let d = by.entry(b.class_name(v).to_string()).or_default();
@@ -47,7 +47,7 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
     }
     for v in 0..a.node_count() as u32 {
         let s = a.self_size[v as usize];
-        if s == 0 || !a.is_js_id(v) || ids_b.contains(&a.graph.node_id[v as usize]) {
+        if s == 0 || !a.is_js_id(v) || ids_b.contains(&u64::from(a.graph.node_id[v as usize])) {
             continue;
         }
         let d = by.entry(a.class_name(v).to_string()).or_default();

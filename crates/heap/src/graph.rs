@@ -72,7 +72,8 @@ pub struct Graph {
     pub edge_types: Vec<String>,
     pub node_type: Vec<u8>,
     pub node_name: Vec<u32>,
-    pub node_id: Vec<u64>,
+    /// V8's `SnapshotObjectId` is 32-bit.
+    pub node_id: Vec<u32>,
     /// Self sizes exactly as written by V8 (u64: a 5 GiB ArrayBuffer does not fit in u32).
     pub self_size: Vec<u64>,
     /// V8's DOM link state per node (0 unknown, 1 attached, 2 detached); empty when the

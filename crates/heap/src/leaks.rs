@@ -47,7 +47,7 @@ pub struct LeaksReport {
 fn ids(h: &Heap) -> FxHashSet<u64> {
     (0..h.node_count() as u32)
         .filter(|&v| h.is_js_id(v))
-        .map(|v| h.graph.node_id[v as usize])
+        .map(|v| u64::from(h.graph.node_id[v as usize]))
         .collect()
 }
 
@@ -63,7 +63,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     let n = s3.node_count();
     let mut cand = vec![false; n];
     for v in 0..n as u32 {
-        let id = s3.graph.node_id[v as usize];
+        let id = u64::from(s3.graph.node_id[v as usize]);
         if s3.is_js_id(v) && during.contains(&id) && !before.contains(&id) {
             cand[v as usize] = true;
         }
@@ -153,7 +153,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
                 holder,
                 path: render(&steps),
                 path_steps: steps,
-                example_node_id: s3.graph.node_id[a.example as usize],
+                example_node_id: u64::from(s3.graph.node_id[a.example as usize]),
                 population,
                 significant,
                 sentence,

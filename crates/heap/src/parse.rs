@@ -416,7 +416,7 @@ struct EdgeFields {
 struct NodeCols {
     ty: Vec<u8>,
     name: Vec<u32>,
-    id: Vec<u64>,
+    id: Vec<u32>,
     size: Vec<u64>,
     first_edge: Vec<u32>,
     detached: Vec<u8>,
@@ -502,7 +502,10 @@ fn parse_nodes(
                 u32::try_from(r[f.name])
                     .map_err(|_| ParseError::new("nodes", at, "name index too large"))?,
             );
-            c.id.push(r[f.id]);
+            c.id.push(
+                u32::try_from(r[f.id])
+                    .map_err(|_| ParseError::new("nodes", at, "node id too large"))?,
+            );
             c.size.push(r[f.size]);
             edges_total += r[f.edges];
             c.first_edge.push(

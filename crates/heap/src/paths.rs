@@ -33,7 +33,7 @@ pub fn path_to(h: &Heap, n: u32) -> Vec<Step> {
                 .cloned()
                 .unwrap_or_default(),
             class: h.class_name(v).to_string(),
-            node_id: g.node_id[v as usize],
+            node_id: u64::from(g.node_id[v as usize]),
         });
         // Find the source of edge e: the node whose edge range holds it.
         v = edge_source(h, e);

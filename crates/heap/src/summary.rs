@@ -117,7 +117,7 @@ fn node_ref(h: &Heap, v: u32) -> NodeRef {
     let steps = path_to(h, v);
     NodeRef {
         class: h.class_name(v).to_string(),
-        node_id: h.graph.node_id[v as usize],
+        node_id: u64::from(h.graph.node_id[v as usize]),
         retained_bytes: h.retained[v as usize],
         path: render(&steps),
         path_steps: steps,
@@ -205,7 +205,7 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
         let sentence = format!(
             "One {} object (@{}) retains {} ({}% of the heap); the memory accumulates in {} @{} ({}){}, reached by {}.",
             h.class_name(v),
-            h.graph.node_id[v as usize],
+            u64::from(h.graph.node_id[v as usize]),
             fmt_bytes(r),
             pct(r, total),
             acc_ref.class,
