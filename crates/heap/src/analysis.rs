@@ -149,15 +149,15 @@ pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) {
     let n = g.node_count();
     let mut owners = vec![0u32; n];
     let mut work: Vec<u32> = Vec::with_capacity(n);
-    for i in 0..n {
+    for (i, owner) in owners.iter_mut().enumerate() {
         let ty = g.node_type[i];
         if ty == t.hidden
             || ty == t.array
             || (ty == t.native && g.name(i as u32) == "system / ExternalStringData")
         {
-            owners[i] = UNVISITED;
+            *owner = UNVISITED;
         } else {
-            owners[i] = i as u32;
+            *owner = i as u32;
             work.push(i as u32);
         }
     }
@@ -179,8 +179,7 @@ pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) {
             }
         }
     }
-    for i in 0..n {
-        let o = owners[i];
+    for (i, &o) in owners.iter().enumerate() {
         if o == UNVISITED || o == MULTIPLE || o == i as u32 {
             continue;
         }

@@ -78,8 +78,8 @@ pub fn class_names(g: &Graph, t: &TypeIds) -> (Vec<u32>, Vec<String>) {
                         Some(sp) => format!("<{}>", &rest[..sp]),
                         None => name.clone(),
                     }
-                } else if name.starts_with("Detached <") {
-                    match name[10..].find(' ') {
+                } else if let Some(rest) = name.strip_prefix("Detached <") {
+                    match rest.find(' ') {
                         Some(sp) => format!("{}>", &name[..10 + sp]),
                         None => name.clone(),
                     }
@@ -109,8 +109,8 @@ fn class_of_name(name: &str) -> String {
             Some(sp) => format!("<{}>", &rest[..sp]),
             None => name.to_string(),
         }
-    } else if name.starts_with("Detached <") {
-        match name[10..].find(' ') {
+    } else if let Some(rest) = name.strip_prefix("Detached <") {
+        match rest.find(' ') {
             Some(sp) => format!("{}>", &name[..10 + sp]),
             None => name.to_string(),
         }
@@ -245,7 +245,7 @@ fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Inter
         }
     }
     // Stable sort, most popular first, as DevTools' Array.prototype.sort.
-    cands.sort_by(|a, b| b.count.cmp(&a.count));
+    cands.sort_by_key(|c| std::cmp::Reverse(c.count));
     let min_count = (MIN_OBJECT_COUNT_PER_INTERFACE as f64)
         .max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE as f64);
     let defs: Vec<(u32, Vec<u32>)> = cands

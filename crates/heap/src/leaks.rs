@@ -115,7 +115,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     let total = s3.total.max(1);
     // Only groups big enough to matter need their population counted.
     let mut accs: Vec<Acc> = groups.into_values().collect();
-    accs.sort_by(|x, y| y.retained.cmp(&x.retained));
+    accs.sort_by_key(|a| std::cmp::Reverse(a.retained));
     let mut out: Vec<LeakGroup> = accs
         .into_iter()
         .enumerate()

@@ -349,7 +349,7 @@ fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), Pa
             ),
         ));
     }
-    if root_index % nfc as u64 != 0 || root_index / nfc as u64 >= n as u64 {
+    if !root_index.is_multiple_of(nfc as u64) || root_index / nfc as u64 >= n as u64 {
         return Err(ParseError::new(
             "header",
             0,

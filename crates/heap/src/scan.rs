@@ -73,7 +73,7 @@ pub fn scan_records(
     }
     loop {
         // One number. V8 writes no leading whitespace except newlines before commas.
-        if p < len && buf[p] > b'9' || p < len && buf[p] < b'0' {
+        if p < len && !buf[p].is_ascii_digit() {
             p = skip_ws(buf, p);
         }
         let start = p;

@@ -65,7 +65,7 @@ fn retained_sizes_distances_and_classes_match_devtools() {
             n[4].as_str().unwrap(),
         );
         let got = (
-            h.graph.node_id[i],
+            u64::from(h.graph.node_id[i]),
             h.retained[i],
             h.self_size[i],
             h.distance[i] as i64,
