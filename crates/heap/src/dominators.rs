@@ -277,7 +277,6 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
             ancestor[w as usize] = ancestor[a];
         }
     };
-    crate::analysis::timing("dominators: dfs", std::time::Instant::now());
     // The DFS cursor is dead now; its memory becomes `dom`.
     let mut dom = next_edge;
     dom.fill(0);
