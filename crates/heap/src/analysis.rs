@@ -1,0 +1,307 @@
+//! Everything DevTools computes when it opens a snapshot, in the same order and with the same
+//! rules (devtools-frontend@138048f): page-owned flags, shallow-size transfer from internal
+//! arrays to their single owner, essential edges, dominators, retained sizes, distances and
+//! class names. [`Heap`] is the result every command works from.
+
+use crate::classes;
+use crate::dominators::{self, parse_ephemeron};
+use crate::graph::{Graph, TypeIds};
+use rustc_hash::FxHashSet;
+use std::path::Path;
+
+/// DevTools' distance for nodes reached only from system roots.
+pub const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
+pub const NO_DISTANCE: i32 = -5;
+pub const NO_EDGE: u32 = u32::MAX;
+
+/// A parsed and analysed snapshot.
+pub struct Heap {
+    pub graph: Graph,
+    pub t: TypeIds,
+    /// Self sizes after DevTools' shallow-size transfer.
+    pub self_size: Vec<u64>,
+    pub retained: Vec<u64>,
+    pub idom: Vec<u32>,
+    pub distance: Vec<i32>,
+    /// The edge that first reached each node in the distance BFS: the shortest retainer path.
+    pub parent_edge: Vec<u32>,
+    pub class_of: Vec<u32>,
+    pub class_names: Vec<String>,
+    /// Dominator-tree children, as `dom_first[n]..dom_first[n+1]` into `dom_children`.
+    pub dom_first: Vec<u32>,
+    pub dom_children: Vec<u32>,
+    pub total: u64,
+}
+
+impl Heap {
+    /// Parse and analyse a `.heapsnapshot` file (any size; memory-mapped).
+    pub fn open(path: &Path) -> anyhow::Result<Heap> {
+        let t0 = std::time::Instant::now();
+        let g = crate::parse::read_file(path)?;
+        timing("parse", t0);
+        Ok(Heap::from_graph(g))
+    }
+
+    pub fn from_graph(mut g: Graph) -> Heap {
+        let t = g.types();
+        let t0 = std::time::Instant::now();
+        let page = dominators::page_owned(&g, &t);
+        let mut self_size = std::mem::take(&mut g.self_size);
+        shallow_sizes(&g, &t, &mut self_size);
+        timing("flags+shallow", t0);
+        let (idom, retained) = {
+            let t0 = std::time::Instant::now();
+            let ess = dominators::essential_edges(&g, &t, &page);
+            drop(page);
+            timing("essential", t0);
+            let t0 = std::time::Instant::now();
+            let r = dominators::retainers(&g, &ess);
+            timing("retainers", t0);
+            let t0 = std::time::Instant::now();
+            let d = dominators::dominators(&g, &ess, &r);
+            drop(r);
+            timing("dominators", t0);
+            let ret = dominators::retained_sizes(&self_size, &d);
+            (d.idom, ret)
+        };
+        // Distances and class names are independent of each other: one per core.
+        let t0 = std::time::Instant::now();
+        let ((distance, parent_edge), (class_of, class_names)) = std::thread::scope(|sc| {
+            let d = sc.spawn(|| distances(&g, &t));
+            let c = classes::class_names(&g, &t);
+            (d.join().expect("distance thread"), c)
+        });
+        timing("distances+classes", t0);
+        let (dom_first, dom_children) = dominated(&idom, g.root);
+        let total = retained[g.root as usize];
+        Heap {
+            graph: g,
+            t,
+            self_size,
+            retained,
+            idom,
+            distance,
+            parent_edge,
+            class_of,
+            class_names,
+            dom_first,
+            dom_children,
+            total,
+        }
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn class_name(&self, n: u32) -> &str {
+        &self.class_names[self.class_of[n as usize] as usize]
+    }
+
+    pub fn children(&self, n: u32) -> &[u32] {
+        &self.dom_children
+            [self.dom_first[n as usize] as usize..self.dom_first[n as usize + 1] as usize]
+    }
+
+    /// JS object ids are odd and stable across snapshots of one process; native ids are not.
+    pub fn is_js_id(&self, n: u32) -> bool {
+        self.graph.node_id[n as usize] % 2 == 1
+    }
+}
+
+fn dominated(idom: &[u32], root: u32) -> (Vec<u32>, Vec<u32>) {
+    let n = idom.len();
+    let mut first = vec![0u32; n + 1];
+    for (v, &d) in idom.iter().enumerate() {
+        if v as u32 != root {
+            first[d as usize] += 1;
+        }
+    }
+    let mut acc = 0;
+    for f in first.iter_mut() {
+        let c = *f;
+        *f = acc;
+        acc += c;
+    }
+    let mut fill = first.clone();
+    let mut children = vec![0u32; acc as usize];
+    for (v, &d) in idom.iter().enumerate() {
+        if v as u32 != root {
+            children[fill[d as usize] as usize] = v as u32;
+            fill[d as usize] += 1;
+        }
+    }
+    (first, children)
+}
+
+/// DevTools' `calculateShallowSizes`: hidden and array nodes (and external string data) owned
+/// by exactly one ordinary node give their size to that owner, so a Map's backing table counts
+/// as the Map's own size. Skipped when there are no user roots (an "expose internals" capture).
+pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) {
+    let has_user_roots = g
+        .edges(g.root)
+        .any(|e| g.node_type[g.edge_to[e] as usize] != t.synthetic);
+    if !has_user_roots {
+        return;
+    }
+    const UNVISITED: u32 = u32::MAX;
+    const MULTIPLE: u32 = u32::MAX - 1;
+    let n = g.node_count();
+    let mut owners = vec![0u32; n];
+    let mut work: Vec<u32> = Vec::with_capacity(n);
+    for (i, owner) in owners.iter_mut().enumerate() {
+        let ty = g.node_type[i];
+        if ty == t.hidden
+            || ty == t.array
+            || (ty == t.native && g.name(i as u32) == "system / ExternalStringData")
+        {
+            *owner = UNVISITED;
+        } else {
+            *owner = i as u32;
+            work.push(i as u32);
+        }
+    }
+    while let Some(id) = work.pop() {
+        let owner = owners[id as usize];
+        for e in g.edges(id) {
+            if g.edge_type[e] == t.e_weak {
+                continue;
+            }
+            let target = g.edge_to[e];
+            let cur = owners[target as usize];
+            if cur == UNVISITED {
+                owners[target as usize] = owner;
+                work.push(target);
+            } else if cur == target || cur == owner || cur == MULTIPLE {
+            } else {
+                owners[target as usize] = MULTIPLE;
+                work.push(target);
+            }
+        }
+    }
+    for (i, &o) in owners.iter().enumerate() {
+        if o == UNVISITED || o == MULTIPLE || o == i as u32 {
+            continue;
+        }
+        if g.node_type[o as usize] == t.synthetic || o == g.root {
+            continue;
+        }
+        let s = sizes[i];
+        sizes[i] = 0;
+        sizes[o as usize] += s;
+    }
+}
+
+/// DevTools' `calculateDistances` (JS flavour, with its edge filter), plus the first edge that
+/// reached each node, which gives the shortest retainer path from the user roots.
+pub fn distances(g: &Graph, t: &TypeIds) -> (Vec<i32>, Vec<u32>) {
+    let n = g.node_count();
+    let mut dist = vec![NO_DISTANCE; n];
+    let mut parent = vec![NO_EDGE; n];
+    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    for e in g.edges(g.root) {
+        let to = g.edge_to[e];
+        if g.node_type[to as usize] != t.synthetic {
+            dist[to as usize] = 1;
+            parent[to as usize] = e as u32;
+            queue.push(to);
+        }
+    }
+    let user_roots = !queue.is_empty();
+    let mut pending: FxHashSet<String> = FxHashSet::default();
+    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut pending);
+    dist[g.root as usize] = if user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
+    queue.clear();
+    queue.push(g.root);
+    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut pending);
+    (dist, parent)
+}
+
+fn bfs(
+    g: &Graph,
+    t: &TypeIds,
+    queue: &mut Vec<u32>,
+    dist: &mut [i32],
+    parent: &mut [u32],
+    pending: &mut FxHashSet<String>,
+) {
+    let mut head = 0;
+    while head < queue.len() {
+        let v = queue[head];
+        head += 1;
+        let d = dist[v as usize] + 1;
+        let vty = g.node_type[v as usize];
+        for e in g.edges(v) {
+            let ety = g.edge_type[e];
+            if ety == t.e_weak {
+                continue;
+            }
+            let to = g.edge_to[e];
+            if dist[to as usize] != NO_DISTANCE {
+                continue;
+            }
+            if !distance_filter(g, t, v, vty, e, ety, pending) {
+                continue;
+            }
+            dist[to as usize] = d;
+            parent[to as usize] = e as u32;
+            queue.push(to);
+        }
+    }
+}
+
+fn distance_filter(
+    g: &Graph,
+    t: &TypeIds,
+    v: u32,
+    vty: u8,
+    e: usize,
+    ety: u8,
+    pending: &mut FxHashSet<String>,
+) -> bool {
+    if vty == t.hidden
+        && g.edge_name_str(e, t) == Some("sloppy_function_map")
+        && g.name(v) == "system / NativeContext"
+    {
+        return false;
+    }
+    if vty == t.array && g.name(v) == "(map descriptors)" {
+        // Descriptor arrays may be shared between maps; DevTools skips their descriptor links.
+        let idx: i64 = match g.edge_name_str(e, t) {
+            Some(s) => s.parse().unwrap_or(-1),
+            None => g.edge_name[e] as i64,
+        };
+        return idx < 2 || idx % 3 != 1;
+    }
+    if ety == t.e_internal {
+        if let Some(name) = g.edge_name_str(e, t) {
+            // A WeakMap value has two edges (table and key); the value's distance is taken
+            // from the second one seen, as DevTools does (crbug.com/1290800).
+            if let Some((_, dup)) = parse_ephemeron(name) {
+                if !pending.remove(dup) {
+                    pending.insert(dup.to_string());
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// `LEAKHOUND_HEAP_TIMING=1` prints how long each stage took (for the benchmark notes).
+pub fn timing(stage: &str, t0: std::time::Instant) {
+    if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
+        let rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .map(|l| l[6..].trim().to_string())
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "[heap] {stage}: {:.3}s (rss {rss})",
+            t0.elapsed().as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! Class names as the DevTools Memory panel shows them (devtools-frontend@138048f):
+//! `(system)`, `(compiled code)`, `Function`, `RegExp`, `(string)`-style type names, the
+//! constructor name for objects, and for plain `Object`s the inferred interface name
+//! (`{id, name, items}`) that DevTools gives popular property sets.
+
+use crate::graph::{Graph, TypeIds};
+use rustc_hash::FxHashMap;
+
+const MIN_INTERFACE_PROPERTY_COUNT: usize = 1;
+const MAX_INTERFACE_NAME_LENGTH: usize = 120;
+const MIN_OBJECT_COUNT_PER_INTERFACE: usize = 2;
+const MIN_OBJECT_PROPORTION_PER_INTERFACE: usize = 1000;
+
+/// JS `String.length`: UTF-16 code units.
+fn js_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// DevTools' `formatPropertyName`: names with commas, quotes or braces are JSON-quoted.
+pub fn format_property_name(name: &str) -> String {
+    if name.contains([',', '\'', '"', '{', '}']) {
+        serde_json::to_string(name).unwrap_or_else(|_| name.to_string())
+    } else {
+        name.to_string()
+    }
+}
+
+struct Interner {
+    names: Vec<String>,
+    index: FxHashMap<String, u32>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.index.insert(s.to_string(), i);
+        i
+    }
+}
+
+/// Returns the class id of every node and the class name table.
+pub fn class_names(g: &Graph, t: &TypeIds) -> (Vec<u32>, Vec<String>) {
+    let mut it = Interner {
+        names: Vec::new(),
+        index: FxHashMap::default(),
+    };
+    // Class ids of raw node names, resolved once per string.
+    let mut by_string: Vec<u32> = vec![u32::MAX; g.strings.len()];
+    let mut by_type: Vec<u32> = vec![u32::MAX; g.node_types.len()];
+    let n = g.node_count();
+    let detached = detached_names(g, t);
+    let mut by_detached_string: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut class_of = vec![0u32; n];
+    for v in 0..n {
+        let ty = g.node_type[v];
+        let id = if ty == t.hidden {
+            it.get("(system)")
+        } else if ty == t.code {
+            it.get("(compiled code)")
+        } else if ty == t.closure {
+            it.get("Function")
+        } else if ty == t.regexp {
+            it.get("RegExp")
+        } else if ty == t.object || ty == t.native {
+            let si = g.node_name[v] as usize;
+            if detached[v] {
+                *by_detached_string.entry(si as u32).or_insert_with(|| {
+                    it.get(&class_of_name(&format!("Detached {}", g.strings[si])))
+                })
+            } else if by_string[si] == u32::MAX {
+                let name = &g.strings[si];
+                let cls = if let Some(rest) = name.strip_prefix('<') {
+                    match rest.find(' ') {
+                        Some(sp) => format!("<{}>", &rest[..sp]),
+                        None => name.clone(),
+                    }
+                } else if let Some(rest) = name.strip_prefix("Detached <") {
+                    match rest.find(' ') {
+                        Some(sp) => format!("{}>", &name[..10 + sp]),
+                        None => name.clone(),
+                    }
+                } else {
+                    name.clone()
+                };
+                by_string[si] = it.get(&cls);
+                by_string[si]
+            } else {
+                by_string[si]
+            }
+        } else {
+            if by_type[ty as usize] == u32::MAX {
+                by_type[ty as usize] = it.get(&format!("({})", g.node_types[ty as usize]));
+            }
+            by_type[ty as usize]
+        };
+        class_of[v] = id;
+    }
+    apply_interfaces(g, t, &mut class_of, &mut it);
+    (class_of, it.names)
+}
+
+fn class_of_name(name: &str) -> String {
+    if let Some(rest) = name.strip_prefix('<') {
+        match rest.find(' ') {
+            Some(sp) => format!("<{}>", &rest[..sp]),
+            None => name.to_string(),
+        }
+    } else if let Some(rest) = name.strip_prefix("Detached <") {
+        match rest.find(' ') {
+            Some(sp) => format!("{}>", &name[..10 + sp]),
+            None => name.to_string(),
+        }
+    } else {
+        name.to_string()
+    }
+}
+
+/// DevTools' `propagateDOMState`: native nodes inherit attached/detached state from the
+/// embedder nodes that know it, and detached ones are named `Detached <name>`.
+fn detached_names(g: &Graph, t: &TypeIds) -> Vec<bool> {
+    let n = g.node_count();
+    let mut prefixed = vec![false; n];
+    if g.detachedness.len() != n {
+        return prefixed;
+    }
+    let mut state = g.detachedness.clone();
+    let mut visited = vec![false; n];
+    let mut attached: Vec<u32> = Vec::new();
+    let mut detached: Vec<u32> = Vec::new();
+    let mut process =
+        |o: u32, s: u8, state: &mut [u8], attached: &mut Vec<u32>, detached: &mut Vec<u32>| {
+            let oi = o as usize;
+            if visited[oi] {
+                return;
+            }
+            visited[oi] = true;
+            if g.node_type[oi] != t.native {
+                return;
+            }
+            state[oi] = s;
+            if s == 1 {
+                attached.push(o);
+            } else if s == 2 {
+                prefixed[oi] = true;
+                detached.push(o);
+            }
+        };
+    for v in 0..n as u32 {
+        let s = state[v as usize];
+        if s != 0 {
+            process(v, s, &mut state, &mut attached, &mut detached);
+        }
+    }
+    let follow = |e: usize| {
+        let ty = g.edge_type[e];
+        ty != t.e_hidden && ty != t.e_weak
+    };
+    while let Some(v) = attached.pop() {
+        for e in g.edges(v) {
+            if follow(e) {
+                process(g.edge_to[e], 1, &mut state, &mut attached, &mut detached);
+            }
+        }
+    }
+    while let Some(v) = detached.pop() {
+        if state[v as usize] == 1 {
+            continue;
+        }
+        for e in g.edges(v) {
+            if follow(e) {
+                process(g.edge_to[e], 2, &mut state, &mut attached, &mut detached);
+            }
+        }
+    }
+    prefixed
+}
+
+fn is_plain_object(g: &Graph, t: &TypeIds, v: u32) -> bool {
+    g.node_type[v as usize] == t.object && g.name(v) == "Object"
+}
+
+struct Candidate {
+    name: String,
+    props: Vec<u32>,
+    count: usize,
+}
+
+/// DevTools' `inferInterfaceDefinitions` + `applyInterfaceDefinitions`: name plain objects by
+/// the most specific popular property set they contain.
+fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Interner) {
+    let mut cands: Vec<Candidate> = Vec::new();
+    let mut cand_index: FxHashMap<String, usize> = FxHashMap::default();
+    let mut total = 0usize;
+    for v in 0..g.node_count() as u32 {
+        if !is_plain_object(g, t, v) {
+            continue;
+        }
+        total += 1;
+        let mut name = String::from("{");
+        let mut name_len = 1usize;
+        let mut props = Vec::new();
+        for e in g.edges(v) {
+            if g.edge_type[e] != t.e_property {
+                continue;
+            }
+            let Some(en) = g.edge_name_str(e, t) else {
+                continue;
+            };
+            if en == "__proto__" {
+                continue;
+            }
+            let f = format_property_name(en);
+            let flen = js_len(&f);
+            if name_len > MIN_INTERFACE_PROPERTY_COUNT
+                && name_len + flen > MAX_INTERFACE_NAME_LENGTH
+            {
+                break;
+            }
+            if name_len != 1 {
+                name.push_str(", ");
+                name_len += 2;
+            }
+            name.push_str(&f);
+            name_len += flen;
+            props.push(g.edge_name[e]);
+        }
+        if props.is_empty() {
+            continue;
+        }
+        name.push('}');
+        match cand_index.get(&name) {
+            Some(&i) => cands[i].count += 1,
+            None => {
+                cand_index.insert(name.clone(), cands.len());
+                cands.push(Candidate {
+                    name,
+                    props,
+                    count: 1,
+                });
+            }
+        }
+    }
+    // Stable sort, most popular first, as DevTools' Array.prototype.sort.
+    cands.sort_by_key(|c| std::cmp::Reverse(c.count));
+    let min_count = (MIN_OBJECT_COUNT_PER_INTERFACE as f64)
+        .max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE as f64);
+    let defs: Vec<(u32, Vec<u32>)> = cands
+        .into_iter()
+        .take_while(|c| c.count as f64 >= min_count)
+        .map(|c| {
+            let mut p = c.props;
+            p.sort_unstable();
+            p.dedup();
+            (it.get(&c.name), p)
+        })
+        .collect();
+    if defs.is_empty() {
+        return;
+    }
+    // Objects with the same property set get the same answer; cache by that set.
+    let mut cache: FxHashMap<Vec<u32>, Option<u32>> = FxHashMap::default();
+    let mut props: Vec<u32> = Vec::new();
+    for v in 0..g.node_count() as u32 {
+        if !is_plain_object(g, t, v) {
+            continue;
+        }
+        props.clear();
+        for e in g.edges(v) {
+            if g.edge_type[e] == t.e_property && g.edge_has_string_name(e, t) {
+                props.push(g.edge_name[e]);
+            }
+        }
+        props.sort_unstable();
+        props.dedup();
+        let found = match cache.get(&props) {
+            Some(&f) => f,
+            None => {
+                // Best match: the most properties, then the earliest (most popular) definition.
+                let mut best: Option<(usize, u32)> = None;
+                for (cls, dp) in &defs {
+                    if best.is_some_and(|(n, _)| dp.len() <= n) {
+                        continue;
+                    }
+                    if dp.iter().all(|p| props.binary_search(p).is_ok()) {
+                        best = Some((dp.len(), *cls));
+                    }
+                }
+                let f = best.map(|(_, c)| c);
+                cache.insert(props.clone(), f);
+                f
+            }
+        };
+        if let Some(c) = found {
+            class_of[v as usize] = c;
+        }
+    }
+}

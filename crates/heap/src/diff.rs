@@ -1,0 +1,77 @@
+//! `heap diff A B`: per class, objects new in B and objects gone since A, matched by node id.
+//! JS object ids (odd) are stable within one process, so this is exact for JS objects; native
+//! (even) ids are not stable and are left out.
+
+use crate::analysis::Heap;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ClassDiff {
+    pub class: String,
+    pub new_count: u64,
+    pub new_bytes: u64,
+    pub deleted_count: u64,
+    pub deleted_bytes: u64,
+    pub count_delta: i64,
+    pub bytes_delta: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    pub schema: &'static str,
+    pub total_before: u64,
+    pub total_after: u64,
+    pub classes: Vec<ClassDiff>,
+}
+
+fn js_ids(h: &Heap) -> FxHashSet<u64> {
+    (0..h.node_count() as u32)
+        .filter(|&v| h.is_js_id(v) && h.self_size[v as usize] > 0)
+        .map(|v| u64::from(h.graph.node_id[v as usize]))
+        .collect()
+}
+
+pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
+    let ids_a = js_ids(a);
+    let ids_b = js_ids(b);
+    let mut by: FxHashMap<String, ClassDiff> = FxHashMap::default();
+    for v in 0..b.node_count() as u32 {
+        let s = b.self_size[v as usize];
+        if s == 0 || !b.is_js_id(v) || ids_a.contains(&u64::from(b.graph.node_id[v as usize])) {
+            continue;
+        }
+        let d = by.entry(b.class_name(v).to_string()).or_default();
+        d.new_count += 1;
+        d.new_bytes += s;
+    }
+    for v in 0..a.node_count() as u32 {
+        let s = a.self_size[v as usize];
+        if s == 0 || !a.is_js_id(v) || ids_b.contains(&u64::from(a.graph.node_id[v as usize])) {
+            continue;
+        }
+        let d = by.entry(a.class_name(v).to_string()).or_default();
+        d.deleted_count += 1;
+        d.deleted_bytes += s;
+    }
+    let mut classes: Vec<ClassDiff> = by
+        .into_iter()
+        .map(|(class, mut d)| {
+            d.class = class;
+            d.count_delta = d.new_count as i64 - d.deleted_count as i64;
+            d.bytes_delta = d.new_bytes as i64 - d.deleted_bytes as i64;
+            d
+        })
+        .collect();
+    classes.sort_by(|x, y| {
+        y.bytes_delta
+            .cmp(&x.bytes_delta)
+            .then(x.class.cmp(&y.class))
+    });
+    DiffReport {
+        schema: "leakhound.heap.diff/v1",
+        total_before: a.total,
+        total_after: b.total,
+        classes,
+    }
+}

@@ -1,0 +1,573 @@
+//! From bytes to a [`Graph`]: serde_json for the small header, hand-written scanners for the
+//! big arrays, and checks that every index points somewhere, so later stages never panic.
+
+use crate::error::ParseError;
+use crate::graph::Graph;
+use crate::scan::{expect, scan_records, scan_string, scan_string_array, skip_ws};
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Deserialize)]
+struct Header {
+    meta: Meta,
+    node_count: Option<u64>,
+    edge_count: Option<u64>,
+    root_index: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    node_fields: Vec<String>,
+    node_types: Vec<serde_json::Value>,
+    edge_fields: Vec<String>,
+    edge_types: Vec<serde_json::Value>,
+}
+
+fn type_names(v: &[serde_json::Value]) -> Vec<String> {
+    match v.first() {
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Read and parse a `.heapsnapshot` file through a memory map. Pages already scanned are
+/// dropped as the scan proceeds, so a 1 GB file does not sit in RSS next to its graph.
+pub fn read_file(path: &Path) -> anyhow::Result<Graph> {
+    use anyhow::Context;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let len = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    if len == 0 {
+        return Err(ParseError::new("file", 0, "the file is empty").into());
+    }
+    // SAFETY: the map is read-only; a file truncated underneath us could SIGBUS, which is the
+    // accepted risk of every mmap reader (ripgrep makes the same trade).
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .with_context(|| format!("mapping {}", path.display()))?;
+    #[cfg(unix)]
+    let _ = map.advise(memmap2::Advice::Sequential);
+    let release = |from: usize, to: usize| {
+        #[cfg(unix)]
+        {
+            let page = 4096;
+            let start = from.div_ceil(page) * page;
+            let end = to / page * page;
+            if end > start {
+                // SAFETY: a read-only private file mapping; dropped pages are re-read on access.
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        end - start,
+                    )
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (from, to);
+    };
+    Ok(parse_with_release(&map, &release)?)
+}
+
+/// Parse a snapshot held in memory.
+pub fn parse(buf: &[u8]) -> Result<Graph, ParseError> {
+    parse_with_release(buf, &|_, _| {})
+}
+
+fn parse_with_release(
+    buf: &[u8],
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Graph, ParseError> {
+    let mut p = expect(buf, 0, b'{', "header")?;
+    let (key, np) = scan_string(buf, p, "header")?;
+    if key != "snapshot" {
+        return Err(ParseError::new(
+            "header",
+            p,
+            format!("expected the `snapshot` key first, found `{key}`"),
+        ));
+    }
+    p = expect(buf, np, b':', "header")?;
+    p = skip_ws(buf, p);
+    let mut de = serde_json::Deserializer::from_slice(&buf[p..]).into_iter::<Header>();
+    let header = match de.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => {
+            let off = p + de.byte_offset();
+            let msg = if e.is_eof() {
+                "file ends early (truncated?) in the header".to_string()
+            } else {
+                format!("bad header: {e}")
+            };
+            return Err(ParseError::new("header", off, msg));
+        }
+        None => {
+            return Err(ParseError::new(
+                "header",
+                p,
+                "file ends early (truncated?) in the header",
+            ))
+        }
+    };
+    p += de.byte_offset();
+
+    let meta = &header.meta;
+    let nfc = meta.node_fields.len();
+    let efc = meta.edge_fields.len();
+    let field = |fields: &[String], name: &str| fields.iter().position(|f| f == name);
+    let need = |fields: &[String], name: &str| {
+        field(fields, name).ok_or_else(|| {
+            ParseError::new(
+                "header",
+                p,
+                format!("snapshot.meta lacks the `{name}` field"),
+            )
+        })
+    };
+    let (n_type, n_name, n_id, n_size, n_edges) = (
+        need(&meta.node_fields, "type")?,
+        need(&meta.node_fields, "name")?,
+        need(&meta.node_fields, "id")?,
+        need(&meta.node_fields, "self_size")?,
+        need(&meta.node_fields, "edge_count")?,
+    );
+    let n_detached = field(&meta.node_fields, "detachedness").unwrap_or(usize::MAX);
+    let (e_type, e_name, e_to) = (
+        need(&meta.edge_fields, "type")?,
+        need(&meta.edge_fields, "name_or_index")?,
+        need(&meta.edge_fields, "to_node")?,
+    );
+    let mut g = Graph {
+        node_types: type_names(&meta.node_types),
+        edge_types: type_names(&meta.edge_types),
+        ..Graph::default()
+    };
+    if g.node_types.is_empty()
+        || g.edge_types.is_empty()
+        || g.node_types.len() > 250
+        || g.edge_types.len() > 250
+    {
+        return Err(ParseError::new(
+            "header",
+            p,
+            "snapshot.meta has no usable node or edge types",
+        ));
+    }
+    // Pre-size from the header, but never trust a corrupt count with a huge allocation.
+    let cap_n = (header.node_count.unwrap_or(0) as usize).min(buf.len() / (2 * nfc).max(1));
+    let cap_e = (header.edge_count.unwrap_or(0) as usize).min(buf.len() / (2 * efc).max(1));
+    let nf = NodeFields {
+        width: nfc,
+        ty: n_type,
+        name: n_name,
+        id: n_id,
+        size: n_size,
+        edges: n_edges,
+        detached: n_detached,
+        types: g.node_types.len() as u64,
+        cap: cap_n,
+    };
+    let ef = EdgeFields {
+        width: efc,
+        ty: e_type,
+        name: e_name,
+        to: e_to,
+        node_width: nfc,
+        types: g.edge_types.len() as u64,
+        cap: cap_e,
+    };
+
+    let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
+    // Fast path for V8's layout, `"nodes":[...],"edges":[...]`: the number arrays hold no
+    // quotes, so the `"edges"` key is the first quote after the nodes start, and the two
+    // big arrays parse on two threads.
+    if let Some((nodes_at, edges_key_at, edges_at)) = locate_nodes_then_edges(buf, p) {
+        let (nodes, edges) = std::thread::scope(|sc| {
+            let h = sc.spawn(|| parse_edges(buf, edges_at, &ef, release));
+            let n = parse_nodes(buf, nodes_at, &nf, release);
+            (
+                n,
+                h.join().unwrap_or_else(|_| {
+                    Err(ParseError::new("edges", edges_at, "edge parser failed"))
+                }),
+            )
+        });
+        let (cols, nodes_end) = nodes?;
+        let after = skip_ws(buf, nodes_end);
+        if buf.get(after) != Some(&b',') || skip_ws(buf, after + 1) != edges_key_at {
+            return Err(ParseError::new(
+                "nodes",
+                after,
+                "unexpected data after the nodes array",
+            ));
+        }
+        let (ecols, edges_end) = edges?;
+        cols.install(&mut g);
+        ecols.install(&mut g);
+        seen_nodes = true;
+        seen_edges = true;
+        p = edges_end;
+    }
+    loop {
+        p = skip_ws(buf, p);
+        match buf.get(p) {
+            Some(b'}') => break,
+            Some(b',') => p += 1,
+            Some(&b) => {
+                return Err(ParseError::new(
+                    "file",
+                    p,
+                    format!(
+                        "expected `,` or `}}`, found `{}`",
+                        (b as char).escape_default()
+                    ),
+                ))
+            }
+            None => {
+                return Err(ParseError::new(
+                    "file",
+                    p,
+                    "file ends early (truncated?) between sections",
+                ))
+            }
+        }
+        let (key, np) = scan_string(buf, p, "file")?;
+        p = expect(buf, np, b':', "file")?;
+        match key.as_str() {
+            "nodes" if !seen_nodes => {
+                seen_nodes = true;
+                let (cols, end) = parse_nodes(buf, p, &nf, release)?;
+                cols.install(&mut g);
+                p = end;
+            }
+            "edges" if !seen_edges => {
+                seen_edges = true;
+                let (cols, end) = parse_edges(buf, p, &ef, release)?;
+                cols.install(&mut g);
+                p = end;
+            }
+            "nodes" | "edges" | "strings" if key != "strings" || seen_strings => {
+                return Err(ParseError::new(
+                    "file",
+                    p,
+                    format!("the `{key}` section appears twice"),
+                ));
+            }
+            "strings" => {
+                seen_strings = true;
+                let (s, np) = scan_string_array(buf, p, "strings")?;
+                g.strings = s;
+                p = np;
+            }
+            "locations" | "samples" | "trace_tree" | "trace_function_infos" => {
+                // Not needed for the graph; scanned (not trusted to serde) to stay fast.
+                let section: &'static str = match key.as_str() {
+                    "locations" => "locations",
+                    "samples" => "samples",
+                    "trace_tree" => "trace_tree",
+                    _ => "trace_function_infos",
+                };
+                p = skip_value(buf, p, section)?;
+            }
+            _ => p = skip_value(buf, p, "file")?,
+        }
+    }
+    for (seen, name) in [
+        (seen_nodes, "nodes"),
+        (seen_edges, "edges"),
+        (seen_strings, "strings"),
+    ] {
+        if !seen {
+            return Err(ParseError::new(
+                name,
+                p,
+                format!("the `{name}` section is missing"),
+            ));
+        }
+    }
+    validate(&g, header.root_index.unwrap_or(0), nfc, p)?;
+    g.root = (header.root_index.unwrap_or(0) / nfc as u64) as u32;
+    Ok(g)
+}
+
+/// Skip any JSON value by bracket matching (strings honoured); the sections skipped here
+/// (`trace_tree`, `samples`, `locations`) are nested arrays of numbers.
+fn skip_value(buf: &[u8], pos: usize, section: &'static str) -> Result<usize, ParseError> {
+    let start = skip_ws(buf, pos);
+    let mut p = start;
+    let mut depth = 0usize;
+    while p < buf.len() {
+        match buf[p] {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                if depth == 0 {
+                    return Err(ParseError::new(section, p, "unbalanced brackets"));
+                }
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(p + 1);
+                }
+            }
+            b'"' => {
+                let (_, np) = scan_string(buf, p, section)?;
+                p = np;
+                if depth == 0 {
+                    return Ok(p);
+                }
+                continue;
+            }
+            b',' if depth == 0 => return Ok(p),
+            _ => {}
+        }
+        p += 1;
+    }
+    Err(ParseError::new(
+        section,
+        start,
+        "file ends early (truncated?) in this section",
+    ))
+}
+
+fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), ParseError> {
+    let n = g.node_count();
+    if n == 0 {
+        return Err(ParseError::new("nodes", end, "the snapshot has no nodes"));
+    }
+    let declared = *g.first_edge.last().unwrap_or(&0) as usize;
+    if declared != g.edge_count() {
+        return Err(ParseError::new(
+            "edges",
+            end,
+            format!(
+                "nodes declare {declared} edges but the edges section holds {}",
+                g.edge_count()
+            ),
+        ));
+    }
+    if !root_index.is_multiple_of(nfc as u64) || root_index / nfc as u64 >= n as u64 {
+        return Err(ParseError::new(
+            "header",
+            0,
+            format!("root_index {root_index} is not a node"),
+        ));
+    }
+    let ns = g.strings.len() as u32;
+    if let Some(i) = g.node_name.iter().position(|&s| s >= ns) {
+        return Err(ParseError::new(
+            "nodes",
+            end,
+            format!(
+                "node {i} names string {} but there are {ns}",
+                g.node_name[i]
+            ),
+        ));
+    }
+    if let Some(i) = g.edge_to.iter().position(|&t| t as usize >= n) {
+        return Err(ParseError::new(
+            "edges",
+            end,
+            format!("edge {i} points to node {} but there are {n}", g.edge_to[i]),
+        ));
+    }
+    let t = g.types();
+    for e in 0..g.edge_count() {
+        if g.edge_has_string_name(e, &t) && g.edge_name[e] >= ns {
+            return Err(ParseError::new(
+                "edges",
+                end,
+                format!(
+                    "edge {e} names string {} but there are {ns}",
+                    g.edge_name[e]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+struct NodeFields {
+    width: usize,
+    ty: usize,
+    name: usize,
+    id: usize,
+    size: usize,
+    edges: usize,
+    detached: usize,
+    types: u64,
+    cap: usize,
+}
+
+struct EdgeFields {
+    width: usize,
+    ty: usize,
+    name: usize,
+    to: usize,
+    node_width: usize,
+    types: u64,
+    cap: usize,
+}
+
+#[derive(Default)]
+struct NodeCols {
+    ty: Vec<u8>,
+    name: Vec<u32>,
+    id: Vec<u32>,
+    size: Vec<u64>,
+    first_edge: Vec<u32>,
+    detached: Vec<u8>,
+}
+
+impl NodeCols {
+    fn install(self, g: &mut Graph) {
+        g.node_type = self.ty;
+        g.node_name = self.name;
+        g.node_id = self.id;
+        g.self_size = self.size;
+        g.first_edge = self.first_edge;
+        g.detachedness = self.detached;
+    }
+}
+
+#[derive(Default)]
+struct EdgeCols {
+    ty: Vec<u8>,
+    name: Vec<u32>,
+    to: Vec<u32>,
+}
+
+impl EdgeCols {
+    fn install(self, g: &mut Graph) {
+        g.edge_type = self.ty;
+        g.edge_name = self.name;
+        g.edge_to = self.to;
+    }
+}
+
+fn locate_nodes_then_edges(buf: &[u8], header_end: usize) -> Option<(usize, usize, usize)> {
+    let p = skip_ws(buf, header_end);
+    if buf.get(p) != Some(&b',') {
+        return None;
+    }
+    let (key, np) = scan_string(buf, p + 1, "file").ok()?;
+    if key != "nodes" {
+        return None;
+    }
+    let nodes_at = expect(buf, np, b':', "file").ok()?;
+    let q = nodes_at + memchr::memchr(b'"', &buf[nodes_at..])?;
+    let (key, np) = scan_string(buf, q, "file").ok()?;
+    if key != "edges" {
+        return None;
+    }
+    let edges_at = expect(buf, np, b':', "file").ok()?;
+    Some((nodes_at, q, edges_at))
+}
+
+fn parse_nodes(
+    buf: &[u8],
+    p: usize,
+    f: &NodeFields,
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(NodeCols, usize), ParseError> {
+    let mut c = NodeCols {
+        ty: Vec::with_capacity(f.cap),
+        name: Vec::with_capacity(f.cap),
+        id: Vec::with_capacity(f.cap),
+        size: Vec::with_capacity(f.cap),
+        first_edge: Vec::with_capacity(f.cap + 1),
+        detached: Vec::with_capacity(if f.detached < f.width { f.cap } else { 0 }),
+    };
+    c.first_edge.push(0);
+    let mut edges_total: u64 = 0;
+    let end = scan_records(
+        buf,
+        p,
+        "nodes",
+        f.width,
+        |r, at| {
+            let ty = r[f.ty];
+            if ty >= f.types {
+                return Err(ParseError::new(
+                    "nodes",
+                    at,
+                    format!("node type {ty} is not in snapshot.meta"),
+                ));
+            }
+            c.ty.push(ty as u8);
+            c.name.push(
+                u32::try_from(r[f.name])
+                    .map_err(|_| ParseError::new("nodes", at, "name index too large"))?,
+            );
+            c.id.push(
+                u32::try_from(r[f.id])
+                    .map_err(|_| ParseError::new("nodes", at, "node id too large"))?,
+            );
+            c.size.push(r[f.size]);
+            edges_total += r[f.edges];
+            c.first_edge.push(
+                u32::try_from(edges_total)
+                    .map_err(|_| ParseError::new("nodes", at, "too many edges"))?,
+            );
+            if f.detached < f.width {
+                c.detached.push(r[f.detached].min(255) as u8);
+            }
+            Ok(())
+        },
+        release,
+    )?;
+    Ok((c, end))
+}
+
+fn parse_edges(
+    buf: &[u8],
+    p: usize,
+    f: &EdgeFields,
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(EdgeCols, usize), ParseError> {
+    let mut c = EdgeCols {
+        ty: Vec::with_capacity(f.cap),
+        name: Vec::with_capacity(f.cap),
+        to: Vec::with_capacity(f.cap),
+    };
+    let nw = f.node_width as u64;
+    let end = scan_records(
+        buf,
+        p,
+        "edges",
+        f.width,
+        |r, at| {
+            let ty = r[f.ty];
+            if ty >= f.types {
+                return Err(ParseError::new(
+                    "edges",
+                    at,
+                    format!("edge type {ty} is not in snapshot.meta"),
+                ));
+            }
+            c.ty.push(ty as u8);
+            c.name.push(
+                u32::try_from(r[f.name])
+                    .map_err(|_| ParseError::new("edges", at, "edge name too large"))?,
+            );
+            let to = r[f.to];
+            if to % nw != 0 {
+                return Err(ParseError::new(
+                    "edges",
+                    at,
+                    format!("to_node {to} is not a multiple of {nw}"),
+                ));
+            }
+            c.to.push(
+                u32::try_from(to / nw)
+                    .map_err(|_| ParseError::new("edges", at, "to_node too large"))?,
+            );
+            Ok(())
+        },
+        release,
+    )?;
+    Ok((c, end))
+}
