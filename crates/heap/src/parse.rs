@@ -3,7 +3,9 @@
 
 use crate::error::ParseError;
 use crate::graph::Graph;
-use crate::scan::{expect, scan_records, scan_string, scan_string_array, skip_ws};
+use crate::scan::{
+    expect, scan_range, scan_records, scan_string, scan_string_array, skip_ws, RangeEnd,
+};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -187,17 +189,27 @@ fn parse_with_release(
     // quotes, so the `"edges"` key is the first quote after the nodes start, and the two
     // big arrays parse on two threads.
     if let Some((nodes_at, edges_key_at, edges_at)) = locate_nodes_then_edges(buf, p) {
-        let (nodes, edges) = std::thread::scope(|sc| {
-            let h = sc.spawn(|| parse_edges(buf, edges_at, &ef, release));
-            let n = parse_nodes(buf, nodes_at, &nf, release);
-            (
-                n,
-                h.join().unwrap_or_else(|_| {
-                    Err(ParseError::new("edges", edges_at, "edge parser failed"))
-                }),
-            )
-        });
-        let (cols, nodes_end) = nodes?;
+        // Both threads get about half the bytes: the first scans the nodes and the start of
+        // the edges, the second the rest of the edges. Any error (or a layout where the split
+        // does not fall on a record boundary) falls back to the one-piece scan below, which
+        // also gives the canonical error message.
+        let split = split_parse(buf, nodes_at, edges_key_at, edges_at, &nf, &ef, release);
+        let ((cols, nodes_end), (ecols, edges_end)) = match split {
+            Some(r) => r,
+            None => {
+                let (nodes, edges) = std::thread::scope(|sc| {
+                    let h = sc.spawn(|| parse_edges(buf, edges_at, &ef, release));
+                    let n = parse_nodes(buf, nodes_at, &nf, release);
+                    (
+                        n,
+                        h.join().unwrap_or_else(|_| {
+                            Err(ParseError::new("edges", edges_at, "edge parser failed"))
+                        }),
+                    )
+                });
+                (nodes?, edges?)
+            }
+        };
         let after = skip_ws(buf, nodes_end);
         if buf.get(after) != Some(&b',') || skip_ws(buf, after + 1) != edges_key_at {
             return Err(ParseError::new(
@@ -206,7 +218,6 @@ fn parse_with_release(
                 "unexpected data after the nodes array",
             ));
         }
-        let (ecols, edges_end) = edges?;
         cols.install(&mut g);
         ecols.install(&mut g);
         seen_nodes = true;
@@ -402,6 +413,7 @@ struct NodeFields {
     cap: usize,
 }
 
+#[derive(Clone, Copy)]
 struct EdgeFields {
     width: usize,
     ty: usize,
@@ -467,6 +479,65 @@ fn locate_nodes_then_edges(buf: &[u8], header_end: usize) -> Option<(usize, usiz
     Some((nodes_at, q, edges_at))
 }
 
+type Split = ((NodeCols, usize), (EdgeCols, usize));
+
+/// The two-thread scan balanced by bytes; `None` when it does not apply or anything failed.
+fn split_parse(
+    buf: &[u8],
+    nodes_at: usize,
+    edges_key_at: usize,
+    edges_at: usize,
+    nf: &NodeFields,
+    ef: &EdgeFields,
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Option<Split> {
+    // The number arrays hold no quotes: the next one closes the edges array's extent.
+    let edges_end = edges_at + memchr::memchr(b'"', &buf[edges_at..]).unwrap_or(buf.len() - edges_at);
+    let node_bytes = edges_key_at - nodes_at;
+    let edge_bytes = edges_end - edges_at;
+    if node_bytes >= edge_bytes || edge_bytes < 1 << 16 {
+        return None;
+    }
+    let target = edges_at + (edge_bytes - node_bytes) / 2;
+    // V8 writes each record on its own line as `\n,a,b,c`: split after such a comma.
+    let nl = target + memchr::memchr(b'\n', &buf[target..edges_end])?;
+    if buf.get(nl + 1) != Some(&b',') {
+        return None;
+    }
+    let split = nl + 2;
+    let second_share = (edges_end - split) as f64 / edge_bytes as f64;
+    let cap2 = ((ef.cap as f64 * second_share) as usize).saturating_add(1024);
+    // The first part gets room for all edges: the second is appended without a reallocation
+    // (untouched capacity costs address space, not memory).
+    let cap1 = ef.cap;
+    let (first, second) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| {
+            let t0 = std::time::Instant::now();
+            let r = parse_edges_range(buf, split, usize::MAX, cap2, ef, release);
+            crate::analysis::timing("parse: second half", t0);
+            r
+        });
+        let t0 = std::time::Instant::now();
+        let first = (|| {
+            let nodes = parse_nodes(buf, nodes_at, nf, release).ok()?;
+            let p = expect(buf, edges_at, b'[', "edges").ok()?;
+            let (e, end) = parse_edges_range(buf, p, split, cap1, ef, release).ok()?;
+            (end == RangeEnd::Stopped(split)).then_some((nodes, e))
+        })();
+        crate::analysis::timing("parse: first half", t0);
+        (first, h.join().ok().and_then(|r| r.ok()))
+    });
+    let (nodes, mut edges) = first?;
+    let (rest, end) = second?;
+    let RangeEnd::Closed(end) = end else {
+        return None;
+    };
+    let t0 = std::time::Instant::now();
+    edges.append(rest);
+    crate::analysis::timing("parse: append", t0);
+    Some((nodes, (edges, end)))
+}
+
 fn parse_nodes(
     buf: &[u8],
     p: usize,
@@ -528,46 +599,83 @@ fn parse_edges(
     f: &EdgeFields,
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(EdgeCols, usize), ParseError> {
-    let mut c = EdgeCols {
-        ty: Vec::with_capacity(f.cap),
-        name: Vec::with_capacity(f.cap),
-        to: Vec::with_capacity(f.cap),
-    };
-    let nw = f.node_width as u64;
+    let mut c = EdgeCols::with_capacity(f.cap);
     let end = scan_records(
         buf,
         p,
         "edges",
         f.width,
-        |r, at| {
-            let ty = r[f.ty];
-            if ty >= f.types {
-                return Err(ParseError::new(
-                    "edges",
-                    at,
-                    format!("edge type {ty} is not in snapshot.meta"),
-                ));
-            }
-            c.ty.push(ty as u8);
-            c.name.push(
-                u32::try_from(r[f.name])
-                    .map_err(|_| ParseError::new("edges", at, "edge name too large"))?,
-            );
-            let to = r[f.to];
-            if to % nw != 0 {
-                return Err(ParseError::new(
-                    "edges",
-                    at,
-                    format!("to_node {to} is not a multiple of {nw}"),
-                ));
-            }
-            c.to.push(
-                u32::try_from(to / nw)
-                    .map_err(|_| ParseError::new("edges", at, "to_node too large"))?,
-            );
-            Ok(())
-        },
+        |r, at| c.push(r, at, f),
         release,
     )?;
     Ok((c, end))
+}
+
+/// Edges from `from` (a record start inside the array) up to `stop` or the array's end.
+fn parse_edges_range(
+    buf: &[u8],
+    from: usize,
+    stop: usize,
+    cap: usize,
+    f: &EdgeFields,
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(EdgeCols, RangeEnd), ParseError> {
+    let mut c = EdgeCols::with_capacity(cap);
+    let end = scan_range(
+        buf,
+        from,
+        stop,
+        "edges",
+        f.width,
+        |r, at| c.push(r, at, f),
+        release,
+    )?;
+    Ok((c, end))
+}
+
+impl EdgeCols {
+    fn with_capacity(cap: usize) -> EdgeCols {
+        EdgeCols {
+            ty: Vec::with_capacity(cap),
+            name: Vec::with_capacity(cap),
+            to: Vec::with_capacity(cap),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, r: &[u64], at: usize, f: &EdgeFields) -> Result<(), ParseError> {
+        let nw = f.node_width as u64;
+        let ty = r[f.ty];
+        if ty >= f.types {
+            return Err(ParseError::new(
+                "edges",
+                at,
+                format!("edge type {ty} is not in snapshot.meta"),
+            ));
+        }
+        self.ty.push(ty as u8);
+        self.name.push(
+            u32::try_from(r[f.name])
+                .map_err(|_| ParseError::new("edges", at, "edge name too large"))?,
+        );
+        let to = r[f.to];
+        if to % nw != 0 {
+            return Err(ParseError::new(
+                "edges",
+                at,
+                format!("to_node {to} is not a multiple of {nw}"),
+            ));
+        }
+        self.to.push(
+            u32::try_from(to / nw)
+                .map_err(|_| ParseError::new("edges", at, "to_node too large"))?,
+        );
+        Ok(())
+    }
+
+    fn append(&mut self, other: EdgeCols) {
+        self.ty.extend_from_slice(&other.ty);
+        self.name.extend_from_slice(&other.name);
+        self.to.extend_from_slice(&other.to);
+    }
 }
