@@ -185,31 +185,33 @@ fn parse_with_release(
     };
 
     let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
-    // Fast path for V8's layout, `"nodes":[...],"edges":[...]`: the number arrays hold no
-    // quotes, so the `"edges"` key is the first quote after the nodes start, and the two
-    // big arrays parse on two threads.
-    if let Some((nodes_at, edges_key_at, edges_at)) = locate_nodes_then_edges(buf, p) {
-        // Both threads get about half the bytes: the first scans the nodes and the start of
-        // the edges, the second the rest of the edges. Any error (or a layout where the split
-        // does not fall on a record boundary) falls back to the one-piece scan below, which
-        // also gives the canonical error message.
-        let split = split_parse(buf, nodes_at, edges_key_at, edges_at, &nf, &ef, release);
-        let ((cols, nodes_end), (ecols, edges_end)) = match split {
-            Some(r) => r,
-            None => {
-                let (nodes, edges) = std::thread::scope(|sc| {
-                    let h = sc.spawn(|| parse_edges(buf, edges_at, &ef, release));
-                    let n = parse_nodes(buf, nodes_at, &nf, release);
-                    (
-                        n,
-                        h.join().unwrap_or_else(|_| {
-                            Err(ParseError::new("edges", edges_at, "edge parser failed"))
-                        }),
-                    )
-                });
-                (nodes?, edges?)
-            }
-        };
+    // Fast path for V8's layout, `"nodes":[...],"edges":[...]`: both big arrays parse on two
+    // threads. First choice: each thread gets about half the bytes, split inside the edges
+    // array (which is the larger). If that does not apply or anything fails, one thread per
+    // array; its errors are the canonical ones.
+    let fast = match locate_nodes(buf, p) {
+        None => None,
+        Some(nodes_at) => match split_parse(buf, nodes_at, &nf, &ef, release) {
+            Some(r) => Some(r),
+            None => match locate_edges(buf, nodes_at) {
+                None => None,
+                Some((edges_key_at, edges_at)) => {
+                    let (nodes, edges) = std::thread::scope(|sc| {
+                        let h = sc.spawn(|| parse_edges(buf, edges_at, &ef, release));
+                        let n = parse_nodes(buf, nodes_at, &nf, release);
+                        (
+                            n,
+                            h.join().unwrap_or_else(|_| {
+                                Err(ParseError::new("edges", edges_at, "edge parser failed"))
+                            }),
+                        )
+                    });
+                    Some((nodes?, edges?, edges_key_at))
+                }
+            },
+        },
+    };
+    if let Some(((cols, nodes_end), (ecols, edges_end), edges_key_at)) = fast {
         let after = skip_ws(buf, nodes_end);
         if buf.get(after) != Some(&b',') || skip_ws(buf, after + 1) != edges_key_at {
             return Err(ParseError::new(
@@ -271,7 +273,9 @@ fn parse_with_release(
             }
             "strings" => {
                 seen_strings = true;
+                let t0 = std::time::Instant::now();
                 let (s, np) = scan_string_array(buf, p, "strings")?;
+                crate::analysis::timing("parse: strings", t0);
                 g.strings = s;
                 p = np;
             }
@@ -301,7 +305,9 @@ fn parse_with_release(
             ));
         }
     }
+    let t0 = std::time::Instant::now();
     validate(&g, header.root_index.unwrap_or(0), nfc, p)?;
+    crate::analysis::timing("parse: validate", t0);
     g.root = (header.root_index.unwrap_or(0) / nfc as u64) as u32;
     Ok(g)
 }
@@ -460,7 +466,7 @@ impl EdgeCols {
     }
 }
 
-fn locate_nodes_then_edges(buf: &[u8], header_end: usize) -> Option<(usize, usize, usize)> {
+fn locate_nodes(buf: &[u8], header_end: usize) -> Option<usize> {
     let p = skip_ws(buf, header_end);
     if buf.get(p) != Some(&b',') {
         return None;
@@ -469,47 +475,67 @@ fn locate_nodes_then_edges(buf: &[u8], header_end: usize) -> Option<(usize, usiz
     if key != "nodes" {
         return None;
     }
-    let nodes_at = expect(buf, np, b':', "file").ok()?;
+    expect(buf, np, b':', "file").ok()
+}
+
+/// The `"edges"` key after the nodes array (number arrays hold no quotes, so it is the first
+/// quote) and the position after its colon.
+fn locate_edges(buf: &[u8], nodes_at: usize) -> Option<(usize, usize)> {
     let q = nodes_at + memchr::memchr(b'"', &buf[nodes_at..])?;
+    edges_key(buf, q).map(|e| (q, e))
+}
+
+fn edges_key(buf: &[u8], q: usize) -> Option<usize> {
     let (key, np) = scan_string(buf, q, "file").ok()?;
     if key != "edges" {
         return None;
     }
-    let edges_at = expect(buf, np, b':', "file").ok()?;
-    Some((nodes_at, q, edges_at))
+    expect(buf, np, b':', "file").ok()
 }
 
-type Split = ((NodeCols, usize), (EdgeCols, usize));
+type Split = ((NodeCols, usize), (EdgeCols, usize), usize);
+
+/// Bytes per record (one per line in V8's layout) in the 1 MiB from `at`.
+fn record_bytes(buf: &[u8], at: usize) -> Option<usize> {
+    let w = buf.get(at..(at + (1 << 20)).min(buf.len()))?;
+    let lines = memchr::memchr_iter(b'\n', w).count();
+    (lines >= 64).then(|| w.len() / lines)
+}
 
 /// The two-thread scan balanced by bytes; `None` when it does not apply or anything failed.
+///
+/// The split point is estimated without reading the arrays (which would fault in the whole
+/// file on one thread): bytes per record are sampled at the start of the nodes and where
+/// the edges should start, times the header's counts. The second thread starts at a line
+/// start past the estimated middle; the first thread scans the nodes and then the edges up
+/// to exactly that point, which proves the point was a record boundary inside the edges.
 fn split_parse(
     buf: &[u8],
     nodes_at: usize,
-    edges_key_at: usize,
-    edges_at: usize,
     nf: &NodeFields,
     ef: &EdgeFields,
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Option<Split> {
-    // The number arrays hold no quotes: the next one closes the edges array's extent.
-    let edges_end = edges_at + memchr::memchr(b'"', &buf[edges_at..]).unwrap_or(buf.len() - edges_at);
-    let node_bytes = edges_key_at - nodes_at;
-    let edge_bytes = edges_end - edges_at;
-    if node_bytes >= edge_bytes || edge_bytes < 1 << 16 {
+    let node_bytes = nf.cap.checked_mul(record_bytes(buf, nodes_at)?)?;
+    let edges_guess = nodes_at + node_bytes + (1 << 20);
+    let edge_bytes = ef.cap.checked_mul(record_bytes(buf, edges_guess)?)?;
+    if node_bytes >= edge_bytes {
         return None;
     }
-    let target = edges_at + (edge_bytes - node_bytes) / 2;
+    let target = nodes_at + (node_bytes + edge_bytes) / 2;
+    let window = buf.get(target..(target + 4096).min(buf.len()))?;
     // V8 writes each record on its own line as `\n,a,b,c`: split after such a comma.
-    let nl = target + memchr::memchr(b'\n', &buf[target..edges_end])?;
+    let nl = target + memchr::memchr(b'\n', window)?;
     if buf.get(nl + 1) != Some(&b',') {
         return None;
     }
     let split = nl + 2;
-    let second_share = (edges_end - split) as f64 / edge_bytes as f64;
-    let cap2 = ((ef.cap as f64 * second_share) as usize).saturating_add(1024);
-    // The first part gets room for all edges: the second is appended without a reallocation
-    // (untouched capacity costs address space, not memory).
-    let cap1 = ef.cap;
+    if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
+        eprintln!("[heap] parse: split estimate nodes {node_bytes} edges {edge_bytes} at {split}");
+    }
+    let cap2 = ((ef.cap as f64 * ((nodes_at + node_bytes + edge_bytes).saturating_sub(split)) as f64
+        / edge_bytes as f64) as usize)
+        .saturating_add(1024);
     let (first, second) = std::thread::scope(|sc| {
         let h = sc.spawn(|| {
             let t0 = std::time::Instant::now();
@@ -519,15 +545,26 @@ fn split_parse(
         });
         let t0 = std::time::Instant::now();
         let first = (|| {
-            let nodes = parse_nodes(buf, nodes_at, nf, release).ok()?;
+            let (nodes, nodes_end) = parse_nodes(buf, nodes_at, nf, release).ok()?;
+            let after = skip_ws(buf, nodes_end);
+            if buf.get(after) != Some(&b',') {
+                return None;
+            }
+            let key_at = skip_ws(buf, after + 1);
+            let edges_at = edges_key(buf, key_at)?;
             let p = expect(buf, edges_at, b'[', "edges").ok()?;
-            let (e, end) = parse_edges_range(buf, p, split, cap1, ef, release).ok()?;
-            (end == RangeEnd::Stopped(split)).then_some((nodes, e))
+            if p >= split {
+                return None;
+            }
+            // Room for all edges: the second part is appended without a reallocation
+            // (untouched capacity costs address space, not memory).
+            let (e, end) = parse_edges_range(buf, p, split, ef.cap, ef, release).ok()?;
+            (end == RangeEnd::Stopped(split)).then_some(((nodes, nodes_end), e, key_at))
         })();
         crate::analysis::timing("parse: first half", t0);
         (first, h.join().ok().and_then(|r| r.ok()))
     });
-    let (nodes, mut edges) = first?;
+    let (nodes, mut edges, key_at) = first?;
     let (rest, end) = second?;
     let RangeEnd::Closed(end) = end else {
         return None;
@@ -535,7 +572,7 @@ fn split_parse(
     let t0 = std::time::Instant::now();
     edges.append(rest);
     crate::analysis::timing("parse: append", t0);
-    Some((nodes, (edges, end)))
+    Some((nodes, (edges, end), key_at))
 }
 
 fn parse_nodes(
