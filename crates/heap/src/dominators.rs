@@ -282,25 +282,22 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     }
 
     let mut stack: Vec<u32> = Vec::new();
-    let mut compress = |v0: u32,
-                        ancestor: &mut [u32],
-                        label: &mut [u32],
-                        semi: &[u32],
-                        linked: &NodeBits| {
-        let mut v = v0;
-        stack.clear();
-        while linked.get(ancestor[v as usize] as usize) {
-            stack.push(v);
-            v = ancestor[v as usize];
-        }
-        while let Some(w) = stack.pop() {
-            let a = ancestor[w as usize] as usize;
-            if semi[label[a] as usize] < semi[label[w as usize] as usize] {
-                label[w as usize] = label[a];
+    let mut compress =
+        |v0: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32], linked: &NodeBits| {
+            let mut v = v0;
+            stack.clear();
+            while linked.get(ancestor[v as usize] as usize) {
+                stack.push(v);
+                v = ancestor[v as usize];
             }
-            ancestor[w as usize] = ancestor[a];
-        }
-    };
+            while let Some(w) = stack.pop() {
+                let a = ancestor[w as usize] as usize;
+                if semi[label[a] as usize] < semi[label[w as usize] as usize] {
+                    label[w as usize] = label[a];
+                }
+                ancestor[w as usize] = ancestor[a];
+            }
+        };
     // The DFS cursor is dead now; its memory becomes `dom`.
     let mut dom = next_edge;
     dom.fill(0);

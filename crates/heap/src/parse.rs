@@ -495,20 +495,44 @@ fn edges_key(buf: &[u8], q: usize) -> Option<usize> {
 
 type Split = ((NodeCols, usize), (EdgeCols, usize), usize);
 
-/// Bytes per record (one per line in V8's layout) in the 1 MiB from `at`.
-fn record_bytes(buf: &[u8], at: usize) -> Option<usize> {
-    let w = buf.get(at..(at + (1 << 20)).min(buf.len()))?;
-    let lines = memchr::memchr_iter(b'\n', w).count();
-    (lines >= 64).then(|| w.len() / lines)
+/// Fields in the first whole line from `at` (V8 writes one record per line, as `\n,a,b,c`),
+/// or `None` for anything else (a string table, the end of the file).
+fn line_fields(buf: &[u8], at: usize) -> Option<usize> {
+    let w = buf.get(at..(at + 8192).min(buf.len()))?;
+    let start = memchr::memchr(b'\n', w)? + 1;
+    let len = memchr::memchr(b'\n', &w[start..])?;
+    let line = &w[start..start + len];
+    if memchr::memchr(b'"', line).is_some() {
+        return None;
+    }
+    Some(memchr::memchr_iter(b',', line).count())
 }
+
+/// The first position in `lo..hi` (to within a page) where `past` holds, for a `past` that is
+/// false and then true. A few dozen page reads instead of a scan of the whole array.
+fn boundary(mut lo: usize, mut hi: usize, past: impl Fn(usize) -> bool) -> usize {
+    while hi - lo > 4096 {
+        let mid = lo + (hi - lo) / 2;
+        if past(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// Scanning a byte of the nodes array costs about this much more than one of the edges
+/// (six columns written per record instead of three); measured on a 1 GB snapshot.
+const NODE_BYTE_COST: f64 = 1.3;
 
 /// The two-thread scan balanced by bytes; `None` when it does not apply or anything failed.
 ///
-/// The split point is estimated without reading the arrays (which would fault in the whole
-/// file on one thread): bytes per record are sampled at the start of the nodes and where
-/// the edges should start, times the header's counts. The second thread starts at a line
-/// start past the estimated middle; the first thread scans the nodes and then the edges up
-/// to exactly that point, which proves the point was a record boundary inside the edges.
+/// The split point is found without reading the arrays (a scan would fault in the whole
+/// file on one thread): node lines and edge lines have different field counts, so a binary
+/// search over a few pages finds where the edges start and end. The second thread starts at
+/// a line start past the balance point; the first scans the nodes and then the edges up to
+/// exactly that point, which proves the point was a record boundary inside the edges.
 fn split_parse(
     buf: &[u8],
     nodes_at: usize,
@@ -516,13 +540,21 @@ fn split_parse(
     ef: &EdgeFields,
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Option<Split> {
-    let node_bytes = nf.cap.checked_mul(record_bytes(buf, nodes_at)?)?;
-    let edges_guess = nodes_at + node_bytes + (1 << 20);
-    let edge_bytes = ef.cap.checked_mul(record_bytes(buf, edges_guess)?)?;
+    if nf.width == ef.width || buf.len() < 1 << 20 {
+        return None;
+    }
+    let edges_start = boundary(nodes_at, buf.len(), |x| {
+        line_fields(buf, x) != Some(nf.width)
+    });
+    let edges_end = boundary(edges_start, buf.len(), |x| {
+        line_fields(buf, x) != Some(ef.width)
+    });
+    let node_bytes = edges_start.checked_sub(nodes_at)? as f64 * NODE_BYTE_COST;
+    let edge_bytes = edges_end.checked_sub(edges_start)? as f64;
     if node_bytes >= edge_bytes {
         return None;
     }
-    let target = nodes_at + (node_bytes + edge_bytes) / 2;
+    let target = edges_start + ((edge_bytes - node_bytes) / 2.0) as usize;
     let window = buf.get(target..(target + 4096).min(buf.len()))?;
     // V8 writes each record on its own line as `\n,a,b,c`: split after such a comma.
     let nl = target + memchr::memchr(b'\n', window)?;
@@ -531,10 +563,9 @@ fn split_parse(
     }
     let split = nl + 2;
     if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
-        eprintln!("[heap] parse: split estimate nodes {node_bytes} edges {edge_bytes} at {split}");
+        eprintln!("[heap] parse: edges at ~{edges_start}..~{edges_end}, split at {split}");
     }
-    let cap2 = ((ef.cap as f64 * ((nodes_at + node_bytes + edge_bytes).saturating_sub(split)) as f64
-        / edge_bytes as f64) as usize)
+    let cap2 = ((ef.cap as f64 * edges_end.saturating_sub(split) as f64 / edge_bytes) as usize)
         .saturating_add(1024);
     let (first, second) = std::thread::scope(|sc| {
         let h = sc.spawn(|| {
@@ -637,14 +668,7 @@ fn parse_edges(
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(EdgeCols, usize), ParseError> {
     let mut c = EdgeCols::with_capacity(f.cap);
-    let end = scan_records(
-        buf,
-        p,
-        "edges",
-        f.width,
-        |r, at| c.push(r, at, f),
-        release,
-    )?;
+    let end = scan_records(buf, p, "edges", f.width, |r, at| c.push(r, at, f), release)?;
     Ok((c, end))
 }
 

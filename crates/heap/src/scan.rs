@@ -252,7 +252,8 @@ fn eight_digits(word: u64) -> (u64, usize) {
     // Keep the n digit bytes, moved to the top so the missing ones read as leading zeros.
     let mut v = x << (8 * (8 - n));
     v = v.wrapping_mul(10).wrapping_add(v >> 8);
-    v = ((v & 0x0000_00ff_0000_00ff).wrapping_mul(100 + (1_000_000 << 32))
+    v = ((v & 0x0000_00ff_0000_00ff)
+        .wrapping_mul(100 + (1_000_000 << 32))
         .wrapping_add(((v >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(1 + (10_000 << 32))))
         >> 32;
     (v, n)
@@ -456,8 +457,8 @@ mod tests {
     #[test]
     fn eight_digit_words() {
         for text in [
-            "0,", "7]", "12,", "123\n", "99999999", "12345678", "1234567,", "10203040",
-            "00000001", "5,6,7,8,",
+            "0,", "7]", "12,", "123\n", "99999999", "12345678", "1234567,", "10203040", "00000001",
+            "5,6,7,8,",
         ] {
             let mut b = [b'x'; 8];
             b[..text.len()].copy_from_slice(text.as_bytes());
@@ -474,16 +475,32 @@ mod tests {
         let (all, _) = scan(text, 3).unwrap();
         let split = text.windows(2).position(|w| w == b"\n,").unwrap() + 2;
         let mut a = vec![];
-        let r = scan_range(text, 1, split, "edges", 3, |r, _| {
-            a.extend_from_slice(r);
-            Ok(())
-        }, &|_, _| {})
+        let r = scan_range(
+            text,
+            1,
+            split,
+            "edges",
+            3,
+            |r, _| {
+                a.extend_from_slice(r);
+                Ok(())
+            },
+            &|_, _| {},
+        )
         .unwrap();
         assert_eq!(r, RangeEnd::Stopped(split));
-        let r = scan_range(text, split, usize::MAX, "edges", 3, |r, _| {
-            a.extend_from_slice(r);
-            Ok(())
-        }, &|_, _| {})
+        let r = scan_range(
+            text,
+            split,
+            usize::MAX,
+            "edges",
+            3,
+            |r, _| {
+                a.extend_from_slice(r);
+                Ok(())
+            },
+            &|_, _| {},
+        )
         .unwrap();
         assert_eq!(r, RangeEnd::Closed(text.len()));
         assert_eq!(a, all);
