@@ -5,7 +5,6 @@
 //! with the ones the Memory panel shows.
 
 use crate::graph::{Graph, TypeIds};
-use rustc_hash::FxHashMap;
 
 /// Bit per edge: does this edge count when building the dominator tree?
 pub struct EdgeBits(Vec<u64>);
@@ -100,7 +99,11 @@ pub fn page_owned(g: &Graph, t: &TypeIds) -> Vec<bool> {
 /// DevTools' `computeIsEssentialEdge` for every edge.
 pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> EdgeBits {
     let mut bits = EdgeBits::new(g.edge_count());
-    let mut weakmap_names: FxHashMap<u32, Option<u64>> = FxHashMap::default();
+    // The WeakMap table id named by each string, parsed once per string: a flat table, as
+    // this runs for every internal edge. Ids are u32 in V8; anything else matches no node.
+    const UNSEEN: u32 = u32::MAX;
+    const NOT_EPHEMERON: u32 = u32::MAX - 1;
+    let mut weakmap_table = vec![UNSEEN; g.strings.len()];
     let any_page = page.iter().any(|&p| p);
     for v in 0..g.node_count() as u32 {
         for e in g.edges(v) {
@@ -108,11 +111,16 @@ pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> EdgeBits {
             // Values in WeakMaps are retained by the key and the table together; DevTools
             // keeps the key's edge and drops the table's.
             if ty == t.e_internal {
-                let name = g.edge_name[e];
-                let table = *weakmap_names.entry(name).or_insert_with(|| {
-                    parse_ephemeron(&g.strings[name as usize]).map(|(id, _)| id)
-                });
-                if table == Some(u64::from(g.node_id[v as usize])) {
+                let name = g.edge_name[e] as usize;
+                let mut table = weakmap_table[name];
+                if table == UNSEEN {
+                    table = parse_ephemeron(&g.strings[name])
+                        .and_then(|(id, _)| u32::try_from(id).ok())
+                        .filter(|&id| id < NOT_EPHEMERON)
+                        .unwrap_or(NOT_EPHEMERON);
+                    weakmap_table[name] = table;
+                }
+                if table < NOT_EPHEMERON && table == g.node_id[v as usize] {
                     continue;
                 }
             }
