@@ -740,3 +740,119 @@ impl EdgeCols {
         self.to.extend_from_slice(&other.to);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A V8-layout snapshot over 1 MiB (so the byte-balanced split applies), one record per
+    /// line; `one_line` writes the same numbers without line breaks, which rules the split
+    /// out and parses one array per thread instead.
+    fn snapshot(nodes: usize, one_line: bool) -> Vec<u8> {
+        let sep = if one_line { "," } else { "\n," };
+        let mut s = String::from(
+            r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","object","synthetic"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element","property","weak"],"string_or_number","node"]},"#,
+        );
+        s += &format!(
+            r#""node_count":{nodes},"edge_count":{},"trace_function_count":0}},"nodes":["#,
+            nodes * 3
+        );
+        for i in 0..nodes {
+            if i > 0 {
+                s += sep;
+            }
+            s += &format!(
+                "{},{},{},{},3,0,0",
+                i % 3,
+                i % 4,
+                2 * i + 1,
+                (i * 37) % 1000
+            );
+        }
+        s += "],\"edges\":[";
+        for i in 0..nodes * 3 {
+            if i > 0 {
+                s += sep;
+            }
+            let to = (i * 7919 + 12_345_678) % nodes;
+            s += &format!("{},{},{}", i % 3, i % 4, to * 7);
+        }
+        s += "],\"strings\":[\"\",\"a\",\"b\",\"c\"]}";
+        s.into_bytes()
+    }
+
+    #[test]
+    fn split_scan_equals_one_piece_scan() {
+        let text = snapshot(60_000, false);
+        assert!(text.len() > 2 << 20);
+        // The header ends before `,"nodes"`.
+        let nodes_at = locate_nodes(&text, find(&text, b",\"nodes\"")).expect("V8 layout");
+        let (nf, ef) = fields(60_000);
+        let split = split_parse(&text, nodes_at, &nf, &ef, &|_, _| {});
+        let ((nodes, _), (edges, _), key_at) = split.expect("the split applies");
+        assert_eq!(key_at, find(&text, b"\"edges\""));
+        assert_eq!(nodes.ty.len(), 60_000);
+        assert_eq!(edges.to.len(), 180_000);
+
+        let a = parse(&text).unwrap();
+        let b = parse(&snapshot(60_000, true)).unwrap();
+        assert_eq!(a.node_type, b.node_type);
+        assert_eq!(a.node_id, b.node_id);
+        assert_eq!(a.self_size, b.self_size);
+        assert_eq!(a.first_edge, b.first_edge);
+        assert_eq!(a.edge_type, b.edge_type);
+        assert_eq!(a.edge_name, b.edge_name);
+        assert_eq!(a.edge_to, b.edge_to);
+        assert_eq!(a.edge_to, edges.to);
+        assert_eq!(
+            a.edge_to[179_999],
+            ((179_999 * 7919 + 12_345_678) % 60_000) as u32
+        );
+    }
+
+    #[test]
+    fn split_errors_are_the_one_piece_errors() {
+        let mut text = snapshot(60_000, false);
+        // A bad number late in the edges (in the second thread's half).
+        let at = text.len() - 5_000;
+        let at = at + find(&text[at..], b"\n,") + 2;
+        text[at] = b'x';
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.section, "edges");
+        assert_eq!(e.offset, at as u64);
+        assert!(
+            e.message.contains("expected an unsigned integer"),
+            "{}",
+            e.message
+        );
+    }
+
+    fn find(hay: &[u8], needle: &[u8]) -> usize {
+        hay.windows(needle.len()).position(|w| w == needle).unwrap()
+    }
+
+    fn fields(nodes: usize) -> (NodeFields, EdgeFields) {
+        (
+            NodeFields {
+                width: 7,
+                ty: 0,
+                name: 1,
+                id: 2,
+                size: 3,
+                edges: 4,
+                detached: 6,
+                types: 3,
+                cap: nodes,
+            },
+            EdgeFields {
+                width: 3,
+                ty: 0,
+                name: 1,
+                to: 2,
+                node_width: 7,
+                types: 3,
+                cap: nodes * 3,
+            },
+        )
+    }
+}
