@@ -313,14 +313,14 @@ pub fn timing(stage: &str, t0: std::time::Instant) {
     if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
         let rss = std::fs::read_to_string("/proc/self/status")
             .ok()
-            .and_then(|s| {
+            .map(|s| {
                 let field = |k: &str| {
                     s.lines()
                         .find(|l| l.starts_with(k))
                         .map_or("", |l| l[k.len()..].trim())
                         .to_string()
                 };
-                Some(format!("{}, peak {}", field("VmRSS:"), field("VmHWM:")))
+                format!("{}, peak {}", field("VmRSS:"), field("VmHWM:"))
             })
             .unwrap_or_default();
         eprintln!(

@@ -720,7 +720,7 @@ impl EdgeCols {
                 .map_err(|_| ParseError::new("edges", at, "edge name too large"))?,
         );
         let to = r[f.to];
-        if to % nw != 0 {
+        if !to.is_multiple_of(nw) {
             return Err(ParseError::new(
                 "edges",
                 at,
