@@ -61,7 +61,7 @@ FILES=${HEAP_SNAPSHOTS:-"$OUT/heap-200mb.heapsnapshot $OUT/heap-1gb.heapsnapshot
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-28s %8s %10s %10s %10s %12s %12s %12s %8s\n' file size_mb lh_wall_s lh_cpu_s lh_rss_mb memlab_wall memlab_cpu memlab_rss ratio_t
 for f in $FILES; do
-  size=$(( $(stat -c %s "$f") / 1048576 ))
+  size=$(( $(stat -L -c %s "$f") / 1048576 ))
   read -r lw lr lc < <(measure "$LH" heap summary "$f" --json /dev/null)
   mw=skip; mr=skip; mc=skip; ratio=-
   if [ -z "${SKIP_MEMLAB:-}" ]; then
