@@ -565,45 +565,102 @@ fn split_parse(
     if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
         eprintln!("[heap] parse: edges at ~{edges_start}..~{edges_end}, split at {split}");
     }
-    let cap2 = ((ef.cap as f64 * edges_end.saturating_sub(split) as f64 / edge_bytes) as usize)
-        .saturating_add(1024);
-    let (first, second) = std::thread::scope(|sc| {
+    // Each half writes straight into its place in the edge columns: the first half's record
+    // count is its line count. Both halves check their counts when done.
+    let win = edges_start.saturating_sub(8192).max(nodes_at)..(edges_start + 8192).min(split);
+    let key_at = win.start + memchr::memmem::find(&buf[win], b"\"edges\"")?;
+    let first_edge_at = expect(buf, edges_key(buf, key_at)?, b'[', "edges").ok()?;
+    let k1 = memchr::memchr_iter(b'\n', buf.get(first_edge_at..split)?).count();
+    let total = ef.cap;
+    if k1 > total {
+        return None;
+    }
+    let (mut ty, mut name, mut to) = (vec![0u8; total], vec![0u32; total], vec![0u32; total]);
+    let (ty1, ty2) = ty.split_at_mut(k1);
+    let (name1, name2) = name.split_at_mut(k1);
+    let (to1, to2) = to.split_at_mut(k1);
+    let mut second = EdgeSlices {
+        ty: ty2,
+        name: name2,
+        to: to2,
+        n: 0,
+    };
+    let mut first = EdgeSlices {
+        ty: ty1,
+        name: name1,
+        to: to1,
+        n: 0,
+    };
+    let (nodes, end) = std::thread::scope(|sc| {
         let h = sc.spawn(|| {
             let t0 = std::time::Instant::now();
-            let r = parse_edges_range(buf, split, usize::MAX, cap2, ef, release);
+            let r = scan_range(
+                buf,
+                split,
+                usize::MAX,
+                "edges",
+                ef.width,
+                |r, at| second.push(r, at, ef),
+                release,
+            );
             crate::analysis::timing("parse: second half", t0);
-            r
+            match r {
+                Ok(RangeEnd::Closed(end)) if second.full() => Some(end),
+                _ => None,
+            }
         });
         let t0 = std::time::Instant::now();
-        let first = (|| {
+        let nodes = (|| {
             let (nodes, nodes_end) = parse_nodes(buf, nodes_at, nf, release).ok()?;
             let after = skip_ws(buf, nodes_end);
-            if buf.get(after) != Some(&b',') {
+            if buf.get(after) != Some(&b',') || skip_ws(buf, after + 1) != key_at {
                 return None;
             }
-            let key_at = skip_ws(buf, after + 1);
-            let edges_at = edges_key(buf, key_at)?;
-            let p = expect(buf, edges_at, b'[', "edges").ok()?;
-            if p >= split {
-                return None;
-            }
-            // Room for all edges: the second part is appended without a reallocation
-            // (untouched capacity costs address space, not memory).
-            let (e, end) = parse_edges_range(buf, p, split, ef.cap, ef, release).ok()?;
-            (end == RangeEnd::Stopped(split)).then_some(((nodes, nodes_end), e, key_at))
+            let end = scan_range(
+                buf,
+                first_edge_at,
+                split,
+                "edges",
+                ef.width,
+                |r, at| first.push(r, at, ef),
+                release,
+            )
+            .ok()?;
+            (end == RangeEnd::Stopped(split) && first.full()).then_some((nodes, nodes_end))
         })();
         crate::analysis::timing("parse: first half", t0);
-        (first, h.join().ok().and_then(|r| r.ok()))
+        (nodes, h.join().ok().flatten())
     });
-    let (nodes, mut edges, key_at) = first?;
-    let (rest, end) = second?;
-    let RangeEnd::Closed(end) = end else {
-        return None;
-    };
-    let t0 = std::time::Instant::now();
-    edges.append(rest);
-    crate::analysis::timing("parse: append", t0);
-    Some((nodes, (edges, end), key_at))
+    let edges = EdgeCols { ty, name, to };
+    Some((nodes?, (edges, end?), key_at))
+}
+
+/// One half of the edge columns, filled in place by one thread.
+struct EdgeSlices<'a> {
+    ty: &'a mut [u8],
+    name: &'a mut [u32],
+    to: &'a mut [u32],
+    n: usize,
+}
+
+impl EdgeSlices<'_> {
+    #[inline]
+    fn push(&mut self, r: &[u64], at: usize, f: &EdgeFields) -> Result<(), ParseError> {
+        let (ty, name, to) = decode_edge(r, at, f)?;
+        let n = self.n;
+        if n >= self.ty.len() {
+            return Err(ParseError::new("edges", at, "more edges than expected"));
+        }
+        self.ty[n] = ty;
+        self.name[n] = name;
+        self.to[n] = to;
+        self.n = n + 1;
+        Ok(())
+    }
+
+    fn full(&self) -> bool {
+        self.n == self.ty.len()
+    }
 }
 
 fn parse_nodes(
@@ -672,28 +729,6 @@ fn parse_edges(
     Ok((c, end))
 }
 
-/// Edges from `from` (a record start inside the array) up to `stop` or the array's end.
-fn parse_edges_range(
-    buf: &[u8],
-    from: usize,
-    stop: usize,
-    cap: usize,
-    f: &EdgeFields,
-    release: &(dyn Fn(usize, usize) + Sync),
-) -> Result<(EdgeCols, RangeEnd), ParseError> {
-    let mut c = EdgeCols::with_capacity(cap);
-    let end = scan_range(
-        buf,
-        from,
-        stop,
-        "edges",
-        f.width,
-        |r, at| c.push(r, at, f),
-        release,
-    )?;
-    Ok((c, end))
-}
-
 impl EdgeCols {
     fn with_capacity(cap: usize) -> EdgeCols {
         EdgeCols {
@@ -705,40 +740,39 @@ impl EdgeCols {
 
     #[inline]
     fn push(&mut self, r: &[u64], at: usize, f: &EdgeFields) -> Result<(), ParseError> {
-        let nw = f.node_width as u64;
-        let ty = r[f.ty];
-        if ty >= f.types {
-            return Err(ParseError::new(
-                "edges",
-                at,
-                format!("edge type {ty} is not in snapshot.meta"),
-            ));
-        }
-        self.ty.push(ty as u8);
-        self.name.push(
-            u32::try_from(r[f.name])
-                .map_err(|_| ParseError::new("edges", at, "edge name too large"))?,
-        );
-        let to = r[f.to];
-        if !to.is_multiple_of(nw) {
-            return Err(ParseError::new(
-                "edges",
-                at,
-                format!("to_node {to} is not a multiple of {nw}"),
-            ));
-        }
-        self.to.push(
-            u32::try_from(to / nw)
-                .map_err(|_| ParseError::new("edges", at, "to_node too large"))?,
-        );
+        let (ty, name, to) = decode_edge(r, at, f)?;
+        self.ty.push(ty);
+        self.name.push(name);
+        self.to.push(to);
         Ok(())
     }
+}
 
-    fn append(&mut self, other: EdgeCols) {
-        self.ty.extend_from_slice(&other.ty);
-        self.name.extend_from_slice(&other.name);
-        self.to.extend_from_slice(&other.to);
+/// One edge record's type, name and target ordinal, checked.
+#[inline]
+fn decode_edge(r: &[u64], at: usize, f: &EdgeFields) -> Result<(u8, u32, u32), ParseError> {
+    let nw = f.node_width as u64;
+    let ty = r[f.ty];
+    if ty >= f.types {
+        return Err(ParseError::new(
+            "edges",
+            at,
+            format!("edge type {ty} is not in snapshot.meta"),
+        ));
     }
+    let name = u32::try_from(r[f.name])
+        .map_err(|_| ParseError::new("edges", at, "edge name too large"))?;
+    let to = r[f.to];
+    if !to.is_multiple_of(nw) {
+        return Err(ParseError::new(
+            "edges",
+            at,
+            format!("to_node {to} is not a multiple of {nw}"),
+        ));
+    }
+    let to =
+        u32::try_from(to / nw).map_err(|_| ParseError::new("edges", at, "to_node too large"))?;
+    Ok((ty as u8, name, to))
 }
 
 #[cfg(test)]
