@@ -44,38 +44,58 @@ impl Heap {
 
     pub fn from_graph(mut g: Graph) -> Heap {
         let t = g.types();
-        let t0 = std::time::Instant::now();
-        let page = dominators::page_owned(&g, &t);
-        let mut self_size = std::mem::take(&mut g.self_size);
-        shallow_sizes(&g, &t, &mut self_size);
-        timing("flags+shallow", t0);
-        let (idom, retained) = {
+        let self_size = std::mem::take(&mut g.self_size);
+        // The shallow-size transfer needs only the graph: it runs on the second core while
+        // this one starts the dominator chain (page flags, essential edges, retainers,
+        // Lengauer–Tarjan). Class names wait until the dominator buffers are freed, to keep
+        // the peak memory down, and then run next to the distances.
+        let owned = g;
+        let g = &owned;
+        let (dom, self_size) = std::thread::scope(|sc| {
+            let other = sc.spawn(|| {
+                let t0 = std::time::Instant::now();
+                let mut self_size = self_size;
+                shallow_sizes(g, &t, &mut self_size);
+                timing("shallow (2nd thread)", t0);
+                self_size
+            });
             let t0 = std::time::Instant::now();
-            let ess = dominators::essential_edges(&g, &t, &page);
+            let page = dominators::page_owned(g, &t);
+            timing("flags", t0);
+            let t0 = std::time::Instant::now();
+            let ess = dominators::essential_edges(g, &t, &page);
             drop(page);
             timing("essential", t0);
             let t0 = std::time::Instant::now();
-            let r = dominators::retainers(&g, &ess);
+            let r = dominators::retainers(g, &ess);
             timing("retainers", t0);
+            let self_size = other.join().expect("shallow-size thread");
             let t0 = std::time::Instant::now();
-            let d = dominators::dominators(&g, &ess, &r);
+            let d = dominators::dominators(g, &ess, &r);
             drop(r);
+            drop(ess);
             timing("dominators", t0);
-            let ret = dominators::retained_sizes(&self_size, &d);
-            (d.idom, ret)
-        };
-        // Distances and class names are independent of each other: one per core.
-        let t0 = std::time::Instant::now();
-        let ((distance, parent_edge), (class_of, class_names)) = std::thread::scope(|sc| {
-            let d = sc.spawn(|| distances(&g, &t));
-            let c = classes::class_names(&g, &t);
-            (d.join().expect("distance thread"), c)
+            (d, self_size)
         });
-        timing("distances+classes", t0);
-        let (dom_first, dom_children) = dominated(&idom, g.root);
+        let t0 = std::time::Instant::now();
+        let ((distance, parent_edge), (retained, idom, dom_first, dom_children, classes)) =
+            std::thread::scope(|sc| {
+                let d = sc.spawn(|| distances(g, &t));
+                let retained = dominators::retained_sizes(&self_size, &dom);
+                let idom = dom.idom;
+                drop(dom.order);
+                let (first, children) = dominated(&idom, g.root);
+                let c = classes::class_names(g, &t);
+                (
+                    d.join().expect("distance thread"),
+                    (retained, idom, first, children, c),
+                )
+            });
+        let (class_of, class_names) = classes;
+        timing("distances | retained+classes", t0);
         let total = retained[g.root as usize];
         Heap {
-            graph: g,
+            graph: owned,
             t,
             self_size,
             retained,
@@ -293,10 +313,14 @@ pub fn timing(stage: &str, t0: std::time::Instant) {
     if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
         let rss = std::fs::read_to_string("/proc/self/status")
             .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
-                    .map(|l| l[6..].trim().to_string())
+            .map(|s| {
+                let field = |k: &str| {
+                    s.lines()
+                        .find(|l| l.starts_with(k))
+                        .map_or("", |l| l[k.len()..].trim())
+                        .to_string()
+                };
+                format!("{}, peak {}", field("VmRSS:"), field("VmHWM:"))
             })
             .unwrap_or_default();
         eprintln!(

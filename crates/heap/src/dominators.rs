@@ -5,7 +5,6 @@
 //! with the ones the Memory panel shows.
 
 use crate::graph::{Graph, TypeIds};
-use rustc_hash::FxHashMap;
 
 /// Bit per edge: does this edge count when building the dominator tree?
 pub struct EdgeBits(Vec<u64>);
@@ -20,6 +19,23 @@ impl EdgeBits {
     }
     #[inline]
     pub fn get(&self, i: usize) -> bool {
+        self.0[i >> 6] & (1 << (i & 63)) != 0
+    }
+}
+
+/// Bit per node (1-based vertex numbers in [`dominators`]).
+struct NodeBits(Vec<u64>);
+
+impl NodeBits {
+    fn new(n: usize) -> Self {
+        NodeBits(vec![0; n.div_ceil(64)])
+    }
+    #[inline]
+    fn set(&mut self, i: usize) {
+        self.0[i >> 6] |= 1 << (i & 63);
+    }
+    #[inline]
+    fn get(&self, i: usize) -> bool {
         self.0[i >> 6] & (1 << (i & 63)) != 0
     }
 }
@@ -83,7 +99,11 @@ pub fn page_owned(g: &Graph, t: &TypeIds) -> Vec<bool> {
 /// DevTools' `computeIsEssentialEdge` for every edge.
 pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> EdgeBits {
     let mut bits = EdgeBits::new(g.edge_count());
-    let mut weakmap_names: FxHashMap<u32, Option<u64>> = FxHashMap::default();
+    // The WeakMap table id named by each string, parsed once per string: a flat table, as
+    // this runs for every internal edge. Ids are u32 in V8; anything else matches no node.
+    const UNSEEN: u32 = u32::MAX;
+    const NOT_EPHEMERON: u32 = u32::MAX - 1;
+    let mut weakmap_table = vec![UNSEEN; g.strings.len()];
     let any_page = page.iter().any(|&p| p);
     for v in 0..g.node_count() as u32 {
         for e in g.edges(v) {
@@ -91,11 +111,16 @@ pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> EdgeBits {
             // Values in WeakMaps are retained by the key and the table together; DevTools
             // keeps the key's edge and drops the table's.
             if ty == t.e_internal {
-                let name = g.edge_name[e];
-                let table = *weakmap_names.entry(name).or_insert_with(|| {
-                    parse_ephemeron(&g.strings[name as usize]).map(|(id, _)| id)
-                });
-                if table == Some(u64::from(g.node_id[v as usize])) {
+                let name = g.edge_name[e] as usize;
+                let mut table = weakmap_table[name];
+                if table == UNSEEN {
+                    table = parse_ephemeron(&g.strings[name])
+                        .and_then(|(id, _)| u32::try_from(id).ok())
+                        .filter(|&id| id < NOT_EPHEMERON)
+                        .unwrap_or(NOT_EPHEMERON);
+                    weakmap_table[name] = table;
+                }
+                if table < NOT_EPHEMERON && table == g.node_id[v as usize] {
                     continue;
                 }
             }
@@ -176,8 +201,11 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     let n = g.node_count();
     let len = n + 1;
     // 1-based vertex numbers; 0 is "none".
-    let mut parent = vec![0u32; len];
+    // `ancestor` doubles as the DFS parent: a vertex's entry is only read as its ancestor
+    // once it is linked (processed, in `linked`), and linking sets it to the parent anyway.
+    // One array fewer than DevTools at the peak (60 MB on a 15M-node graph).
     let mut ancestor = vec![0u32; len];
+    let mut linked = NodeBits::new(len);
     let mut vertex = vec![0u32; len];
     let mut label = vec![0u32; len];
     let mut semi = vec![0u32; len];
@@ -185,7 +213,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     let mut count: u32 = 0;
 
     let mut dfs = |root: u32,
-                   parent: &mut [u32],
+                   ancestor: &mut [u32],
                    vertex: &mut [u32],
                    label: &mut [u32],
                    semi: &mut [u32],
@@ -199,7 +227,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
                 vertex[*count as usize] = v;
                 label[v as usize] = v;
             }
-            let mut v_next = parent[v as usize];
+            let mut v_next = ancestor[v as usize];
             let vo = (v - 1) as usize;
             let end = g.first_edge[vo + 1];
             while next_edge[vo] < end {
@@ -210,7 +238,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
                 }
                 let w = g.edge_to[e] + 1;
                 if semi[w as usize] == 0 {
-                    parent[w as usize] = v;
+                    ancestor[w as usize] = v;
                     next_edge[(w - 1) as usize] = g.first_edge[(w - 1) as usize];
                     v_next = w;
                     break;
@@ -223,7 +251,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     let root = g.root + 1;
     dfs(
         root,
-        &mut parent,
+        &mut ancestor,
         &mut vertex,
         &mut label,
         &mut semi,
@@ -236,10 +264,10 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
             if semi[v as usize] == 0 {
                 let only_weak = r.first[vo] == r.first[vo + 1];
                 if only_weak {
-                    parent[v as usize] = root;
+                    ancestor[v as usize] = root;
                     dfs(
                         v,
-                        &mut parent,
+                        &mut ancestor,
                         &mut vertex,
                         &mut label,
                         &mut semi,
@@ -252,7 +280,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     if (count as usize) < n {
         for v in 1..=n as u32 {
             if semi[v as usize] == 0 {
-                parent[v as usize] = root;
+                ancestor[v as usize] = root;
                 count += 1;
                 semi[v as usize] = count;
                 vertex[count as usize] = v;
@@ -262,21 +290,22 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     }
 
     let mut stack: Vec<u32> = Vec::new();
-    let mut compress = |v0: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| {
-        let mut v = v0;
-        stack.clear();
-        while ancestor[ancestor[v as usize] as usize] != 0 {
-            stack.push(v);
-            v = ancestor[v as usize];
-        }
-        while let Some(w) = stack.pop() {
-            let a = ancestor[w as usize] as usize;
-            if semi[label[a] as usize] < semi[label[w as usize] as usize] {
-                label[w as usize] = label[a];
+    let mut compress =
+        |v0: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32], linked: &NodeBits| {
+            let mut v = v0;
+            stack.clear();
+            while linked.get(ancestor[v as usize] as usize) {
+                stack.push(v);
+                v = ancestor[v as usize];
             }
-            ancestor[w as usize] = ancestor[a];
-        }
-    };
+            while let Some(w) = stack.pop() {
+                let a = ancestor[w as usize] as usize;
+                if semi[label[a] as usize] < semi[label[w as usize] as usize] {
+                    label[w as usize] = label[a];
+                }
+                ancestor[w as usize] = ancestor[a];
+            }
+        };
     // The DFS cursor is dead now; its memory becomes `dom`.
     let mut dom = next_edge;
     dom.fill(0);
@@ -291,10 +320,10 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
         let orphan = r.first[wo] == r.first[wo + 1];
         for ri in r.first[wo]..r.first[wo + 1] {
             let v = r.node[ri as usize] + 1;
-            let u = if ancestor[v as usize] == 0 {
+            let u = if !linked.get(v as usize) {
                 v
             } else {
-                compress(v, &mut ancestor, &mut label, &semi);
+                compress(v, &mut ancestor, &mut label, &semi, &linked);
                 label[v as usize]
             };
             if semi[u as usize] < semi[w as usize] {
@@ -307,16 +336,17 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
         let b = vertex[semi[w as usize] as usize] as usize;
         dom[w as usize] = bucket_head[b];
         bucket_head[b] = w;
-        let pw = parent[w as usize];
-        ancestor[w as usize] = pw;
+        // Link w to its parent: `ancestor[w]` already holds the parent.
+        let pw = ancestor[w as usize];
+        linked.set(w as usize);
         let mut v = bucket_head[pw as usize];
         bucket_head[pw as usize] = 0;
         while v != 0 {
             let nv = dom[v as usize];
-            let u = if ancestor[v as usize] == 0 {
+            let u = if !linked.get(v as usize) {
                 v
             } else {
-                compress(v, &mut ancestor, &mut label, &semi);
+                compress(v, &mut ancestor, &mut label, &semi, &linked);
                 label[v as usize]
             };
             dom[v as usize] = if semi[u as usize] < semi[v as usize] {
@@ -336,7 +366,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
         }
     }
     // Reuse dead buffers for the results: on a 15M-node graph each one is 60 MB.
-    drop((parent, ancestor, semi, bucket_head));
+    drop((ancestor, semi, bucket_head, linked));
     let mut idom = label;
     for o in 0..n {
         idom[o] = dom[o + 1] - 1;

@@ -3,7 +3,9 @@
 
 use crate::error::ParseError;
 use crate::graph::Graph;
-use crate::scan::{expect, scan_records, scan_string, scan_string_array, skip_ws};
+use crate::scan::{
+    expect, scan_range, scan_records, scan_string, scan_string_array, skip_ws, RangeEnd,
+};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -183,21 +185,33 @@ fn parse_with_release(
     };
 
     let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
-    // Fast path for V8's layout, `"nodes":[...],"edges":[...]`: the number arrays hold no
-    // quotes, so the `"edges"` key is the first quote after the nodes start, and the two
-    // big arrays parse on two threads.
-    if let Some((nodes_at, edges_key_at, edges_at)) = locate_nodes_then_edges(buf, p) {
-        let (nodes, edges) = std::thread::scope(|sc| {
-            let h = sc.spawn(|| parse_edges(buf, edges_at, &ef, release));
-            let n = parse_nodes(buf, nodes_at, &nf, release);
-            (
-                n,
-                h.join().unwrap_or_else(|_| {
-                    Err(ParseError::new("edges", edges_at, "edge parser failed"))
-                }),
-            )
-        });
-        let (cols, nodes_end) = nodes?;
+    // Fast path for V8's layout, `"nodes":[...],"edges":[...]`: both big arrays parse on two
+    // threads. First choice: each thread gets about half the bytes, split inside the edges
+    // array (which is the larger). If that does not apply or anything fails, one thread per
+    // array; its errors are the canonical ones.
+    let fast = match locate_nodes(buf, p) {
+        None => None,
+        Some(nodes_at) => match split_parse(buf, nodes_at, &nf, &ef, release) {
+            Some(r) => Some(r),
+            None => match locate_edges(buf, nodes_at) {
+                None => None,
+                Some((edges_key_at, edges_at)) => {
+                    let (nodes, edges) = std::thread::scope(|sc| {
+                        let h = sc.spawn(|| parse_edges(buf, edges_at, &ef, release));
+                        let n = parse_nodes(buf, nodes_at, &nf, release);
+                        (
+                            n,
+                            h.join().unwrap_or_else(|_| {
+                                Err(ParseError::new("edges", edges_at, "edge parser failed"))
+                            }),
+                        )
+                    });
+                    Some((nodes?, edges?, edges_key_at))
+                }
+            },
+        },
+    };
+    if let Some(((cols, nodes_end), (ecols, edges_end), edges_key_at)) = fast {
         let after = skip_ws(buf, nodes_end);
         if buf.get(after) != Some(&b',') || skip_ws(buf, after + 1) != edges_key_at {
             return Err(ParseError::new(
@@ -206,7 +220,6 @@ fn parse_with_release(
                 "unexpected data after the nodes array",
             ));
         }
-        let (ecols, edges_end) = edges?;
         cols.install(&mut g);
         ecols.install(&mut g);
         seen_nodes = true;
@@ -260,7 +273,9 @@ fn parse_with_release(
             }
             "strings" => {
                 seen_strings = true;
+                let t0 = std::time::Instant::now();
                 let (s, np) = scan_string_array(buf, p, "strings")?;
+                crate::analysis::timing("parse: strings", t0);
                 g.strings = s;
                 p = np;
             }
@@ -290,7 +305,9 @@ fn parse_with_release(
             ));
         }
     }
+    let t0 = std::time::Instant::now();
     validate(&g, header.root_index.unwrap_or(0), nfc, p)?;
+    crate::analysis::timing("parse: validate", t0);
     g.root = (header.root_index.unwrap_or(0) / nfc as u64) as u32;
     Ok(g)
 }
@@ -402,6 +419,7 @@ struct NodeFields {
     cap: usize,
 }
 
+#[derive(Clone, Copy)]
 struct EdgeFields {
     width: usize,
     ty: usize,
@@ -448,7 +466,7 @@ impl EdgeCols {
     }
 }
 
-fn locate_nodes_then_edges(buf: &[u8], header_end: usize) -> Option<(usize, usize, usize)> {
+fn locate_nodes(buf: &[u8], header_end: usize) -> Option<usize> {
     let p = skip_ws(buf, header_end);
     if buf.get(p) != Some(&b',') {
         return None;
@@ -457,14 +475,192 @@ fn locate_nodes_then_edges(buf: &[u8], header_end: usize) -> Option<(usize, usiz
     if key != "nodes" {
         return None;
     }
-    let nodes_at = expect(buf, np, b':', "file").ok()?;
+    expect(buf, np, b':', "file").ok()
+}
+
+/// The `"edges"` key after the nodes array (number arrays hold no quotes, so it is the first
+/// quote) and the position after its colon.
+fn locate_edges(buf: &[u8], nodes_at: usize) -> Option<(usize, usize)> {
     let q = nodes_at + memchr::memchr(b'"', &buf[nodes_at..])?;
+    edges_key(buf, q).map(|e| (q, e))
+}
+
+fn edges_key(buf: &[u8], q: usize) -> Option<usize> {
     let (key, np) = scan_string(buf, q, "file").ok()?;
     if key != "edges" {
         return None;
     }
-    let edges_at = expect(buf, np, b':', "file").ok()?;
-    Some((nodes_at, q, edges_at))
+    expect(buf, np, b':', "file").ok()
+}
+
+type Split = ((NodeCols, usize), (EdgeCols, usize), usize);
+
+/// Fields in the first whole line from `at` (V8 writes one record per line, as `\n,a,b,c`),
+/// or `None` for anything else (a string table, the end of the file).
+fn line_fields(buf: &[u8], at: usize) -> Option<usize> {
+    let w = buf.get(at..(at + 8192).min(buf.len()))?;
+    let start = memchr::memchr(b'\n', w)? + 1;
+    let len = memchr::memchr(b'\n', &w[start..])?;
+    let line = &w[start..start + len];
+    if memchr::memchr(b'"', line).is_some() {
+        return None;
+    }
+    Some(memchr::memchr_iter(b',', line).count())
+}
+
+/// The first position in `lo..hi` (to within a page) where `past` holds, for a `past` that is
+/// false and then true. A few dozen page reads instead of a scan of the whole array.
+fn boundary(mut lo: usize, mut hi: usize, past: impl Fn(usize) -> bool) -> usize {
+    while hi - lo > 4096 {
+        let mid = lo + (hi - lo) / 2;
+        if past(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// Scanning a byte of the nodes array costs about this much more than one of the edges
+/// (six columns written per record instead of three); measured on a 1 GB snapshot.
+const NODE_BYTE_COST: f64 = 1.3;
+
+/// The two-thread scan balanced by bytes; `None` when it does not apply or anything failed.
+///
+/// The split point is found without reading the arrays (a scan would fault in the whole
+/// file on one thread): node lines and edge lines have different field counts, so a binary
+/// search over a few pages finds where the edges start and end. The second thread starts at
+/// a line start past the balance point; the first scans the nodes and then the edges up to
+/// exactly that point, which proves the point was a record boundary inside the edges.
+fn split_parse(
+    buf: &[u8],
+    nodes_at: usize,
+    nf: &NodeFields,
+    ef: &EdgeFields,
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Option<Split> {
+    if nf.width == ef.width || buf.len() < 1 << 20 {
+        return None;
+    }
+    let edges_start = boundary(nodes_at, buf.len(), |x| {
+        line_fields(buf, x) != Some(nf.width)
+    });
+    let edges_end = boundary(edges_start, buf.len(), |x| {
+        line_fields(buf, x) != Some(ef.width)
+    });
+    let node_bytes = edges_start.checked_sub(nodes_at)? as f64 * NODE_BYTE_COST;
+    let edge_bytes = edges_end.checked_sub(edges_start)? as f64;
+    if node_bytes >= edge_bytes {
+        return None;
+    }
+    let target = edges_start + ((edge_bytes - node_bytes) / 2.0) as usize;
+    let window = buf.get(target..(target + 4096).min(buf.len()))?;
+    // V8 writes each record on its own line as `\n,a,b,c`: split after such a comma.
+    let nl = target + memchr::memchr(b'\n', window)?;
+    if buf.get(nl + 1) != Some(&b',') {
+        return None;
+    }
+    let split = nl + 2;
+    if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
+        eprintln!("[heap] parse: edges at ~{edges_start}..~{edges_end}, split at {split}");
+    }
+    // Each half writes straight into its place in the edge columns: the first half's record
+    // count is its line count. Both halves check their counts when done.
+    let win = edges_start.saturating_sub(8192).max(nodes_at)..(edges_start + 8192).min(split);
+    let key_at = win.start + memchr::memmem::find(&buf[win], b"\"edges\"")?;
+    let first_edge_at = expect(buf, edges_key(buf, key_at)?, b'[', "edges").ok()?;
+    let k1 = memchr::memchr_iter(b'\n', buf.get(first_edge_at..split)?).count();
+    let total = ef.cap;
+    if k1 > total {
+        return None;
+    }
+    let (mut ty, mut name, mut to) = (vec![0u8; total], vec![0u32; total], vec![0u32; total]);
+    let (ty1, ty2) = ty.split_at_mut(k1);
+    let (name1, name2) = name.split_at_mut(k1);
+    let (to1, to2) = to.split_at_mut(k1);
+    let mut second = EdgeSlices {
+        ty: ty2,
+        name: name2,
+        to: to2,
+        n: 0,
+    };
+    let mut first = EdgeSlices {
+        ty: ty1,
+        name: name1,
+        to: to1,
+        n: 0,
+    };
+    let (nodes, end) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| {
+            let t0 = std::time::Instant::now();
+            let r = scan_range(
+                buf,
+                split,
+                usize::MAX,
+                "edges",
+                ef.width,
+                |r, at| second.push(r, at, ef),
+                release,
+            );
+            crate::analysis::timing("parse: second half", t0);
+            match r {
+                Ok(RangeEnd::Closed(end)) if second.full() => Some(end),
+                _ => None,
+            }
+        });
+        let t0 = std::time::Instant::now();
+        let nodes = (|| {
+            let (nodes, nodes_end) = parse_nodes(buf, nodes_at, nf, release).ok()?;
+            let after = skip_ws(buf, nodes_end);
+            if buf.get(after) != Some(&b',') || skip_ws(buf, after + 1) != key_at {
+                return None;
+            }
+            let end = scan_range(
+                buf,
+                first_edge_at,
+                split,
+                "edges",
+                ef.width,
+                |r, at| first.push(r, at, ef),
+                release,
+            )
+            .ok()?;
+            (end == RangeEnd::Stopped(split) && first.full()).then_some((nodes, nodes_end))
+        })();
+        crate::analysis::timing("parse: first half", t0);
+        (nodes, h.join().ok().flatten())
+    });
+    let edges = EdgeCols { ty, name, to };
+    Some((nodes?, (edges, end?), key_at))
+}
+
+/// One half of the edge columns, filled in place by one thread.
+struct EdgeSlices<'a> {
+    ty: &'a mut [u8],
+    name: &'a mut [u32],
+    to: &'a mut [u32],
+    n: usize,
+}
+
+impl EdgeSlices<'_> {
+    #[inline]
+    fn push(&mut self, r: &[u64], at: usize, f: &EdgeFields) -> Result<(), ParseError> {
+        let (ty, name, to) = decode_edge(r, at, f)?;
+        let n = self.n;
+        if n >= self.ty.len() {
+            return Err(ParseError::new("edges", at, "more edges than expected"));
+        }
+        self.ty[n] = ty;
+        self.name[n] = name;
+        self.to[n] = to;
+        self.n = n + 1;
+        Ok(())
+    }
+
+    fn full(&self) -> bool {
+        self.n == self.ty.len()
+    }
 }
 
 fn parse_nodes(
@@ -528,46 +724,169 @@ fn parse_edges(
     f: &EdgeFields,
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(EdgeCols, usize), ParseError> {
-    let mut c = EdgeCols {
-        ty: Vec::with_capacity(f.cap),
-        name: Vec::with_capacity(f.cap),
-        to: Vec::with_capacity(f.cap),
-    };
-    let nw = f.node_width as u64;
-    let end = scan_records(
-        buf,
-        p,
-        "edges",
-        f.width,
-        |r, at| {
-            let ty = r[f.ty];
-            if ty >= f.types {
-                return Err(ParseError::new(
-                    "edges",
-                    at,
-                    format!("edge type {ty} is not in snapshot.meta"),
-                ));
-            }
-            c.ty.push(ty as u8);
-            c.name.push(
-                u32::try_from(r[f.name])
-                    .map_err(|_| ParseError::new("edges", at, "edge name too large"))?,
-            );
-            let to = r[f.to];
-            if to % nw != 0 {
-                return Err(ParseError::new(
-                    "edges",
-                    at,
-                    format!("to_node {to} is not a multiple of {nw}"),
-                ));
-            }
-            c.to.push(
-                u32::try_from(to / nw)
-                    .map_err(|_| ParseError::new("edges", at, "to_node too large"))?,
-            );
-            Ok(())
-        },
-        release,
-    )?;
+    let mut c = EdgeCols::with_capacity(f.cap);
+    let end = scan_records(buf, p, "edges", f.width, |r, at| c.push(r, at, f), release)?;
     Ok((c, end))
+}
+
+impl EdgeCols {
+    fn with_capacity(cap: usize) -> EdgeCols {
+        EdgeCols {
+            ty: Vec::with_capacity(cap),
+            name: Vec::with_capacity(cap),
+            to: Vec::with_capacity(cap),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, r: &[u64], at: usize, f: &EdgeFields) -> Result<(), ParseError> {
+        let (ty, name, to) = decode_edge(r, at, f)?;
+        self.ty.push(ty);
+        self.name.push(name);
+        self.to.push(to);
+        Ok(())
+    }
+}
+
+/// One edge record's type, name and target ordinal, checked.
+#[inline]
+fn decode_edge(r: &[u64], at: usize, f: &EdgeFields) -> Result<(u8, u32, u32), ParseError> {
+    let nw = f.node_width as u64;
+    let ty = r[f.ty];
+    if ty >= f.types {
+        return Err(ParseError::new(
+            "edges",
+            at,
+            format!("edge type {ty} is not in snapshot.meta"),
+        ));
+    }
+    let name = u32::try_from(r[f.name])
+        .map_err(|_| ParseError::new("edges", at, "edge name too large"))?;
+    let to = r[f.to];
+    if !to.is_multiple_of(nw) {
+        return Err(ParseError::new(
+            "edges",
+            at,
+            format!("to_node {to} is not a multiple of {nw}"),
+        ));
+    }
+    let to =
+        u32::try_from(to / nw).map_err(|_| ParseError::new("edges", at, "to_node too large"))?;
+    Ok((ty as u8, name, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A V8-layout snapshot over 1 MiB (so the byte-balanced split applies), one record per
+    /// line; `one_line` writes the same numbers without line breaks, which rules the split
+    /// out and parses one array per thread instead.
+    fn snapshot(nodes: usize, one_line: bool) -> Vec<u8> {
+        let sep = if one_line { "," } else { "\n," };
+        let mut s = String::from(
+            r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","object","synthetic"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element","property","weak"],"string_or_number","node"]},"#,
+        );
+        s += &format!(
+            r#""node_count":{nodes},"edge_count":{},"trace_function_count":0}},"nodes":["#,
+            nodes * 3
+        );
+        for i in 0..nodes {
+            if i > 0 {
+                s += sep;
+            }
+            s += &format!(
+                "{},{},{},{},3,0,0",
+                i % 3,
+                i % 4,
+                2 * i + 1,
+                (i * 37) % 1000
+            );
+        }
+        s += "],\"edges\":[";
+        for i in 0..nodes * 3 {
+            if i > 0 {
+                s += sep;
+            }
+            let to = (i * 7919 + 12_345_678) % nodes;
+            s += &format!("{},{},{}", i % 3, i % 4, to * 7);
+        }
+        s += "],\"strings\":[\"\",\"a\",\"b\",\"c\"]}";
+        s.into_bytes()
+    }
+
+    #[test]
+    fn split_scan_equals_one_piece_scan() {
+        let text = snapshot(60_000, false);
+        assert!(text.len() > 2 << 20);
+        // The header ends before `,"nodes"`.
+        let nodes_at = locate_nodes(&text, find(&text, b",\"nodes\"")).expect("V8 layout");
+        let (nf, ef) = fields(60_000);
+        let split = split_parse(&text, nodes_at, &nf, &ef, &|_, _| {});
+        let ((nodes, _), (edges, _), key_at) = split.expect("the split applies");
+        assert_eq!(key_at, find(&text, b"\"edges\""));
+        assert_eq!(nodes.ty.len(), 60_000);
+        assert_eq!(edges.to.len(), 180_000);
+
+        let a = parse(&text).unwrap();
+        let b = parse(&snapshot(60_000, true)).unwrap();
+        assert_eq!(a.node_type, b.node_type);
+        assert_eq!(a.node_id, b.node_id);
+        assert_eq!(a.self_size, b.self_size);
+        assert_eq!(a.first_edge, b.first_edge);
+        assert_eq!(a.edge_type, b.edge_type);
+        assert_eq!(a.edge_name, b.edge_name);
+        assert_eq!(a.edge_to, b.edge_to);
+        assert_eq!(a.edge_to, edges.to);
+        assert_eq!(
+            a.edge_to[179_999],
+            ((179_999 * 7919 + 12_345_678) % 60_000) as u32
+        );
+    }
+
+    #[test]
+    fn split_errors_are_the_one_piece_errors() {
+        let mut text = snapshot(60_000, false);
+        // A bad number late in the edges (in the second thread's half).
+        let at = text.len() - 5_000;
+        let at = at + find(&text[at..], b"\n,") + 2;
+        text[at] = b'x';
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.section, "edges");
+        assert_eq!(e.offset, at as u64);
+        assert!(
+            e.message.contains("expected an unsigned integer"),
+            "{}",
+            e.message
+        );
+    }
+
+    fn find(hay: &[u8], needle: &[u8]) -> usize {
+        hay.windows(needle.len()).position(|w| w == needle).unwrap()
+    }
+
+    fn fields(nodes: usize) -> (NodeFields, EdgeFields) {
+        (
+            NodeFields {
+                width: 7,
+                ty: 0,
+                name: 1,
+                id: 2,
+                size: 3,
+                edges: 4,
+                detached: 6,
+                types: 3,
+                cap: nodes,
+            },
+            EdgeFields {
+                width: 3,
+                ty: 0,
+                name: 1,
+                to: 2,
+                node_width: 7,
+                types: 3,
+                cap: nodes * 3,
+            },
+        )
+    }
 }

@@ -87,27 +87,50 @@ fn class_retained(h: &Heap) -> Vec<u64> {
     let mut out = vec![0u64; nc];
     let mut seen = vec![false; nc];
     let native = h.t.native;
-    // (node, exiting) pairs; an exit entry clears the class mark set on entry.
-    let mut stack: Vec<(u32, bool)> = vec![(h.graph.root, false)];
-    while let Some((v, exiting)) = stack.pop() {
-        let c = h.class_of[v as usize] as usize;
-        if exiting {
-            seen[c] = false;
+    let root = h.graph.root;
+    // One frame per tree level (not one entry per pending child): the stack stays as deep
+    // as the tree, where a stack of children grew to millions of entries on big snapshots.
+    struct Frame {
+        v: u32,
+        next: u32,
+        end: u32,
+        marked: bool,
+    }
+    let span = |v: u32| (h.dom_first[v as usize], h.dom_first[v as usize + 1]);
+    let (next, end) = span(root);
+    let mut stack = vec![Frame {
+        v: root,
+        next,
+        end,
+        marked: false,
+    }];
+    while let Some(top) = stack.last_mut() {
+        if top.next == top.end {
+            let f = stack.pop().expect("a frame");
+            if f.marked {
+                seen[h.class_of[f.v as usize] as usize] = false;
+            }
             continue;
         }
-        let kids = h.children(v);
-        if !seen[c]
-            && v != h.graph.root
-            && (h.self_size[v as usize] > 0 || h.graph.node_type[v as usize] == native)
-        {
+        let v = h.dom_children[top.next as usize];
+        top.next += 1;
+        let c = h.class_of[v as usize] as usize;
+        let (next, end) = span(v);
+        let mut marked = false;
+        if !seen[c] && (h.self_size[v as usize] > 0 || h.graph.node_type[v as usize] == native) {
             out[c] += h.retained[v as usize];
-            if !kids.is_empty() {
+            if next != end {
                 seen[c] = true;
-                stack.push((v, true));
+                marked = true;
             }
         }
-        for &k in kids {
-            stack.push((k, false));
+        if next != end {
+            stack.push(Frame {
+                v,
+                next,
+                end,
+                marked,
+            });
         }
     }
     out
@@ -226,23 +249,32 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
     }
 
     // Class suspects: many instances that together retain the share.
-    for row in by_ret.iter().filter(|r| {
-        r.retained_bytes >= threshold.max(1) && r.count >= 10 && !r.class.starts_with('(')
-    }) {
-        let cls = h
-            .class_names
-            .iter()
-            .position(|c| *c == row.class)
-            .unwrap_or(0) as u32;
-        // Where do the instances hang? The dominator holding most of their bytes.
-        let mut by_dom: rustc_hash::FxHashMap<u32, u64> = Default::default();
-        let mut biggest = 0u64;
-        for v in 0..h.node_count() as u32 {
-            if h.class_of[v as usize] == cls && h.self_size[v as usize] > 0 {
-                *by_dom.entry(h.idom[v as usize]).or_default() += h.retained[v as usize];
-                biggest = biggest.max(h.retained[v as usize]);
+    let candidates: Vec<&ClassRow> = by_ret
+        .iter()
+        .filter(|r| {
+            r.retained_bytes >= threshold.max(1) && r.count >= 10 && !r.class.starts_with('(')
+        })
+        .collect();
+    // Where do each candidate's instances hang? The dominator holding most of their bytes,
+    // gathered for all candidates in one pass over the nodes.
+    let mut slot = vec![usize::MAX; h.class_names.len()];
+    for (i, row) in candidates.iter().enumerate() {
+        if let Some(c) = h.class_names.iter().position(|c| *c == row.class) {
+            slot[c] = i;
+        }
+    }
+    let mut doms: Vec<rustc_hash::FxHashMap<u32, u64>> = vec![Default::default(); candidates.len()];
+    let mut biggests = vec![0u64; candidates.len()];
+    if !candidates.is_empty() {
+        for v in 0..h.node_count() {
+            let i = slot[h.class_of[v] as usize];
+            if i != usize::MAX && h.self_size[v] > 0 {
+                *doms[i].entry(h.idom[v]).or_default() += h.retained[v];
+                biggests[i] = biggests[i].max(h.retained[v]);
             }
         }
+    }
+    for ((row, by_dom), biggest) in candidates.into_iter().zip(doms).zip(biggests) {
         // "Many instances together": when one instance holds half the class's bytes, that
         // object (already an object suspect) is the story, not its class.
         if biggest * 2 >= row.retained_bytes {
