@@ -33,7 +33,7 @@ pub struct SnapshotStats {
     pub bytes: u64,
     pub chunks: u64,
     pub seconds: f64,
-    /// Whether the stall workaround (`Debugger.pause`, then `Debugger.resume`) was needed.
+    /// Whether the stall workaround (`Debugger.pause`, then `Debugger.resume`) was used.
     pub paused: bool,
 }
 
@@ -111,7 +111,6 @@ impl Inspector {
                     Some(ev) => {
                         progressed |= ev.method == "HeapProfiler.reportHeapSnapshotProgress"
                             || ev.method == "HeapProfiler.addHeapSnapshotChunk";
-                        stats.paused |= ev.method == "Debugger.paused";
                         write_chunk(&ev, out, &mut stats, &mut write_err).await;
                     }
                     None => open = false,
@@ -119,6 +118,7 @@ impl Inspector {
                 r = &mut call => break r,
                 () = &mut stall, if !progressed && !pause_requested => {
                     pause_requested = true;
+                    stats.paused = true;
                     let t = Duration::from_secs(5);
                     if self.call("Debugger.enable", json!({}), t).await.is_ok() {
                         let _ = self.call("Debugger.pause", json!({}), t).await;
@@ -128,7 +128,6 @@ impl Inspector {
         };
         // Events before the answer are already queued (the reader routes in order).
         while let Ok(ev) = rx.try_recv() {
-            stats.paused |= ev.method == "Debugger.paused";
             write_chunk(&ev, out, &mut stats, &mut write_err).await;
         }
         self.unsubscribe();
