@@ -222,3 +222,47 @@ fn bad_culprit_flags_are_one_line_errors() {
         assert!(err.starts_with("leakhound: error:"), "{err}");
     }
 }
+
+#[test]
+fn ctrl_c_during_a_snapshot_leaves_no_half_file_and_no_process() {
+    use std::io::{BufRead, BufReader};
+    let _lock = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snaps");
+    let mut child = leakhound()
+        .current_dir(repo_root())
+        .args(["run", "-c", "4", "--snapshots"])
+        .arg(&snaps)
+        .args(["--", "node", "examples/leaky-server.js"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut pid = 0u64;
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("(pid ").nth(1) {
+            pid = rest.split(')').next().unwrap().parse().unwrap();
+        }
+        seen.push(line.clone());
+        if line.contains("heap snapshot 2 of 3") {
+            break;
+        }
+    }
+    assert!(pid > 0, "{seen:?}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: signalling the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    std::thread::spawn(move || for _ in lines {});
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen:?}");
+    assert!(snaps.join("s1-after-warmup.heapsnapshot").is_file());
+    assert!(
+        !snaps.join("s2-after-load.heapsnapshot").exists(),
+        "a half-written snapshot was left behind"
+    );
+    assert!(gone(pid), "the target outlived the run");
+}

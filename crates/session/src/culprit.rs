@@ -147,6 +147,8 @@ pub struct Culprit {
     notes: Vec<String>,
     leaks: Option<LeaksReport>,
     saved_profiles: Vec<PathBuf>,
+    /// The snapshot being written, so an interrupted run leaves no half file behind.
+    writing: Option<PathBuf>,
 }
 
 impl Culprit {
@@ -160,6 +162,7 @@ impl Culprit {
             notes: Vec::new(),
             leaks: None,
             saved_profiles: Vec::new(),
+            writing: None,
         }
     }
 
@@ -259,7 +262,10 @@ impl Culprit {
             i + 1,
             path.display()
         ));
-        match write_snapshot(ins, &path, self.opts.snapshot).await {
+        self.writing = Some(path.clone());
+        let written = write_snapshot(ins, &path, self.opts.snapshot).await;
+        self.writing = None;
+        match written {
             Ok(stats) => {
                 progress(&format!(
                     "heap snapshot {}: {:.1} MB in {:.1}s{}",
@@ -278,6 +284,13 @@ impl Culprit {
                 let _ = std::fs::remove_file(&path);
                 self.note(progress, format!("heap snapshot {} failed: {e:#}", i + 1));
             }
+        }
+    }
+
+    /// The run was interrupted (perhaps in the middle of a snapshot): remove the partial file.
+    pub fn abandon(&mut self) {
+        if let Some(p) = self.writing.take() {
+            let _ = std::fs::remove_file(p);
         }
     }
 
@@ -495,6 +508,62 @@ mod tests {
         assert_eq!(a, Path::new("/tmp/x/before.alloc-all.heapprofile"));
         assert_eq!(s, Path::new("/tmp/x/before.alloc-survivors.heapprofile"));
         assert!(CulpritOptions::default().profile_paths().is_none());
+    }
+
+    fn group(
+        class: &str,
+        significant: bool,
+        holder: Option<&str>,
+    ) -> leakhound_heap::leaks::LeakGroup {
+        leakhound_heap::leaks::LeakGroup {
+            class: class.into(),
+            instances: 2500,
+            retained_bytes: 3 << 20,
+            self_bytes: 1 << 20,
+            percent_of_heap: 31.5,
+            holder: holder.map(str::to_string),
+            path: "(GC roots) > global > responseCache (Map) > table > (object elements)".into(),
+            path_steps: vec![],
+            example_node_id: 7,
+            population: [0, 2500],
+            significant,
+            sentence: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_significant_groups_become_suspects_with_their_path() {
+        let l = LeaksReport {
+            schema: "leakhound.heap.leaks/v1",
+            totals: [1, 2, 3],
+            leaked_objects: 5000,
+            leaked_retained_bytes: 6 << 20,
+            significant: true,
+            groups: vec![
+                group("Object", true, Some("responseCache (Map)")),
+                group("Noise", false, None),
+                group("(concatenated string)", true, None),
+            ],
+        };
+        let s = suspects(&l);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[0].title,
+            "2500 Object objects allocated during the load rounds still alive after idle, held by responseCache (Map)"
+        );
+        assert_eq!(s[0].bytes, 3 << 20);
+        assert_eq!(s[0].percent, 31.5);
+        assert_eq!(
+            s[0].path,
+            [
+                "(GC roots)",
+                "global",
+                "responseCache (Map)",
+                "table",
+                "(object elements)"
+            ]
+        );
+        assert!(!s[1].title.contains("held by"));
     }
 
     #[test]

@@ -156,7 +156,9 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
     if interrupted {
         progress("interrupted: the target was stopped");
     }
-    if !interrupted {
+    if interrupted {
+        st.culprit.abandon();
+    } else {
         st.culprit.finish(progress).await;
     }
     let mut outcome = conclude(opts, port, &target, &st, interrupted);
