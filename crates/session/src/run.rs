@@ -155,8 +155,6 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
     let interrupted = driven?;
     if interrupted {
         progress("interrupted: the target was stopped");
-    }
-    if interrupted {
         st.culprit.abandon();
     } else {
         st.culprit.finish(progress).await;
