@@ -9,7 +9,7 @@ use futures_util::stream::{SplitSink, StreamExt};
 use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -20,6 +20,15 @@ use crate::memory::{HeapStatistics, MemoryUsage};
 
 type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, CdpError>>>>>;
+/// Where events go while someone listens (see [`Inspector::subscribe`]).
+type Listener = Arc<Mutex<Option<mpsc::UnboundedSender<Event>>>>;
+
+/// A CDP event (a message without an id), e.g. `HeapProfiler.addHeapSnapshotChunk`.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub method: String,
+    pub params: Value,
+}
 
 /// What can go wrong talking to an inspector.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +45,8 @@ pub enum CdpError {
     Protocol { method: String, message: String },
     #[error("evaluation threw: {0}")]
     Exception(String),
+    #[error("writing the output: {0}")]
+    Write(String),
     #[error("unexpected answer to {method}: {detail}")]
     Shape { method: String, detail: String },
 }
@@ -49,6 +60,7 @@ pub struct Inspector {
     pending: Pending,
     next_id: AtomicU64,
     reader: JoinHandle<()>,
+    listener: Listener,
 }
 
 impl Inspector {
@@ -75,6 +87,8 @@ impl Inspector {
         let (sink, mut stream) = ws.split();
         let pending: Pending = Arc::default();
         let route = pending.clone();
+        let listener: Listener = Arc::default();
+        let events = listener.clone();
         let reader = tokio::spawn(async move {
             while let Some(msg) = stream.next().await {
                 let text = match msg {
@@ -82,11 +96,19 @@ impl Inspector {
                     Ok(Message::Close(_)) | Err(_) => break,
                     Ok(_) => continue,
                 };
-                let Ok(v) = serde_json::from_str::<Value>(&text) else {
+                let Some(v) = parse_message(&text) else {
                     continue;
                 };
-                // Events (no id) are not needed by leakhound and are dropped.
+                // Events go to the listener, in order, before any later answer is routed:
+                // a caller woken by an answer finds every earlier event already queued.
                 let Some(id) = v.get("id").and_then(Value::as_u64) else {
+                    let tx = events.lock().unwrap();
+                    if let (Some(tx), Some(m)) = (tx.as_ref(), v.get("method")) {
+                        let _ = tx.send(Event {
+                            method: m.as_str().unwrap_or_default().to_string(),
+                            params: v.get("params").cloned().unwrap_or(Value::Null),
+                        });
+                    }
                     continue;
                 };
                 let tx = route.lock().unwrap().remove(&id);
@@ -113,7 +135,21 @@ impl Inspector {
             pending,
             next_id: AtomicU64::new(1),
             reader,
+            listener,
         })
+    }
+
+    /// Receive the events that arrive from now on (until the receiver is dropped or another
+    /// subscription replaces this one). Without a subscriber events are dropped.
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Event> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.listener.lock().unwrap() = Some(tx);
+        rx
+    }
+
+    /// Stop receiving events.
+    pub fn unsubscribe(&self) {
+        *self.listener.lock().unwrap() = None;
     }
 
     /// Send `method` with `params` and wait for its result, at most `timeout`.
@@ -232,6 +268,21 @@ impl Inspector {
         })
         .await;
         self.reader.abort();
+    }
+}
+
+/// One inspector message. Sampling profiles nest two JSON levels per stack frame (V8 keeps
+/// up to 128 frames, more on request), beyond serde_json's default limit of 128 levels, so a
+/// message refused for depth is parsed again on a growing stack.
+fn parse_message(text: &str) -> Option<Value> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            de.disable_recursion_limit();
+            let de = serde_stacker::Deserializer::new(&mut de);
+            <Value as serde::Deserialize>::deserialize(de).ok()
+        }
     }
 }
 

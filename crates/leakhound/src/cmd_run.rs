@@ -62,6 +62,8 @@ pub struct RunCmd {
     /// Echo all of the target's output.
     #[arg(short = 'v', long)]
     verbose: bool,
+    #[command(flatten)]
+    culprit: crate::culprit_args::CulpritArgs,
     /// The command that starts the service, after `--`.
     #[arg(last = true, required = true, num_args = 1..)]
     command: Vec<String>,
@@ -135,6 +137,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
         path.starts_with('/'),
         "the request path must start with `/`, got `{path}`"
     );
+    let culprit = cmd.culprit.options(cmd.json.as_deref())?;
     let opts = RunOptions {
         command: cmd.command,
         heap_mb: cmd.heap_mb,
@@ -151,6 +154,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
         prod_rps: cmd.prod_rps,
         prod_heap_mb: cmd.prod_heap_mb,
         verbose: cmd.verbose,
+        culprit,
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -205,6 +209,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
             if let Some(p) = &r.projection {
                 println!("  projection: {p}");
             }
+            print!("{}", leakhound_session::culprit::render(r));
             if let Some(m) = r.mem_lines.last() {
                 println!(
                     "  the app's own [MEM] lines: {} seen, last `{}: {} MB`",

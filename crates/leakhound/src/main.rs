@@ -10,6 +10,7 @@ mod cmd_heap;
 mod cmd_load;
 mod cmd_report;
 mod cmd_run;
+mod culprit_args;
 mod exit;
 mod load_args;
 

@@ -67,6 +67,18 @@ pub struct RunReport {
     /// Heap-snapshot suspects with their retainer paths.
     #[serde(default)]
     pub suspects: Vec<SuspectOut>,
+    /// The sampling heap profiler's interval in bytes, when `alloc_*` were sampled.
+    #[serde(default)]
+    pub alloc_sampling_interval: Option<u64>,
+    /// The saved `.heapprofile` files (all allocations, then survivors).
+    #[serde(default)]
+    pub alloc_profiles: Vec<String>,
+    /// The saved `.heapsnapshot` files (after warm-up, after the load rounds, after idle).
+    #[serde(default)]
+    pub snapshots: Vec<String>,
+    /// What went wrong while capturing allocation sites or snapshots (the verdict stands).
+    #[serde(default)]
+    pub culprit_notes: Vec<String>,
 }
 
 /// Parse a saved `leakhound.run/v1` result, refusing other JSON with one readable reason.

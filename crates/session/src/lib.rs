@@ -4,6 +4,7 @@
 //! Pure parts ([`stats`], [`verdict`], [`gclog`]) are separate from the edges that touch
 //! processes and sockets ([`target`], [`loadgen`], [`run`]).
 
+pub mod culprit;
 pub mod gclog;
 pub mod loadgen;
 pub mod run;

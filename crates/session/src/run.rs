@@ -10,6 +10,7 @@ use leakhound_report::run_schema::{MemLineOut, RunReport, RunSample, SCHEMA};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::time::Instant;
 
+use crate::culprit::{Culprit, CulpritOptions};
 use crate::loadgen::{round, Counters, RequestTemplate};
 use crate::target::{port_owner, rss_bytes, Target, TargetSpec};
 use crate::verdict::{
@@ -48,6 +49,8 @@ pub struct RunOptions {
     pub prod_heap_mb: f64,
     pub verbose: bool,
     pub thresholds: Thresholds,
+    /// Allocation sites and heap snapshots (see [`crate::culprit`]).
+    pub culprit: CulpritOptions,
 }
 
 impl Default for RunOptions {
@@ -71,6 +74,7 @@ impl Default for RunOptions {
             prod_heap_mb: 2048.0,
             verbose: false,
             thresholds: Thresholds::default(),
+            culprit: CulpritOptions::default(),
         }
     }
 }
@@ -97,6 +101,7 @@ struct State {
     load_started: Option<(Instant, f64, f64)>,
     load_ended: Option<(Instant, f64, f64)>,
     started: Instant,
+    culprit: Culprit,
 }
 
 /// Run the whole loop. Errors are tool errors (exit 2); every other ending is an outcome.
@@ -132,6 +137,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
         load_started: None,
         load_ended: None,
         started: Instant::now(),
+        culprit: Culprit::new(&opts.culprit),
     };
     let driven = tokio::select! {
         r = drive(opts, port, &mut target, &mut st, progress) => r.map(|()| false),
@@ -149,8 +155,13 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
     let interrupted = driven?;
     if interrupted {
         progress("interrupted: the target was stopped");
+        st.culprit.abandon();
+    } else {
+        st.culprit.finish(progress).await;
     }
-    Ok(conclude(opts, port, &target, &st, interrupted))
+    let mut outcome = conclude(opts, port, &target, &st, interrupted);
+    st.culprit.fill(&mut outcome.report);
+    Ok(outcome)
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -218,6 +229,9 @@ async fn drive(
         let c = t.captured.lock().unwrap();
         (c.gc.allocated_bytes, c.gc.pause_ms)
     };
+    st.culprit
+        .before_warmup(st.inspector.as_ref(), progress)
+        .await;
     let (a0, p0) = gc_now(target);
     st.load_started = Some((Instant::now(), a0, p0));
     round(
@@ -230,6 +244,14 @@ async fn drive(
     .await;
     if !take_sample(st, target, Phase::Warmup, progress).await {
         return Ok(());
+    }
+    // A snapshot here is a pause in load: it does not count as load time.
+    let paused = Instant::now();
+    st.culprit
+        .after_warmup(st.inspector.as_ref(), progress)
+        .await;
+    if let Some(l) = st.load_started.as_mut() {
+        l.0 += paused.elapsed();
     }
     // 4. Rounds until the evidence is clear.
     let mut leak_streak = 0;
@@ -277,11 +299,16 @@ async fn drive(
     }
     let (a1, p1) = gc_now(target);
     st.load_ended = Some((Instant::now(), a1, p1));
+    if !st.died {
+        st.culprit.after_load(st.inspector.as_ref(), progress).await;
+    }
     // 5. Idle, then the last sample.
     if !st.died {
         progress(&format!("idle: {:?} without load", opts.idle));
         tokio::time::sleep(opts.idle).await;
-        take_sample(st, target, Phase::Idle, progress).await;
+        if take_sample(st, target, Phase::Idle, progress).await {
+            st.culprit.after_idle(st.inspector.as_ref(), progress).await;
+        }
     }
     Ok(())
 }

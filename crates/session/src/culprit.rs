@@ -1,0 +1,620 @@
+//! Naming the culprit during `run`: allocation sites from V8's sampling heap profiler and, on
+//! request, three heap snapshots compared by the three-snapshot technique.
+//!
+//! The sampler is one per isolate and a profile cannot tell dead samples from live ones, so the
+//! two views come from two windows of the same run:
+//!
+//! 1. **All allocations** (collected garbage included, `includeObjectsCollectedBy*GC`): from
+//!    the start of the warm-up to its end. Warm-up is load like any round, and hot-path garbage
+//!    such as the seed's `getItemAssets` is the same in every round.
+//! 2. **Survivors** (no include flags, so V8 drops a sample when its object dies): from the end
+//!    of the warm-up to the end of the run, read after the idle phase and its forced GC. What
+//!    is still sampled then was allocated during the load rounds and outlived load, idle and a
+//!    full GC: where a leak shows. If the target dies before the idle phase, the profile read
+//!    after the last round's forced GC stands in.
+//!
+//! V8's sampler records the *physical* stack: a function TurboFan inlined into its caller is
+//! charged to the caller. On the seed's server, once `processData` is optimised with the
+//! `items.map` callback and `getItemAssets` inlined into it, most of `getItemAssets`'s garbage
+//! shows under `processData` (measured: 7 % vs 63 % after 1.5 s of load at 20k req/s, and 70 %
+//! for `getItemAssets` with inlining off). The survivors' view suffers the same way (the request
+//! handler swallows `processData` when inlining is back on for the rounds). So while sampling,
+//! TurboFan's inlining is switched off from the start of the warm-up
+//! (`v8.setFlagsFromString('--no-turbo-inlining')`). Retained memory, and so the verdict, does
+//! not depend on inlining; the cost in throughput is measured in `docs/benchmarks-culprit.md`,
+//! and `--no-alloc-sites` leaves the target's JIT alone.
+//!
+//! The snapshots follow the same boundaries (after warm-up, after the rounds, after idle), so
+//! "allocated between S1 and S2, alive in S3" and the survivors profile describe one thing.
+//!
+//! Hooks are called from [`crate::run`] and never fail the run: a profiler or snapshot error
+//! becomes a note in the output.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use leakhound_heap::{Heap, LeaksReport};
+use leakhound_inspector::{Inspector, SnapshotOptions};
+use leakhound_profile::AllocSummary;
+use leakhound_report::run_schema::{AllocSiteOut, RunReport, SuspectOut};
+use serde_json::Value;
+
+use crate::run::Progress;
+
+/// V8's default sampling interval: about one sample per 32 KiB allocated. Cheap enough to
+/// leave on: at the seed's allocation rate (tens of MB/s) that is a few thousand samples a
+/// second.
+pub const DEFAULT_SAMPLING_INTERVAL: u64 = 32 * 1024;
+
+/// Sites kept per view in the JSON.
+pub const TOP_SITES: usize = 10;
+
+/// Suspects kept in the JSON.
+pub const TOP_SUSPECTS: usize = 5;
+
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `v8.setFlagsFromString(FLAG)` in the target, whichever way Node reaches `v8`.
+fn set_v8_flag(flag: &str) -> String {
+    format!(
+        "(typeof process.getBuiltinModule === 'function' \
+         ? process.getBuiltinModule('v8') \
+         : process.mainModule.require('v8')).setFlagsFromString('{flag}')"
+    )
+}
+
+/// The snapshot files `--snapshots DIR` writes, in order.
+pub const SNAPSHOT_FILES: [&str; 3] = [
+    "s1-after-warmup.heapsnapshot",
+    "s2-after-load.heapsnapshot",
+    "s3-after-idle.heapsnapshot",
+];
+
+/// What to capture.
+#[derive(Debug, Clone)]
+pub struct CulpritOptions {
+    /// Sampling interval in bytes; 0 turns allocation sampling off.
+    pub sampling_interval: u64,
+    /// Where the two `.heapprofile` files go; not saved when `None`.
+    pub profile_dir: Option<PathBuf>,
+    /// Prefix of the profile file names (`<prefix>alloc-all.heapprofile`), so two runs saved
+    /// next to their JSON (`before.json`, `after.json`) do not overwrite each other's.
+    pub profile_prefix: String,
+    /// Take three heap snapshots into this directory.
+    pub snapshots_dir: Option<PathBuf>,
+    /// File names in the sites are shown relative to this directory (the target's working
+    /// directory); the current directory when `None`.
+    pub base: Option<PathBuf>,
+    pub snapshot: SnapshotOptions,
+}
+
+impl Default for CulpritOptions {
+    fn default() -> Self {
+        CulpritOptions {
+            sampling_interval: DEFAULT_SAMPLING_INTERVAL,
+            profile_dir: None,
+            profile_prefix: String::new(),
+            snapshots_dir: None,
+            base: None,
+            snapshot: SnapshotOptions::default(),
+        }
+    }
+}
+
+impl CulpritOptions {
+    /// Create the output directories now, so a bad path is a usage error before the target
+    /// starts rather than a note after a long run.
+    pub fn prepare(&self) -> anyhow::Result<()> {
+        for dir in [&self.profile_dir, &self.snapshots_dir]
+            .into_iter()
+            .flatten()
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+        }
+        Ok(())
+    }
+
+    /// The two profile files, when they are to be saved.
+    pub fn profile_paths(&self) -> Option<[PathBuf; 2]> {
+        self.profile_dir.as_ref().map(|d| {
+            [
+                d.join(format!("{}alloc-all.heapprofile", self.profile_prefix)),
+                d.join(format!(
+                    "{}alloc-survivors.heapprofile",
+                    self.profile_prefix
+                )),
+            ]
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sampling {
+    Off,
+    All,
+    Survivors,
+}
+
+/// The capture's state across the phases of one run.
+pub struct Culprit {
+    opts: CulpritOptions,
+    sampling: Sampling,
+    all: Option<Value>,
+    survivors: Option<Value>,
+    snapshots: Vec<PathBuf>,
+    notes: Vec<String>,
+    leaks: Option<LeaksReport>,
+    saved_profiles: Vec<PathBuf>,
+    /// The snapshot being written, so an interrupted run leaves no half file behind.
+    writing: Option<PathBuf>,
+}
+
+impl Culprit {
+    pub fn new(opts: &CulpritOptions) -> Culprit {
+        Culprit {
+            opts: opts.clone(),
+            sampling: Sampling::Off,
+            all: None,
+            survivors: None,
+            snapshots: Vec::new(),
+            notes: Vec::new(),
+            leaks: None,
+            saved_profiles: Vec::new(),
+            writing: None,
+        }
+    }
+
+    fn note(&mut self, progress: Progress<'_>, msg: String) {
+        progress(&msg);
+        self.notes.push(msg);
+    }
+
+    /// Before the warm-up's load: start sampling everything, garbage included.
+    pub async fn before_warmup(&mut self, ins: Option<&Inspector>, progress: Progress<'_>) {
+        let Some(ins) = ins else { return };
+        if self.opts.sampling_interval == 0 {
+            return;
+        }
+        if let Ok(v) = ins.evaluate("process.versions.node", CALL_TIMEOUT).await {
+            let major = v
+                .as_str()
+                .and_then(|s| s.split('.').next()?.parse::<u32>().ok());
+            if major.is_some_and(|m| m < 20) {
+                self.note(progress, format!(
+                    "Node {} ignores includeObjectsCollectedByMajorGC: the all-allocations view shows only what survived the warm-up",
+                    v.as_str().unwrap_or("?")
+                ));
+            }
+        }
+        // Inlined callees would be charged to their callers (see the module's doc).
+        let _ = ins
+            .evaluate(&set_v8_flag("--no-turbo-inlining"), CALL_TIMEOUT)
+            .await;
+        match ins
+            .start_sampling(self.opts.sampling_interval, true, CALL_TIMEOUT)
+            .await
+        {
+            Ok(()) => self.sampling = Sampling::All,
+            Err(e) => self.note(progress, format!("allocation sampling unavailable: {e}")),
+        }
+    }
+
+    /// After the warm-up sample: keep the all-allocations profile, start the survivors'
+    /// sampler, then snapshot 1.
+    pub async fn after_warmup(&mut self, ins: Option<&Inspector>, progress: Progress<'_>) {
+        let Some(ins) = ins else { return };
+        if self.sampling == Sampling::All {
+            self.sampling = Sampling::Off;
+            match ins.stop_sampling(CALL_TIMEOUT).await {
+                Ok(p) => self.all = Some(p),
+                Err(e) => self.note(progress, format!("reading the warm-up's allocations: {e}")),
+            }
+            match ins
+                .start_sampling(self.opts.sampling_interval, false, CALL_TIMEOUT)
+                .await
+            {
+                Ok(()) => self.sampling = Sampling::Survivors,
+                Err(e) => self.note(progress, format!("sampling the survivors: {e}")),
+            }
+        }
+        self.snapshot(ins, 0, progress).await;
+    }
+
+    /// After the last load round (and its forced GC): a stand-in survivors profile, in case
+    /// the target does not live through the idle phase, then snapshot 2.
+    pub async fn after_load(&mut self, ins: Option<&Inspector>, progress: Progress<'_>) {
+        let Some(ins) = ins else { return };
+        if self.sampling == Sampling::Survivors {
+            if let Ok(p) = ins.sampling_profile(CALL_TIMEOUT).await {
+                self.survivors = Some(p);
+            }
+        }
+        self.snapshot(ins, 1, progress).await;
+    }
+
+    /// After the idle phase's forced GC: the survivors profile, then snapshot 3.
+    pub async fn after_idle(&mut self, ins: Option<&Inspector>, progress: Progress<'_>) {
+        let Some(ins) = ins else { return };
+        if self.sampling == Sampling::Survivors {
+            self.sampling = Sampling::Off;
+            match ins.stop_sampling(CALL_TIMEOUT).await {
+                Ok(p) => self.survivors = Some(p),
+                Err(e) => self.note(progress, format!("reading the survivors' allocations: {e}")),
+            }
+        }
+        self.snapshot(ins, 2, progress).await;
+    }
+
+    /// Snapshot `i` (0-based), streamed to its file. Snapshots are taken in order; one that
+    /// fails ends the series.
+    async fn snapshot(&mut self, ins: &Inspector, i: usize, progress: Progress<'_>) {
+        let Some(dir) = self.opts.snapshots_dir.clone() else {
+            return;
+        };
+        if self.snapshots.len() != i {
+            return;
+        }
+        let path = dir.join(SNAPSHOT_FILES[i]);
+        progress(&format!(
+            "heap snapshot {} of 3 -> {}",
+            i + 1,
+            path.display()
+        ));
+        self.writing = Some(path.clone());
+        let written = write_snapshot(ins, &path, self.opts.snapshot).await;
+        self.writing = None;
+        match written {
+            Ok(stats) => {
+                progress(&format!(
+                    "heap snapshot {}: {:.1} MB in {:.1}s{}",
+                    i + 1,
+                    stats.bytes as f64 / 1048576.0,
+                    stats.seconds,
+                    if stats.paused {
+                        " (the target's JS was paused to let it run)"
+                    } else {
+                        ""
+                    }
+                ));
+                self.snapshots.push(path);
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                self.note(progress, format!("heap snapshot {} failed: {e:#}", i + 1));
+            }
+        }
+    }
+
+    /// The run was interrupted (perhaps in the middle of a snapshot): remove the partial file.
+    pub fn abandon(&mut self) {
+        if let Some(p) = self.writing.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    /// After the target is gone: save the profiles and compare the snapshots.
+    pub async fn finish(&mut self, progress: Progress<'_>) {
+        if let Some(paths) = self.opts.profile_paths() {
+            let mut failed = Vec::new();
+            for (p, path) in [&self.all, &self.survivors].into_iter().zip(paths) {
+                let Some(p) = p else { continue };
+                let text = serde_json::to_vec(p).expect("a JSON value serialises");
+                match std::fs::write(&path, text) {
+                    Ok(()) => self.saved_profiles.push(path),
+                    Err(e) => failed.push(format!("cannot write {}: {e}", path.display())),
+                }
+            }
+            for msg in failed {
+                self.note(progress, msg);
+            }
+        }
+        if self.snapshots.len() == 3 {
+            progress("comparing the three heap snapshots");
+            let files = self.snapshots.clone();
+            let r = tokio::task::spawn_blocking(move || -> anyhow::Result<LeaksReport> {
+                let s1 = Heap::open(&files[0])?;
+                let s2 = Heap::open(&files[1])?;
+                let s3 = Heap::open(&files[2])?;
+                Ok(leakhound_heap::leaks(&s1, &s2, &s3))
+            })
+            .await;
+            match r {
+                Ok(Ok(l)) => self.leaks = Some(l),
+                Ok(Err(e)) => self.note(progress, format!("comparing the snapshots: {e:#}")),
+                Err(e) => self.note(progress, format!("comparing the snapshots: {e}")),
+            }
+        } else if self.opts.snapshots_dir.is_some() {
+            let n = self.snapshots.len();
+            self.note(
+                progress,
+                format!("only {n} of 3 heap snapshots were taken: no snapshot comparison"),
+            );
+        }
+    }
+
+    /// Put what was found into the run's result.
+    pub fn fill(&self, r: &mut RunReport) {
+        let base = self
+            .opts
+            .base
+            .clone()
+            .or_else(|| std::env::current_dir().ok());
+        let summarize = |p: &Option<Value>| -> Option<AllocSummary> {
+            let bytes = serde_json::to_vec(p.as_ref()?).ok()?;
+            let profile = leakhound_profile::parse(&bytes).ok()?;
+            Some(leakhound_profile::summarize(
+                &profile,
+                base.as_deref(),
+                TOP_SITES,
+            ))
+        };
+        if let Some(s) = summarize(&self.all) {
+            r.alloc_all = s.top_culprits.iter().map(AllocSiteOut::from).collect();
+        }
+        if let Some(s) = summarize(&self.survivors) {
+            r.alloc_survivors = s.top_culprits.iter().map(AllocSiteOut::from).collect();
+        }
+        if self.all.is_some() || self.survivors.is_some() {
+            r.alloc_sampling_interval = Some(self.opts.sampling_interval);
+        }
+        r.alloc_profiles = self.saved_profiles.iter().map(|p| shown(p)).collect();
+        r.snapshots = self.snapshots.iter().map(|p| shown(p)).collect();
+        if let Some(l) = &self.leaks {
+            r.suspects = suspects(l);
+        }
+        r.culprit_notes.extend(self.notes.iter().cloned());
+    }
+}
+
+fn shown(p: &Path) -> String {
+    p.display().to_string()
+}
+
+async fn write_snapshot(
+    ins: &Inspector,
+    path: &Path,
+    opts: SnapshotOptions,
+) -> anyhow::Result<leakhound_inspector::SnapshotStats> {
+    let file = tokio::fs::File::create(path)
+        .await
+        .with_context(|| format!("creating {}", path.display()))?;
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let stats = ins.take_heap_snapshot(&mut out, opts).await?;
+    out.into_inner().sync_all().await.ok();
+    Ok(stats)
+}
+
+/// The significant groups of the three-snapshot comparison, as the report shows suspects.
+pub fn suspects(l: &LeaksReport) -> Vec<SuspectOut> {
+    l.groups
+        .iter()
+        .filter(|g| g.significant)
+        .take(TOP_SUSPECTS)
+        .map(|g| SuspectOut {
+            title: format!(
+                "{} {} objects allocated during the load rounds still alive after idle{}",
+                g.instances,
+                g.class,
+                g.holder
+                    .as_ref()
+                    .map(|h| format!(", held by {h}"))
+                    .unwrap_or_default()
+            ),
+            bytes: g.retained_bytes,
+            percent: g.percent_of_heap,
+            path: g.path.split(" > ").map(str::to_string).collect(),
+        })
+        .collect()
+}
+
+/// The terminal's allocation-sites and culprit sections (empty when nothing was captured).
+pub fn render(r: &RunReport) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let row = |o: &mut String, s: &AllocSiteOut| {
+        let _ = writeln!(
+            o,
+            "    {:>10} {:>5.1}%  {}  {}",
+            human_bytes(s.bytes),
+            s.share * 100.0,
+            s.function,
+            s.location
+        );
+    };
+    if !r.alloc_all.is_empty() || !r.alloc_survivors.is_empty() {
+        let _ = writeln!(
+            o,
+            "allocation sites (sampling heap profiler, one sample per {} allocated; bytes charged to the nearest application frame):",
+            human_bytes(r.alloc_sampling_interval.unwrap_or(DEFAULT_SAMPLING_INTERVAL))
+        );
+        if !r.alloc_all.is_empty() {
+            o.push_str("  all allocations during warm-up, collected garbage included:\n");
+            r.alloc_all.iter().take(5).for_each(|s| row(&mut o, s));
+        }
+        if !r.alloc_survivors.is_empty() {
+            o.push_str(
+                "  allocated during the load rounds and still alive after idle and a full GC:\n",
+            );
+            r.alloc_survivors
+                .iter()
+                .take(5)
+                .for_each(|s| row(&mut o, s));
+        }
+        if !r.alloc_profiles.is_empty() {
+            let _ = writeln!(
+                o,
+                "  profiles (Chrome DevTools > Memory > Load): {}",
+                r.alloc_profiles.join(", ")
+            );
+        }
+    }
+    if !r.snapshots.is_empty() {
+        if r.suspects.is_empty() {
+            if r.snapshots.len() == 3 {
+                o.push_str("culprit: the heap snapshots show no significant group of objects allocated during load and still alive\n");
+            }
+        } else {
+            o.push_str(
+                "culprit (heap snapshots: allocated between snapshots 1 and 2, alive in 3):\n",
+            );
+            for s in &r.suspects {
+                let _ = writeln!(
+                    o,
+                    "  {}: retaining {} ({:.1}% of the heap)",
+                    s.title,
+                    human_bytes(s.bytes),
+                    s.percent
+                );
+                let _ = writeln!(o, "    path: {}", s.path.join(" > "));
+            }
+        }
+        let _ = writeln!(o, "  snapshots: {}", r.snapshots.join(", "));
+    }
+    for n in &r.culprit_notes {
+        let _ = writeln!(o, "  note: {n}");
+    }
+    o
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_files_are_prefixed_so_runs_do_not_clobber_each_other() {
+        let o = CulpritOptions {
+            profile_dir: Some("/tmp/x".into()),
+            profile_prefix: "before.".into(),
+            ..Default::default()
+        };
+        let [a, s] = o.profile_paths().unwrap();
+        assert_eq!(a, Path::new("/tmp/x/before.alloc-all.heapprofile"));
+        assert_eq!(s, Path::new("/tmp/x/before.alloc-survivors.heapprofile"));
+        assert!(CulpritOptions::default().profile_paths().is_none());
+    }
+
+    fn group(
+        class: &str,
+        significant: bool,
+        holder: Option<&str>,
+    ) -> leakhound_heap::leaks::LeakGroup {
+        leakhound_heap::leaks::LeakGroup {
+            class: class.into(),
+            instances: 2500,
+            retained_bytes: 3 << 20,
+            self_bytes: 1 << 20,
+            percent_of_heap: 31.5,
+            holder: holder.map(str::to_string),
+            path: "(GC roots) > global > responseCache (Map) > table > (object elements)".into(),
+            path_steps: vec![],
+            example_node_id: 7,
+            population: [0, 2500],
+            significant,
+            sentence: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_significant_groups_become_suspects_with_their_path() {
+        let l = LeaksReport {
+            schema: "leakhound.heap.leaks/v1",
+            totals: [1, 2, 3],
+            leaked_objects: 5000,
+            leaked_retained_bytes: 6 << 20,
+            significant: true,
+            groups: vec![
+                group("Object", true, Some("responseCache (Map)")),
+                group("Noise", false, None),
+                group("(concatenated string)", true, None),
+            ],
+        };
+        let s = suspects(&l);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[0].title,
+            "2500 Object objects allocated during the load rounds still alive after idle, held by responseCache (Map)"
+        );
+        assert_eq!(s[0].bytes, 3 << 20);
+        assert_eq!(s[0].percent, 31.5);
+        assert_eq!(
+            s[0].path,
+            [
+                "(GC roots)",
+                "global",
+                "responseCache (Map)",
+                "table",
+                "(object elements)"
+            ]
+        );
+        assert!(!s[1].title.contains("held by"));
+    }
+
+    #[test]
+    fn render_names_sites_and_the_culprit_path() {
+        let r = RunReport {
+            alloc_all: vec![AllocSiteOut {
+                function: "getItemAssets".into(),
+                location: "examples/leaky-server.js:14".into(),
+                bytes: 3 << 20,
+                share: 0.6,
+            }],
+            alloc_survivors: vec![AllocSiteOut {
+                function: "processData".into(),
+                location: "examples/leaky-server.js:30".into(),
+                bytes: 2048,
+                share: 0.5,
+            }],
+            alloc_sampling_interval: Some(32768),
+            snapshots: vec!["d/s1".into(), "d/s2".into(), "d/s3".into()],
+            suspects: vec![SuspectOut {
+                title: "2500 Object objects ..., held by responseCache (Map)".into(),
+                bytes: 1 << 20,
+                percent: 12.5,
+                path: vec![
+                    "(GC roots)".into(),
+                    "responseCache (Map)".into(),
+                    "table".into(),
+                ],
+            }],
+            ..Default::default()
+        };
+        let t = render(&r);
+        assert!(t.contains("one sample per 32.0 KiB"), "{t}");
+        assert!(
+            t.contains("3.0 MiB  60.0%  getItemAssets  examples/leaky-server.js:14"),
+            "{t}"
+        );
+        assert!(
+            t.contains("processData  examples/leaky-server.js:30"),
+            "{t}"
+        );
+        assert!(
+            t.contains("path: (GC roots) > responseCache (Map) > table"),
+            "{t}"
+        );
+        assert!(t.contains("held by responseCache (Map): retaining 1.0 MiB (12.5% of the heap)"));
+        assert_eq!(render(&RunReport::default()), "");
+        let none = RunReport {
+            snapshots: vec!["a".into(), "b".into(), "c".into()],
+            ..Default::default()
+        };
+        assert!(render(&none).contains("no significant group"));
+    }
+}
