@@ -26,7 +26,8 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 /// Load options (shared by `load` and `run`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct LoadArgs {
-    /// Connections, each keeping one request in flight (closed model) [default: 50]
+    /// Connections, each keeping one request in flight (closed model) [default: 50 for load,
+    /// 16 for run]
     #[arg(short = 'c', long = "connections", value_name = "N")]
     pub connections: Option<usize>,
     /// Stop after N requests (with -d: whichever comes first; with neither: 10 s)
@@ -58,12 +59,6 @@ pub struct LoadArgs {
     /// Named endpoints (TOML: [target] host/port, [endpoints.NAME] path/method/headers/body/weight)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Print the summary as one JSON object (schema leakhound.load/v1)
-    #[arg(long)]
-    pub json: bool,
-    /// No progress bar (there is none anyway when stderr is not a terminal)
-    #[arg(long)]
-    pub no_progress: bool,
 }
 
 /// Where the load goes.
@@ -74,7 +69,6 @@ pub enum Aim<'a> {
     /// `leakhound load --config FILE [ENDPOINT]`: the config's own target.
     ConfigTarget { endpoint: Option<&'a str> },
     /// `leakhound run`: 127.0.0.1:`port`, at `path` or (with --config) the config's endpoints.
-    #[allow(dead_code)] // `leakhound run` (issue 4) aims here
     Child {
         port: u16,
         path: &'a str,

@@ -67,6 +67,10 @@ pub struct RunReport {
     /// Heap-snapshot suspects with their retainer paths.
     #[serde(default)]
     pub suspects: Vec<SuspectOut>,
+    /// The load engine's cumulative summary over all rounds (`leakhound.load/v1`: latency
+    /// percentiles, status codes, error kinds), when load was driven.
+    #[serde(default)]
+    pub load: Option<serde_json::Value>,
 }
 
 /// Parse a saved `leakhound.run/v1` result, refusing other JSON with one readable reason.
