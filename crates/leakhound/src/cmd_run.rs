@@ -165,10 +165,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
     write_outputs(r, &cmd.json, &cmd.report, &cmd.markdown)?;
     // Budgets judge a finished run; a target that failed or an interrupted run keeps its code.
     let mut code = outcome.exit_code;
-    if !matches!(
-        code,
-        exit_code::TARGET_FAILED | exit_code::INTERRUPTED
-    ) {
+    if !matches!(code, exit_code::TARGET_FAILED | exit_code::INTERRUPTED) {
         let failures = gate::check(r, &budgets);
         for f in &failures {
             println!("budget exceeded (exit {}): {}", f.exit_code(), f.message());

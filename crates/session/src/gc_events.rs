@@ -131,7 +131,11 @@ mod tests {
         let e = g.events_of(1);
         assert!(e.len() <= 100 && e.len() >= 50, "{}", e.len());
         assert!(e[0].t_s < 0.01, "starts at the start");
-        assert!(e.last().unwrap().t_s > 9.0, "reaches the end: {}", e.last().unwrap().t_s);
+        assert!(
+            e.last().unwrap().t_s > 9.0,
+            "reaches the end: {}",
+            e.last().unwrap().t_s
+        );
         assert!(e.windows(2).all(|w| w[0].t_s < w[1].t_s));
     }
 
