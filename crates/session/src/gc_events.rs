@@ -69,7 +69,7 @@ impl GcEvents {
     fn push(&mut self, pid: u32, event: GcEventOut) {
         let n = self.seen;
         self.seen += 1;
-        if n % self.stride != 0 {
+        if !n.is_multiple_of(self.stride) {
             return;
         }
         if self.kept.len() == self.cap {
@@ -79,7 +79,7 @@ impl GcEvents {
                 i % 2 == 1
             });
             self.stride *= 2;
-            if n % self.stride != 0 {
+            if !n.is_multiple_of(self.stride) {
                 return;
             }
         }
