@@ -44,8 +44,10 @@ impl GcEvents {
         let Line::Gc(e) = parse_line(line.as_bytes()) else {
             return;
         };
-        let freed_share = if e.before_mb > 0.0 {
-            ((e.before_mb - e.after_mb) / e.before_mb).clamp(0.0, 1.0)
+        let share = (e.before_mb - e.after_mb) / e.before_mb;
+        // NaN and infinities (a line cut mid-number, "inf") count as nothing freed.
+        let freed_share = if share.is_finite() {
+            share.clamp(0.0, 1.0)
         } else {
             0.0
         };

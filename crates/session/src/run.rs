@@ -350,7 +350,12 @@ async fn load_round(opts: &RunOptions, st: &mut State, target: &mut Target, dur:
         tokio::select! {
             j = &mut task => break j,
             _ = tokio::time::sleep(Duration::from_millis(100)) => {
-                if target.exited().is_some() || target.captured.lock().unwrap().oom {
+                // The serving process is gone (a wrapper that exits after starting the server
+                // is not a death), or it is printing its out-of-memory banner.
+                let serving = st.serving_pid as i32;
+                // SAFETY: signal 0 only probes whether the process exists.
+                let gone = target.exited().is_some() && unsafe { libc::kill(serving, 0) } != 0;
+                if gone || target.captured.lock().unwrap().oom {
                     st.stop.stop();
                 }
             }
