@@ -171,3 +171,31 @@ fn n_caps_the_requests_of_the_whole_run_and_q_sets_the_rate() {
         assert!(text.contains("request budget reached (-n)"), "{text}");
     }
 }
+
+#[test]
+fn d_caps_the_time_under_load_of_the_whole_run() {
+    let _l = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    let (out, text) = run(&[
+        "--idle",
+        "200ms",
+        "-d",
+        "1s",
+        "-c",
+        "4",
+        "--json",
+        json.to_str().unwrap(),
+        "--",
+        "node",
+        "examples/fixed-server.js",
+    ]);
+    // One second of load cannot settle a verdict: the warm-up is cut to -d, then it ends.
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("load time budget reached (-d)"), "{text}");
+    let r = read_json(&json);
+    let secs = r["load"]["total_time_s"].as_f64().unwrap();
+    assert!((0.9..1.5).contains(&secs), "{secs} s under load: {text}");
+    assert_eq!(r["load"]["connections"], 4);
+    assert!(r["requests"].as_u64().unwrap() > 0);
+}
