@@ -30,10 +30,10 @@ pub struct LoadArgs {
     /// 16 for run]
     #[arg(short = 'c', long = "connections", value_name = "N")]
     pub connections: Option<usize>,
-    /// Stop after N requests (with -d: whichever comes first; with neither: 10 s)
+    /// Stop after N requests in all (with -d: whichever comes first; `load` with neither: 10 s)
     #[arg(short = 'n', long = "requests", value_name = "N")]
     pub requests: Option<u64>,
-    /// Stop after this long: 30s, 2m, 500ms
+    /// Stop after this long under load in all: 30s, 2m, 500ms
     #[arg(short = 'd', long = "duration", value_name = "TIME", value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Open model: R requests per second on a fixed schedule; latency is measured from each
@@ -56,7 +56,8 @@ pub struct LoadArgs {
     /// Per connection attempt
     #[arg(long, value_name = "TIME", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
-    /// Named endpoints (TOML: [target] host/port, [endpoints.NAME] path/method/headers/body/weight)
+    /// Named endpoints (TOML: [target] host/port, [endpoints.NAME] path/method/headers/body/weight;
+    /// `run` ignores the target and aims at its child)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
