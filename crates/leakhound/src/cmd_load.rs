@@ -22,6 +22,12 @@ Exit codes:
 pub struct LoadCmd {
     #[command(flatten)]
     pub load: LoadArgs,
+    /// Print the summary as one JSON object (schema leakhound.load/v1)
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar (there is none anyway when stderr is not a terminal)
+    #[arg(long)]
+    pub no_progress: bool,
     /// URL (http://HOST[:PORT][/PATH]); with --config: [CONCURRENT] [ENDPOINT] instead, as the
     /// seed's `node load-test.js 100 data` (CONCURRENT requests at once to endpoint ENDPOINT)
     #[arg(value_name = "URL | CONCURRENT ENDPOINT", num_args = 0..=2)]
@@ -65,9 +71,9 @@ pub fn run(cmd: LoadCmd) -> Outcome {
     let bounds = load.bounds();
     let mut engine = Engine::new(plan)?;
     stop_on_ctrl_c(engine.stop_handle());
-    let progress = !load.no_progress && std::io::stderr().is_terminal();
+    let progress = !cmd.no_progress && std::io::stderr().is_terminal();
     let summary = run_with_progress(&mut engine, bounds, progress);
-    if load.json {
+    if cmd.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print!("{summary}");

@@ -1,153 +1,152 @@
 //! `leakhound run [options] -- <command> [args...]`: the whole loop, wired to the session crate.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use leakhound_report::gate::{self, Budgets};
+use leakhound_report::run_schema::RunReport;
+use leakhound_report::{html, markdown, units};
 use leakhound_session::{exit_code, RunOptions};
 
 use crate::exit::Outcome;
+use crate::load_args::{Aim, LoadArgs};
+
+/// `run`'s default connections (`load`'s is 50): enough to grow a leak quickly without
+/// starving the target's event loop on a small machine.
+const RUN_CONNECTIONS: usize = 16;
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Load options in `run`:
+  -c N     connections during the load rounds [default: 16]
+  -q R     open model: R requests per second in every round (warm-up included)
+  -n N     the whole run sends at most N requests (over all rounds), then it ends
+  -d TIME  the whole run spends at most TIME under load (over all rounds), alongside
+           --max-duration, which bounds the run itself
+  The target is 127.0.0.1 on the child's port, at --path, or the --config's endpoints: the
+  one named by --endpoint, or without it the weighted mix of all of them.
+
+Examples:
+  leakhound run -- node examples/leaky-server.js
+  leakhound run --config examples/leakhound.toml --endpoint data -- node examples/leaky-server.js
+  leakhound run --json run.json --report report.html --markdown summary.md --fail-on leak -- npm start
+
+Exit codes:
+  0   no leak                      1   leak (an out-of-memory crash is a leak)
+  2   usage or tool error          3   inconclusive
+  4   the target failed otherwise (did not start, crashed without OOM)
+  10  --fail-on pressure: an allocation-pressure finding
+  11  --max-retained-per-request exceeded
+  12  --max-gc-share exceeded
+  130 interrupted (Ctrl-C)
+  With several exceeded budgets all are named; the exit code is the first one's, in the order
+  leak, pressure, retained, GC share.")]
 pub struct RunCmd {
-    /// Concurrent connections during load rounds.
-    #[arg(short = 'c', long = "connections", default_value_t = 16)]
-    connections: usize,
-    /// HTTP method.
-    #[arg(short = 'm', long = "method", default_value = "GET")]
-    method: String,
-    /// Extra request header, `Name: value` (repeatable).
-    #[arg(short = 'H', long = "header")]
-    headers: Vec<String>,
-    /// Request body (`@file` reads a file). Implies POST unless -m is given.
-    #[arg(short = 'b', long = "body")]
-    body: Option<String>,
-    /// Per-request timeout.
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
-    timeout: Duration,
-    /// Path requested on the target.
-    #[arg(long, default_value = "/")]
-    path: String,
-    /// Named endpoints (the seed's CONFIG as TOML): the request is taken from one of them;
-    /// its target host and port are ignored (the child's port is used).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Which endpoint of --config to drive (default: the first with a non-zero weight).
-    #[arg(long)]
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Path requested on the target [default: /] (not with --config)
+    #[arg(long, value_name = "PATH")]
+    path: Option<String>,
+    /// Which endpoint of --config to drive (default: the weighted mix of all of them)
+    #[arg(long, value_name = "NAME")]
     endpoint: Option<String>,
-    /// Port for the target (set as PORT); a free one by default.
+    /// Port for the target (set as PORT); a free one by default
     #[arg(long)]
     port: Option<u16>,
-    /// Old-space size given to node (--max-old-space-size), in MB.
+    /// Old-space size given to node (--max-old-space-size), in MB
     #[arg(long = "heap-mb", default_value_t = 128)]
     heap_mb: u64,
-    /// Stop within this time, verdict or not.
+    /// Stop within this time, verdict or not
     #[arg(long = "max-duration", default_value = "60s", value_parser = humantime::parse_duration)]
     max_duration: Duration,
-    /// How long the target may take to accept connections.
+    /// How long the target may take to accept connections
     #[arg(long = "start-timeout", default_value = "30s", value_parser = humantime::parse_duration)]
     start_timeout: Duration,
-    /// Length of the idle phase at the end.
+    /// Length of the idle phase at the end
     #[arg(long, default_value = "2500ms", value_parser = humantime::parse_duration)]
     idle: Duration,
-    /// Production request rate for the projection (default: the rate observed).
+    /// Production request rate for the projection (default: the rate observed)
     #[arg(long = "prod-rps")]
     prod_rps: Option<f64>,
-    /// Production heap size for the projection, in MB.
+    /// Production heap size for the projection, in MB
     #[arg(long = "prod-heap-mb", default_value_t = 2048.0)]
     prod_heap_mb: f64,
-    /// Write the leakhound.run/v1 result to this file.
-    #[arg(long)]
+    /// Write the leakhound.run/v1 result to this file
+    #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Echo all of the target's output.
+    /// Write a self-contained HTML report (works offline) to this file
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+    /// Write a short Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment) to this file
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Fail on these findings: leak, pressure (comma-separated; exit 1 and 10)
+    #[arg(long = "fail-on", value_name = "LIST")]
+    fail_on: Vec<String>,
+    /// Fail (exit 11) when more is retained per request, e.g. 1KB, 512B
+    #[arg(long = "max-retained-per-request", value_name = "SIZE", value_parser = units::parse_size)]
+    max_retained_per_request: Option<f64>,
+    /// Fail (exit 12) when GC takes a larger share of the load time, e.g. 10%
+    #[arg(long = "max-gc-share", value_name = "PERCENT", value_parser = units::parse_percent)]
+    max_gc_share: Option<f64>,
+    /// Echo all of the target's output
     #[arg(short = 'v', long)]
     verbose: bool,
     #[command(flatten)]
     culprit: crate::culprit_args::CulpritArgs,
-    /// The command that starts the service, after `--`.
+    /// The command that starts the service, after `--`
     #[arg(last = true, required = true, num_args = 1..)]
     command: Vec<String>,
 }
 
-fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
-    let (k, v) = h
-        .split_once(':')
-        .with_context(|| format!("header `{h}` is not `Name: value`"))?;
-    let k = k.trim();
-    anyhow::ensure!(
-        !k.is_empty() && !k.contains(char::is_whitespace),
-        "header `{h}` has no valid name"
-    );
-    Ok((k.to_string(), v.trim().to_string()))
-}
-
 pub fn run(cmd: RunCmd) -> Outcome {
-    anyhow::ensure!(cmd.connections > 0, "-c/--connections must be at least 1");
     anyhow::ensure!(cmd.heap_mb >= 16, "--heap-mb must be at least 16");
     anyhow::ensure!(
         cmd.prod_heap_mb > 0.0 && cmd.prod_rps.is_none_or(|r| r > 0.0),
         "--prod-rps and --prod-heap-mb must be positive"
     );
-    let mut headers = cmd
-        .headers
-        .iter()
-        .map(|h| parse_header(h))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut path = cmd.path.clone();
-    let mut method = cmd.method.clone();
-    let mut config_body = None;
-    if let Some(file) = &cmd.config {
-        let config = leakhound_load::Config::load(file)?;
-        let (name, ep) = match &cmd.endpoint {
-            Some(n) => config
-                .endpoints
-                .get_key_value(n)
-                .with_context(|| format!("{}: no endpoint named `{n}`", file.display()))?,
-            None => config
-                .endpoints
-                .iter()
-                .find(|(_, e)| e.weight > 0)
-                .with_context(|| {
-                    format!("{}: no endpoint with a non-zero weight", file.display())
-                })?,
-        };
-        eprintln!("leakhound: driving endpoint `{name}` of {}", file.display());
-        path = ep.path.clone();
-        method = ep.method.clone();
-        for (k, v) in &ep.headers {
-            headers.push((k.clone(), v.clone()));
-        }
-        config_body = ep.body.as_ref().map(|b| b.as_bytes().to_vec());
+    let mut budgets = Budgets {
+        max_retained_per_request: cmd.max_retained_per_request,
+        max_gc_share: cmd.max_gc_share,
+        ..Budgets::default()
+    };
+    for list in &cmd.fail_on {
+        budgets.set_fail_on(list).map_err(anyhow::Error::msg)?;
+    }
+    let mut load = cmd.load.clone();
+    load.connections.get_or_insert(RUN_CONNECTIONS);
+    let path = cmd.path.as_deref().unwrap_or("/");
+    if load.config.is_some() {
+        anyhow::ensure!(
+            cmd.path.is_none(),
+            "--path does not apply with --config: the endpoints' paths are used"
+        );
     } else {
         anyhow::ensure!(cmd.endpoint.is_none(), "--endpoint needs --config");
     }
-    let body = match cmd.body.as_deref() {
-        Some(b) if b.starts_with('@') => {
-            Some(std::fs::read(&b[1..]).with_context(|| format!("reading body file {}", &b[1..]))?)
-        }
-        Some(b) => Some(b.as_bytes().to_vec()),
-        None => config_body,
-    };
-    let method = if body.is_some() && method == "GET" && cmd.config.is_none() {
-        "POST".to_string()
-    } else {
-        method.to_ascii_uppercase()
-    };
-    anyhow::ensure!(
-        path.starts_with('/'),
-        "the request path must start with `/`, got `{path}`"
-    );
+    let plan = load.plan(Aim::Child {
+        port: 0,
+        path,
+        endpoint: cmd.endpoint.as_deref(),
+    })?;
+    if let Some(file) = &load.config {
+        let names: Vec<&str> = plan.endpoints.iter().map(|e| e.name.as_str()).collect();
+        eprintln!(
+            "leakhound: driving endpoint{} `{}` of {}",
+            if names.len() > 1 { "s" } else { "" },
+            names.join("`, `"),
+            file.display()
+        );
+    }
     let culprit = cmd.culprit.options(cmd.json.as_deref())?;
     let opts = RunOptions {
         command: cmd.command,
         heap_mb: cmd.heap_mb,
         port: cmd.port,
-        path,
-        method,
-        headers,
-        body,
-        connections: cmd.connections,
-        request_timeout: cmd.timeout,
+        plan,
+        max_requests: load.requests,
+        max_load: load.duration,
         idle: cmd.idle,
         max_duration: cmd.max_duration,
         start_timeout: cmd.start_timeout,
@@ -166,7 +165,24 @@ pub fn run(cmd: RunCmd) -> Outcome {
     let outcome = rt.block_on(leakhound_session::run(&opts, &mut progress))?;
     let r = &outcome.report;
     println!();
-    match outcome.exit_code {
+    print_outcome(r, outcome.exit_code);
+    write_outputs(r, &cmd.json, &cmd.report, &cmd.markdown)?;
+    // Budgets judge a finished run; a target that failed or an interrupted run keeps its code.
+    let mut code = outcome.exit_code;
+    if !matches!(code, exit_code::TARGET_FAILED | exit_code::INTERRUPTED) {
+        let failures = gate::check(r, &budgets);
+        for f in &failures {
+            println!("budget exceeded (exit {}): {}", f.exit_code(), f.message());
+        }
+        if let Some(c) = gate::exit_code(&failures) {
+            code = c;
+        }
+    }
+    Ok(code)
+}
+
+fn print_outcome(r: &RunReport, code: i32) {
+    match code {
         exit_code::TARGET_FAILED => {
             println!(
                 "TARGET FAILED: {}",
@@ -195,10 +211,11 @@ pub fn run(cmd: RunCmd) -> Outcome {
                 println!("  - {p}");
             }
             println!(
-                "  {} requests in {:.1}s ({:.0} req/s), {} HTTP errors, {} transport errors; heap limit {:.0} MB",
+                "  {} requests in {:.1}s ({:.0} req/s under load{}), {} HTTP errors, {} transport errors; heap limit {:.0} MB",
                 r.requests,
                 r.duration_s,
                 r.requests_per_second,
+                latency(r),
                 r.http_errors,
                 r.transport_errors,
                 r.heap_limit_bytes as f64 / 1048576.0
@@ -220,9 +237,38 @@ pub fn run(cmd: RunCmd) -> Outcome {
             }
         }
     }
-    if let Some(path) = &cmd.json {
-        let text = serde_json::to_string_pretty(r).context("serialising the result")?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+}
+
+/// ", p50 1.2 ms, p99 8.4 ms" from the engine's summary, when there was one.
+fn latency(r: &RunReport) -> String {
+    let l = r.load.as_ref().and_then(|l| l.get("latency"));
+    let ms = |k: &str| l.and_then(|l| l.get(k)).and_then(|v| v.as_f64());
+    match (ms("p50_ms"), ms("p99_ms")) {
+        (Some(p50), Some(p99)) => format!(", p50 {p50:.1} ms, p99 {p99:.1} ms"),
+        _ => String::new(),
     }
-    Ok(outcome.exit_code)
+}
+
+fn write_outputs(
+    r: &RunReport,
+    json: &Option<PathBuf>,
+    report: &Option<PathBuf>,
+    md: &Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let write = |path: &Path, text: String| {
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    };
+    if let Some(p) = json {
+        let text = serde_json::to_string_pretty(r).context("serialising the result")?;
+        write(p, text + "\n")?;
+    }
+    if let Some(p) = report {
+        write(p, html::render(r))?;
+        eprintln!("leakhound: wrote {}", p.display());
+    }
+    if let Some(p) = md {
+        write(p, markdown::render(r))?;
+        eprintln!("leakhound: wrote {}", p.display());
+    }
+    Ok(())
 }

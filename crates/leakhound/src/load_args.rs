@@ -26,13 +26,14 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 /// Load options (shared by `load` and `run`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct LoadArgs {
-    /// Connections, each keeping one request in flight (closed model) [default: 50]
+    /// Connections, each keeping one request in flight (closed model) [default: 50 for load,
+    /// 16 for run]
     #[arg(short = 'c', long = "connections", value_name = "N")]
     pub connections: Option<usize>,
-    /// Stop after N requests (with -d: whichever comes first; with neither: 10 s)
+    /// Stop after N requests in all (with -d: whichever comes first; `load` with neither: 10 s)
     #[arg(short = 'n', long = "requests", value_name = "N")]
     pub requests: Option<u64>,
-    /// Stop after this long: 30s, 2m, 500ms
+    /// Stop after this long under load in all: 30s, 2m, 500ms
     #[arg(short = 'd', long = "duration", value_name = "TIME", value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Open model: R requests per second on a fixed schedule; latency is measured from each
@@ -55,15 +56,10 @@ pub struct LoadArgs {
     /// Per connection attempt
     #[arg(long, value_name = "TIME", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
-    /// Named endpoints (TOML: [target] host/port, [endpoints.NAME] path/method/headers/body/weight)
+    /// Named endpoints (TOML: [target] host/port, [endpoints.NAME] path/method/headers/body/weight;
+    /// `run` ignores the target and aims at its child)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Print the summary as one JSON object (schema leakhound.load/v1)
-    #[arg(long)]
-    pub json: bool,
-    /// No progress bar (there is none anyway when stderr is not a terminal)
-    #[arg(long)]
-    pub no_progress: bool,
 }
 
 /// Where the load goes.
@@ -74,7 +70,6 @@ pub enum Aim<'a> {
     /// `leakhound load --config FILE [ENDPOINT]`: the config's own target.
     ConfigTarget { endpoint: Option<&'a str> },
     /// `leakhound run`: 127.0.0.1:`port`, at `path` or (with --config) the config's endpoints.
-    #[allow(dead_code)] // `leakhound run` (issue 4) aims here
     Child {
         port: u16,
         path: &'a str,

@@ -137,6 +137,19 @@ fn chromium(args: &[String]) -> std::process::Output {
         .process_group(0)
         .spawn()
         .expect("start chromium");
+    // Drain both pipes while it runs: a DOM over the pipe's 64 KB would block chromium forever.
+    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                use std::io::Read;
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out_t = drain(child.stdout.take().map(|s| Box::new(s) as _));
+    let err_t = drain(child.stderr.take().map(|s| Box::new(s) as _));
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if child.try_wait().unwrap().is_some() {
@@ -149,7 +162,12 @@ fn chromium(args: &[String]) -> std::process::Output {
         std::thread::sleep(Duration::from_millis(100));
     }
     kill_group(child.id());
-    child.wait_with_output().unwrap()
+    let status = child.wait().unwrap();
+    std::process::Output {
+        status,
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    }
 }
 
 fn have_chromium() -> bool {

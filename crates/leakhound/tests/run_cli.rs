@@ -21,7 +21,7 @@ fn bad_invocations_are_one_line_and_exit_2() {
     usage_error(&["run"], "leakhound: error:");
     usage_error(
         &["run", "-H", "novalue", "--", "node", "x.js"],
-        "not `Name: value`",
+        "expected \"Name: value\"",
     );
     usage_error(
         &["run", "--endpoint", "data", "--", "node", "x.js"],
@@ -38,11 +38,37 @@ fn bad_invocations_are_one_line_and_exit_2() {
             "node",
             "x.js",
         ],
-        "no endpoint named `nope`",
+        "unknown endpoint \"nope\"; available:",
     );
     usage_error(
         &["run", "--path", "api", "--", "node", "x.js"],
-        "must start with `/`",
+        "must start with '/'",
     );
     usage_error(&["run", "--", "/no/such/program-lh"], "cannot start");
+    usage_error(&["run", "-c", "0", "--", "node", "x.js"], "-c 0");
+    usage_error(
+        &["run", "-n", "0", "--", "node", "x.js"],
+        "-n must be at least 1",
+    );
+    usage_error(
+        &["run", "--fail-on", "leak,oops", "--", "node", "x.js"],
+        "unknown condition `oops`",
+    );
+    usage_error(
+        &["run", "--max-gc-share", "lots", "--", "node", "x.js"],
+        "--max-gc-share",
+    );
+    usage_error(
+        &[
+            "run",
+            "--config",
+            "examples/leakhound.toml",
+            "--path",
+            "/x",
+            "--",
+            "node",
+            "x.js",
+        ],
+        "--path does not apply with --config",
+    );
 }

@@ -79,6 +79,10 @@ pub struct RunReport {
     /// What went wrong while capturing allocation sites or snapshots (the verdict stands).
     #[serde(default)]
     pub culprit_notes: Vec<String>,
+    /// The load engine's cumulative summary over all rounds (`leakhound.load/v1`: latency
+    /// percentiles, status codes, error kinds), when load was driven.
+    #[serde(default)]
+    pub load: Option<serde_json::Value>,
 }
 
 /// Parse a saved `leakhound.run/v1` result, refusing other JSON with one readable reason.

@@ -2,11 +2,11 @@
 //! full GCs, and the verdict statistics.
 //!
 //! Pure parts ([`stats`], [`verdict`], [`gclog`]) are separate from the edges that touch
-//! processes and sockets ([`target`], [`loadgen`], [`run`]).
+//! processes and sockets ([`target`], [`run`]; the load itself is `leakhound-load`'s engine).
 
 pub mod culprit;
+pub mod gc_events;
 pub mod gclog;
-pub mod loadgen;
 pub mod run;
 pub mod stats;
 pub mod target;

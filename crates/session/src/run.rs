@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use leakhound_inspector::Inspector;
-use leakhound_report::run_schema::{MemLineOut, RunReport, RunSample, SCHEMA};
+use leakhound_load::{Bounds, Counters, Endpoint, Engine, Plan, StopHandle, Summary, Template};
+use leakhound_report::run_schema::{MemLineOut, RoundOut, RunReport, RunSample, SCHEMA};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::time::Instant;
 
 use crate::culprit::{Culprit, CulpritOptions};
-use crate::loadgen::{round, Counters, RequestTemplate};
 use crate::target::{port_owner, rss_bytes, Target, TargetSpec};
 use crate::verdict::{
     assess, human_duration, human_mb, shrank_when_idle, thousands, time_to_fill_s, Assessment,
@@ -34,12 +34,13 @@ pub struct RunOptions {
     pub command: Vec<String>,
     pub heap_mb: u64,
     pub port: Option<u16>,
-    pub path: String,
-    pub method: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
-    pub connections: usize,
-    pub request_timeout: Duration,
+    /// What to send and how (connections, `-q` rate, timeouts); its target is replaced by
+    /// 127.0.0.1 on the child's port.
+    pub plan: Plan,
+    /// `-n`: the run's total requests, over all rounds.
+    pub max_requests: Option<u64>,
+    /// `-d`: the run's total time under load, over all rounds.
+    pub max_load: Option<Duration>,
     pub warmup: Duration,
     pub round: Duration,
     pub idle: Duration,
@@ -59,12 +60,9 @@ impl Default for RunOptions {
             command: Vec::new(),
             heap_mb: 128,
             port: None,
-            path: "/".into(),
-            method: "GET".into(),
-            headers: Vec::new(),
-            body: None,
-            connections: 16,
-            request_timeout: Duration::from_secs(30),
+            plan: default_plan(),
+            max_requests: None,
+            max_load: None,
             warmup: Duration::from_millis(1500),
             round: Duration::from_millis(600),
             idle: Duration::from_millis(2500),
@@ -77,6 +75,15 @@ impl Default for RunOptions {
             culprit: CulpritOptions::default(),
         }
     }
+}
+
+/// `GET /` over 16 connections: the plan `run` uses when given no load options.
+pub fn default_plan() -> Plan {
+    let ep = Endpoint::new("default", "GET", "/", &[], Template::literal(Vec::new()))
+        .expect("GET / is a valid endpoint");
+    let mut plan = Plan::new(leakhound_load::Target::local(0), vec![ep]);
+    plan.connections = 16;
+    plan
 }
 
 /// The finished run: the JSON report and the exit code it implies.
@@ -94,7 +101,15 @@ struct State {
     serving_pid: u32,
     heap_limit: f64,
     samples: Vec<Sample>,
+    /// The load engine; out of here (on a blocking thread) while a round runs.
+    engine: Option<Engine>,
     counters: Arc<Counters>,
+    stop: StopHandle,
+    /// The engine's cumulative summary after the last finished round.
+    summary: Option<Summary>,
+    rounds: Vec<RoundOut>,
+    /// Time under load so far (for `-d`).
+    load_time: Duration,
     failure: Option<String>,
     died: bool,
     assessment: Option<Assessment>,
@@ -118,6 +133,9 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
         heap_mb: opts.heap_mb,
         verbose: opts.verbose,
     };
+    let mut plan = opts.plan.clone();
+    plan.target = leakhound_load::Target::local(port);
+    let engine = Engine::new(plan)?;
     let mut target = Target::spawn(&spec)?;
     progress(&format!(
         "started `{}` (pid {}), PORT={port}, --max-old-space-size={}",
@@ -130,7 +148,12 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
         serving_pid: target.pid,
         heap_limit: 0.0,
         samples: Vec::new(),
-        counters: Arc::default(),
+        counters: engine.counters(),
+        stop: engine.stop_handle(),
+        engine: Some(engine),
+        summary: None,
+        rounds: Vec::new(),
+        load_time: Duration::ZERO,
         failure: None,
         died: false,
         assessment: None,
@@ -144,6 +167,8 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
         _ = sigint.recv() => Ok(true),
         _ = sigterm.recv() => Ok(true),
     };
+    // A round still running on its blocking thread ends now rather than at its bounds.
+    st.stop.stop();
     if let Some(ins) = st.inspector.take() {
         ins.close().await;
     }
@@ -211,19 +236,13 @@ async fn drive(
     ));
     st.inspector = Some(ins);
     // 3. Baseline, warm-up.
-    let req = RequestTemplate::new(
-        addr,
-        &opts.method,
-        &opts.path,
-        &opts.headers,
-        opts.body.as_deref(),
-    );
     if !take_sample(st, target, Phase::Baseline, progress).await {
         return Ok(());
     }
     progress(&format!(
-        "warm-up: {:?} of load, {} connections, {} {}",
-        opts.warmup, opts.connections, opts.method, opts.path
+        "warm-up: {:?} of load, {}",
+        opts.warmup,
+        describe(&opts.plan)
     ));
     let gc_now = |t: &Target| {
         let c = t.captured.lock().unwrap();
@@ -234,14 +253,7 @@ async fn drive(
         .await;
     let (a0, p0) = gc_now(target);
     st.load_started = Some((Instant::now(), a0, p0));
-    round(
-        &req,
-        opts.connections,
-        opts.warmup,
-        opts.request_timeout,
-        &st.counters,
-    )
-    .await;
+    load_round(opts, st, target, opts.warmup).await;
     if !take_sample(st, target, Phase::Warmup, progress).await {
         return Ok(());
     }
@@ -260,14 +272,11 @@ async fn drive(
             progress("time budget reached (--max-duration)");
             break;
         }
-        round(
-            &req,
-            opts.connections,
-            opts.round,
-            opts.request_timeout,
-            &st.counters,
-        )
-        .await;
+        if let Some(why) = load_budget_spent(opts, st) {
+            progress(why);
+            break;
+        }
+        load_round(opts, st, target, opts.round).await;
         if !take_sample(st, target, Phase::Load, progress).await {
             break;
         }
@@ -280,9 +289,15 @@ async fn drive(
         let a = assess(&load, &opts.thresholds);
         st.assessment = Some(a);
         let last = load.last().map_or(0.0, |s| s.heap_used);
-        let near_limit = st.heap_limit > 0.0
-            && last > 0.8 * st.heap_limit
-            && a.heap.fit.is_some_and(|f| f.lo > 0.0);
+        // V8's heap_size_limit adds the young generation to the old space; a leak dies when the
+        // old space (--heap-mb) is full, so that is the limit to stay clear of.
+        let old_space = opts.heap_mb as f64 * MIB;
+        let limit = if st.heap_limit > 0.0 {
+            st.heap_limit.min(old_space)
+        } else {
+            old_space
+        };
+        let near_limit = last > 0.7 * limit && a.heap.fit.is_some_and(|f| f.lo > 0.0);
         leak_streak = if a.leak().is_some() {
             leak_streak + 1
         } else {
@@ -311,6 +326,89 @@ async fn drive(
         }
     }
     Ok(())
+}
+
+/// "16 connections, GET /api/data" (or the config's endpoints), for the progress lines.
+fn describe(plan: &Plan) -> String {
+    let eps: Vec<String> = plan
+        .endpoints
+        .iter()
+        .map(|e| match e.path.as_literal() {
+            Some(p) => format!("{} {}", e.method, String::from_utf8_lossy(p)),
+            None => format!("{} ({})", e.method, e.name),
+        })
+        .collect();
+    let model = match plan.rate {
+        Some(r) => format!("{r} req/s over up to {} connections", plan.connections),
+        None => format!("{} connections", plan.connections),
+    };
+    format!("{model}, {}", eps.join(" + "))
+}
+
+/// `-n` or `-d` used up: the reason, for the progress line.
+fn load_budget_spent(opts: &RunOptions, st: &State) -> Option<&'static str> {
+    if opts
+        .max_requests
+        .is_some_and(|n| st.counters.completed.load(Ordering::Relaxed) >= n)
+    {
+        return Some("request budget reached (-n)");
+    }
+    if opts.max_load.is_some_and(|d| st.load_time >= d) {
+        return Some("load time budget reached (-d)");
+    }
+    None
+}
+
+/// One round of load of at most `dur` (less when `-n`/`-d` leave less), on a blocking thread
+/// since the engine runs its own runtimes. The round is stopped early if the target dies.
+async fn load_round(opts: &RunOptions, st: &mut State, target: &mut Target, dur: Duration) {
+    let mut bounds = Bounds::duration(dur);
+    if let Some(max) = opts.max_load {
+        bounds.duration = Some(dur.min(max.saturating_sub(st.load_time)));
+    }
+    if let Some(n) = opts.max_requests {
+        bounds.requests = Some(n.saturating_sub(st.counters.completed.load(Ordering::Relaxed)));
+    }
+    if bounds.requests == Some(0) || bounds.duration == Some(Duration::ZERO) {
+        return;
+    }
+    let Some(mut engine) = st.engine.take() else {
+        return;
+    };
+    let mut task = tokio::task::spawn_blocking(move || {
+        let r = engine.run_round(bounds);
+        (engine, r)
+    });
+    let joined = loop {
+        tokio::select! {
+            j = &mut task => break j,
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                // The serving process is gone (a wrapper that exits after starting the server
+                // is not a death), or it is printing its out-of-memory banner.
+                let serving = st.serving_pid as i32;
+                // SAFETY: signal 0 only probes whether the process exists.
+                let gone = target.exited().is_some() && unsafe { libc::kill(serving, 0) } != 0;
+                if gone || target.captured.lock().unwrap().oom {
+                    st.stop.stop();
+                }
+            }
+        }
+    };
+    let Ok((engine, r)) = joined else { return };
+    st.load_time += r.elapsed;
+    let secs = r.elapsed.as_secs_f64();
+    st.rounds.push(RoundOut {
+        t_s: st.started.elapsed().as_secs_f64(),
+        requests_per_second: if secs > 0.0 {
+            r.requests as f64 / secs
+        } else {
+            0.0
+        },
+        p50_ms: r.summary.latency.as_ref().map_or(0.0, |l| l.p50_ms),
+        p99_ms: r.summary.latency.as_ref().map_or(0.0, |l| l.p99_ms),
+    });
+    st.summary = Some(engine.summary());
+    st.engine = Some(engine);
 }
 
 /// With `npm start` or `npx tsx`, several node processes open inspectors: use the one whose
@@ -429,11 +527,22 @@ fn conclude(
         (Some((a, _, _)), None) => a.elapsed().as_secs_f64(),
         _ => 0.0,
     };
-    let rps = if load_secs > 0.0 {
-        requests as f64 / load_secs
-    } else {
-        0.0
+    // Throughput over the time under load (the engine's own clock), else over the load window.
+    let rps = match &st.summary {
+        Some(s) if s.requests_per_sec > 0.0 => s.requests_per_sec,
+        _ if load_secs > 0.0 => requests as f64 / load_secs,
+        _ => 0.0,
     };
+    let (http_errors, transport_errors) = st.summary.as_ref().map_or((0, 0), |s| {
+        (
+            s.status_classes
+                .iter()
+                .filter(|(k, _)| k.as_str() >= "4xx")
+                .map(|(_, n)| n)
+                .sum(),
+            s.errors.values().sum(),
+        )
+    });
     let mut evidence = Vec::new();
     let mut verdict = "inconclusive";
     let mut kind: Option<LeakKind> = None;
@@ -644,8 +753,8 @@ fn conclude(
         r_squared: fit.map(|f| f.r2),
         mann_kendall_p: mk_p,
         requests_per_second: rps,
-        http_errors: st.counters.http_errors.load(Ordering::Relaxed),
-        transport_errors: st.counters.transport_errors.load(Ordering::Relaxed),
+        http_errors,
+        transport_errors,
         projection,
         projection_seconds: projection_s,
         allocation_pressure: pressure,
@@ -676,6 +785,12 @@ fn conclude(
         command: opts.command.clone(),
         port,
         target_pid: st.serving_pid,
+        gc_events: cap.gc_events.events_of(st.serving_pid),
+        rounds: st.rounds.clone(),
+        load: st
+            .summary
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok()),
         ..Default::default()
     };
     RunOutcome {

@@ -44,6 +44,8 @@ pub struct Captured {
     pub stderr_tail: VecDeque<String>,
     pub mem_lines: Vec<MemLine>,
     pub gc: GcTally,
+    /// The GC events for the report (bounded).
+    pub gc_events: crate::gc_events::GcEvents,
     pub banners: Vec<String>,
     pub oom: bool,
     /// The OOM banner's lines (`<--- Last few GCs --->` onward).
@@ -250,7 +252,9 @@ async fn read_lines(
             {
                 push_tail(&mut c.stderr_tail, line);
             }
-        } else if !c.gc.push(line) {
+        } else if c.gc.push(line) {
+            c.gc_events.push_line(line);
+        } else {
             if let Some(m) = parse_mem_line(line) {
                 c.mem_lines.push(m);
             }
