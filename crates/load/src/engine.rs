@@ -153,11 +153,18 @@ impl Engine {
             interval_ns: plan.rate.map(|r| 1e9 / r),
             seq_base: self.next_seq,
         };
+        // Every connection's first request is claimed here, before any worker runs: with `-n`
+        // no larger than `-c` each connection then sends exactly one (the seed's burst of 100
+        // at once), instead of an early connection taking a second ticket while a worker
+        // thread that started later has not claimed its first.
+        let mut firsts: Vec<Option<Ticket>> =
+            (0..plan.connections).map(|_| round.claim()).collect();
         let results: Vec<Stats> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|w| {
                     let conns =
                         plan.connections / threads + usize::from(w < plan.connections % threads);
+                    let mine: Vec<Option<Ticket>> = firsts.drain(..conns).collect();
                     let ctx = Ctx {
                         plan,
                         prepared: &self.prepared,
@@ -167,7 +174,7 @@ impl Engine {
                     let stop = self.stop.0.subscribe();
                     std::thread::Builder::new()
                         .name(format!("leakhound-load-{w}"))
-                        .spawn_scoped(s, move || worker(ctx, conns, stop))
+                        .spawn_scoped(s, move || worker(ctx, mine, stop))
                         .expect("spawn load worker thread")
                 })
                 .collect();
@@ -248,14 +255,17 @@ struct Ctx<'a> {
     round: &'a Round,
 }
 
-fn worker(ctx: Ctx<'_>, conns: usize, mut stop: watch::Receiver<bool>) -> Stats {
+fn worker(ctx: Ctx<'_>, firsts: Vec<Option<Ticket>>, mut stop: watch::Receiver<bool>) -> Stats {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("build a tokio runtime for a load worker");
     let stats = RefCell::new(Stats::default());
     rt.block_on(async {
-        let mut all: FuturesUnordered<_> = (0..conns).map(|_| connection(ctx, &stats)).collect();
+        let mut all: FuturesUnordered<_> = firsts
+            .into_iter()
+            .map(|first| connection(ctx, &stats, first))
+            .collect();
         tokio::select! {
             _ = async { while all.next().await.is_some() {} } => {}
             _ = stop.wait_for(|s| *s) => {}
@@ -447,7 +457,7 @@ impl Conn {
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_millis(100);
 
-async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>) {
+async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Ticket>) {
     let plan = ctx.plan;
     let mut conn = Conn {
         stream: None,
@@ -461,7 +471,7 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>) {
     let mut backoff = Duration::ZERO;
     let timer = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(timer);
-    while let Some(ticket) = ctx.round.claim() {
+    while let Some(ticket) = first.take().or_else(|| ctx.round.claim()) {
         if let Some(at) = ticket.intended {
             tokio::time::sleep_until(at.into()).await;
         }
