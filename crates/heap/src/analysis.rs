@@ -45,54 +45,61 @@ impl Heap {
     pub fn from_graph(mut g: Graph) -> Heap {
         let t = g.types();
         let self_size = std::mem::take(&mut g.self_size);
-        // The shallow-size transfer needs only the graph: it runs on the second core while
-        // this one starts the dominator chain (page flags, essential edges, retainers,
-        // Lengauer–Tarjan). Class names wait until the dominator buffers are freed, to keep
-        // the peak memory down, and then run next to the distances.
+        // Two chains share the two cores. This one: page flags, essential edges, retainers,
+        // Lengauer–Tarjan (the long pole). The other needs only the graph: the shallow-size
+        // transfer, then the distance BFS, both done while Lengauer–Tarjan runs. Class names
+        // wait until the dominator buffers are freed, to keep the peak memory down, and run
+        // next to the retained sizes.
         let owned = g;
         let g = &owned;
-        let (dom, self_size) = std::thread::scope(|sc| {
+        let (dom, (self_size, (distance, parent_edge))) = std::thread::scope(|sc| {
             let other = sc.spawn(|| {
                 let t0 = std::time::Instant::now();
                 let mut self_size = self_size;
                 shallow_sizes(g, &t, &mut self_size);
                 timing("shallow (2nd thread)", t0);
-                self_size
+                let t0 = std::time::Instant::now();
+                let d = distances(g, &t);
+                timing("distances (2nd thread)", t0);
+                (self_size, d)
             });
             let t0 = std::time::Instant::now();
             let page = dominators::page_owned(g, &t);
             timing("flags", t0);
             let t0 = std::time::Instant::now();
-            let ess = dominators::essential_edges(g, &t, &page);
+            let (ess, indeg) = dominators::essential_edges(g, &t, &page);
             drop(page);
             timing("essential", t0);
             let t0 = std::time::Instant::now();
-            let r = dominators::retainers(g, &ess);
+            let r = dominators::retainers(g, &ess, indeg);
             timing("retainers", t0);
-            let self_size = other.join().expect("shallow-size thread");
             let t0 = std::time::Instant::now();
             let d = dominators::dominators(g, &ess, &r);
             drop(r);
             drop(ess);
             timing("dominators", t0);
-            (d, self_size)
+            (d, other.join().expect("shallow-size and distance thread"))
         });
         let t0 = std::time::Instant::now();
-        let ((distance, parent_edge), (retained, idom, dom_first, dom_children, classes)) =
+        let ((class_of, class_names), (retained, idom, dom_first, dom_children)) =
             std::thread::scope(|sc| {
-                let d = sc.spawn(|| distances(g, &t));
+                let c = sc.spawn(|| {
+                    let t0 = std::time::Instant::now();
+                    let c = classes::class_names(g, &t);
+                    timing("classes (2nd thread)", t0);
+                    c
+                });
                 let retained = dominators::retained_sizes(&self_size, &dom);
                 let idom = dom.idom;
                 drop(dom.order);
-                let (first, children) = dominated(&idom, g.root);
-                let c = classes::class_names(g, &t);
+                let (first, children) = dominated(&idom, g.root, dom.spare);
+                timing("retained+tree", t0);
                 (
-                    d.join().expect("distance thread"),
-                    (retained, idom, first, children, c),
+                    c.join().expect("class-name thread"),
+                    (retained, idom, first, children),
                 )
             });
-        let (class_of, class_names) = classes;
-        timing("distances | retained+classes", t0);
+        timing("retained+tree | classes", t0);
         let total = retained[g.root as usize];
         Heap {
             graph: owned,
@@ -129,9 +136,21 @@ impl Heap {
     }
 }
 
-fn dominated(idom: &[u32], root: u32) -> (Vec<u32>, Vec<u32>) {
+/// The dominator tree's child lists (CSR: `first[n]..first[n + 1]` into `children`), built
+/// in `spare` buffers when there are any, for the reason given on [`dominators::Dominators`].
+fn dominated(idom: &[u32], root: u32, mut spare: Vec<Vec<u32>>) -> (Vec<u32>, Vec<u32>) {
     let n = idom.len();
-    let mut first = vec![0u32; n + 1];
+    let mut take = |len: usize| -> Vec<u32> {
+        match spare.pop() {
+            Some(mut v) => {
+                v.clear();
+                v.resize(len, 0);
+                v
+            }
+            None => vec![0u32; len],
+        }
+    };
+    let mut first = take(n + 1);
     for (v, &d) in idom.iter().enumerate() {
         if v as u32 != root {
             first[d as usize] += 1;
@@ -143,8 +162,9 @@ fn dominated(idom: &[u32], root: u32) -> (Vec<u32>, Vec<u32>) {
         *f = acc;
         acc += c;
     }
-    let mut fill = first.clone();
-    let mut children = vec![0u32; acc as usize];
+    let mut fill = take(n + 1);
+    fill.copy_from_slice(&first);
+    let mut children = take(acc as usize);
     for (v, &d) in idom.iter().enumerate() {
         if v as u32 != root {
             children[fill[d as usize] as usize] = v as u32;
@@ -228,13 +248,56 @@ pub fn distances(g: &Graph, t: &TypeIds) -> (Vec<i32>, Vec<u32>) {
         }
     }
     let user_roots = !queue.is_empty();
-    let mut pending: FxHashSet<String> = FxHashSet::default();
-    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut pending);
+    let mut f = Filter {
+        kinds: vec![Kind::Unseen; g.strings.len()],
+        pending: FxHashSet::default(),
+    };
+    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut f);
     dist[g.root as usize] = if user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
     queue.clear();
     queue.push(g.root);
-    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut pending);
+    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut f);
     (dist, parent)
+}
+
+/// What the distance filter needs to know about a string, worked out once per string: the
+/// BFS visits tens of millions of edges and must not compare or parse names for each.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Unseen,
+    Plain,
+    Ephemeron,
+    SloppyFunctionMap,
+    NativeContext,
+    MapDescriptors,
+}
+
+struct Filter {
+    kinds: Vec<Kind>,
+    /// Ephemeron pairs whose first edge was seen (keyed by the name without its number).
+    pending: FxHashSet<String>,
+}
+
+impl Filter {
+    #[inline]
+    fn kind(&mut self, g: &Graph, si: u32) -> Kind {
+        let Some(&k) = self.kinds.get(si as usize) else {
+            return Kind::Plain;
+        };
+        if k != Kind::Unseen {
+            return k;
+        }
+        let s = &g.strings[si as usize];
+        let k = match s {
+            "sloppy_function_map" => Kind::SloppyFunctionMap,
+            "system / NativeContext" => Kind::NativeContext,
+            "(map descriptors)" => Kind::MapDescriptors,
+            _ if parse_ephemeron(s).is_some() => Kind::Ephemeron,
+            _ => Kind::Plain,
+        };
+        self.kinds[si as usize] = k;
+        k
+    }
 }
 
 fn bfs(
@@ -243,7 +306,7 @@ fn bfs(
     queue: &mut Vec<u32>,
     dist: &mut [i32],
     parent: &mut [u32],
-    pending: &mut FxHashSet<String>,
+    f: &mut Filter,
 ) {
     let mut head = 0;
     while head < queue.len() {
@@ -251,6 +314,11 @@ fn bfs(
         head += 1;
         let d = dist[v as usize] + 1;
         let vty = g.node_type[v as usize];
+        // The two node-level conditions of DevTools' filter, checked once per node.
+        let native_context =
+            vty == t.hidden && f.kind(g, g.node_name[v as usize]) == Kind::NativeContext;
+        let map_descriptors =
+            vty == t.array && f.kind(g, g.node_name[v as usize]) == Kind::MapDescriptors;
         for e in g.edges(v) {
             let ety = g.edge_type[e];
             if ety == t.e_weak {
@@ -260,7 +328,9 @@ fn bfs(
             if dist[to as usize] != NO_DISTANCE {
                 continue;
             }
-            if !distance_filter(g, t, v, vty, e, ety, pending) {
+            if (native_context || map_descriptors || ety == t.e_internal)
+                && !distance_filter(g, t, native_context, map_descriptors, e, ety, f)
+            {
                 continue;
             }
             dist[to as usize] = d;
@@ -273,19 +343,17 @@ fn bfs(
 fn distance_filter(
     g: &Graph,
     t: &TypeIds,
-    v: u32,
-    vty: u8,
+    native_context: bool,
+    map_descriptors: bool,
     e: usize,
     ety: u8,
-    pending: &mut FxHashSet<String>,
+    f: &mut Filter,
 ) -> bool {
-    if vty == t.hidden
-        && g.edge_name_str(e, t) == Some("sloppy_function_map")
-        && g.name(v) == "system / NativeContext"
-    {
+    let named = g.edge_has_string_name(e, t);
+    if native_context && named && f.kind(g, g.edge_name[e]) == Kind::SloppyFunctionMap {
         return false;
     }
-    if vty == t.array && g.name(v) == "(map descriptors)" {
+    if map_descriptors {
         // Descriptor arrays may be shared between maps; DevTools skips their descriptor links.
         let idx: i64 = match g.edge_name_str(e, t) {
             Some(s) => s.parse().unwrap_or(-1),
@@ -293,15 +361,14 @@ fn distance_filter(
         };
         return idx < 2 || idx % 3 != 1;
     }
-    if ety == t.e_internal {
-        if let Some(name) = g.edge_name_str(e, t) {
-            // A WeakMap value has two edges (table and key); the value's distance is taken
-            // from the second one seen, as DevTools does (crbug.com/1290800).
-            if let Some((_, dup)) = parse_ephemeron(name) {
-                if !pending.remove(dup) {
-                    pending.insert(dup.to_string());
-                    return false;
-                }
+    if ety == t.e_internal && named && f.kind(g, g.edge_name[e]) == Kind::Ephemeron {
+        let name = &g.strings[g.edge_name[e] as usize];
+        // A WeakMap value has two edges (table and key); the value's distance is taken
+        // from the second one seen, as DevTools does (crbug.com/1290800).
+        if let Some((_, dup)) = parse_ephemeron(name) {
+            if !f.pending.remove(dup) {
+                f.pending.insert(dup.to_string());
+                return false;
             }
         }
     }

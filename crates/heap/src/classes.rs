@@ -55,36 +55,39 @@ pub fn class_names(g: &Graph, t: &TypeIds) -> (Vec<u32>, Vec<String>) {
     let detached = detached_names(g, t);
     let mut by_detached_string: FxHashMap<u32, u32> = FxHashMap::default();
     let mut class_of = vec![0u32; n];
+    // The ids of the four fixed names, interned on first use (the interning order is the
+    // class order) and then read without hashing a string per node.
+    let mut fixed: [Option<u32>; 4] = [None; 4];
     for v in 0..n {
         let ty = g.node_type[v];
         let id = if ty == t.hidden {
-            it.get("(system)")
+            *fixed[0].get_or_insert_with(|| it.get("(system)"))
         } else if ty == t.code {
-            it.get("(compiled code)")
+            *fixed[1].get_or_insert_with(|| it.get("(compiled code)"))
         } else if ty == t.closure {
-            it.get("Function")
+            *fixed[2].get_or_insert_with(|| it.get("Function"))
         } else if ty == t.regexp {
-            it.get("RegExp")
+            *fixed[3].get_or_insert_with(|| it.get("RegExp"))
         } else if ty == t.object || ty == t.native {
             let si = g.node_name[v] as usize;
             if detached[v] {
                 *by_detached_string.entry(si as u32).or_insert_with(|| {
-                    it.get(&class_of_name(&format!("Detached {}", g.strings[si])))
+                    it.get(&class_of_name(&format!("Detached {}", &g.strings[si])))
                 })
             } else if by_string[si] == u32::MAX {
                 let name = &g.strings[si];
                 let cls = if let Some(rest) = name.strip_prefix('<') {
                     match rest.find(' ') {
                         Some(sp) => format!("<{}>", &rest[..sp]),
-                        None => name.clone(),
+                        None => name.to_string(),
                     }
                 } else if let Some(rest) = name.strip_prefix("Detached <") {
                     match rest.find(' ') {
                         Some(sp) => format!("{}>", &name[..10 + sp]),
-                        None => name.clone(),
+                        None => name.to_string(),
                     }
                 } else {
-                    name.clone()
+                    name.to_string()
                 };
                 by_string[si] = it.get(&cls);
                 by_string[si]
@@ -189,51 +192,74 @@ struct Candidate {
     count: usize,
 }
 
+/// The interface name DevTools infers from an object's property names (string ids, in
+/// order), and the ids that made it: `{a, b, c}`, cut before [`MAX_INTERFACE_NAME_LENGTH`],
+/// `__proto__` left out. `None` when no property is left.
+fn interface_name(g: &Graph, list: &[u32]) -> Option<(String, Vec<u32>)> {
+    let mut name = String::from("{");
+    let mut name_len = 1usize;
+    let mut props = Vec::new();
+    for &si in list {
+        let Some(en) = g.strings.get(si as usize) else {
+            continue;
+        };
+        if en == "__proto__" {
+            continue;
+        }
+        let f = format_property_name(en);
+        let flen = js_len(&f);
+        if name_len > MIN_INTERFACE_PROPERTY_COUNT && name_len + flen > MAX_INTERFACE_NAME_LENGTH {
+            break;
+        }
+        if name_len != 1 {
+            name.push_str(", ");
+            name_len += 2;
+        }
+        name.push_str(&f);
+        name_len += flen;
+        props.push(si);
+    }
+    if props.is_empty() {
+        return None;
+    }
+    name.push('}');
+    Some((name, props))
+}
+
 /// DevTools' `inferInterfaceDefinitions` + `applyInterfaceDefinitions`: name plain objects by
 /// the most specific popular property set they contain.
 fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Interner) {
     let mut cands: Vec<Candidate> = Vec::new();
     let mut cand_index: FxHashMap<String, usize> = FxHashMap::default();
+    // Objects of one shape list the same property names in the same order: the candidate
+    // is computed once per distinct list (the string ids of the property edges, in order),
+    // not once per object. On a 1 GB snapshot that is a few thousand lists for millions
+    // of objects.
+    let mut by_list: FxHashMap<Vec<u32>, Option<usize>> = FxHashMap::default();
+    let mut list: Vec<u32> = Vec::new();
     let mut total = 0usize;
     for v in 0..g.node_count() as u32 {
         if !is_plain_object(g, t, v) {
             continue;
         }
         total += 1;
-        let mut name = String::from("{");
-        let mut name_len = 1usize;
-        let mut props = Vec::new();
+        list.clear();
         for e in g.edges(v) {
-            if g.edge_type[e] != t.e_property {
-                continue;
+            if g.edge_type[e] == t.e_property && g.edge_has_string_name(e, t) {
+                list.push(g.edge_name[e]);
             }
-            let Some(en) = g.edge_name_str(e, t) else {
-                continue;
-            };
-            if en == "__proto__" {
-                continue;
-            }
-            let f = format_property_name(en);
-            let flen = js_len(&f);
-            if name_len > MIN_INTERFACE_PROPERTY_COUNT
-                && name_len + flen > MAX_INTERFACE_NAME_LENGTH
-            {
-                break;
-            }
-            if name_len != 1 {
-                name.push_str(", ");
-                name_len += 2;
-            }
-            name.push_str(&f);
-            name_len += flen;
-            props.push(g.edge_name[e]);
         }
-        if props.is_empty() {
+        if let Some(&found) = by_list.get(list.as_slice()) {
+            if let Some(i) = found {
+                cands[i].count += 1;
+            }
             continue;
         }
-        name.push('}');
-        match cand_index.get(&name) {
-            Some(&i) => cands[i].count += 1,
+        let found = interface_name(g, &list).map(|(name, props)| match cand_index.get(&name) {
+            Some(&i) => {
+                cands[i].count += 1;
+                i
+            }
             None => {
                 cand_index.insert(name.clone(), cands.len());
                 cands.push(Candidate {
@@ -241,9 +267,12 @@ fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Inter
                     props,
                     count: 1,
                 });
+                cands.len() - 1
             }
-        }
+        });
+        by_list.insert(list.clone(), found);
     }
+    drop(by_list);
     // Stable sort, most popular first, as DevTools' Array.prototype.sort.
     cands.sort_by_key(|c| std::cmp::Reverse(c.count));
     let min_count = (MIN_OBJECT_COUNT_PER_INTERFACE as f64)
@@ -261,24 +290,27 @@ fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Inter
     if defs.is_empty() {
         return;
     }
-    // Objects with the same property set get the same answer; cache by that set.
+    // Objects with the same property list get the same answer; cache by that list (in file
+    // order, so no sort per object; the match itself uses the sorted set).
     let mut cache: FxHashMap<Vec<u32>, Option<u32>> = FxHashMap::default();
     let mut props: Vec<u32> = Vec::new();
     for v in 0..g.node_count() as u32 {
         if !is_plain_object(g, t, v) {
             continue;
         }
-        props.clear();
+        list.clear();
         for e in g.edges(v) {
             if g.edge_type[e] == t.e_property && g.edge_has_string_name(e, t) {
-                props.push(g.edge_name[e]);
+                list.push(g.edge_name[e]);
             }
         }
-        props.sort_unstable();
-        props.dedup();
-        let found = match cache.get(&props) {
+        let found = match cache.get(list.as_slice()) {
             Some(&f) => f,
             None => {
+                props.clear();
+                props.extend_from_slice(&list);
+                props.sort_unstable();
+                props.dedup();
                 // Best match: the most properties, then the earliest (most popular) definition.
                 let mut best: Option<(usize, u32)> = None;
                 for (cls, dp) in &defs {
@@ -290,7 +322,7 @@ fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Inter
                     }
                 }
                 let f = best.map(|(_, c)| c);
-                cache.insert(props.clone(), f);
+                cache.insert(list.clone(), f);
                 f
             }
         };

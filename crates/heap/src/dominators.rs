@@ -11,7 +11,7 @@ pub struct EdgeBits(Vec<u64>);
 
 impl EdgeBits {
     fn new(n: usize) -> Self {
-        EdgeBits(vec![0; n.div_ceil(64)])
+        EdgeBits(crate::mem::zeroed(n.div_ceil(64)))
     }
     #[inline]
     fn set(&mut self, i: usize) {
@@ -28,7 +28,7 @@ struct NodeBits(Vec<u64>);
 
 impl NodeBits {
     fn new(n: usize) -> Self {
-        NodeBits(vec![0; n.div_ceil(64)])
+        NodeBits(crate::mem::zeroed(n.div_ceil(64)))
     }
     #[inline]
     fn set(&mut self, i: usize) {
@@ -68,7 +68,7 @@ pub fn parse_ephemeron(name: &str) -> Option<(u64, &str)> {
 /// root's shortcut edges (user global objects) and `(Document DOM trees)`.
 pub fn page_owned(g: &Graph, t: &TypeIds) -> Vec<bool> {
     let n = g.node_count();
-    let mut flag = vec![false; n];
+    let mut flag: Vec<bool> = crate::mem::zeroed(n);
     let mut stack: Vec<u32> = Vec::new();
     for e in g.edges(g.root) {
         let to = g.edge_to[e];
@@ -96,9 +96,12 @@ pub fn page_owned(g: &Graph, t: &TypeIds) -> Vec<bool> {
     flag
 }
 
-/// DevTools' `computeIsEssentialEdge` for every edge.
-pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> EdgeBits {
+/// DevTools' `computeIsEssentialEdge` for every edge, and each node's count of essential
+/// retainers (counted here, where each edge is looked at anyway, to save [`retainers`] a
+/// pass over all edges).
+pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> (EdgeBits, Vec<u32>) {
     let mut bits = EdgeBits::new(g.edge_count());
+    let mut indeg: Vec<u32> = crate::mem::zeroed(g.node_count() + 1);
     // The WeakMap table id named by each string, parsed once per string: a flat table, as
     // this runs for every internal edge. Ids are u32 in V8; anything else matches no node.
     const UNSEEN: u32 = u32::MAX;
@@ -144,9 +147,10 @@ pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> EdgeBits {
                 }
             }
             bits.set(e);
+            indeg[to as usize] += 1;
         }
     }
-    bits
+    (bits, indeg)
 }
 
 /// Reverse essential edges: for each node, the nodes that retain it through an edge that
@@ -157,21 +161,19 @@ pub struct Retainers {
     pub node: Vec<u32>,
 }
 
-pub fn retainers(g: &Graph, ess: &EdgeBits) -> Retainers {
+/// `indeg` is the count of essential retainers per node (length nodes + 1), as
+/// [`essential_edges`] returns it; its buffer becomes the list starts.
+pub fn retainers(g: &Graph, ess: &EdgeBits, indeg: Vec<u32>) -> Retainers {
     let n = g.node_count();
-    let mut first = vec![0u32; n + 1];
-    for (e, &to) in g.edge_to.iter().enumerate() {
-        if ess.get(e) {
-            first[to as usize] += 1;
-        }
-    }
+    let mut first = indeg;
+    debug_assert_eq!(first.len(), n + 1);
     let mut acc = 0u32;
     for f in first.iter_mut() {
         let c = *f;
         *f = acc;
         acc += c;
     }
-    let mut node = vec![0u32; acc as usize];
+    let mut node: Vec<u32> = crate::mem::zeroed(acc as usize);
     // Fill each node's slots from the back (first[to+1] moves down), then `first` is whole again.
     for v in (0..n as u32).rev() {
         for e in g.edges(v).rev() {
@@ -194,6 +196,10 @@ pub struct Dominators {
     pub idom: Vec<u32>,
     /// Node ordinals in DFS preorder from the root (DevTools' `vertex[1..=n]`).
     pub order: Vec<u32>,
+    /// Work arrays of node-count length that are dead now, handed on for reuse: memory
+    /// fresh from the kernel costs a page fault and a zeroed page per 4 KiB, about a
+    /// millisecond per 3 MB on this machine, and the next stage needs three such arrays.
+    pub spare: Vec<Vec<u32>>,
 }
 
 /// Lengauer–Tarjan, the simple-eval/link variant DevTools uses, iterative throughout.
@@ -204,12 +210,12 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     // `ancestor` doubles as the DFS parent: a vertex's entry is only read as its ancestor
     // once it is linked (processed, in `linked`), and linking sets it to the parent anyway.
     // One array fewer than DevTools at the peak (60 MB on a 15M-node graph).
-    let mut ancestor = vec![0u32; len];
+    let mut ancestor: Vec<u32> = crate::mem::zeroed(len);
     let mut linked = NodeBits::new(len);
-    let mut vertex = vec![0u32; len];
-    let mut label = vec![0u32; len];
-    let mut semi = vec![0u32; len];
-    let mut next_edge = vec![0u32; len];
+    let mut vertex: Vec<u32> = crate::mem::zeroed(len);
+    let mut label: Vec<u32> = crate::mem::zeroed(len);
+    let mut semi: Vec<u32> = crate::mem::zeroed(len);
+    let mut next_edge: Vec<u32> = crate::mem::zeroed(len);
     let mut count: u32 = 0;
 
     let mut dfs = |root: u32,
@@ -310,7 +316,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     let mut dom = next_edge;
     dom.fill(0);
     // Buckets as singly linked lists: each vertex sits in at most one bucket at a time.
-    let mut bucket_head = vec![0u32; len];
+    let mut bucket_head: Vec<u32> = crate::mem::zeroed(len);
     // A vertex's bucket link is read just before its `dom` is written and never again, so
     // the links live in `dom` itself (one array less at the peak).
     let n_vis = count as usize;
@@ -366,7 +372,8 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
         }
     }
     // Reuse dead buffers for the results: on a 15M-node graph each one is 60 MB.
-    drop((ancestor, semi, bucket_head, linked));
+    drop(linked);
+    let spare = vec![ancestor, semi, bucket_head];
     let mut idom = label;
     for o in 0..n {
         idom[o] = dom[o + 1] - 1;
@@ -378,7 +385,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
         order[i] = order[i + 1] - 1;
     }
     order.truncate(n_vis);
-    Dominators { idom, order }
+    Dominators { idom, order, spare }
 }
 
 /// Retained size: own size plus everything dominated, summed bottom-up in reverse DFS order.

@@ -16,6 +16,7 @@ pub mod dominators;
 pub mod error;
 pub mod graph;
 pub mod leaks;
+pub mod mem;
 pub mod parse;
 pub mod paths;
 pub mod scan;

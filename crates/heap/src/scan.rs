@@ -5,6 +5,7 @@
 //! the integer loop below is what makes a 1 GB file parse in about a second.
 
 use crate::error::ParseError;
+use crate::graph::Strings;
 
 /// Skip JSON whitespace from `pos`.
 #[inline]
@@ -265,16 +266,16 @@ pub fn scan_string_array(
     buf: &[u8],
     pos: usize,
     section: &'static str,
-) -> Result<(Vec<String>, usize), ParseError> {
+) -> Result<(Strings, usize), ParseError> {
     let mut p = expect(buf, pos, b'[', section)?;
-    let mut out = Vec::new();
+    let mut out = Strings::new();
     p = skip_ws(buf, p);
     if buf.get(p) == Some(&b']') {
         return Ok((out, p + 1));
     }
     loop {
-        let (s, np) = scan_string(buf, p, section)?;
-        out.push(s);
+        let np = scan_string_into(buf, p, section, out.text())?;
+        out.end_string();
         p = skip_ws(buf, np);
         match buf.get(p) {
             Some(b',') => p += 1,
@@ -306,6 +307,19 @@ pub fn scan_string(
     pos: usize,
     section: &'static str,
 ) -> Result<(String, usize), ParseError> {
+    let mut s = String::new();
+    let np = scan_string_into(buf, pos, section, &mut s)?;
+    Ok((s, np))
+}
+
+/// [`scan_string`], appending the text to `out` (no allocation per string); returns the
+/// position after the closing quote.
+pub fn scan_string_into(
+    buf: &[u8],
+    pos: usize,
+    section: &'static str,
+    out: &mut String,
+) -> Result<usize, ParseError> {
     let start = expect(buf, pos, b'"', section)?;
     // Fast path: find the closing quote; most strings have no escapes.
     let mut p = start;
@@ -328,12 +342,15 @@ pub fn scan_string(
         ));
     }
     let raw = &buf[start..p];
-    let s = if has_escape {
-        decode_escapes(raw, start, section)?
+    if has_escape {
+        out.push_str(&decode_escapes(raw, start, section)?);
     } else {
-        String::from_utf8_lossy(raw).into_owned()
-    };
-    Ok((s, p + 1))
+        match std::str::from_utf8(raw) {
+            Ok(s) => out.push_str(s),
+            Err(_) => out.push_str(&String::from_utf8_lossy(raw)),
+        }
+    }
+    Ok(p + 1)
 }
 
 fn hex4(raw: &[u8], i: usize, base: usize, section: &'static str) -> Result<u32, ParseError> {
@@ -516,7 +533,10 @@ mod tests {
             "strings",
         )
         .unwrap();
-        assert_eq!(v, vec!["a", "b\"c", "\u{FFFD}x", "😀", "é\n"]);
+        assert_eq!(
+            v.iter().collect::<Vec<_>>(),
+            vec!["a", "b\"c", "\u{FFFD}x", "😀", "é\n"]
+        );
         let e = scan_string_array(br#"["abc"#, 0, "strings").unwrap_err();
         assert_eq!(e.section, "strings");
         assert!(e.message.contains("truncated"));

@@ -4,7 +4,10 @@
 use crate::analysis::Heap;
 use crate::fmt_bytes;
 use crate::paths::{path_to, render, Step};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 /// A suspect holds at least this share of the heap (MAT's default).
 pub const SUSPECT_SHARE: f64 = 0.10;
@@ -188,9 +191,130 @@ fn holder_name(steps: &[Step]) -> Option<String> {
         .map(|s| format!("{} ({})", s.edge, s.class))
 }
 
+/// Hashes node ordinals so that nearby ordinals land in nearby buckets: the instances of a
+/// class sit in runs in the file, and so do their dominators. With a scattering hash every
+/// insert into a million-entry table was a cache miss (most of `summary`'s time on 1 GB).
+/// The low bits (the bucket) are the ordinal itself; the top seven bits (the tag the table
+/// compares first) are mixed, so probing stays selective.
+#[derive(Clone, Copy, Default)]
+struct NearbyKeys;
+
+struct NearbyHasher(u64);
+
+impl Hasher for NearbyHasher {
+    fn finish(&self) -> u64 {
+        self.0 | (self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) & (0x7F << 57))
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0 = u64::from(i);
+    }
+}
+
+impl BuildHasher for NearbyKeys {
+    type Hasher = NearbyHasher;
+    fn build_hasher(&self) -> NearbyHasher {
+        NearbyHasher(0)
+    }
+}
+
+fn is_class_candidate(class: &str, count: u64, bytes: u64, threshold: u64) -> bool {
+    bytes >= threshold.max(1) && count >= 10 && !class.starts_with('(')
+}
+
+/// For every class that may be a class suspect, the dominator holding most of its
+/// instances' bytes and the biggest single instance. "May be": the sum of the instances'
+/// retained sizes bounds the class's retained size from above (nested instances count
+/// twice), so every real candidate is in the set.
+fn holders_by_class(h: &Heap, threshold: u64) -> FxHashMap<usize, (Option<u32>, u64)> {
+    let nc = h.class_names.len();
+    let mut count = vec![0u64; nc];
+    let mut bound = vec![0u64; nc];
+    let native = h.t.native;
+    for v in 0..h.node_count() {
+        let c = h.class_of[v] as usize;
+        let selfb = h.self_size[v];
+        if selfb > 0 {
+            count[c] += 1;
+        }
+        if selfb > 0 || h.graph.node_type[v] == native {
+            bound[c] = bound[c].saturating_add(h.retained[v]);
+        }
+    }
+    let classes: Vec<usize> = (0..nc)
+        .filter(|&c| is_class_candidate(&h.class_names[c], count[c], bound[c], threshold))
+        .collect();
+    let mut slot = vec![usize::MAX; nc];
+    for (i, &c) in classes.iter().enumerate() {
+        slot[c] = i;
+    }
+    // Sized for every instance up front: growing maps of a million entries was most of the
+    // time here. Runs of instances under one dominator (consecutive in the file, as V8
+    // writes objects in heap order) are summed before touching the map.
+    let mut doms: Vec<HashMap<u32, u64, NearbyKeys>> = classes
+        .iter()
+        .map(|&c| {
+            HashMap::with_capacity_and_hasher(
+                count[c].min(h.node_count() as u64) as usize,
+                NearbyKeys,
+            )
+        })
+        .collect();
+    let mut biggests = vec![0u64; classes.len()];
+    let mut runs: Vec<(u32, u64)> = vec![(u32::MAX, 0); classes.len()];
+    if !classes.is_empty() {
+        for v in 0..h.node_count() {
+            let i = slot[h.class_of[v] as usize];
+            if i != usize::MAX && h.self_size[v] > 0 {
+                let d = h.idom[v];
+                let r = h.retained[v];
+                let run = &mut runs[i];
+                if run.0 == d {
+                    run.1 += r;
+                } else {
+                    if run.0 != u32::MAX {
+                        *doms[i].entry(run.0).or_default() += run.1;
+                    }
+                    *run = (d, r);
+                }
+                biggests[i] = biggests[i].max(r);
+            }
+        }
+        for (i, run) in runs.iter().enumerate() {
+            if run.0 != u32::MAX {
+                *doms[i].entry(run.0).or_default() += run.1;
+            }
+        }
+    }
+    classes
+        .into_iter()
+        .zip(doms)
+        .zip(biggests)
+        .map(|((c, by_dom), biggest)| {
+            let acc = by_dom
+                .into_iter()
+                .max_by_key(|&(d, b)| (b, std::cmp::Reverse(d)))
+                .map(|(d, _)| d);
+            (c, (acc, biggest))
+        })
+        .collect()
+}
+
 pub fn summary(h: &Heap, top: usize) -> Summary {
-    let table = class_table(h);
     let total = h.total;
+    let threshold = (total as f64 * SUSPECT_SHARE) as u64;
+    // The class table needs a walk of the whole dominator tree; finding where each class's
+    // instances hang needs a pass over all nodes. Neither waits for the other when the
+    // second one covers every class that *could* be a class suspect: one core each.
+    let (table, holders) = std::thread::scope(|sc| {
+        let t = sc.spawn(|| class_table(h));
+        let holders = holders_by_class(h, threshold);
+        (t.join().expect("class-table thread"), holders)
+    });
     let mut by_ret = table.clone();
     by_ret.sort_by(|a, b| {
         b.retained_bytes
@@ -199,7 +323,6 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
     });
     let mut by_self = table.clone();
     by_self.sort_by(|a, b| b.self_bytes.cmp(&a.self_bytes).then(a.class.cmp(&b.class)));
-    let threshold = (total as f64 * SUSPECT_SHARE) as u64;
     let mut suspects = Vec::new();
 
     // Object suspects: the first non-synthetic nodes below the root in the dominator tree.
@@ -251,39 +374,25 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
     // Class suspects: many instances that together retain the share.
     let candidates: Vec<&ClassRow> = by_ret
         .iter()
-        .filter(|r| {
-            r.retained_bytes >= threshold.max(1) && r.count >= 10 && !r.class.starts_with('(')
-        })
+        .filter(|r| is_class_candidate(&r.class, r.count, r.retained_bytes, threshold))
         .collect();
-    // Where do each candidate's instances hang? The dominator holding most of their bytes,
-    // gathered for all candidates in one pass over the nodes.
-    let mut slot = vec![usize::MAX; h.class_names.len()];
-    for (i, row) in candidates.iter().enumerate() {
-        if let Some(c) = h.class_names.iter().position(|c| *c == row.class) {
-            slot[c] = i;
-        }
-    }
-    let mut doms: Vec<rustc_hash::FxHashMap<u32, u64>> = vec![Default::default(); candidates.len()];
-    let mut biggests = vec![0u64; candidates.len()];
-    if !candidates.is_empty() {
-        for v in 0..h.node_count() {
-            let i = slot[h.class_of[v] as usize];
-            if i != usize::MAX && h.self_size[v] > 0 {
-                *doms[i].entry(h.idom[v]).or_default() += h.retained[v];
-                biggests[i] = biggests[i].max(h.retained[v]);
-            }
-        }
-    }
-    for ((row, by_dom), biggest) in candidates.into_iter().zip(doms).zip(biggests) {
+    let class_id: FxHashMap<&str, usize> = h
+        .class_names
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    for row in candidates {
+        let (acc, biggest) = class_id
+            .get(row.class.as_str())
+            .and_then(|&c| holders.get(&c))
+            .copied()
+            .unwrap_or((None, 0));
         // "Many instances together": when one instance holds half the class's bytes, that
         // object (already an object suspect) is the story, not its class.
         if biggest * 2 >= row.retained_bytes {
             continue;
         }
-        let acc = by_dom
-            .into_iter()
-            .max_by_key(|&(d, b)| (b, std::cmp::Reverse(d)))
-            .map(|(d, _)| d);
         let acc_ref = acc.map(|a| node_ref(h, a));
         let where_ = match &acc_ref {
             Some(a) => {

@@ -46,7 +46,7 @@ fn a_valid_tiny_snapshot_parses_with_u64_sizes_and_lossy_strings() {
     // 40 + 5 GiB: a u32 or an f64-less parser would lose this.
     assert_eq!(v["total_bytes"], 5_368_709_160u64);
     let h = leakhound_heap::Heap::open(&p).unwrap();
-    assert_eq!(h.graph.strings[2], "huge\u{FFFD}");
+    assert_eq!(&h.graph.strings[2], "huge\u{FFFD}");
     assert_eq!(h.retained[1], 5_368_709_160);
 }
 

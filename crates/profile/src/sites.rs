@@ -144,7 +144,9 @@ pub struct AllocSummary {
 /// directory); `top` bounds both lists.
 pub fn summarize(profile: &Profile, base: Option<&Path>, top: usize) -> AllocSummary {
     let flat = Flat::build(&profile.head, base);
-    let total: f64 = flat.self_size.iter().sum();
+    // Only positive sizes are charged below, so only they count in the total: a damaged
+    // profile with a negative size must not push a site's share over 100%.
+    let total: f64 = flat.self_size.iter().filter(|&&s| s > 0.0).sum();
     let total_bytes = total.max(0.0).round() as u64;
 
     let mut by_self = vec![0f64; flat.sites.len()];
@@ -366,5 +368,26 @@ mod tests {
         assert_eq!(s.top_self.len(), 5);
         assert_eq!(s.top_self[0].site.function, "f19");
         assert_eq!(s.top_self[0].site.file, "/a.js");
+    }
+
+    #[test]
+    fn negative_sizes_count_nowhere() {
+        // Found by the fuzzer: a damaged profile with a negative selfSize made the total
+        // smaller than the bytes charged to sites (a share over 100%).
+        let p = Profile {
+            head: node(
+                frame("(root)", "", -1),
+                0.0,
+                vec![
+                    node(frame("a", "file:///a.js", 1), 100.0, vec![]),
+                    node(frame("b", "file:///a.js", 2), -104.0, vec![]),
+                ],
+            ),
+            samples: vec![],
+        };
+        let s = summarize(&p, None, 5);
+        assert_eq!(s.total_bytes, 100);
+        assert_eq!(s.top_self.len(), 1);
+        assert!((s.top_self[0].share - 1.0).abs() < 1e-12);
     }
 }
