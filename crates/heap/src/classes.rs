@@ -75,21 +75,7 @@ pub fn class_names(g: &Graph, t: &TypeIds) -> (Vec<u32>, Vec<String>) {
                     it.get(&class_of_name(&format!("Detached {}", &g.strings[si])))
                 })
             } else if by_string[si] == u32::MAX {
-                let name = &g.strings[si];
-                let cls = if let Some(rest) = name.strip_prefix('<') {
-                    match rest.find(' ') {
-                        Some(sp) => format!("<{}>", &rest[..sp]),
-                        None => name.to_string(),
-                    }
-                } else if let Some(rest) = name.strip_prefix("Detached <") {
-                    match rest.find(' ') {
-                        Some(sp) => format!("{}>", &name[..10 + sp]),
-                        None => name.to_string(),
-                    }
-                } else {
-                    name.to_string()
-                };
-                by_string[si] = it.get(&cls);
+                by_string[si] = it.get(&class_of_name(&g.strings[si]));
                 by_string[si]
             } else {
                 by_string[si]

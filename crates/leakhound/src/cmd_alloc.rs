@@ -1,6 +1,7 @@
 //! `leakhound alloc FILE.heapprofile`: which code allocates, from a sampling heap profile made
 //! elsewhere (`node --heap-prof`, DevTools, or one saved by `leakhound run`).
 
+use leakhound_heap::fmt_bytes as human_bytes;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -70,20 +71,5 @@ fn push_rows(out: &mut String, rows: &[SiteStat], with_path: bool) {
                 .collect();
             out.push_str(&format!("                      via {}\n", tail.join(" > ")));
         }
-    }
-}
-
-fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < UNITS.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[i])
     }
 }

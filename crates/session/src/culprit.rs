@@ -30,6 +30,7 @@
 //! Hooks are called from [`crate::run`] and never fail the run: a profiler or snapshot error
 //! becomes a note in the output.
 
+use leakhound_heap::fmt_bytes as human_bytes;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -476,21 +477,6 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(o, "  note: {n}");
     }
     o
-}
-
-fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < UNITS.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[i])
-    }
 }
 
 #[cfg(test)]
