@@ -1,7 +1,7 @@
 //! `leakhound run` names the culprit on the seed's examples: allocation sites with `file:line`
 //! (all allocations: `getItemAssets`; survivors: `processData`, which fills `responseCache`),
 //! saved `.heapprofile` files, and with `--snapshots` three heap snapshots whose comparison
-//! names `responseCache` and the path that holds it.
+//! names `responseCache`, the path that holds it, and the source lines that declare and grow it.
 
 mod common;
 
@@ -136,6 +136,18 @@ fn leaky_example_names_the_allocator_the_cache_and_its_path() {
         "{path:?}"
     );
     assert!(suspect["percent"].as_f64().unwrap() > 10.0, "{suspect}");
+    // The line that grows the cache, found in the app's source by the holder's name.
+    let grows = line_of("leaky-server.js", "responseCache.set(");
+    let declared = line_of("leaky-server.js", "const responseCache");
+    let source = suspect["source"].as_array().expect("source lines");
+    assert_eq!(source[0]["kind"], "grows", "{suspect}");
+    assert_eq!(source[0]["location"], grows.as_str(), "{suspect}");
+    assert!(
+        source
+            .iter()
+            .any(|l| l["kind"] == "declared" && l["location"] == declared.as_str()),
+        "{suspect}"
+    );
     assert!(r["culprit_notes"].as_array().unwrap().is_empty(), "{ctx}");
 
     // The terminal says it too, with file:line.
@@ -148,6 +160,10 @@ fn leaky_example_names_the_allocator_the_cache_and_its_path() {
         "{stdout}"
     );
     assert!(stdout.contains("culprit (heap snapshots"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("grows     {grows}  responseCache.set(")),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("held by responseCache (Map)")
             && stdout.contains("responseCache (Map) > table"),

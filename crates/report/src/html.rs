@@ -522,6 +522,19 @@ fn suspects(o: &mut String, r: &RunReport) {
             }
             o.push_str("</ol>");
         }
+        if !s.source.is_empty() {
+            o.push_str("<table class=\"source\">");
+            for l in &s.source {
+                let _ = write!(
+                    o,
+                    "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                    esc(&l.kind),
+                    esc(&l.location),
+                    esc(&l.code)
+                );
+            }
+            o.push_str("</table>");
+        }
         o.push_str("</div>");
     }
 }
@@ -553,7 +566,7 @@ fn logs(o: &mut String, r: &RunReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run_schema::{GcEventOut, RoundOut, RunSample, SuspectOut};
+    use crate::run_schema::{GcEventOut, RoundOut, RunSample, SourceLine, SuspectOut};
 
     fn sample_report() -> RunReport {
         RunReport {
@@ -614,6 +627,11 @@ mod tests {
                 bytes: 1000,
                 percent: 40.0,
                 path: vec!["(GC roots)".into(), "global.cache".into()],
+                source: vec![SourceLine {
+                    kind: "grows".into(),
+                    location: "server.js:12".into(),
+                    code: "cache.set(k, '<script>')".into(),
+                }],
             }],
             ..Default::default()
         }
@@ -626,6 +644,9 @@ mod tests {
         assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(h.contains("&lt;evil&gt;.js"));
         assert!(h.contains("cache&lt;set&gt;"));
+        // The suspect's source lines are shown, escaped.
+        assert!(h.contains("<code>server.js:12</code></td><td><code>cache.set(k, &#39;&lt;script&gt;&#39;)</code>")
+            || h.contains("<code>server.js:12</code></td><td><code>cache.set(k, '&lt;script&gt;')</code>"), "{h}");
     }
 
     #[test]

@@ -145,6 +145,18 @@ pub fn render(r: &RunReport) -> String {
             units::bytes(s.bytes as f64),
             s.percent
         );
+        for l in &s.source {
+            let _ = writeln!(
+                o,
+                "- {} at `{}`: `{}`",
+                l.kind,
+                l.location.replace('`', "'"),
+                l.code.replace('`', "'")
+            );
+        }
+        if !s.source.is_empty() {
+            let _ = writeln!(o);
+        }
     }
     o
 }

@@ -159,6 +159,21 @@ pub struct SuspectOut {
     pub percent: f64,
     /// Retainer path from a GC root to the suspect, outermost first.
     pub path: Vec<String>,
+    /// Lines of the application's own sources that name the holder (`responseCache`): where
+    /// it is declared and where it grows. The snapshots know the variable, not the line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source: Vec<SourceLine>,
+}
+
+/// One source line that names a suspect's holder.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SourceLine {
+    /// `declared` or `grows` (a call such as `.set(`, `.push(`, or an indexed assignment).
+    pub kind: String,
+    /// `file:line`, 1-based, the file relative to the working directory when inside it.
+    pub location: String,
+    /// The line itself, trimmed (at most 160 characters).
+    pub code: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

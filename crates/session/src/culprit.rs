@@ -364,6 +364,22 @@ impl Culprit {
         r.snapshots = self.snapshots.iter().map(|p| shown(p)).collect();
         if let Some(l) = &self.leaks {
             r.suspects = suspects(l);
+            let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
+            let files = crate::source_lines::app_files(
+                &r.command,
+                sites.map(|s| s.location.as_str()),
+                base.as_deref(),
+            );
+            let texts = crate::source_lines::read(&files, base.as_deref());
+            for (s, g) in r.suspects.iter_mut().zip(significant(l)) {
+                if let Some(id) = g
+                    .holder
+                    .as_deref()
+                    .and_then(crate::source_lines::holder_identifier)
+                {
+                    s.source = crate::source_lines::find(id, &texts);
+                }
+            }
         }
         r.culprit_notes.extend(self.notes.iter().cloned());
     }
@@ -389,10 +405,7 @@ async fn write_snapshot(
 
 /// The significant groups of the three-snapshot comparison, as the report shows suspects.
 pub fn suspects(l: &LeaksReport) -> Vec<SuspectOut> {
-    l.groups
-        .iter()
-        .filter(|g| g.significant)
-        .take(TOP_SUSPECTS)
+    significant(l)
         .map(|g| SuspectOut {
             title: format!(
                 "{} {} objects allocated during the load rounds still alive after idle{}",
@@ -406,8 +419,13 @@ pub fn suspects(l: &LeaksReport) -> Vec<SuspectOut> {
             bytes: g.retained_bytes,
             percent: g.percent_of_heap,
             path: g.path.split(" > ").map(str::to_string).collect(),
+            source: Vec::new(),
         })
         .collect()
+}
+
+fn significant(l: &LeaksReport) -> impl Iterator<Item = &leakhound_heap::leaks::LeakGroup> {
+    l.groups.iter().filter(|g| g.significant).take(TOP_SUSPECTS)
 }
 
 /// The terminal's allocation-sites and culprit sections (empty when nothing was captured).
@@ -469,6 +487,9 @@ pub fn render(r: &RunReport) -> String {
                     s.percent
                 );
                 let _ = writeln!(o, "    path: {}", s.path.join(" > "));
+                for l in &s.source {
+                    let _ = writeln!(o, "    {:<8}  {}  {}", l.kind, l.location, l.code);
+                }
             }
         }
         let _ = writeln!(o, "  snapshots: {}", r.snapshots.join(", "));
@@ -578,6 +599,11 @@ mod tests {
                     "responseCache (Map)".into(),
                     "table".into(),
                 ],
+                source: vec![leakhound_report::run_schema::SourceLine {
+                    kind: "grows".into(),
+                    location: "server.js:48".into(),
+                    code: "responseCache.set(k, v);".into(),
+                }],
             }],
             ..Default::default()
         };
@@ -589,6 +615,10 @@ mod tests {
         );
         assert!(
             t.contains("processData  examples/leaky-server.js:30"),
+            "{t}"
+        );
+        assert!(
+            t.contains("grows     server.js:48  responseCache.set(k, v);"),
             "{t}"
         );
         assert!(

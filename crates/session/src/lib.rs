@@ -8,6 +8,7 @@ pub mod culprit;
 pub mod gc_events;
 pub mod gclog;
 pub mod run;
+pub mod source_lines;
 pub mod stats;
 pub mod target;
 pub mod verdict;
