@@ -248,56 +248,13 @@ pub fn distances(g: &Graph, t: &TypeIds) -> (Vec<i32>, Vec<u32>) {
         }
     }
     let user_roots = !queue.is_empty();
-    let mut f = Filter {
-        kinds: vec![Kind::Unseen; g.strings.len()],
-        pending: FxHashSet::default(),
-    };
-    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut f);
+    let mut pending: FxHashSet<String> = FxHashSet::default();
+    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut pending);
     dist[g.root as usize] = if user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
     queue.clear();
     queue.push(g.root);
-    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut f);
+    bfs(g, t, &mut queue, &mut dist, &mut parent, &mut pending);
     (dist, parent)
-}
-
-/// What the distance filter needs to know about a string, worked out once per string: the
-/// BFS visits tens of millions of edges and must not compare or parse names for each.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Unseen,
-    Plain,
-    Ephemeron,
-    SloppyFunctionMap,
-    NativeContext,
-    MapDescriptors,
-}
-
-struct Filter {
-    kinds: Vec<Kind>,
-    /// Ephemeron pairs whose first edge was seen (keyed by the name without its number).
-    pending: FxHashSet<String>,
-}
-
-impl Filter {
-    #[inline]
-    fn kind(&mut self, g: &Graph, si: u32) -> Kind {
-        let Some(&k) = self.kinds.get(si as usize) else {
-            return Kind::Plain;
-        };
-        if k != Kind::Unseen {
-            return k;
-        }
-        let s = &g.strings[si as usize];
-        let k = match s {
-            "sloppy_function_map" => Kind::SloppyFunctionMap,
-            "system / NativeContext" => Kind::NativeContext,
-            "(map descriptors)" => Kind::MapDescriptors,
-            _ if parse_ephemeron(s).is_some() => Kind::Ephemeron,
-            _ => Kind::Plain,
-        };
-        self.kinds[si as usize] = k;
-        k
-    }
 }
 
 fn bfs(
@@ -306,7 +263,7 @@ fn bfs(
     queue: &mut Vec<u32>,
     dist: &mut [i32],
     parent: &mut [u32],
-    f: &mut Filter,
+    pending: &mut FxHashSet<String>,
 ) {
     let mut head = 0;
     while head < queue.len() {
@@ -314,11 +271,6 @@ fn bfs(
         head += 1;
         let d = dist[v as usize] + 1;
         let vty = g.node_type[v as usize];
-        // The two node-level conditions of DevTools' filter, checked once per node.
-        let native_context =
-            vty == t.hidden && f.kind(g, g.node_name[v as usize]) == Kind::NativeContext;
-        let map_descriptors =
-            vty == t.array && f.kind(g, g.node_name[v as usize]) == Kind::MapDescriptors;
         for e in g.edges(v) {
             let ety = g.edge_type[e];
             if ety == t.e_weak {
@@ -328,9 +280,7 @@ fn bfs(
             if dist[to as usize] != NO_DISTANCE {
                 continue;
             }
-            if (native_context || map_descriptors || ety == t.e_internal)
-                && !distance_filter(g, t, native_context, map_descriptors, e, ety, f)
-            {
+            if !distance_filter(g, t, v, vty, e, ety, pending) {
                 continue;
             }
             dist[to as usize] = d;
@@ -343,17 +293,19 @@ fn bfs(
 fn distance_filter(
     g: &Graph,
     t: &TypeIds,
-    native_context: bool,
-    map_descriptors: bool,
+    v: u32,
+    vty: u8,
     e: usize,
     ety: u8,
-    f: &mut Filter,
+    pending: &mut FxHashSet<String>,
 ) -> bool {
-    let named = g.edge_has_string_name(e, t);
-    if native_context && named && f.kind(g, g.edge_name[e]) == Kind::SloppyFunctionMap {
+    if vty == t.hidden
+        && g.edge_name_str(e, t) == Some("sloppy_function_map")
+        && g.name(v) == "system / NativeContext"
+    {
         return false;
     }
-    if map_descriptors {
+    if vty == t.array && g.name(v) == "(map descriptors)" {
         // Descriptor arrays may be shared between maps; DevTools skips their descriptor links.
         let idx: i64 = match g.edge_name_str(e, t) {
             Some(s) => s.parse().unwrap_or(-1),
@@ -361,14 +313,15 @@ fn distance_filter(
         };
         return idx < 2 || idx % 3 != 1;
     }
-    if ety == t.e_internal && named && f.kind(g, g.edge_name[e]) == Kind::Ephemeron {
-        let name = &g.strings[g.edge_name[e] as usize];
-        // A WeakMap value has two edges (table and key); the value's distance is taken
-        // from the second one seen, as DevTools does (crbug.com/1290800).
-        if let Some((_, dup)) = parse_ephemeron(name) {
-            if !f.pending.remove(dup) {
-                f.pending.insert(dup.to_string());
-                return false;
+    if ety == t.e_internal {
+        if let Some(name) = g.edge_name_str(e, t) {
+            // A WeakMap value has two edges (table and key); the value's distance is taken
+            // from the second one seen, as DevTools does (crbug.com/1290800).
+            if let Some((_, dup)) = parse_ephemeron(name) {
+                if !pending.remove(dup) {
+                    pending.insert(dup.to_string());
+                    return false;
+                }
             }
         }
     }
