@@ -27,9 +27,13 @@ pub fn populate<T>(v: &[T]) {
     }
     #[cfg(target_os = "linux")]
     {
-        const PAGE: usize = 4096;
-        let start = (v.as_ptr() as usize).next_multiple_of(PAGE);
-        let end = (v.as_ptr() as usize + bytes) & !(PAGE - 1);
+        // SAFETY: sysconf has no preconditions.
+        let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+            p if p > 0 => p as usize,
+            _ => 4096,
+        };
+        let start = (v.as_ptr() as usize).next_multiple_of(page);
+        let end = (v.as_ptr() as usize + bytes) / page * page;
         if end > start {
             // SAFETY: [start, end) lies inside `v`'s buffer; populating changes no contents.
             unsafe {

@@ -594,10 +594,6 @@ fn split_parse(
     let (nodes, end) = std::thread::scope(|sc| {
         let h = sc.spawn(|| {
             let t0 = std::time::Instant::now();
-            // Each thread maps in the pages it is about to fill (see `crate::mem`).
-            crate::mem::populate(second.ty);
-            crate::mem::populate(second.name);
-            crate::mem::populate(second.to);
             let r = scan_range(
                 buf,
                 split,
@@ -615,9 +611,6 @@ fn split_parse(
         });
         let t0 = std::time::Instant::now();
         let nodes = (|| {
-            crate::mem::populate(first.ty);
-            crate::mem::populate(first.name);
-            crate::mem::populate(first.to);
             let (nodes, nodes_end) = parse_nodes(buf, nodes_at, nf, release).ok()?;
             let after = skip_ws(buf, nodes_end);
             if buf.get(after) != Some(&b',') || skip_ws(buf, after + 1) != key_at {
@@ -684,11 +677,6 @@ fn parse_nodes(
         first_edge: Vec::with_capacity(f.cap + 1),
         detached: Vec::with_capacity(if f.detached < f.width { f.cap } else { 0 }),
     };
-    crate::mem::populate(c.ty.spare_capacity_mut());
-    crate::mem::populate(c.name.spare_capacity_mut());
-    crate::mem::populate(c.id.spare_capacity_mut());
-    crate::mem::populate(c.size.spare_capacity_mut());
-    crate::mem::populate(c.first_edge.spare_capacity_mut());
     c.first_edge.push(0);
     let mut edges_total: u64 = 0;
     let end = scan_records(

@@ -205,9 +205,10 @@ impl Hasher for NearbyHasher {
     fn finish(&self) -> u64 {
         self.0 | (self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) & (0x7F << 57))
     }
+    /// Keys other than `u32` (not used here) get an ordinary mixing hash, never a degenerate one.
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
         }
     }
     fn write_u32(&mut self, i: u32) {
@@ -383,11 +384,13 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
         .map(|(i, c)| (c.as_str(), i))
         .collect();
     for row in candidates {
-        let (acc, biggest) = class_id
+        let acc = class_id
             .get(row.class.as_str())
             .and_then(|&c| holders.get(&c))
-            .copied()
-            .unwrap_or((None, 0));
+            .copied();
+        // Every candidate is in the holder set (its bound is at least its retained size).
+        debug_assert!(acc.is_some(), "{} missing from the holder set", row.class);
+        let (acc, biggest) = acc.unwrap_or((None, 0));
         // "Many instances together": when one instance holds half the class's bytes, that
         // object (already an object suspect) is the story, not its class.
         if biggest * 2 >= row.retained_bytes {

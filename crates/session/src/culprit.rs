@@ -364,20 +364,26 @@ impl Culprit {
         r.snapshots = self.snapshots.iter().map(|p| shown(p)).collect();
         if let Some(l) = &self.leaks {
             r.suspects = suspects(l);
-            let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
-            let files = crate::source_lines::app_files(
-                &r.command,
-                sites.map(|s| s.location.as_str()),
-                base.as_deref(),
-            );
-            let texts = crate::source_lines::read(&files, base.as_deref());
-            for (s, g) in r.suspects.iter_mut().zip(significant(l)) {
-                if let Some(id) = g
-                    .holder
-                    .as_deref()
-                    .and_then(crate::source_lines::holder_identifier)
-                {
-                    s.source = crate::source_lines::find(id, &texts);
+            // The holders' names, in the order of `suspects` (both walk `significant`).
+            let names: Vec<Option<&str>> = significant(l)
+                .map(|g| {
+                    g.holder
+                        .as_deref()
+                        .and_then(crate::source_lines::holder_identifier)
+                })
+                .collect();
+            if names.iter().any(Option::is_some) {
+                let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
+                let files = crate::source_lines::app_files(
+                    &r.command,
+                    sites.map(|s| s.location.as_str()),
+                    base.as_deref(),
+                );
+                let texts = crate::source_lines::read(&files, base.as_deref());
+                for (s, name) in r.suspects.iter_mut().zip(names) {
+                    if let Some(id) = name {
+                        s.source = crate::source_lines::find(id, &texts);
+                    }
                 }
             }
         }

@@ -36,79 +36,156 @@ pub fn holder_identifier(holder: &str) -> Option<&str> {
     (ok_first && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')).then_some(name)
 }
 
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+fn is_ident_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '$' || c == '\u{200c}' || c == '\u{200d}'
 }
 
-/// How `line` names `ident`, if it does: `grows` (`ident.set(`, `ident.push(`,
-/// `ident[k] = v` ...) or `declared` (`const ident`, `ident = ...`). Comments do not count.
-pub fn classify(line: &str, ident: &str) -> Option<&'static str> {
-    let t = line.trim_start();
-    if t.starts_with("//") || t.starts_with("/*") || t.starts_with('*') || ident.is_empty() {
+/// `line` with the insides of string literals and comments blanked (one space per char), so
+/// `'cache.push('` or `// cache.set(k)` do not count. Template literals are blanked whole.
+fn code_only(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(' ');
+                if c == '\\' {
+                    if chars.next().is_some() {
+                        out.push(' ');
+                    }
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '/' && matches!(chars.peek(), Some('/') | Some('*')) => break,
+            None => {
+                if matches!(c, '\'' | '"' | '`') {
+                    quote = Some(c);
+                    out.push(' ');
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What a line does with the identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Use {
+    /// `ident = ...`: a (re)assignment, a weaker hint of where it lives.
+    Assigns,
+    /// `const|let|var ident`.
+    Declares,
+    /// `ident.set(`, `ident.push(`, `ident[k] = v`, `ident.on(` ...
+    Grows,
+}
+
+/// How `line` names `ident` as a whole word, if it does. Comments and strings do not count.
+pub fn classify(line: &str, ident: &str) -> Option<Use> {
+    if ident.is_empty() {
         return None;
     }
-    let bytes = line.as_bytes();
+    let code = code_only(line);
     let mut found = None;
     let mut from = 0;
-    while let Some(i) = line[from..].find(ident) {
+    while let Some(i) = code[from..].find(ident) {
         let at = from + i;
         let end = at + ident.len();
         from = end;
-        if (at > 0 && is_word(bytes[at - 1])) || (end < bytes.len() && is_word(bytes[end])) {
+        let before = code[..at].chars().next_back();
+        let after = code[end..].chars().next();
+        if before.is_some_and(is_ident_char) || after.is_some_and(is_ident_char) {
             continue;
         }
-        let rest = line[end..].trim_start();
-        if let Some(call) = rest.strip_prefix('.') {
+        let rest = code[end..].trim_start();
+        if let Some(call) = rest.strip_prefix("?.").or_else(|| rest.strip_prefix('.')) {
             let call = call.trim_start();
             let method_len = call.bytes().take_while(|&b| is_word(b)).count();
             let (method, after) = call.split_at(method_len);
             if after.trim_start().starts_with('(') && GROWING.contains(&method) {
-                return Some("grows");
+                return Some(Use::Grows);
             }
         }
-        if rest.starts_with('[') {
-            if let Some(close) = rest.find(']') {
-                let after = rest[close + 1..].trim_start();
-                if after.starts_with('=') && !after.starts_with("==") {
-                    return Some("grows");
+        if let Some(inner) = rest.strip_prefix('[') {
+            // The matching `]`, then `=` (not `==`).
+            let mut depth = 1usize;
+            let close = inner.char_indices().find_map(|(k, c)| {
+                match c {
+                    '[' => depth += 1,
+                    ']' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(k)
+            });
+            if let Some(k) = close {
+                let after = inner[k + 1..].trim_start();
+                if after.starts_with('=') && !after.starts_with("==") && !after.starts_with("=>") {
+                    return Some(Use::Grows);
                 }
             }
         }
-        let head = line[..at].trim_end();
+        let head = code[..at].trim_end();
         let declares = ["const", "let", "var"].iter().any(|k| {
             head.strip_suffix(k)
-                .is_some_and(|h| h.as_bytes().last().is_none_or(|&b| !is_word(b)))
+                .is_some_and(|h| !h.chars().next_back().is_some_and(is_ident_char))
         });
         let assigns = rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>");
-        if declares || assigns {
-            found = Some("declared");
-        }
+        let u = if declares {
+            Some(Use::Declares)
+        } else if assigns {
+            Some(Use::Assigns)
+        } else {
+            None
+        };
+        found = found.max(u);
     }
     found
 }
 
-/// The lines of `files` (display name, text) that grow or declare `ident`.
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// The lines of `files` (display name, text) that grow `ident` (up to three, in file order),
+/// then the one that declares it: a `const`/`let`/`var` before a plain assignment, and one in
+/// a file that also grows it before one elsewhere.
 pub fn find(ident: &str, files: &[(String, String)]) -> Vec<SourceLine> {
+    let line_of = |kind: &str, name: &str, i: usize, line: &str| SourceLine {
+        kind: kind.to_string(),
+        location: format!("{name}:{}", i + 1),
+        code: line.trim().chars().take(MAX_CODE_CHARS).collect(),
+    };
     let mut grows = Vec::new();
-    let mut declared = None;
+    // Ranked by: the file also grows it, how strong the use is, earlier first.
+    type Rank = (bool, Use, std::cmp::Reverse<usize>);
+    let mut declared: Option<(Rank, SourceLine)> = None;
+    let mut order = 0usize;
     for (name, text) in files {
+        let mut uses: Vec<(usize, &str, Use)> = Vec::new();
         for (i, line) in text.lines().enumerate() {
-            let Some(kind) = classify(line, ident) else {
+            if let Some(u) = classify(line, ident) {
+                uses.push((i, line, u));
+            }
+        }
+        let file_grows = uses.iter().any(|&(_, _, u)| u == Use::Grows);
+        for (i, line, u) in uses {
+            order += 1;
+            if u == Use::Grows {
+                if grows.len() < MAX_GROWS {
+                    grows.push(line_of("grows", name, i, line));
+                }
                 continue;
-            };
-            let entry = || SourceLine {
-                kind: kind.to_string(),
-                location: format!("{name}:{}", i + 1),
-                code: line.trim().chars().take(MAX_CODE_CHARS).collect(),
-            };
-            if kind == "grows" && grows.len() < MAX_GROWS {
-                grows.push(entry());
-            } else if kind == "declared" && declared.is_none() {
-                declared = Some(entry());
+            }
+            let key = (file_grows, u, std::cmp::Reverse(order));
+            if declared.as_ref().is_none_or(|(k, _)| key > *k) {
+                declared = Some((key, line_of("declared", name, i, line)));
             }
         }
     }
-    grows.extend(declared);
+    grows.extend(declared.map(|(_, l)| l));
     grows
 }
 
@@ -184,34 +261,51 @@ mod tests {
     #[test]
     fn lines_are_classified() {
         let id = "responseCache";
+        let c = |l: &str| classify(l, id);
+        assert_eq!(c("const responseCache = new Map();"), Some(Use::Declares));
+        assert_eq!(c("  this.responseCache = new Map()"), Some(Use::Assigns));
+        assert_eq!(c("responseCache = null;"), Some(Use::Assigns));
+        assert_eq!(c("  responseCache.set(key, value);"), Some(Use::Grows));
+        assert_eq!(c("  responseCache . push (x)"), Some(Use::Grows));
+        assert_eq!(c("  responseCache?.push(x)"), Some(Use::Grows));
+        assert_eq!(c("responseCache[key] = value;"), Some(Use::Grows));
+        assert_eq!(c("responseCache[a[b]] = value;"), Some(Use::Grows));
+        assert_eq!(c("if (responseCache[key] == null) {}"), None);
+        assert_eq!(c("responseCache.get(key)"), None);
         assert_eq!(
-            classify("const responseCache = new Map();", id),
-            Some("declared")
-        );
-        assert_eq!(
-            classify("  this.responseCache = new Map()", id),
-            Some("declared")
-        );
-        assert_eq!(
-            classify("  responseCache.set(key, value);", id),
-            Some("grows")
-        );
-        assert_eq!(classify("  responseCache . push (x)", id), Some("grows"));
-        assert_eq!(classify("responseCache[key] = value;", id), Some("grows"));
-        assert_eq!(classify("if (responseCache[key] == null) {}", id), None);
-        assert_eq!(classify("responseCache.get(key)", id), None);
-        assert_eq!(
-            classify("if (responseCache.size > 10) responseCache.clear()", id),
+            c("if (responseCache.size > 10) responseCache.clear()"),
             None
         );
-        assert_eq!(classify("// responseCache.set(k, v) was here", id), None);
-        assert_eq!(classify("myresponseCache.set(k, v)", id), None);
-        assert_eq!(classify("responseCacheSize = 3", id), None);
-        assert_eq!(classify("const x = responseCache", id), None);
+        assert_eq!(c("// responseCache.set(k, v) was here"), None);
+        assert_eq!(c("f(); // responseCache.set(k, v) was here"), None);
+        assert_eq!(c("log('responseCache.set(', x)"), None);
+        assert_eq!(c("log(\"it's\", responseCache.add(x))"), Some(Use::Grows));
+        assert_eq!(c("myresponseCache.set(k, v)"), None);
+        assert_eq!(c("ñresponseCache.set(k, v)"), None);
+        assert_eq!(c("const responseCacheé = 1"), None);
+        assert_eq!(c("responseCacheSize = 3"), None);
+        assert_eq!(c("const x = responseCache"), None);
         assert_eq!(
             classify("emitter.on('x', f); listeners.push(f)", "listeners"),
-            Some("grows")
+            Some(Use::Grows)
         );
+    }
+
+    #[test]
+    fn a_declaration_beats_an_assignment_and_the_growing_file_wins() {
+        let files = vec![
+            ("other.js".to_string(), "let cache = null;\n".to_string()),
+            (
+                "app.js".to_string(),
+                "cache = undefined;\nconst cache = new Map();\ncache.push(1);\n".to_string(),
+            ),
+        ];
+        let lines = find("cache", &files);
+        let got: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|l| (l.kind.as_str(), l.location.as_str()))
+            .collect();
+        assert_eq!(got, [("grows", "app.js:3"), ("declared", "app.js:2")]);
     }
 
     #[test]
