@@ -96,6 +96,38 @@ fn a_leaky_run_over_its_retained_budget_writes_both_files_and_exits_11() {
 }
 
 #[test]
+fn a_gc_share_over_its_budget_exits_12_with_the_measured_share() {
+    let _l = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    // The fixed server does not leak, but it still collects garbage under load: a budget of
+    // 0.1 % of the time is exceeded, and nothing else is gated.
+    let (out, text) = run(&[
+        "--max-duration",
+        "25s",
+        "--max-gc-share",
+        "0.1%",
+        "--json",
+        json.to_str().unwrap(),
+        "--",
+        "node",
+        "examples/fixed-server.js",
+    ]);
+    let r = read_json(&json);
+    assert_eq!(r["verdict"], "no-leak", "{text}");
+    let share = r["gc_time_share"].as_f64().expect("GC share measured");
+    assert!(share > 0.001 && share < 1.0, "{share}");
+    assert_eq!(out.status.code(), Some(12), "{text}");
+    assert!(
+        text.contains(&format!(
+            "budget exceeded (exit 12): --max-gc-share 0.1%: GC took {:.1}% of the time",
+            share * 100.0
+        )),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_fixed_run_with_fail_on_pressure_fails_only_on_a_pressure_finding() {
     let _l = serial();
     let dir = tempfile::tempdir().unwrap();
