@@ -199,23 +199,7 @@ pub fn scan_range(
                     release(released, p);
                     return Ok(RangeEnd::Closed(p + 1));
                 }
-                Some(&b) => {
-                    return Err(ParseError::new(
-                        section,
-                        p,
-                        format!(
-                            "expected `,` or `]`, found `{}`",
-                            (b as char).escape_default()
-                        ),
-                    ))
-                }
-                None => {
-                    return Err(ParseError::new(
-                        section,
-                        p,
-                        "file ends early (truncated?) inside the array",
-                    ))
-                }
+                other => return Err(not_a_separator(section, p, other.copied())),
             }
         }
         if p >= stop {
@@ -260,6 +244,21 @@ fn eight_digits(word: u64) -> (u64, usize) {
     (v, n)
 }
 
+/// The error for what stands where an array's `,` or `]` should (`None`: the file ended).
+fn not_a_separator(section: &'static str, p: usize, got: Option<u8>) -> ParseError {
+    match got {
+        Some(b) => ParseError::new(
+            section,
+            p,
+            format!(
+                "expected `,` or `]`, found `{}`",
+                (b as char).escape_default()
+            ),
+        ),
+        None => ParseError::new(section, p, "file ends early (truncated?) inside the array"),
+    }
+}
+
 /// Scan a JSON array of strings. V8 writes lone surrogates (`"\udc80"`) for broken UTF-16,
 /// which strict JSON parsers reject; they decode here to U+FFFD, as DevTools shows them.
 pub fn scan_string_array(
@@ -280,23 +279,7 @@ pub fn scan_string_array(
         match buf.get(p) {
             Some(b',') => p += 1,
             Some(b']') => return Ok((out, p + 1)),
-            Some(&b) => {
-                return Err(ParseError::new(
-                    section,
-                    p,
-                    format!(
-                        "expected `,` or `]`, found `{}`",
-                        (b as char).escape_default()
-                    ),
-                ))
-            }
-            None => {
-                return Err(ParseError::new(
-                    section,
-                    p,
-                    "file ends early (truncated?) inside the array",
-                ))
-            }
+            other => return Err(not_a_separator(section, p, other.copied())),
         }
     }
 }

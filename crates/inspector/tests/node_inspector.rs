@@ -1,54 +1,12 @@
 //! Against real Node processes: connect, evaluate, force a GC, read the heap limit, and stay
 //! responsive (by timing out) when the target busy-loops.
 
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
-use leakhound_inspector::{parse_banner, CdpError, Inspector};
-
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start `node -e script` with an inspector on a free loopback port; return it and its URL.
-fn start(script: &str, extra: &[&str]) -> (Node, String) {
-    let mut cmd = Command::new("node");
-    cmd.args(extra)
-        .arg("--inspect=127.0.0.1:0")
-        .arg("-e")
-        .arg(script)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = cmd.spawn().expect("spawn node");
-    let stderr = child.stderr.take().unwrap();
-    let node = Node(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines.next().expect("banner").expect("read stderr");
-        if let Some(u) = parse_banner(&line) {
-            break u;
-        }
-    };
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (node, url)
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use common::{rt, start};
+use leakhound_inspector::{CdpError, Inspector};
 
 const T: Duration = Duration::from_secs(5);
 

@@ -1,67 +1,12 @@
 //! The sampling heap profiler and streamed heap snapshots against real Node processes.
 
-use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader};
-use std::os::unix::io::AsRawFd;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::Duration;
 
-use leakhound_inspector::{parse_banner, Inspector, SnapshotOptions};
+use common::{rt, serial, start};
+use leakhound_inspector::{Inspector, SnapshotOptions};
 use serde_json::Value;
-
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The cross-process test lock the binary's tests use (the machine has two cores).
-fn serial() -> std::fs::File {
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(std::env::temp_dir().join("leakhound-serial-tests.lock"))
-        .unwrap();
-    // SAFETY: flock on a descriptor we own.
-    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
-    f
-}
-
-fn start(script: &str) -> (Node, String) {
-    let mut child = Command::new("node")
-        .arg("--inspect=127.0.0.1:0")
-        .arg("-e")
-        .arg(script)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .expect("spawn node");
-    let stderr = child.stderr.take().unwrap();
-    let node = Node(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines.next().expect("banner").expect("read stderr");
-        if let Some(u) = parse_banner(&line) {
-            break u;
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (node, url)
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 const T: Duration = Duration::from_secs(10);
 
@@ -94,7 +39,7 @@ setInterval(() => { churn(); churn(); keep(150); }, 1);
 #[test]
 fn sampling_shows_garbage_only_when_asked_and_parses_deep_stacks() {
     let _lock = serial();
-    let (_node, url) = start(ALLOCATOR);
+    let (_node, url) = start(ALLOCATOR, &[]);
     rt().block_on(async {
         let ins = Inspector::connect(&url, T).await.unwrap();
         ins.start_sampling(4096, true, T).await.unwrap();
@@ -142,6 +87,7 @@ fn a_snapshot_streams_in_chunks_and_is_whole_json() {
     let _lock = serial();
     let (_node, url) = start(
         "globalThis.big = Array.from({length: 20000}, (_, i) => ({ i, name: 'n' + i })); setInterval(() => {}, 1000)",
+        &[],
     );
     rt().block_on(async {
         let ins = Inspector::connect(&url, T).await.unwrap();
@@ -173,6 +119,7 @@ fn the_stall_workaround_pauses_and_resumes_the_target() {
     let (_node, url) = start(
         "globalThis.ticks = 0; setInterval(() => { ticks++; }, 10); \
          setTimeout(() => { const end = Date.now() + 1500; while (Date.now() < end) {} }, 300)",
+        &[],
     );
     rt().block_on(async {
         let ins = Inspector::connect(&url, T).await.unwrap();
