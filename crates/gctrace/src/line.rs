@@ -246,21 +246,15 @@ fn is_native_frame(s: &[u8]) -> bool {
 #[inline]
 fn parse_prefixed(s: &[u8], lenient: bool) -> Option<Line<'_>> {
     let mut c = Cursor::new(s);
-    if !c.eat(b"[") {
-        return None;
-    }
+    c.expect(b"[")?;
     let pid = c.digits()?;
-    if !c.eat(b":0x") {
-        return None;
-    }
+    c.expect(b":0x")?;
     let isolate = c.hex()?;
     if c.eat(b":") {
         // Node 24+ NVP: `[pid:addr:0]`.
         c.digits()?;
     }
-    if !c.eat(b"]") {
-        return None;
-    }
+    c.expect(b"]")?;
     c.skip_spaces();
     let t_ms = match c.number() {
         Some(t) if c.eat(b" ms: ") => t,
@@ -352,25 +346,15 @@ fn parse_plain<'a>(s: &'a [u8], head: &Head, lenient: bool) -> Option<GcEvent<'a
             break;
         }
     }
-    if !c.eat(b" ") {
-        return None;
-    }
+    c.expect(b" ")?;
     let before_mb = c.number()?;
-    if !c.eat(b" (") {
-        return None;
-    }
+    c.expect(b" (")?;
     let before_committed = c.number()?;
-    if !c.eat(b") -> ") {
-        return None;
-    }
+    c.expect(b") -> ")?;
     let after_mb = c.number()?;
-    if !c.eat(b" (") {
-        return None;
-    }
+    c.expect(b" (")?;
     let after_committed = c.number()?;
-    if !c.eat(b") MB, ") {
-        return None;
-    }
+    c.expect(b") MB, ")?;
     let mut ev = GcEvent {
         format: Format::Plain,
         pid: head.pid,
@@ -409,36 +393,22 @@ fn parse_plain<'a>(s: &'a [u8], head: &Head, lenient: bool) -> Option<GcEvent<'a
 fn parse_plain_tail<'a>(c: &mut Cursor<'a>, ev: &mut GcEvent<'a>) -> Option<()> {
     if c.eat(b"pooled: ") {
         ev.pooled_mb = Some(c.number()?);
-        if !c.eat(b" MB, ") {
-            return None;
-        }
+        c.expect(b" MB, ")?;
     }
     ev.pause_ms = c.number()?;
-    if !c.eat(b" / ") {
-        return None;
-    }
+    c.expect(b" / ")?;
     ev.external_ms = Some(c.number()?);
-    if !c.eat(b" ms") {
-        return None;
-    }
+    c.expect(b" ms")?;
     c.skip_spaces();
     if c.eat(b"(+ ") {
         let ms = c.number()?;
-        if !c.eat(b" ms in ") {
-            return None;
-        }
+        c.expect(b" ms in ")?;
         let steps = c.digits()?;
-        if !c.eat(b" steps since start of marking, biggest step ") {
-            return None;
-        }
+        c.expect(b" steps since start of marking, biggest step ")?;
         let biggest = c.number()?;
-        if !c.eat(b" ms, walltime since start of marking ") {
-            return None;
-        }
+        c.expect(b" ms, walltime since start of marking ")?;
         let wall = c.number()?;
-        if !c.eat(b" ms)") {
-            return None;
-        }
+        c.expect(b" ms)")?;
         ev.incremental = Some(IncrementalMarking {
             ms,
             steps,
@@ -447,17 +417,11 @@ fn parse_plain_tail<'a>(c: &mut Cursor<'a>, ev: &mut GcEvent<'a>) -> Option<()> 
         });
         c.skip_spaces();
     }
-    if !c.eat(b"(average mu = ") {
-        return None;
-    }
+    c.expect(b"(average mu = ")?;
     ev.average_mu = Some(c.number()?);
-    if !c.eat(b", current mu = ") {
-        return None;
-    }
+    c.expect(b", current mu = ")?;
     ev.current_mu = Some(c.number()?);
-    if !c.eat(b")") {
-        return None;
-    }
+    c.expect(b")")?;
     c.eat(b" ");
     let rest = c.rest();
     let semi = rest.iter().position(|&b| b == b';')?;
@@ -670,6 +634,12 @@ struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     fn new(s: &'a [u8]) -> Self {
         Cursor { s, i: 0 }
+    }
+
+    /// [`Cursor::eat`] for a literal the line must have: `None` (not this shape) otherwise.
+    #[inline]
+    fn expect(&mut self, lit: &[u8]) -> Option<()> {
+        self.eat(lit).then_some(())
     }
 
     #[inline]
