@@ -147,6 +147,18 @@ fn follow(cmd: &GcCmd, a: &mut Analyzer) -> anyhow::Result<()> {
     let mut oom_warned = false;
     let mut last_data = Instant::now();
     let mut err = io::stderr();
+    let mut show = |a: &Analyzer, err: &mut io::Stderr| {
+        let an = a.analysis();
+        show_status(err, tty, &an);
+        warn_oom(
+            err,
+            tty,
+            &an,
+            cmd.warn_within,
+            &mut warned_at,
+            &mut oom_warned,
+        );
+    };
     let result = loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(Msg::Data(d)) => {
@@ -162,16 +174,7 @@ fn follow(cmd: &GcCmd, a: &mut Analyzer) -> anyhow::Result<()> {
         if a.gc_events() != shown_events && (a.gc_events() > 0 || a.oom()) && due {
             shown_events = a.gc_events();
             last_status = Some(Instant::now());
-            let an = a.analysis();
-            show_status(&mut err, tty, &an);
-            warn_oom(
-                &mut err,
-                tty,
-                &an,
-                cmd.warn_within,
-                &mut warned_at,
-                &mut oom_warned,
-            );
+            show(a, &mut err);
         }
         // A followed file whose process died out of memory will not grow again.
         if is_file && a.oom() && last_data.elapsed() > Duration::from_secs(2) {
@@ -179,16 +182,7 @@ fn follow(cmd: &GcCmd, a: &mut Analyzer) -> anyhow::Result<()> {
         }
     };
     if shown_events != a.gc_events() && a.gc_events() > 0 {
-        let an = a.analysis();
-        show_status(&mut err, tty, &an);
-        warn_oom(
-            &mut err,
-            tty,
-            &an,
-            cmd.warn_within,
-            &mut warned_at,
-            &mut oom_warned,
-        );
+        show(a, &mut err);
     }
     if tty && last_status.is_some() {
         let _ = writeln!(err);
