@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use leakhound_report::gate::{self, Budgets};
-use leakhound_report::run_schema::RunReport;
+use leakhound_report::run_schema::{RunReport, Verdict};
 use leakhound_report::{html, markdown, units};
 use leakhound_session::{exit_code, RunOptions};
 
@@ -197,10 +197,10 @@ fn print_outcome(r: &RunReport, code: i32) {
         }
         exit_code::INTERRUPTED => println!("INTERRUPTED: no verdict"),
         _ => {
-            let v = match (r.verdict.as_str(), r.oom) {
-                ("leak", true) => "LEAK (out of memory)".to_string(),
-                ("leak", false) => format!("LEAK ({})", r.leak_kind),
-                ("no-leak", _) => "NO LEAK".to_string(),
+            let v = match (r.verdict, r.oom) {
+                (Verdict::Leak, true) => "LEAK (out of memory)".to_string(),
+                (Verdict::Leak, false) => format!("LEAK ({})", r.leak_kind),
+                (Verdict::NoLeak, _) => "NO LEAK".to_string(),
                 _ => "INCONCLUSIVE".to_string(),
             };
             println!("verdict: {v}");
@@ -220,7 +220,7 @@ fn print_outcome(r: &RunReport, code: i32) {
                 r.transport_errors,
                 r.heap_limit_bytes as f64 / 1048576.0
             );
-            if r.verdict == "leak" {
+            if r.verdict == Verdict::Leak {
                 println!("  retained: {:.0} B/request", r.retained_bytes_per_request);
             }
             if let Some(p) = &r.projection {

@@ -391,3 +391,14 @@ mod tests {
         assert!((s.top_self[0].share - 1.0).abs() < 1e-12);
     }
 }
+
+impl From<&SiteStat> for leakhound_schema::run::AllocSiteOut {
+    fn from(s: &SiteStat) -> Self {
+        leakhound_schema::run::AllocSiteOut {
+            function: s.site.function.clone(),
+            location: s.site.location(),
+            bytes: s.bytes,
+            share: s.share,
+        }
+    }
+}

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::fit;
 use crate::run_schema::RunReport;
 use crate::units;
+use leakhound_schema::Verdict as RunVerdict;
 
 pub const SCHEMA: &str = "leakhound.compare/v1";
 
@@ -52,7 +53,7 @@ impl Verdict {
 /// One run's figures, side by side with the other's.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Side {
-    pub verdict: String,
+    pub verdict: leakhound_schema::Verdict,
     pub oom: bool,
     pub requests: u64,
     pub retained_bytes_per_request: f64,
@@ -80,7 +81,7 @@ impl Side {
             .filter(|v| v.is_finite())
             .collect();
         Side {
-            verdict: r.verdict.clone(),
+            verdict: r.verdict,
             oom: r.oom,
             requests: r.requests,
             retained_bytes_per_request: r.retained_bytes_per_request,
@@ -144,8 +145,8 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
     let p_higher = z.map(fit::normal_cdf);
     let mut reasons = Vec::new();
 
-    let before_leaky = b.verdict == "leak" || b.significantly_positive();
-    let after_clean = a.verdict == "no-leak" && !a.oom;
+    let before_leaky = b.verdict == RunVerdict::Leak || b.significantly_positive();
+    let after_clean = a.verdict == RunVerdict::NoLeak && !a.oom;
     let lower = p_lower.is_some_and(|p| p < ALPHA);
     // A regression must be significant AND material (half as much again), so two runs of the
     // same leak that differ by noise are "not proven" rather than a false alarm.
@@ -155,7 +156,7 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
     // An out-of-memory crash is a leak; it is a regression only when before did not leak. Two
     // runs of the same leak can differ in whether the process died before the verdict (the
     // adaptive stop races the heap limit), and that is not a change in the code.
-    let verdict = if a.verdict == "leak" && b.verdict != "leak" {
+    let verdict = if a.verdict == RunVerdict::Leak && b.verdict != RunVerdict::Leak {
         reasons.push(format!(
             "after is `{}`{} while before was `{}`",
             a.verdict,
@@ -163,7 +164,7 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
             b.verdict
         ));
         Verdict::Regression
-    } else if a.verdict == "leak" && higher {
+    } else if a.verdict == RunVerdict::Leak && higher {
         reasons.push(format!(
             "after retains significantly more per request ({} vs {}, p = {:.3})",
             units::bytes(a.retained_bytes_per_request),
@@ -357,7 +358,7 @@ mod tests {
     fn run(verdict: &str, bpr: f64, ci: [f64; 2]) -> RunReport {
         RunReport {
             schema: crate::run_schema::SCHEMA.into(),
-            verdict: verdict.into(),
+            verdict: verdict.parse().unwrap(),
             retained_bytes_per_request: bpr,
             retained_bytes_per_request_ci: Some(ci),
             requests_per_second: 1000.0,

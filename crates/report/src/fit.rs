@@ -1,16 +1,23 @@
 //! The fitted line drawn over the retained-heap samples, and the slope statistics `compare`
 //! needs.
 
-use crate::run_schema::{RunReport, RunSample};
+use crate::run_schema::{Phase, RunReport, RunSample};
 
 /// The samples the verdict's regression uses: those taken after load rounds, or, for runs that
 /// never reached a load round, everything after the baseline.
 pub fn fit_samples(r: &RunReport) -> Vec<&RunSample> {
-    let load: Vec<&RunSample> = r.samples.iter().filter(|s| s.phase == "load").collect();
+    let load: Vec<&RunSample> = r
+        .samples
+        .iter()
+        .filter(|s| s.phase == Phase::Load)
+        .collect();
     if load.len() >= 2 {
         return load;
     }
-    r.samples.iter().filter(|s| s.phase != "baseline").collect()
+    r.samples
+        .iter()
+        .filter(|s| s.phase != Phase::Baseline)
+        .collect()
 }
 
 pub fn median(v: &mut [f64]) -> Option<f64> {

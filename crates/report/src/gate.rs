@@ -86,7 +86,7 @@ impl BudgetFailure {
 /// Every budget the run exceeded, in a stable order (the first one's code is the exit code).
 pub fn check(r: &RunReport, b: &Budgets) -> Vec<BudgetFailure> {
     let mut out = Vec::new();
-    if b.fail_on_leak && r.verdict == "leak" {
+    if b.fail_on_leak && r.verdict == leakhound_schema::Verdict::Leak {
         out.push(BudgetFailure::Leak);
     }
     if b.fail_on_pressure {
@@ -121,7 +121,7 @@ mod tests {
 
     fn report() -> RunReport {
         RunReport {
-            verdict: "leak".into(),
+            verdict: leakhound_schema::Verdict::Leak,
             retained_bytes_per_request: 3000.0,
             gc_time_share: Some(0.2),
             allocation_pressure: Some("high allocation rate".into()),
@@ -146,7 +146,7 @@ mod tests {
     #[test]
     fn budgets_within_limits_pass() {
         let mut r = report();
-        r.verdict = "no-leak".into();
+        r.verdict = leakhound_schema::Verdict::NoLeak;
         r.allocation_pressure = None;
         let b = Budgets {
             fail_on_leak: true,

@@ -95,7 +95,7 @@ pub fn render(r: &RunReport) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>leakhound: {}</title><style>{CSS}</style></head><body><main>",
-        esc(&r.verdict)
+        esc(r.verdict.as_str())
     );
     let _ = write!(
         o,
@@ -258,7 +258,7 @@ fn memory(o: &mut String, r: &RunReport) {
     let idle: Vec<(f64, f64)> = r
         .samples
         .iter()
-        .filter(|s| s.phase == "idle")
+        .filter(|s| s.phase == leakhound_schema::Phase::Idle)
         .map(|s| (s.requests as f64, s.heap_used as f64 / MIB))
         .collect();
     if !idle.is_empty() {
@@ -571,8 +571,8 @@ mod tests {
     fn sample_report() -> RunReport {
         RunReport {
             schema: crate::run_schema::SCHEMA.into(),
-            verdict: "leak".into(),
-            leak_kind: "js-heap".into(),
+            verdict: leakhound_schema::Verdict::Leak,
+            leak_kind: leakhound_schema::LeakKind::JsHeap,
             retained_bytes_per_request: 2048.0,
             command: vec!["node".into(), "<evil>.js".into()],
             evidence: vec!["<script>alert(1)</script>".into()],
@@ -584,7 +584,11 @@ mod tests {
                     external: 1_000_000,
                     array_buffers: 10_000,
                     rss: 50_000_000 + i * 3_000_000,
-                    phase: if i == 0 { "baseline" } else { "load" }.into(),
+                    phase: if i == 0 {
+                        leakhound_schema::Phase::Baseline
+                    } else {
+                        leakhound_schema::Phase::Load
+                    },
                 })
                 .collect(),
             gc_events: (0..5000)

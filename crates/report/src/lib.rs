@@ -8,6 +8,7 @@ pub mod fit;
 pub mod gate;
 pub mod html;
 pub mod markdown;
-pub mod run_schema;
+/// `leakhound.run/v1` lives in the schema crate; re-exported under its old name.
+pub use leakhound_schema::run as run_schema;
 pub mod svg;
 pub mod units;

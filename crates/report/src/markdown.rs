@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use crate::run_schema::RunReport;
 use crate::units;
+use leakhound_schema::{LeakKind, Verdict};
 
 /// Text from the target can hold Markdown or HTML: keep it inert inside tables and bullets.
 pub fn md_escape(s: &str) -> String {
@@ -24,26 +25,26 @@ pub fn md_escape(s: &str) -> String {
     o
 }
 
-fn icon(verdict: &str) -> &'static str {
+fn icon(verdict: Verdict) -> &'static str {
     match verdict {
-        "leak" => "🔴",
-        "no-leak" => "🟢",
+        Verdict::Leak => "🔴",
+        Verdict::NoLeak => "🟢",
         _ => "🟡",
     }
 }
 
 pub fn render(r: &RunReport) -> String {
     let mut o = String::new();
-    let kind = if r.verdict == "leak" && r.leak_kind != "none" && !r.leak_kind.is_empty() {
-        format!(" ({})", md_escape(&r.leak_kind))
+    let kind = if r.verdict == Verdict::Leak && r.leak_kind != LeakKind::None {
+        format!(" ({})", r.leak_kind.as_str())
     } else {
         String::new()
     };
     let _ = writeln!(
         o,
         "## {} leakhound: **{}**{kind}{}\n",
-        icon(&r.verdict),
-        md_escape(&r.verdict),
+        icon(r.verdict),
+        r.verdict.as_str(),
         if r.oom { " — out of memory" } else { "" }
     );
     if !r.command.is_empty() {
@@ -110,7 +111,7 @@ pub fn render(r: &RunReport) -> String {
         }
         let _ = writeln!(o);
     }
-    let sites = if !r.alloc_survivors.is_empty() && r.verdict == "leak" {
+    let sites = if !r.alloc_survivors.is_empty() && r.verdict == Verdict::Leak {
         Some((
             "Top allocation sites (surviving objects)",
             &r.alloc_survivors,
@@ -169,8 +170,8 @@ mod tests {
     #[test]
     fn summary_has_verdict_table_and_escaped_text() {
         let r = RunReport {
-            verdict: "leak".into(),
-            leak_kind: "js-heap".into(),
+            verdict: Verdict::Leak,
+            leak_kind: LeakKind::JsHeap,
             retained_bytes_per_request: 2048.0,
             retained_bytes_per_request_ci: Some([1900.0, 2200.0]),
             requests: 5000,

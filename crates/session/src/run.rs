@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use leakhound_inspector::Inspector;
 use leakhound_load::{Bounds, Counters, Endpoint, Engine, Plan, StopHandle, Summary, Template};
-use leakhound_report::run_schema::{MemLineOut, RoundOut, RunReport, RunSample, SCHEMA};
+use leakhound_report::run_schema::{MemLineOut, RoundOut, RunReport, RunSample, Verdict, SCHEMA};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::time::Instant;
 
@@ -544,7 +544,7 @@ fn conclude(
         )
     });
     let mut evidence = Vec::new();
-    let mut verdict = "inconclusive";
+    let mut verdict = Verdict::Inconclusive;
     let mut kind: Option<LeakKind> = None;
     let mut code = exit_code::INCONCLUSIVE;
     let mut failure = st.failure.clone();
@@ -560,7 +560,7 @@ fn conclude(
     let mut mk_p = None;
 
     if oom {
-        verdict = "leak";
+        verdict = Verdict::Leak;
         kind = Some(LeakKind::JsHeap);
         code = exit_code::LEAK;
         failure = None;
@@ -596,11 +596,14 @@ fn conclude(
         );
     } else if interrupted {
         failure = Some("interrupted before a verdict".into());
+        verdict = Verdict::Interrupted;
         code = exit_code::INTERRUPTED;
     } else if st.died {
         failure = Some("the target exited under load without an out-of-memory error".into());
+        verdict = Verdict::TargetFailed;
         code = exit_code::TARGET_FAILED;
     } else if failure.is_some() {
+        verdict = Verdict::TargetFailed;
         code = exit_code::TARGET_FAILED;
     } else if let Some(a) = a {
         let leak = a.leak();
@@ -616,10 +619,11 @@ fn conclude(
         if let (Some(k), Some(f), Some(first), Some(last)) = (leak, s.fit, first, last) {
             let val = |x: &Sample| match k {
                 LeakKind::External => x.external,
-                LeakKind::JsHeap => x.heap_used,
+                LeakKind::Rss => x.rss,
+                LeakKind::JsHeap | LeakKind::None => x.heap_used,
             };
             if idle.is_some_and(|i| shrank_when_idle(val(first), val(last), val(i))) {
-                verdict = "no-leak";
+                verdict = Verdict::NoLeak;
                 code = exit_code::NO_LEAK;
                 let i = idle.unwrap();
                 evidence.push(format!(
@@ -627,7 +631,7 @@ fn conclude(
                     val(first) / MIB, val(last) / MIB, val(i) / MIB
                 ));
             } else {
-                verdict = "leak";
+                verdict = Verdict::Leak;
                 kind = Some(k);
                 code = exit_code::LEAK;
                 bpr = f.slope;
@@ -655,7 +659,7 @@ fn conclude(
                 }
             }
         } else if a.stable() {
-            verdict = "no-leak";
+            verdict = Verdict::NoLeak;
             code = exit_code::NO_LEAK;
             let l = a.heap.late.unwrap_or(a.heap.fit.unwrap());
             bpr = a.heap.fit.map_or(0.0, |f| f.slope.max(0.0));
@@ -703,7 +707,7 @@ fn conclude(
             alloc_bpr = Some(per);
             gc_share = Some(share);
             let rate = (a1 - a0) / secs / MIB;
-            if verdict == "no-leak" && (per > 24.0 * KIB || share > 0.2) {
+            if verdict == Verdict::NoLeak && (per > 24.0 * KIB || share > 0.2) {
                 pressure = Some(format!(
                     "allocation pressure without retention: {:.1} KB allocated per request ({rate:.0} MB/s), {:.1}% of the time in GC, while the live set stays flat",
                     per / KIB,
@@ -714,7 +718,7 @@ fn conclude(
     }
     let mut projection = None;
     let mut projection_s = None;
-    if verdict == "leak" && bpr > 0.0 {
+    if verdict == Verdict::Leak && bpr > 0.0 {
         let prod_rps = opts.prod_rps.unwrap_or(rps);
         let used = load.first().map_or(0.0, |s| s.heap_used);
         if let Some(secs) = time_to_fill_s(opts.prod_heap_mb * MIB, used, bpr, prod_rps) {
@@ -728,8 +732,8 @@ fn conclude(
     }
     let report = RunReport {
         schema: SCHEMA.into(),
-        verdict: verdict.into(),
-        leak_kind: kind.map_or("none", LeakKind::as_str).into(),
+        verdict,
+        leak_kind: kind.unwrap_or(LeakKind::None),
         oom,
         duration_s,
         requests,
@@ -746,7 +750,7 @@ fn conclude(
                 external: s.external as u64,
                 array_buffers: s.array_buffers as u64,
                 rss: s.rss as u64,
-                phase: format!("{:?}", s.phase).to_lowercase(),
+                phase: s.phase,
             })
             .collect(),
         retained_bytes_per_request_ci: fit.map(|f| [f.lo, f.hi]),

@@ -7,15 +7,7 @@
 
 use crate::stats::{mann_kendall_p_up, theil_sen, Fit};
 
-/// Where in the run a sample was taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Phase {
-    Baseline,
-    Warmup,
-    Load,
-    Idle,
-}
+pub use leakhound_schema::{LeakKind, Phase};
 
 /// One measurement, after a forced full GC.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,21 +128,6 @@ pub fn assess_series(x: &[f64], y: &[f64], th: &Thresholds) -> SeriesAssessment 
 }
 
 /// What kind of memory leaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeakKind {
-    JsHeap,
-    External,
-}
-
-impl LeakKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeakKind::JsHeap => "js-heap",
-            LeakKind::External => "external",
-        }
-    }
-}
-
 /// The state of the evidence after some rounds.
 #[derive(Debug, Clone, Copy)]
 pub struct Assessment {

@@ -3,18 +3,19 @@
 //! The fields named in DESIGN.md (`schema` … `samples`) keep their meaning forever; the rest
 //! are additions. Byte figures are bytes, times are seconds.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub const SCHEMA: &str = "leakhound.run/v1";
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct RunReport {
     pub schema: String,
-    /// `leak`, `no-leak` or `inconclusive` (a target that failed otherwise is `inconclusive`
-    /// with `target_failed` set).
-    pub verdict: String,
-    /// `js-heap`, `external` or `none`.
-    pub leak_kind: String,
+    /// What the run decided; `target-failed` and `interrupted` are not verdicts about the
+    /// target's memory, and `reason` says why.
+    pub verdict: Verdict,
+    /// Which memory grows: `js-heap`, `external`, `rss`, or `none`.
+    pub leak_kind: LeakKind,
     pub oom: bool,
     pub duration_s: f64,
     pub requests: u64,
@@ -83,6 +84,160 @@ pub struct RunReport {
     /// percentiles, status codes, error kinds), when load was driven.
     #[serde(default)]
     pub load: Option<serde_json::Value>,
+
+    // "One model of a run" additions
+    /// Why the verdict is what it is when it is not a finding: what made a run inconclusive
+    /// (and what to change), why the target failed, or that the run was interrupted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Things the user should know that do not change the verdict (some requests failed, the
+    /// target listened on another port, a heap flag of the user's own was kept ...).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The fit the verdict was decided on, so renderers draw what was decided instead of
+    /// re-fitting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<FitOut>,
+}
+
+/// The run's decision.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Leak,
+    NoLeak,
+    #[default]
+    Inconclusive,
+    /// The target did not start, crashed without running out of memory, ran out of memory
+    /// while starting, or most responses were not the expected status.
+    TargetFailed,
+    /// Stopped by the user (Ctrl-C, SIGTERM) or a closed output pipe before a verdict.
+    Interrupted,
+}
+
+impl Verdict {
+    /// The JSON spelling (`no-leak` ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Leak => "leak",
+            Verdict::NoLeak => "no-leak",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::TargetFailed => "target-failed",
+            Verdict::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::str::FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            Verdict::Leak,
+            Verdict::NoLeak,
+            Verdict::Inconclusive,
+            Verdict::TargetFailed,
+            Verdict::Interrupted,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+        .ok_or_else(|| format!("`{s}` is not a run verdict"))
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which memory grows.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeakKind {
+    /// The JavaScript heap (`heapUsed` after a forced full GC).
+    JsHeap,
+    /// Memory outside the heap owned by JS objects (Buffers, ArrayBuffers).
+    External,
+    /// Resident memory that neither the heap nor external memory explains.
+    Rss,
+    #[default]
+    None,
+}
+
+impl LeakKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeakKind::JsHeap => "js-heap",
+            LeakKind::External => "external",
+            LeakKind::Rss => "rss",
+            LeakKind::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for LeakKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where in the run a sample was taken.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    #[default]
+    Baseline,
+    Warmup,
+    Load,
+    Idle,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Baseline => "baseline",
+            Phase::Warmup => "warmup",
+            Phase::Load => "load",
+            Phase::Idle => "idle",
+        }
+    }
+}
+
+/// Which sample series a fit is over.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesName {
+    #[default]
+    HeapUsed,
+    External,
+    Rss,
+}
+
+/// What a fit's x axis counts.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FitAxis {
+    /// Completed requests (the slope is bytes per request).
+    #[default]
+    Requests,
+    /// Seconds since the run started (the slope is bytes per second).
+    Seconds,
+}
+
+/// A robust linear fit of one series (Theil–Sen slope with its 95 % interval).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct FitOut {
+    pub series: SeriesName,
+    pub x: FitAxis,
+    /// Bytes per unit of `x`.
+    pub slope: f64,
+    /// Bytes at x = 0.
+    pub intercept: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub r_squared: f64,
+    /// Indices into `samples` of the points the fit was made on.
+    pub samples_used: Vec<usize>,
 }
 
 /// Parse a saved `leakhound.run/v1` result, refusing other JSON with one readable reason.
@@ -105,7 +260,7 @@ pub fn from_json(bytes: &[u8]) -> Result<RunReport, String> {
 pub const MAX_GC_EVENTS: usize = 2000;
 
 /// One garbage collection, as `--trace-gc` reported it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct GcEventOut {
     /// Seconds since the target started.
     pub t_s: f64,
@@ -119,7 +274,7 @@ pub struct GcEventOut {
 }
 
 /// One load round's throughput and latency.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct RoundOut {
     /// End of the round, seconds since the run started.
     pub t_s: f64,
@@ -129,7 +284,7 @@ pub struct RoundOut {
 }
 
 /// An allocation site: a serializable copy of `leakhound_profile::SiteStat`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct AllocSiteOut {
     pub function: String,
     /// `file:line` (1-based), or the file alone when V8 gave no line.
@@ -139,19 +294,8 @@ pub struct AllocSiteOut {
     pub share: f64,
 }
 
-impl From<&leakhound_profile::SiteStat> for AllocSiteOut {
-    fn from(s: &leakhound_profile::SiteStat) -> Self {
-        AllocSiteOut {
-            function: s.site.function.clone(),
-            location: s.site.location(),
-            bytes: s.bytes,
-            share: s.share,
-        }
-    }
-}
-
 /// A heap-snapshot suspect: what holds memory and the path that keeps it alive.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct SuspectOut {
     pub title: String,
     pub bytes: u64,
@@ -166,7 +310,7 @@ pub struct SuspectOut {
 }
 
 /// One source line that names a suspect's holder.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct SourceLine {
     /// `declared` or `grows` (a call such as `.set(`, `.push(`, or an indexed assignment).
     pub kind: String,
@@ -176,7 +320,7 @@ pub struct SourceLine {
     pub code: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct RunSample {
     pub t_s: f64,
     pub requests: u64,
@@ -184,11 +328,10 @@ pub struct RunSample {
     pub external: u64,
     pub array_buffers: u64,
     pub rss: u64,
-    /// `baseline`, `warmup`, `load` or `idle`.
-    pub phase: String,
+    pub phase: Phase,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct MemLineOut {
     pub label: String,
     pub mb: f64,
@@ -202,8 +345,8 @@ mod tests {
     fn the_contract_fields_are_present() {
         let r = RunReport {
             schema: SCHEMA.into(),
-            verdict: "leak".into(),
-            leak_kind: "js-heap".into(),
+            verdict: Verdict::Leak,
+            leak_kind: LeakKind::JsHeap,
             oom: false,
             duration_s: 1.0,
             requests: 10,
@@ -217,7 +360,7 @@ mod tests {
                 external: 2,
                 array_buffers: 3,
                 rss: 4,
-                phase: "load".into(),
+                phase: Phase::Load,
             }],
             retained_bytes_per_request_ci: None,
             r_squared: None,

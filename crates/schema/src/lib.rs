@@ -1,0 +1,10 @@
+//! Every JSON document leakhound writes or reads, as typed structs and enums.
+//!
+//! One crate so that the producers (`session`, the binary), the renderers (`report`) and the
+//! consumers (`compare`, the npm package's types, the published JSON Schemas under
+//! `docs/schema/`) agree on one definition. Documents are versioned by their `schema` string;
+//! changes are additive and keep `/v1`: existing field names and meanings never change.
+
+pub mod run;
+
+pub use run::{LeakKind, Phase, Verdict};
