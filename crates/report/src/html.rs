@@ -5,10 +5,11 @@
 
 use std::fmt::Write;
 
+pub use crate::escape::html as esc;
 use crate::fit;
-use crate::run_schema::{AllocSiteOut, RunReport};
+use crate::format;
+use crate::run_schema::{AllocSiteOut, FitAxis, RunReport, SeriesName};
 use crate::svg::{downsample, Chart, Series, Style};
-use crate::units;
 
 const MIB: f64 = 1024.0 * 1024.0;
 /// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
@@ -20,22 +21,6 @@ const PURPLE: &str = "#CC79A7";
 const SKY: &str = "#56B4E9";
 /// GC events drawn per chart; the JSON may hold more.
 const MAX_GC_DOTS: usize = 300;
-
-/// HTML-escape text for element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 const CSS: &str = r#"
 :root{--fg:#1d2330;--muted:#5b6475;--line:#d9dde5;--bg:#f6f7f9;--card:#fff}
@@ -149,17 +134,17 @@ fn banner(o: &mut String, r: &RunReport) {
         .map(|[lo, hi]| {
             format!(
                 " (95% interval {} to {})",
-                units::bytes(lo),
-                units::bytes(hi)
+                format::bytes(lo),
+                format::bytes(hi)
             )
         })
         .unwrap_or_default();
     let _ = write!(
         o,
         "<p class=\"lead\">Retained <b>{}</b> per request{} over {} requests.</p>",
-        esc(&units::bytes(r.retained_bytes_per_request)),
+        esc(&format::bytes(r.retained_bytes_per_request)),
         esc(&ci),
-        units::count(r.requests)
+        format::thousands(r.requests)
     );
     if let Some(p) = &r.projection {
         let _ = write!(
@@ -186,8 +171,8 @@ fn banner(o: &mut String, r: &RunReport) {
 
 fn numbers(o: &mut String, r: &RunReport) {
     let mut stats: Vec<(String, String)> = vec![
-        (units::count(r.requests), "requests".into()),
-        (units::duration(r.duration_s), "duration".into()),
+        (format::thousands(r.requests), "requests".into()),
+        (format::duration(r.duration_s), "duration".into()),
         (
             format!("{:.0}", r.requests_per_second),
             "requests / s".into(),
@@ -198,17 +183,20 @@ fn numbers(o: &mut String, r: &RunReport) {
         ),
     ];
     if r.heap_limit_bytes > 0 {
-        stats.push((units::bytes(r.heap_limit_bytes as f64), "heap limit".into()));
+        stats.push((
+            format::bytes(r.heap_limit_bytes as f64),
+            "heap limit".into(),
+        ));
     }
     if let Some(g) = r.gc_time_share {
-        stats.push((units::percent(g), "time in GC".into()));
+        stats.push((format::percent(g), "time in GC".into()));
     }
     stats.push((
         format!("{} / {}", r.gc_count, r.major_gc_count),
         "GCs / major GCs".into(),
     ));
     if let Some(a) = r.allocated_bytes_per_request {
-        stats.push((units::bytes(a), "allocated per request".into()));
+        stats.push((format::bytes(a), "allocated per request".into()));
     }
     if let Some(r2) = r.r_squared {
         stats.push((format!("{r2:.3}"), "R² of the fit".into()));
@@ -241,6 +229,59 @@ fn figure(o: &mut String, caption: &str, chart: &Chart, note: &str) {
     o.push_str("</figure>");
 }
 
+/// The decided fit's line as chart points (requests, MiB): the fitted value at each sample the
+/// fit used, so a line fitted against seconds still sits on a requests axis.
+fn fit_series(line: &fit::Line) -> Series {
+    let mut points: Vec<(f64, f64)> = line
+        .samples
+        .iter()
+        .map(|s| (s.requests as f64, line.at(s) / MIB))
+        .collect();
+    if line.x == FitAxis::Requests && points.len() > 2 {
+        // A straight line: its two ends are enough.
+        points = vec![points[0], points[points.len() - 1]];
+    }
+    Series {
+        name: format!(
+            "fit: {} per {}",
+            format::bytes(line.slope),
+            fit::axis_unit(line.x)
+        ),
+        color: VERMILLION,
+        style: Style::Dashed,
+        points,
+    }
+}
+
+/// What the dashed line is, in one sentence under the chart.
+fn fit_note(line: &fit::Line) -> String {
+    if !line.decided {
+        return "Fitted over the load rounds: slope = retained bytes per request, intercept = \
+                median of (heap − slope × requests)."
+            .into();
+    }
+    let unit = fit::axis_unit(line.x);
+    let ci = line
+        .ci
+        .map(|[lo, hi]| {
+            format!(
+                ", 95% interval {} to {} per {unit}",
+                format::bytes(lo),
+                format::bytes(hi)
+            )
+        })
+        .unwrap_or_default();
+    let r2 = line
+        .r_squared
+        .map(|r2| format!(", R² {r2:.3}"))
+        .unwrap_or_default();
+    format!(
+        "The fit the verdict was decided on: {} against {unit}s over {} samples (Theil–Sen{ci}{r2}).",
+        fit::series_label(line.series),
+        line.samples.len()
+    )
+}
+
 fn memory(o: &mut String, r: &RunReport) {
     o.push_str("<h2>Retained memory against requests</h2><div class=\"charts\">");
     let pts = |f: fn(&crate::run_schema::RunSample) -> u64| -> Vec<(f64, f64)> {
@@ -269,62 +310,54 @@ fn memory(o: &mut String, r: &RunReport) {
             points: idle,
         });
     }
-    let fit_pts: Vec<(f64, f64)> = fit::fit_samples(r)
-        .iter()
-        .map(|s| (s.requests as f64, s.heap_used as f64))
-        .collect();
-    let slope = r.retained_bytes_per_request;
-    let mut note = String::new();
-    if let (Some(b), Some(x0), Some(x1)) = (
-        fit::robust_intercept(&fit_pts, slope).filter(|_| slope.is_finite()),
-        fit_pts.iter().map(|p| p.0).reduce(f64::min),
-        fit_pts.iter().map(|p| p.0).reduce(f64::max),
-    ) {
-        series.push(Series {
-            name: format!("fit: {} per request", units::bytes(slope)),
-            color: VERMILLION,
-            style: Style::Dashed,
-            points: vec![(x0, (b + slope * x0) / MIB), (x1, (b + slope * x1) / MIB)],
-        });
-        note = "Fitted over the load rounds: slope = retained bytes per request, intercept = \
-                median of (heap − slope × requests)."
-            .into();
+    let mut other = vec![
+        Series {
+            name: "RSS".into(),
+            color: PURPLE,
+            style: Style::Line,
+            points: pts(|s| s.rss),
+        },
+        Series {
+            name: "external".into(),
+            color: ORANGE,
+            style: Style::Line,
+            points: pts(|s| s.external),
+        },
+        Series {
+            name: "ArrayBuffers".into(),
+            color: GREEN,
+            style: Style::Line,
+            points: pts(|s| s.array_buffers),
+        },
+    ];
+    // The line goes over the series it was fitted on: the JS heap chart, or the external and
+    // RSS chart for an external or RSS fit.
+    let (mut heap_note, mut other_note) = (String::new(), String::new());
+    if let Some(line) = fit::line(r).filter(|l| !l.samples.is_empty()) {
+        if line.series == SeriesName::HeapUsed {
+            series.push(fit_series(&line));
+            heap_note = fit_note(&line);
+        } else {
+            other.push(fit_series(&line));
+            other_note = fit_note(&line);
+        }
     }
     let c = Chart {
         title: "JS heap after full GC against requests".into(),
         x_label: "requests completed".into(),
-        y_label: "MB".into(),
+        y_label: "MiB".into(),
         series,
         y_from_zero: true,
     };
-    figure(o, "JS heap (after forced full GC)", &c, &note);
+    figure(o, "JS heap (after forced full GC)", &c, &heap_note);
     let c = Chart {
         title: "External memory, ArrayBuffers and RSS against requests".into(),
         x_label: "requests completed".into(),
-        y_label: "MB".into(),
-        series: vec![
-            Series {
-                name: "RSS".into(),
-                color: PURPLE,
-                style: Style::Line,
-                points: pts(|s| s.rss),
-            },
-            Series {
-                name: "external".into(),
-                color: ORANGE,
-                style: Style::Line,
-                points: pts(|s| s.external),
-            },
-            Series {
-                name: "ArrayBuffers".into(),
-                color: GREEN,
-                style: Style::Line,
-                points: pts(|s| s.array_buffers),
-            },
-        ],
+        y_label: "MiB".into(),
+        series: other,
         y_from_zero: true,
     };
-    figure(o, "External memory and RSS", &c, "");
+    figure(o, "External memory and RSS", &c, &other_note);
     o.push_str("</div>");
 }
 
@@ -349,7 +382,7 @@ fn gc(o: &mut String, r: &RunReport) {
     let c = Chart {
         title: "Heap after each GC over time".into(),
         x_label: "time (s)".into(),
-        y_label: "MB".into(),
+        y_label: "MiB".into(),
         series: vec![
             Series {
                 name: "after minor GC (scavenge)".into(),
@@ -471,8 +504,8 @@ fn site_bars(o: &mut String, title: &str, note: &str, sites: &[AllocSiteOut], co
              <span class=\"loc\">{}</span><span class=\"bar\"><div style=\"width:{:.1}%;--c:{color}\">\
              </div></span></li>",
             esc(&s.function),
-            esc(&units::bytes(s.bytes as f64)),
-            esc(&units::percent(s.share)),
+            esc(&format::bytes(s.bytes as f64)),
+            esc(&format::percent(s.share)),
             esc(&s.location),
             (s.bytes as f64 / max * 100.0).clamp(0.5, 100.0)
         );
@@ -512,7 +545,7 @@ fn suspects(o: &mut String, r: &RunReport) {
             o,
             "<div class=\"suspect\"><b>{}</b> — {} ({:.1}% of the heap)",
             esc(&s.title),
-            esc(&units::bytes(s.bytes as f64)),
+            esc(&format::bytes(s.bytes as f64)),
             s.percent
         );
         if !s.path.is_empty() {
@@ -668,7 +701,7 @@ mod tests {
         assert!(h.len() < 200_000, "{}", h.len());
         assert!(h.matches("<svg").count() >= 6);
         assert!(h.contains("server.js:10") && h.contains("global.cache"));
-        assert!(h.contains("fit: 2.0 KB per request"));
+        assert!(h.contains("fit: 2.0 KiB per request"));
     }
 
     #[test]
@@ -694,6 +727,52 @@ mod tests {
         );
         assert_eq!(sites[0].bytes, first.bytes);
         assert!(h.contains("All allocations"));
+    }
+
+    /// The figure (caption to `</figure>`) whose caption starts with `caption`.
+    fn figure_of<'a>(h: &'a str, caption: &str) -> &'a str {
+        let start = h.find(&format!("<figcaption>{caption}")).unwrap();
+        &h[start..start + h[start..].find("</figure>").unwrap()]
+    }
+
+    #[test]
+    fn an_external_leak_is_drawn_over_the_external_series() {
+        let mut r = sample_report();
+        r.leak_kind = leakhound_schema::LeakKind::External;
+        for (i, s) in r.samples.iter_mut().enumerate() {
+            s.heap_used = 5_000_000;
+            s.external = 1_000_000 + i as u64 * 3_000_000;
+        }
+        r.retained_bytes_per_request = 3000.0;
+        r.fit = Some(crate::run_schema::FitOut {
+            series: SeriesName::External,
+            x: FitAxis::Requests,
+            slope: 3000.0,
+            intercept: 1_000_000.0,
+            ci_low: 2900.0,
+            ci_high: 3100.0,
+            r_squared: 0.99,
+            samples_used: (1..10).collect(),
+        });
+        let h = render(&r);
+        let heap = figure_of(&h, "JS heap");
+        let other = figure_of(&h, "External memory");
+        assert!(!heap.contains("fit:"), "{heap}");
+        assert!(other.contains("fit: 2.9 KiB per request"), "{other}");
+        assert!(other.contains("external memory against requests over 9 samples"));
+        assert!(other.contains("95% interval 2.8 KiB to 3.0 KiB per request"));
+        // The dashed line ends on the fitted values of the first and last samples used:
+        // 1 + 3000·1000 bytes … in MiB on the chart, the same as the external series there.
+        assert_eq!(other.matches("stroke-dasharray").count(), 1);
+    }
+
+    #[test]
+    fn without_a_decided_fit_the_js_heap_line_is_rebuilt() {
+        let h = render(&sample_report());
+        let heap = figure_of(&h, "JS heap");
+        assert!(heap.contains("fit: 2.0 KiB per request"));
+        assert!(heap.contains("intercept = median of"));
+        assert!(!figure_of(&h, "External memory").contains("fit:"));
     }
 
     #[test]
