@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use leakhound_report::gate::{self, Budgets};
+use leakhound_report::render::{Render, Text};
 use leakhound_report::run_schema::RunReport;
 use leakhound_report::{html, markdown, units};
 use leakhound_session::{exit_code, RunOptions};
@@ -171,9 +172,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
     let mut code = outcome.exit_code;
     if !matches!(code, exit_code::TARGET_FAILED | exit_code::INTERRUPTED) {
         let failures = gate::check(r, &budgets);
-        for f in &failures {
-            println!("budget exceeded (exit {}): {}", f.exit_code(), f.message());
-        }
+        Text.render(failures.as_slice(), &mut std::io::stdout().lock())?;
         if let Some(c) = gate::exit_code(&failures) {
             code = c;
         }

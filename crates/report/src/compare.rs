@@ -226,6 +226,16 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
         }
         Verdict::NotProven
     };
+    if let (Some(sb), Some(sa)) = (b.fit_series, a.fit_series) {
+        if sb != sa {
+            reasons.push(format!(
+                "the runs were decided on different series (before: {}, after: {}): their \
+                 slopes are compared as they are",
+                fit::series_label(sb),
+                fit::series_label(sa)
+            ));
+        }
+    }
     Comparison {
         schema: SCHEMA,
         verdict,
@@ -486,6 +496,7 @@ mod tests {
         );
         assert_eq!(c.before.fit_series, Some(SeriesName::External));
         assert_eq!(c.after.fit_series, None);
+        assert!(!c.reasons.iter().any(|r| r.contains("different series")));
         assert!((c.before.slope_se.unwrap() - 200.0 / 3.92).abs() < 1e-9);
         assert_eq!(c.verdict, Verdict::FixProven, "{:?}", c.reasons);
         let j = serde_json::to_value(&c).unwrap();
@@ -507,6 +518,19 @@ mod tests {
         f.ci_low = f64::NAN;
         f.ci_high = f64::NAN;
         f.samples_used = (1..8).collect();
+        let mut heap_after = after.clone();
+        heap_after.fit = Some(FitOut {
+            series: SeriesName::HeapUsed,
+            ..before.fit.clone().unwrap()
+        });
+        let c = compare(&before, &heap_after);
+        assert!(
+            c.reasons
+                .iter()
+                .any(|r| r.contains("(before: external memory, after: JS heap)")),
+            "{:?}",
+            c.reasons
+        );
         let side = Side::of(&noci);
         assert_eq!(side.retained_bytes_per_request_ci, None);
         let se = side.slope_se.unwrap();

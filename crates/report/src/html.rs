@@ -8,7 +8,7 @@ use std::fmt::Write;
 pub use crate::escape::html as esc;
 use crate::fit;
 use crate::format;
-use crate::run_schema::{AllocSiteOut, FitAxis, RunReport, SeriesName};
+use crate::run_schema::{AllocSiteOut, FitAxis, LeakKind, RunReport, SeriesName, Verdict};
 use crate::svg::{downsample, Chart, Series, Style};
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -35,7 +35,8 @@ h3{font-size:14px;margin:0 0 6px;color:var(--muted);font-weight:600}
 .banner{margin-top:16px;border-radius:10px;padding:18px 22px;border:1px solid;border-left-width:8px}
 .banner.leak{background:#fdf0ec;border-color:#c43c00}
 .banner.no-leak{background:#eaf6f1;border-color:#00784f}
-.banner.inconclusive{background:#fdf6e4;border-color:#a86b00}
+.banner.inconclusive,.banner.interrupted{background:#fdf6e4;border-color:#a86b00}
+.banner.target-failed{background:#f1f1f4;border-color:#5b6475}
 .banner .verdict{font-size:28px;font-weight:700;margin:0}
 .banner .lead{font-size:16px;margin:4px 0 8px}
 .banner ul{margin:8px 0 0;padding-left:20px}
@@ -107,21 +108,20 @@ pub fn render(r: &RunReport) -> String {
 }
 
 fn banner(o: &mut String, r: &RunReport) {
-    let class = match r.verdict.as_str() {
-        "leak" => "leak",
-        "no-leak" => "no-leak",
-        _ => "inconclusive",
+    let class = match r.verdict {
+        Verdict::Leak => "leak",
+        Verdict::NoLeak => "no-leak",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::TargetFailed => "target-failed",
+        Verdict::Interrupted => "interrupted",
     };
-    let title = match (r.verdict.as_str(), r.leak_kind.as_str()) {
-        ("leak", k) if !k.is_empty() && k != "none" => format!("Leak ({k})"),
-        ("leak", _) => "Leak".into(),
-        ("no-leak", _) => "No leak".into(),
-        (v, _) => {
-            let mut c = v.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or_default()
-        }
+    let title = match (r.verdict, r.leak_kind) {
+        (Verdict::Leak, LeakKind::None) => "Leak".to_string(),
+        (Verdict::Leak, k) => format!("Leak ({k})"),
+        (Verdict::NoLeak, _) => "No leak".into(),
+        (Verdict::Inconclusive, _) => "Inconclusive".into(),
+        (Verdict::TargetFailed, _) => "Target failed".into(),
+        (Verdict::Interrupted, _) => "Interrupted: no verdict".into(),
     };
     let _ = write!(
         o,
@@ -159,10 +159,24 @@ fn banner(o: &mut String, r: &RunReport) {
     if let Some(f) = &r.target_failed {
         let _ = write!(o, "<p class=\"proj\">Target failed: {}</p>", esc(f));
     }
+    if let Some(why) = r
+        .reason
+        .as_ref()
+        .filter(|w| r.target_failed.as_ref() != Some(*w))
+    {
+        let _ = write!(o, "<p class=\"proj\">Why: {}</p>", esc(why));
+    }
     if !r.evidence.is_empty() {
         o.push_str("<ul>");
         for e in &r.evidence {
             let _ = write!(o, "<li>{}</li>", esc(e));
+        }
+        o.push_str("</ul>");
+    }
+    if !r.warnings.is_empty() {
+        o.push_str("<ul class=\"warnings\">");
+        for w in &r.warnings {
+            let _ = write!(o, "<li>Warning: {}</li>", esc(w));
         }
         o.push_str("</ul>");
     }
@@ -773,6 +787,30 @@ mod tests {
         assert!(heap.contains("fit: 2.0 KiB per request"));
         assert!(heap.contains("intercept = median of"));
         assert!(!figure_of(&h, "External memory").contains("fit:"));
+    }
+
+    #[test]
+    fn failed_and_interrupted_runs_say_so_with_their_reason_and_warnings() {
+        let r = RunReport {
+            verdict: Verdict::Interrupted,
+            reason: Some("stopped by Ctrl-C after 4 rounds".into()),
+            warnings: vec!["3 of 900 responses were <500>".into()],
+            ..Default::default()
+        };
+        let h = render(&r);
+        assert!(h.contains("class=\"banner interrupted\""));
+        assert!(h.contains("Interrupted: no verdict"));
+        assert!(h.contains("Why: stopped by Ctrl-C after 4 rounds"));
+        assert!(h.contains("Warning: 3 of 900 responses were &lt;500&gt;"));
+        let f = RunReport {
+            verdict: Verdict::TargetFailed,
+            target_failed: Some("every response was 401".into()),
+            reason: Some("every response was 401".into()),
+            ..Default::default()
+        };
+        let h = render(&f);
+        assert!(h.contains("class=\"banner target-failed\"") && h.contains(">Target failed<"));
+        assert_eq!(h.matches("every response was 401").count(), 1, "said once");
     }
 
     #[test]

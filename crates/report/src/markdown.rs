@@ -30,7 +30,8 @@ fn icon(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Leak => "🔴",
         Verdict::NoLeak => "🟢",
-        _ => "🟡",
+        Verdict::TargetFailed => "⚪",
+        Verdict::Inconclusive | Verdict::Interrupted => "🟡",
     }
 }
 
@@ -125,6 +126,20 @@ pub fn render(r: &RunReport) -> String {
     }
     if let Some(f) = &r.target_failed {
         let _ = writeln!(o, "**Target failed:** {}\n", md_escape(f));
+    }
+    if let Some(why) = r
+        .reason
+        .as_ref()
+        .filter(|w| r.target_failed.as_ref() != Some(*w))
+    {
+        let _ = writeln!(o, "**Why:** {}\n", md_escape(why));
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(o, "**Warnings**\n");
+        for w in &r.warnings {
+            let _ = writeln!(o, "- {}", md_escape(w));
+        }
+        let _ = writeln!(o);
     }
     if !r.evidence.is_empty() {
         let _ = writeln!(o, "**Evidence**\n");
@@ -239,6 +254,28 @@ mod tests {
         let m = render(&r);
         assert!(
             m.contains("| Fit | external memory against requests: 3.0 KiB per request (95% CI 2.0 KiB .. 4.0 KiB), R² 0.900, 6 samples |"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_run_says_why_and_keeps_its_figures() {
+        let r = RunReport {
+            verdict: Verdict::Interrupted,
+            reason: Some("stopped by Ctrl-C after 4 rounds".into()),
+            warnings: vec!["3 of 900 responses were 500".into()],
+            retained_bytes_per_request: 1100.0,
+            ..Default::default()
+        };
+        let m = render(&r);
+        assert!(m.starts_with("## 🟡 leakhound: **interrupted**\n"), "{m}");
+        assert!(m.contains("| Retained per request | 1.1 KiB |"), "{m}");
+        assert!(
+            m.contains("**Why:** stopped by Ctrl-C after 4 rounds\n"),
+            "{m}"
+        );
+        assert!(
+            m.contains("**Warnings**\n\n- 3 of 900 responses were 500\n"),
             "{m}"
         );
     }

@@ -8,6 +8,7 @@
 //! | comparison (`compare::Comparison`) | ✓      | ✓        |              |          |
 //! | load summary                     | ✓        | ✓        |              |          |
 //! | GC analysis ([`gc::Trace`])      | ✓        | ✓        |              |          |
+//! | exceeded budgets (`[gate::BudgetFailure]`) | ✓ |         |              |          |
 //! | allocation summary               | ✓        | ✓        |              |          |
 //! | heap summary / diff / leaks      | ✓        | ✓        |              |          |
 //!
@@ -22,6 +23,7 @@ use serde::Serialize;
 
 pub mod alloc;
 pub mod compare;
+pub mod gate;
 pub mod gc;
 pub mod heap;
 pub mod load;
