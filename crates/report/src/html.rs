@@ -781,6 +781,31 @@ mod tests {
     }
 
     #[test]
+    fn a_fit_against_seconds_is_drawn_at_the_samples_it_used() {
+        let mut r = sample_report();
+        r.fit = Some(crate::run_schema::FitOut {
+            series: SeriesName::Rss,
+            x: FitAxis::Seconds,
+            slope: 3_000_000.0,
+            intercept: 50_000_000.0,
+            ci_low: 2_900_000.0,
+            ci_high: 3_100_000.0,
+            r_squared: 1.0,
+            samples_used: vec![1, 2, 3, 4],
+        });
+        let h = render(&r);
+        let other = figure_of(&h, "External memory");
+        assert!(other.contains("fit: 2.9 MiB per second"), "{other}");
+        assert!(other.contains("RSS against seconds over 4 samples"));
+        // Not straightened to two ends: one vertex per sample used.
+        let line = &other[other.find("stroke-dasharray").unwrap()..];
+        let pts = &line[line.find("points=\"").unwrap() + 8..];
+        let pts = &pts[..pts.find('"').unwrap()];
+        assert_eq!(pts.split(' ').count(), 4, "{pts}");
+        assert!(!figure_of(&h, "JS heap").contains("fit:"));
+    }
+
+    #[test]
     fn without_a_decided_fit_the_js_heap_line_is_rebuilt() {
         let h = render(&sample_report());
         let heap = figure_of(&h, "JS heap");
