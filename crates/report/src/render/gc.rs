@@ -26,3 +26,38 @@ impl Render<Trace<'_>> for Json {
         out.write_all(b"\n")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{text_or_json, to_string};
+    use leakhound_gctrace::Analyzer;
+
+    fn analysis() -> GcAnalysis {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/gc-traces/node20-leak-oom.log"
+        );
+        let mut a = Analyzer::new();
+        a.push_bytes(&std::fs::read(path).unwrap());
+        a.finish();
+        a.analysis()
+    }
+
+    #[test]
+    fn text_is_the_summary_and_json_one_line() {
+        let an = analysis();
+        let doc = Trace {
+            analysis: &an,
+            source: "oom.log",
+        };
+        assert_eq!(to_string(&Text, &doc), an.render_text("oom.log"));
+        let j = to_string(&Json, &doc);
+        assert_eq!(j.matches('\n').count(), 1);
+        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(v["gc_events"], an.gc_events);
+        let mut both = Vec::new();
+        text_or_json(&doc, true, &mut both).unwrap();
+        assert_eq!(String::from_utf8(both).unwrap(), j);
+    }
+}
