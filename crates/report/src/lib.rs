@@ -6,6 +6,7 @@
 //! [`render::Markdown`], [`render::Html`]) for each document it supports. Figures for people
 //! come from [`format`]; the fitted line drawn and compared is the run's own ([`fit`]).
 
+pub mod charts;
 pub mod compare;
 pub mod escape;
 pub mod fit;
