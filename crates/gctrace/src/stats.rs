@@ -6,6 +6,10 @@
 //! the yes/no comes from Mann–Kendall (a rank test: no assumption of linearity or normal noise),
 //! and R² from the least-squares line says how steady the growth is. All functions are
 //! O(n²) in the worst case: callers keep series to a few hundred points.
+//!
+//! This is leakhound's one statistics module: the session's verdict (Sen's interval,
+//! [`theil_sen_interval`]; the one-sided [`mann_kendall_p_up`]) and the report's drawn line and
+//! `compare` test ([`intercept_for`], [`ols_slope_se`], [`normal_cdf`]) use it, not copies.
 
 use serde::Serialize;
 
