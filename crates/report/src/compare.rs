@@ -58,10 +58,6 @@ pub struct Side {
     pub requests: u64,
     pub retained_bytes_per_request: f64,
     pub retained_bytes_per_request_ci: Option<[f64; 2]>,
-    /// The series the run's decided fit is over (`heap_used`, `external`, `rss`); absent for
-    /// results without a decided fit, whose slope is the JS heap's.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fit_series: Option<SeriesName>,
     /// Standard error of the slope, bytes per request; `None` when no figure supports one.
     pub slope_se: Option<f64>,
     pub gc_time_share: Option<f64>,
@@ -72,32 +68,14 @@ pub struct Side {
 }
 
 impl Side {
-    /// One run's figures. The slope and its interval are the run's own decided fit when the
-    /// JSON has one against requests (`fit`); older results fall back to
-    /// `retained_bytes_per_request` and its interval, or a least-squares standard error over
-    /// the load samples.
+    /// One run's figures. The slope and its interval are the run's decided fit ([`decided`]);
+    /// without an interval the standard error comes from least squares ([`ols_se`]).
     pub fn of(r: &RunReport) -> Side {
-        let line = fit::line(r);
-        let decided = line
-            .as_ref()
-            .filter(|l| l.decided && l.x == FitAxis::Requests);
-        let (slope, ci) = match decided {
-            Some(l) => (l.slope, l.ci),
-            None => (
-                r.retained_bytes_per_request,
-                r.retained_bytes_per_request_ci,
-            ),
-        };
-        let ols = || {
-            line.as_ref()
-                .filter(|l| l.x == FitAxis::Requests)
-                .and_then(|l| fit::ols_slope_se(&l.points()))
-                .map(|(_, se)| se)
-        };
+        let (slope, ci) = decided(r);
         let slope_se = match ci {
             Some([lo, hi]) if hi > lo && (hi - lo).is_finite() => Some((hi - lo) / (2.0 * 1.96)),
-            Some([lo, hi]) if hi == lo && lo.is_finite() => ols().or(Some(0.0)),
-            _ => ols(),
+            Some([lo, hi]) if hi == lo && lo.is_finite() => ols_se(r).or(Some(0.0)),
+            _ => ols_se(r),
         };
         let mut p99: Vec<f64> = r
             .rounds
@@ -111,7 +89,6 @@ impl Side {
             requests: r.requests,
             retained_bytes_per_request: slope,
             retained_bytes_per_request_ci: ci,
-            fit_series: decided.map(|l| l.series),
             slope_se,
             gc_time_share: r.gc_time_share,
             allocated_bytes_per_request: r.allocated_bytes_per_request,
@@ -128,6 +105,33 @@ impl Side {
             _ => false,
         }
     }
+}
+
+/// The run's decided slope against requests and its 95 % interval (`RunReport::fit`); results
+/// without one (written before `fit` existed, or fitted against seconds) give
+/// `retained_bytes_per_request` and its interval, as before.
+fn decided(r: &RunReport) -> (f64, Option<[f64; 2]>) {
+    match fit::line(r).filter(|l| l.decided && l.x == FitAxis::Requests) {
+        Some(l) => (l.slope, l.ci),
+        None => (
+            r.retained_bytes_per_request,
+            r.retained_bytes_per_request_ci,
+        ),
+    }
+}
+
+/// The series the decided slope is of, when the run has a decided fit against requests.
+fn decided_series(r: &RunReport) -> Option<SeriesName> {
+    fit::line(r)
+        .filter(|l| l.decided && l.x == FitAxis::Requests)
+        .map(|l| l.series)
+}
+
+/// The least-squares standard error of the slope over the samples of the run's line (the
+/// decided fit's own series and samples, or the JS heap over the load samples).
+fn ols_se(r: &RunReport) -> Option<f64> {
+    let line = fit::line(r).filter(|l| l.x == FitAxis::Requests)?;
+    fit::ols_slope_se(&line.points()).map(|(_, se)| se)
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -226,7 +230,7 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
         }
         Verdict::NotProven
     };
-    if let (Some(sb), Some(sa)) = (b.fit_series, a.fit_series) {
+    if let (Some(sb), Some(sa)) = (decided_series(before), decided_series(after)) {
         if sb != sa {
             reasons.push(format!(
                 "the runs were decided on different series (before: {}, after: {}): their \
@@ -494,14 +498,9 @@ mod tests {
             c.before.retained_bytes_per_request_ci,
             Some([1900.0, 2100.0])
         );
-        assert_eq!(c.before.fit_series, Some(SeriesName::External));
-        assert_eq!(c.after.fit_series, None);
         assert!(!c.reasons.iter().any(|r| r.contains("different series")));
         assert!((c.before.slope_se.unwrap() - 200.0 / 3.92).abs() < 1e-9);
         assert_eq!(c.verdict, Verdict::FixProven, "{:?}", c.reasons);
-        let j = serde_json::to_value(&c).unwrap();
-        assert_eq!(j["before"]["fit_series"], "external");
-        assert!(j["after"].get("fit_series").is_none());
 
         // A decided fit without an interval: the standard error comes from least squares over
         // the samples it names, in its own series.
