@@ -1,11 +1,10 @@
 //! `leakhound alloc FILE.heapprofile`: which code allocates, from a sampling heap profile made
 //! elsewhere (`node --heap-prof`, DevTools, or one saved by `leakhound run`).
 
-use leakhound_heap::fmt_bytes as human_bytes;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use leakhound_profile::{summarize, AllocSummary, SiteStat};
+use leakhound_profile::summarize;
 
 use crate::exit::Outcome;
 
@@ -28,48 +27,7 @@ pub fn run(cmd: AllocCmd) -> Outcome {
         leakhound_profile::parse(&bytes).with_context(|| format!("{}", cmd.file.display()))?;
     let base = std::env::current_dir().ok();
     let summary = summarize(&profile, base.as_deref(), cmd.top as usize);
-    if cmd.json {
-        let mut v = serde_json::to_value(&summary)?;
-        v.as_object_mut()
-            .expect("summary is an object")
-            .insert("schema".into(), "leakhound.alloc/v1".into());
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print!("{}", render(&summary));
-    }
+    leakhound_report::render::text_or_json(&summary, cmd.json, &mut std::io::stdout().lock())
+        .context("writing the summary")?;
     Ok(0)
-}
-
-fn render(s: &AllocSummary) -> String {
-    let mut out = format!(
-        "{} sampled across {} samples\n\nTop allocating code (bytes charged to the nearest application frame):\n",
-        human_bytes(s.total_bytes),
-        s.samples
-    );
-    push_rows(&mut out, &s.top_culprits, true);
-    out.push_str("\nTop frames by their own allocations:\n");
-    push_rows(&mut out, &s.top_self, false);
-    out
-}
-
-fn push_rows(out: &mut String, rows: &[SiteStat], with_path: bool) {
-    for r in rows {
-        out.push_str(&format!(
-            "  {:>10}  {:>5.1}%  {}\n",
-            human_bytes(r.bytes),
-            r.share * 100.0,
-            r.site
-        ));
-        if with_path && r.path.len() > 1 {
-            let tail: Vec<&str> = r
-                .path
-                .iter()
-                .rev()
-                .take(4)
-                .rev()
-                .map(String::as_str)
-                .collect();
-            out.push_str(&format!("                      via {}\n", tail.join(" > ")));
-        }
-    }
 }

@@ -35,13 +35,7 @@ pub fn run(cmd: CompareCmd) -> Outcome {
     let before = load_run(&cmd.before)?;
     let after = load_run(&cmd.after)?;
     let c = compare::compare(&before, &after);
-    if cmd.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&c).context("serialising the comparison")?
-        );
-    } else {
-        print!("{}", compare::render_terminal(&c));
-    }
+    leakhound_report::render::text_or_json(&c, cmd.json, &mut std::io::stdout().lock())
+        .context("writing the comparison")?;
     Ok(c.verdict.exit_code())
 }

@@ -79,12 +79,12 @@ pub fn run(cmd: GcCmd) -> Outcome {
         );
     }
     let mut out = io::stdout().lock();
-    if cmd.json {
-        serde_json::to_writer(&mut out, &an).context("writing JSON")?;
-        writeln!(out)?;
-    } else {
-        write!(out, "{}", an.render_text(&source))?;
-    }
+    let doc = leakhound_report::render::gc::Trace {
+        analysis: &an,
+        source: &source,
+    };
+    leakhound_report::render::text_or_json(&doc, cmd.json, &mut out)
+        .context("writing the analysis")?;
     out.flush()?;
     Ok(exit_code(an.verdict))
 }

@@ -2,7 +2,8 @@
 
 use crate::exit::Outcome;
 use anyhow::Context;
-use leakhound_heap::{fmt_bytes, Heap};
+use leakhound_heap::Heap;
+use leakhound_report::render::{heap::Top, Render, Text};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -72,7 +73,7 @@ pub fn run(cmd: HeapCmd) -> Outcome {
                 write_json(j, &s)?;
             }
             if !to_stdout {
-                print_summary(&s);
+                Text.render(&s, &mut std::io::stdout().lock())?;
             }
             Ok(0)
         }
@@ -85,27 +86,7 @@ pub fn run(cmd: HeapCmd) -> Outcome {
                 write_json(j, &d)?;
             }
             if !to_stdout {
-                println!(
-                    "heap {} -> {} ({:+} bytes)",
-                    fmt_bytes(d.total_before),
-                    fmt_bytes(d.total_after),
-                    d.total_after as i64 - d.total_before as i64
-                );
-                println!(
-                    "{:>9} {:>11} {:>9} {:>11} {:>12}  class",
-                    "new", "new size", "deleted", "del size", "delta"
-                );
-                for c in d.classes.iter().take(top) {
-                    println!(
-                        "{:>9} {:>11} {:>9} {:>11} {:>12}  {}",
-                        c.new_count,
-                        fmt_bytes(c.new_bytes),
-                        c.deleted_count,
-                        fmt_bytes(c.deleted_bytes),
-                        c.bytes_delta,
-                        c.class
-                    );
-                }
+                Text.render(&Top { doc: &d, top }, &mut std::io::stdout().lock())?;
             }
             Ok(0)
         }
@@ -125,65 +106,9 @@ pub fn run(cmd: HeapCmd) -> Outcome {
                 write_json(j, &r)?;
             }
             if !to_stdout {
-                println!(
-                    "heap {} -> {} -> {}; {} objects from between snapshots 1 and 2 still alive ({})",
-                    fmt_bytes(r.totals[0]),
-                    fmt_bytes(r.totals[1]),
-                    fmt_bytes(r.totals[2]),
-                    r.leaked_objects,
-                    fmt_bytes(r.leaked_retained_bytes)
-                );
-                if !r.significant {
-                    println!("no significant leak: no group of new objects survived in bulk");
-                }
-                for g in r.groups.iter().take(top) {
-                    println!(
-                        "{} {}",
-                        if g.significant { "LEAK" } else { "    " },
-                        g.sentence
-                    );
-                }
+                Text.render(&Top { doc: &r, top }, &mut std::io::stdout().lock())?;
             }
             Ok(0)
         }
-    }
-}
-
-fn print_summary(s: &leakhound_heap::Summary) {
-    println!(
-        "heap: {} in {} objects, {} edges, {} classes",
-        fmt_bytes(s.total_bytes),
-        s.node_count,
-        s.edge_count,
-        s.class_count
-    );
-    println!("\ntop classes by retained size:");
-    println!("{:>12} {:>12} {:>10}  class", "retained", "self", "count");
-    for r in &s.top_by_retained {
-        println!(
-            "{:>12} {:>12} {:>10}  {}",
-            fmt_bytes(r.retained_bytes),
-            fmt_bytes(r.self_bytes),
-            r.count,
-            r.class
-        );
-    }
-    println!("\ntop classes by self size:");
-    println!("{:>12} {:>12} {:>10}  class", "self", "retained", "count");
-    for r in &s.top_by_self {
-        println!(
-            "{:>12} {:>12} {:>10}  {}",
-            fmt_bytes(r.self_bytes),
-            fmt_bytes(r.retained_bytes),
-            r.count,
-            r.class
-        );
-    }
-    println!("\nleak suspects:");
-    if s.suspects.is_empty() {
-        println!("  none: no object or class retains 10% of the heap");
-    }
-    for (i, sp) in s.suspects.iter().enumerate() {
-        println!("  {}. {}", i + 1, sp.sentence);
     }
 }

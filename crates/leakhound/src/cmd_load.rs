@@ -73,11 +73,7 @@ pub fn run(cmd: LoadCmd) -> Outcome {
     stop_on_ctrl_c(engine.stop_handle());
     let progress = !cmd.no_progress && std::io::stderr().is_terminal();
     let summary = run_with_progress(&mut engine, bounds, progress);
-    if cmd.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        print!("{summary}");
-    }
+    leakhound_report::render::text_or_json(&summary, cmd.json, &mut std::io::stdout().lock())?;
     if summary.successful == 0 {
         eprintln!("{}", nothing_succeeded(&summary));
         return Ok(1);

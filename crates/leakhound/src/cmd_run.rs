@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use leakhound_report::gate::{self, Budgets};
-use leakhound_report::run_schema::{RunReport, Verdict};
+use leakhound_report::render::{Render, Text};
+use leakhound_report::run_schema::RunReport;
 use leakhound_report::{html, markdown, units};
 use leakhound_session::{exit_code, RunOptions};
 
@@ -164,16 +165,14 @@ pub fn run(cmd: RunCmd) -> Outcome {
     let mut progress = |l: &str| eprintln!("leakhound: {l}");
     let outcome = rt.block_on(leakhound_session::run(&opts, &mut progress))?;
     let r = &outcome.report;
-    println!();
-    print_outcome(r, outcome.exit_code);
+    let printed = print_outcome(r);
     write_outputs(r, &cmd.json, &cmd.report, &cmd.markdown)?;
+    printed.context("writing the result to stdout")?;
     // Budgets judge a finished run; a target that failed or an interrupted run keeps its code.
     let mut code = outcome.exit_code;
     if !matches!(code, exit_code::TARGET_FAILED | exit_code::INTERRUPTED) {
         let failures = gate::check(r, &budgets);
-        for f in &failures {
-            println!("budget exceeded (exit {}): {}", f.exit_code(), f.message());
-        }
+        Text.render(failures.as_slice(), &mut std::io::stdout().lock())?;
         if let Some(c) = gate::exit_code(&failures) {
             code = c;
         }
@@ -181,72 +180,9 @@ pub fn run(cmd: RunCmd) -> Outcome {
     Ok(code)
 }
 
-fn print_outcome(r: &RunReport, code: i32) {
-    match code {
-        exit_code::TARGET_FAILED => {
-            println!(
-                "TARGET FAILED: {}",
-                r.target_failed.as_deref().unwrap_or("unknown")
-            );
-            if !r.target_stderr_tail.is_empty() {
-                println!("last lines of the target's stderr:");
-                for l in r.target_stderr_tail.iter().rev().take(15).rev() {
-                    println!("  {l}");
-                }
-            }
-        }
-        exit_code::INTERRUPTED => println!("INTERRUPTED: no verdict"),
-        _ => {
-            let v = match (r.verdict, r.oom) {
-                (Verdict::Leak, true) => "LEAK (out of memory)".to_string(),
-                (Verdict::Leak, false) => format!("LEAK ({})", r.leak_kind),
-                (Verdict::NoLeak, _) => "NO LEAK".to_string(),
-                _ => "INCONCLUSIVE".to_string(),
-            };
-            println!("verdict: {v}");
-            for e in &r.evidence {
-                println!("  - {e}");
-            }
-            if let Some(p) = &r.allocation_pressure {
-                println!("  - {p}");
-            }
-            println!(
-                "  {} requests in {:.1}s ({:.0} req/s under load{}), {} HTTP errors, {} transport errors; heap limit {:.0} MB",
-                r.requests,
-                r.duration_s,
-                r.requests_per_second,
-                latency(r),
-                r.http_errors,
-                r.transport_errors,
-                r.heap_limit_bytes as f64 / 1048576.0
-            );
-            if r.verdict == Verdict::Leak {
-                println!("  retained: {:.0} B/request", r.retained_bytes_per_request);
-            }
-            if let Some(p) = &r.projection {
-                println!("  projection: {p}");
-            }
-            print!("{}", leakhound_session::culprit::render(r));
-            if let Some(m) = r.mem_lines.last() {
-                println!(
-                    "  the app's own [MEM] lines: {} seen, last `{}: {} MB`",
-                    r.mem_lines.len(),
-                    m.label,
-                    m.mb
-                );
-            }
-        }
-    }
-}
-
-/// ", p50 1.2 ms, p99 8.4 ms" from the engine's summary, when there was one.
-fn latency(r: &RunReport) -> String {
-    let l = r.load.as_ref().and_then(|l| l.get("latency"));
-    let ms = |k: &str| l.and_then(|l| l.get(k)).and_then(|v| v.as_f64());
-    match (ms("p50_ms"), ms("p99_ms")) {
-        (Some(p50), Some(p99)) => format!(", p50 {p50:.1} ms, p99 {p99:.1} ms"),
-        _ => String::new(),
-    }
+/// The result on stdout, after a blank line that ends the progress lines on stderr.
+fn print_outcome(r: &RunReport) -> std::io::Result<()> {
+    leakhound_report::render::run::print(r, &mut std::io::stdout().lock())
 }
 
 fn write_outputs(

@@ -1,57 +1,9 @@
-//! Human-readable figures and the size/percent parsers used by budgets.
+//! The size/percent parsers used by budgets (the figures they read back are printed by
+//! [`crate::format`]).
 
-/// `1536` -> `1.5 KB` (binary units, as DevTools and `process.memoryUsage()` users expect).
-pub fn bytes(b: f64) -> String {
-    let a = b.abs();
-    let (v, u) = if a >= 1024.0 * 1024.0 * 1024.0 {
-        (b / (1024.0 * 1024.0 * 1024.0), "GB")
-    } else if a >= 1024.0 * 1024.0 {
-        (b / (1024.0 * 1024.0), "MB")
-    } else if a >= 1024.0 {
-        (b / 1024.0, "KB")
-    } else {
-        return format!("{b:.0} B");
-    };
-    if v.abs() >= 100.0 {
-        format!("{v:.0} {u}")
-    } else {
-        format!("{v:.1} {u}")
-    }
-}
-
-/// `40146` -> `40,146`.
-pub fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut o = String::with_capacity(s.len() + s.len() / 3);
-    // Digits before the first comma: 1..=3.
-    let mut next = (s.len() - 1) % 3 + 1;
-    for (i, c) in s.chars().enumerate() {
-        if i == next {
-            o.push(',');
-            next += 3;
-        }
-        o.push(c);
-    }
-    o
-}
-
-/// `0.123` -> `12.3%`.
-pub fn percent(share: f64) -> String {
-    format!("{:.1}%", share * 100.0)
-}
-
-/// Seconds as `45 s`, `12.5 min`, `5.5 hours`, `3.2 days`.
-pub fn duration(s: f64) -> String {
-    if s < 90.0 {
-        format!("{s:.1} s")
-    } else if s < 90.0 * 60.0 {
-        format!("{:.1} min", s / 60.0)
-    } else if s < 48.0 * 3600.0 {
-        format!("{:.1} hours", s / 3600.0)
-    } else {
-        format!("{:.1} days", s / 86400.0)
-    }
-}
+// The formatters live in `crate::format` (one set for all of leakhound); re-exported here
+// under their old names for callers of `units::bytes` and `units::count`.
+pub use crate::format::{bytes, duration, percent, thousands as count};
 
 /// Parse a size such as `1KB`, `512`, `2.5 MiB`, `10mb` into bytes (K = 1024, as [`bytes`]
 /// prints them, so a budget reads back exactly as the report shows it).
@@ -114,17 +66,5 @@ mod tests {
         assert_eq!(parse_percent("0.25").unwrap(), 0.25);
         assert!(parse_percent("150%").is_err());
         assert!(parse_percent("ten").is_err());
-    }
-
-    #[test]
-    fn figures_read_well() {
-        assert_eq!(bytes(1536.0), "1.5 KB");
-        assert_eq!(bytes(12.0), "12 B");
-        assert_eq!(bytes(300.0 * 1048576.0), "300 MB");
-        assert_eq!(percent(0.123), "12.3%");
-        assert_eq!(count(40146), "40,146");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1_000_000), "1,000,000");
-        assert_eq!(duration(5.5 * 3600.0), "5.5 hours");
     }
 }
