@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use leakhound_profile::{summarize, AllocSummary, SiteStat};
 
-use crate::exit::Outcome;
+use crate::exit::{self, Outcome};
+use crate::output::Outputs;
 
 #[derive(clap::Args, Debug)]
 pub struct AllocCmd {
@@ -16,28 +17,31 @@ pub struct AllocCmd {
     /// How many sites to list.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     top: u16,
-    /// Print one JSON object (`leakhound.alloc/v1`) instead of the summary.
-    #[arg(long)]
-    json: bool,
+    /// Write one JSON object (`leakhound.alloc/v1`) to FILE; `-` is stdout, and the summary
+    /// then goes to stderr.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 pub fn run(cmd: AllocCmd) -> Outcome {
+    let mut outs = Outputs::new(&[&cmd.file]);
+    let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
     let bytes =
         std::fs::read(&cmd.file).with_context(|| format!("reading {}", cmd.file.display()))?;
     let profile =
         leakhound_profile::parse(&bytes).with_context(|| format!("{}", cmd.file.display()))?;
     let base = std::env::current_dir().ok();
     let summary = summarize(&profile, base.as_deref(), cmd.top as usize);
-    if cmd.json {
+    exit::reached(exit::OK);
+    if let Some(j) = &mut json {
         let mut v = serde_json::to_value(&summary)?;
         v.as_object_mut()
             .expect("summary is an object")
             .insert("schema".into(), "leakhound.alloc/v1".into());
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print!("{}", render(&summary));
+        j.write_json(&v)?;
     }
-    Ok(0)
+    outs.human().print(&render(&summary))?;
+    Ok(exit::OK)
 }
 
 fn render(s: &AllocSummary) -> String {
