@@ -155,11 +155,6 @@ impl LoadArgs {
             (None, _, Some(_)) => bail!("--endpoint needs --config"),
             _ => {}
         }
-        if let Some(p) = &self.path {
-            if !p.starts_with('/') {
-                bail!("--path {p:?} must start with /");
-            }
-        }
         let headers = self.header_pairs()?;
         let body = self.body()?;
         let config = match &self.config {

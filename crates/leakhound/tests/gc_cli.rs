@@ -62,7 +62,11 @@ fn assert_one_line_error(out: &Output, needle: &str) {
 #[test]
 fn json_on_leak_and_steady_fixtures() {
     let _s = serial();
-    let out = run(&["--json", "-", fixture("node22-leak-oom.log").to_str().unwrap()]);
+    let out = run(&[
+        "--json",
+        "-",
+        fixture("node22-leak-oom.log").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "leak exits 1");
     let v = json(&out);
     assert_eq!(v["schema"], "leakhound.gc/v1");
@@ -75,7 +79,11 @@ fn json_on_leak_and_steady_fixtures() {
     assert!(cols.iter().any(|c| c["name"] == "Mark-Compact"));
     assert_eq!(v["oom_report"]["fatal_reason"], "ineffective-mark-compacts");
 
-    let out = run(&["--json", "-", fixture("node25-steady.log").to_str().unwrap()]);
+    let out = run(&[
+        "--json",
+        "-",
+        fixture("node25-steady.log").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
     assert_eq!(v["verdict"], "allocation-pressure");
