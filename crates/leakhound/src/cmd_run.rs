@@ -188,7 +188,9 @@ pub fn run(cmd: RunCmd) -> Outcome {
     };
     let outcome = rt.block_on(leakhound_session::run(&opts, &mut progress))?;
     let r = &outcome.report;
-    if closed.load(Ordering::Relaxed) {
+    // Cancelled by a closed pipe before a verdict: exit 3. (A pipe closed after the verdict,
+    // while the culprit was being named, keeps the verdict's code.)
+    if closed.load(Ordering::Relaxed) && outcome.exit_code == exit_code::INTERRUPTED {
         exit::reached(exit::INCONCLUSIVE);
         files.write(r, None)?;
         return Ok(exit::INCONCLUSIVE);
@@ -230,20 +232,27 @@ struct Files {
 }
 
 impl Files {
-    /// Write every output asked for; "wrote FILE" goes to stderr unless `quiet`.
+    /// Write every output asked for, each even when another fails (a closed stdout under
+    /// `--json -` must not cost the HTML report); the first error is returned. "wrote FILE"
+    /// goes to stderr when `said` is given.
     fn write(&mut self, r: &RunReport, said: Option<Human>) -> anyhow::Result<()> {
+        let mut results = Vec::new();
         if let Some(o) = &mut self.json {
-            o.write_json(r)?;
+            results.push(o.write_json(r));
         }
         if let Some(o) = &mut self.report {
-            o.write_all(html::render(r).as_bytes())?;
-            wrote(o, said);
+            results.push(
+                o.write_all(html::render(r).as_bytes())
+                    .map(|()| wrote(o, said)),
+            );
         }
         if let Some(o) = &mut self.markdown {
-            o.write_all(markdown::render(r).as_bytes())?;
-            wrote(o, said);
+            results.push(
+                o.write_all(markdown::render(r).as_bytes())
+                    .map(|()| wrote(o, said)),
+            );
         }
-        Ok(())
+        results.into_iter().collect()
     }
 }
 
