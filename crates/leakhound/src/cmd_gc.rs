@@ -99,9 +99,9 @@ pub fn run(cmd: GcCmd) -> Outcome {
 
 fn exit_code(v: Verdict) -> i32 {
     match v {
-        Verdict::Healthy | Verdict::AllocationPressure => 0,
-        Verdict::Leak => 1,
-        Verdict::Inconclusive => 3,
+        Verdict::Healthy | Verdict::AllocationPressure => exit::OK,
+        Verdict::Leak => exit::LEAK,
+        Verdict::Inconclusive => exit::INCONCLUSIVE,
     }
 }
 

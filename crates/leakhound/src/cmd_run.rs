@@ -10,7 +10,7 @@ use anyhow::Context;
 use leakhound_report::gate::{self, Budgets};
 use leakhound_report::run_schema::{RunReport, Verdict};
 use leakhound_report::{html, markdown, units};
-use leakhound_session::{exit_code, RunOptions};
+use leakhound_session::RunOptions;
 
 use crate::exit::{self, Outcome};
 use crate::load_args::{parse_duration, parse_positive_duration, Aim, LoadArgs};
@@ -190,7 +190,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
     let r = &outcome.report;
     // Cancelled by a closed pipe before a verdict: exit 3. (A pipe closed after the verdict,
     // while the culprit was being named, keeps the verdict's code.)
-    if closed.load(Ordering::Relaxed) && outcome.exit_code == exit_code::INTERRUPTED {
+    if closed.load(Ordering::Relaxed) && outcome.exit_code == exit::INTERRUPTED {
         exit::reached(exit::INCONCLUSIVE);
         files.write(r, None)?;
         return Ok(exit::INCONCLUSIVE);
@@ -198,7 +198,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
     // Budgets judge a finished run; a target that failed or an interrupted run keeps its code.
     let mut code = outcome.exit_code;
     let mut failures = Vec::new();
-    if !matches!(code, exit_code::TARGET_FAILED | exit_code::INTERRUPTED) {
+    if !matches!(code, exit::TARGET_FAILED | exit::INTERRUPTED) {
         failures = gate::check(r, &budgets);
         if let Some(c) = gate::exit_code(&failures) {
             code = c;
@@ -264,7 +264,7 @@ fn wrote(o: &Output, said: Option<Human>) {
 
 fn print_outcome(w: &mut dyn Write, r: &RunReport, code: i32) -> std::io::Result<()> {
     match code {
-        exit_code::TARGET_FAILED => {
+        exit::TARGET_FAILED => {
             writeln!(
                 w,
                 "TARGET FAILED: {}",
@@ -277,7 +277,7 @@ fn print_outcome(w: &mut dyn Write, r: &RunReport, code: i32) -> std::io::Result
                 }
             }
         }
-        exit_code::INTERRUPTED => writeln!(w, "INTERRUPTED: no verdict")?,
+        exit::INTERRUPTED => writeln!(w, "INTERRUPTED: no verdict")?,
         _ => {
             let v = match (r.verdict, r.oom) {
                 (Verdict::Leak, true) => "LEAK (out of memory)".to_string(),

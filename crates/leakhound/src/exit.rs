@@ -29,13 +29,30 @@ use std::io::{self, Write};
 use std::process;
 use std::sync::atomic::{AtomicI32, Ordering};
 
+// The codes decided in the library crates are named here once, so the table above is the
+// one place to read them (and `every_code_matches_the_table` keeps it true).
+use leakhound_report::{compare, gate};
+use leakhound_session::exit_code as session;
+
 pub const OK: i32 = 0;
-pub const LEAK: i32 = 1;
+pub const LEAK: i32 = session::LEAK;
 /// `load`: not a single request succeeded.
 pub const NOTHING_SUCCEEDED: i32 = 1;
 /// Usage or tool error: bad flags, bad input files, I/O failures.
 pub const USAGE: i32 = 2;
-pub const INCONCLUSIVE: i32 = 3;
+pub const INCONCLUSIVE: i32 = session::INCONCLUSIVE;
+pub const TARGET_FAILED: i32 = session::TARGET_FAILED;
+#[allow(dead_code)] // returned by the report crate; named here for the table
+pub const NOT_PROVEN: i32 = compare::EXIT_NOT_PROVEN;
+#[allow(dead_code)] // returned by the report crate; named here for the table
+pub const REGRESSION: i32 = compare::EXIT_REGRESSION;
+#[allow(dead_code)] // returned by the report crate; named here for the table
+pub const PRESSURE: i32 = gate::EXIT_PRESSURE;
+#[allow(dead_code)] // returned by the report crate; named here for the table
+pub const RETAINED_BUDGET: i32 = gate::EXIT_RETAINED_BUDGET;
+#[allow(dead_code)] // returned by the report crate; named here for the table
+pub const GC_SHARE_BUDGET: i32 = gate::EXIT_GC_SHARE_BUDGET;
+pub const INTERRUPTED: i32 = session::INTERRUPTED;
 
 /// What a subcommand returns: `Ok(code)` for a finished run (see the table above), or an
 /// error that becomes one line and exit 2.
@@ -170,6 +187,30 @@ mod tests {
             one_line("error: unexpected argument 'x' found\n\nUsage: y\n"),
             "unexpected argument 'x' found"
         );
+    }
+
+    #[test]
+    fn every_code_matches_the_table() {
+        let table = [
+            (OK, 0),
+            (LEAK, 1),
+            (gate::EXIT_LEAK, 1),
+            (session::NO_LEAK, 0),
+            (compare::EXIT_FIX_PROVEN, 0),
+            (NOTHING_SUCCEEDED, 1),
+            (USAGE, 2),
+            (INCONCLUSIVE, 3),
+            (TARGET_FAILED, 4),
+            (NOT_PROVEN, 5),
+            (REGRESSION, 6),
+            (PRESSURE, 10),
+            (RETAINED_BUDGET, 11),
+            (GC_SHARE_BUDGET, 12),
+            (INTERRUPTED, 130),
+        ];
+        for (code, documented) in table {
+            assert_eq!(code, documented);
+        }
     }
 
     #[test]
