@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 #[command(after_help = "\
 Examples:
   leakhound load -c 50 -d 10s http://127.0.0.1:3000/health
-  leakhound load -n 100 -c 100 -b @body.json -H 'Content-Type: application/json' http://127.0.0.1:3000/api/data
+  leakhound load -n 100 -c 100 -b @body.json -H 'Content-Type: application/json' \\
+    http://127.0.0.1:3000/api/data
+  leakhound load --json - -d 5s http://127.0.0.1:3000/ | jq .requests_per_sec
   leakhound load --config leakhound.toml 100 data     # 100 concurrent requests to endpoint 'data'
 
 Exit codes:

@@ -35,7 +35,9 @@ Load options in `run`:
 Examples:
   leakhound run -- node examples/leaky-server.js
   leakhound run --config examples/leakhound.toml --endpoint data -- node examples/leaky-server.js
-  leakhound run --json run.json --report report.html --markdown summary.md --fail-on leak -- npm start
+  leakhound run --json run.json --report report.html --markdown summary.md \\
+    --fail-on leak -- npm start
+  leakhound run --json - -- node app.js | jq .verdict
 
 Outputs: --json, --report and --markdown take FILE or - (stdout; the human text then goes to
 stderr). Every output is opened before the target starts: a bad path is exit 2 at once.
