@@ -31,9 +31,14 @@ fn heapprofile() -> PathBuf {
 
 /// A heap snapshot of known content, written by node (`tests/servers/heap_known.js`).
 fn snapshot(dir: &Path, name: &str) -> PathBuf {
+    snapshot_by(dir, name, "heap_known.js")
+}
+
+/// A heap snapshot written by `tests/servers/<script>`.
+fn snapshot_by(dir: &Path, name: &str, script: &str) -> PathBuf {
     let p = dir.join(name);
     let st = Command::new("node")
-        .arg(server_script("heap_known.js"))
+        .arg(server_script(script))
         .arg(&p)
         .stdin(Stdio::null())
         .status()
@@ -466,7 +471,8 @@ fn closed_stdout_ends_file_commands_quietly_with_their_code() {
 fn heap_summary_into_head_2_is_not_a_panic() {
     let _s = serial();
     let dir = tempfile::tempdir().unwrap();
-    let snap = snapshot(dir.path(), "s.heapsnapshot");
+    // 5000 classes: the tables are ~500 KB, far more than the pipe holds once head is gone.
+    let snap = snapshot_by(dir.path(), "s.heapsnapshot", "many_classes.js");
     let err = dir.path().join("err");
     let script = format!(
         "{:?} heap summary --top 100000 {:?} 2>{:?} | head -2; echo ${{PIPESTATUS[0]}}",
@@ -485,6 +491,13 @@ fn heap_summary_into_head_2_is_not_a_panic() {
     assert_eq!(lines[2], "0", "exit status of leakhound");
     let err = std::fs::read_to_string(&err).unwrap();
     assert!(!err.contains("panicked"), "{err}");
+    // The whole text is far more than a pipe holds, so the pipe was closed under it.
+    let full = leakhound()
+        .args(["heap", "summary", "--top", "100000"])
+        .arg(&snap)
+        .output()
+        .unwrap();
+    assert!(full.stdout.len() > 4 * 65536, "{} bytes", full.stdout.len());
 }
 
 #[test]
