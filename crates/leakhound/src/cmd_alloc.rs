@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use leakhound_profile::summarize;
 
-use crate::exit::Outcome;
+use crate::exit::{self, Outcome};
+use crate::output::Outputs;
+use leakhound_report::render::Json;
 
 #[derive(clap::Args, Debug)]
 pub struct AllocCmd {
@@ -15,19 +17,25 @@ pub struct AllocCmd {
     /// How many sites to list.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     top: u16,
-    /// Print one JSON object (`leakhound.alloc/v1`) instead of the summary.
-    #[arg(long)]
-    json: bool,
+    /// Write one JSON object (`leakhound.alloc/v1`) to FILE; `-` is stdout, and the summary
+    /// then goes to stderr.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 pub fn run(cmd: AllocCmd) -> Outcome {
+    let mut outs = Outputs::new(&[&cmd.file]);
+    let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
     let bytes =
         std::fs::read(&cmd.file).with_context(|| format!("reading {}", cmd.file.display()))?;
     let profile =
         leakhound_profile::parse(&bytes).with_context(|| format!("{}", cmd.file.display()))?;
     let base = std::env::current_dir().ok();
     let summary = summarize(&profile, base.as_deref(), cmd.top as usize);
-    leakhound_report::render::text_or_json(&summary, cmd.json, &mut std::io::stdout().lock())
-        .context("writing the summary")?;
-    Ok(0)
+    exit::reached(exit::OK);
+    if let Some(j) = &mut json {
+        j.render(&Json, &summary)?;
+    }
+    outs.human().render(&summary)?;
+    Ok(exit::OK)
 }

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use leakhound_report::compare;
 
 use crate::cmd_report::load_run;
-use crate::exit::Outcome;
+use crate::exit::{self, Outcome};
+use crate::output::Outputs;
+use leakhound_report::render::Json;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -26,16 +27,23 @@ pub struct CompareCmd {
     before: PathBuf,
     /// Result of `leakhound run --json` after the fix.
     after: PathBuf,
-    /// Print the leakhound.compare/v1 JSON instead of the table.
-    #[arg(long)]
-    json: bool,
+    /// Write the leakhound.compare/v1 JSON to FILE; `-` is stdout, and the table then goes
+    /// to stderr.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 pub fn run(cmd: CompareCmd) -> Outcome {
+    let mut outs = Outputs::new(&[&cmd.before, &cmd.after]);
+    let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
     let before = load_run(&cmd.before)?;
     let after = load_run(&cmd.after)?;
     let c = compare::compare(&before, &after);
-    leakhound_report::render::text_or_json(&c, cmd.json, &mut std::io::stdout().lock())
-        .context("writing the comparison")?;
-    Ok(c.verdict.exit_code())
+    let code = c.verdict.exit_code();
+    exit::reached(code);
+    if let Some(j) = &mut json {
+        j.render(&Json, &c)?;
+    }
+    outs.human().render(&c)?;
+    Ok(code)
 }
