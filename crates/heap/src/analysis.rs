@@ -6,6 +6,7 @@
 use crate::classes;
 use crate::dominators::{self, parse_ephemeron};
 use crate::graph::{Graph, TypeIds};
+use crate::timing::timing;
 use rustc_hash::FxHashSet;
 use std::path::Path;
 
@@ -326,26 +327,4 @@ fn distance_filter(
         }
     }
     true
-}
-
-/// `LEAKHOUND_HEAP_TIMING=1` prints how long each stage took (for the benchmark notes).
-pub fn timing(stage: &str, t0: std::time::Instant) {
-    if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
-        let rss = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .map(|s| {
-                let field = |k: &str| {
-                    s.lines()
-                        .find(|l| l.starts_with(k))
-                        .map_or("", |l| l[k.len()..].trim())
-                        .to_string()
-                };
-                format!("{}, peak {}", field("VmRSS:"), field("VmHWM:"))
-            })
-            .unwrap_or_default();
-        eprintln!(
-            "[heap] {stage}: {:.3}s (rss {rss})",
-            t0.elapsed().as_secs_f64()
-        );
-    }
 }

@@ -21,6 +21,7 @@ pub mod parse;
 pub mod paths;
 pub mod scan;
 pub mod summary;
+pub mod timing;
 
 pub use analysis::Heap;
 pub use diff::{diff, DiffReport};

@@ -275,7 +275,7 @@ fn parse_with_release(
                 seen_strings = true;
                 let t0 = std::time::Instant::now();
                 let (s, np) = scan_string_array(buf, p, "strings")?;
-                crate::analysis::timing("parse: strings", t0);
+                crate::timing::timing("parse: strings", t0);
                 g.strings = s;
                 p = np;
             }
@@ -307,7 +307,7 @@ fn parse_with_release(
     }
     let t0 = std::time::Instant::now();
     validate(&g, header.root_index.unwrap_or(0), nfc, p)?;
-    crate::analysis::timing("parse: validate", t0);
+    crate::timing::timing("parse: validate", t0);
     g.root = (header.root_index.unwrap_or(0) / nfc as u64) as u32;
     Ok(g)
 }
@@ -603,7 +603,7 @@ fn split_parse(
                 |r, at| second.push(r, at, ef),
                 release,
             );
-            crate::analysis::timing("parse: second half", t0);
+            crate::timing::timing("parse: second half", t0);
             match r {
                 Ok(RangeEnd::Closed(end)) if second.full() => Some(end),
                 _ => None,
@@ -628,7 +628,7 @@ fn split_parse(
             .ok()?;
             (end == RangeEnd::Stopped(split) && first.full()).then_some((nodes, nodes_end))
         })();
-        crate::analysis::timing("parse: first half", t0);
+        crate::timing::timing("parse: first half", t0);
         (nodes, h.join().ok().flatten())
     });
     let edges = EdgeCols { ty, name, to };
