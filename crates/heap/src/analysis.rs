@@ -36,7 +36,7 @@ pub struct Heap {
 
 impl Heap {
     /// Parse and analyse a `.heapsnapshot` file (any size; memory-mapped).
-    pub fn open(path: &Path) -> anyhow::Result<Heap> {
+    pub fn open(path: &Path) -> Result<Heap, crate::error::OpenError> {
         let t0 = std::time::Instant::now();
         let g = crate::parse::read_file(path)?;
         timing("parse", t0);

@@ -25,7 +25,7 @@ pub mod timing;
 
 pub use analysis::Heap;
 pub use diff::{diff, DiffReport};
-pub use error::ParseError;
+pub use error::{OpenError, ParseError};
 pub use graph::Graph;
 pub use leaks::{leaks, LeaksReport};
 pub use summary::{summary, Summary};
