@@ -123,6 +123,40 @@ fn a_target_that_ignores_port_is_found_where_it_listens() {
 }
 
 #[test]
+fn a_target_that_says_it_listens_elsewhere_gets_a_port_hint() {
+    let _l = serial();
+    let t0 = Instant::now();
+    let (code, v, text) = run_json(
+        &[
+            "--start-timeout",
+            "3s",
+            "--",
+            "node",
+            &server("says-it-listens.js"),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(4), "{text}");
+    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
+    // Shown while waiting, with the app's own lines.
+    assert!(
+        text.contains("the target printed `Server listening on http://localhost:3456` but does not accept connections on PORT="),
+        "{text}"
+    );
+    assert!(text.contains("  | loading routes..."), "{text}");
+    assert!(
+        text.contains("hint: if it ignores $PORT, pass --port 3456"),
+        "{text}"
+    );
+    assert_eq!(v["verdict"], "target-failed", "{v}");
+    let why = v["target_failed"].as_str().unwrap();
+    assert!(
+        why.ends_with("if it ignores $PORT, pass --port 3456"),
+        "{why}"
+    );
+}
+
+#[test]
 fn the_users_own_heap_flag_wins_and_is_printed() {
     let _l = serial();
     let (code, v, text) = run_json(
