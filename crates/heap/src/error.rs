@@ -35,7 +35,7 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Why [`crate::Heap::open`] (or [`crate::parse::read_file`]) could not read a file: the file
+/// Why `Heap::open` (or `parse::read_file`) could not read a file: the file
 /// itself (missing, unreadable), or its contents.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {

@@ -73,6 +73,7 @@ fn running_out_of_memory_while_starting_is_a_failed_target() {
         .unwrap();
     assert_eq!(printed, (limit as f64 / MIB as f64).round() as u64);
     assert!(text.contains(why), "{text}");
+    assert_eq!(v["reason"], why, "{v}");
     assert!(!text.contains("LEAK"), "{text}");
     assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
     let pid = v["target_pid"].as_i64().unwrap() as i32;

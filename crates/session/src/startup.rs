@@ -15,6 +15,10 @@ use crate::procfs::{self, ProcError};
 use crate::target::Target;
 use crate::verdict::MIB;
 
+/// Where progress lines go (the same shape as `run`'s, spelled out so that this module does
+/// not import `run`, which imports it).
+type Progress<'a> = &'a mut (dyn FnMut(&str) + Send);
+
 /// How often the target's sockets are looked at while waiting.
 const SCAN_EVERY: Duration = Duration::from_millis(250);
 /// A port the target listens on but never mentioned is used only once it has been open this
@@ -37,6 +41,8 @@ pub struct Startup {
     pub oom_before_listening: bool,
     /// Lines for the report's `warnings`.
     pub warnings: Vec<String>,
+    /// Why the target never listened, when it did not.
+    pub failed: Option<String>,
 }
 
 /// How the wait ended.
@@ -55,6 +61,7 @@ impl Startup {
             asked: port,
             oom_before_listening: false,
             warnings: Vec::new(),
+            failed: None,
         }
     }
 
@@ -65,7 +72,21 @@ impl Startup {
         target: &mut Target,
         timeout: Duration,
         started: Instant,
-        progress: crate::run::Progress<'_>,
+        progress: Progress<'_>,
+    ) -> Waited {
+        let w = self.wait_for_port(target, timeout, started, progress).await;
+        if let Waited::Failed(why) = &w {
+            self.failed = Some(why.clone());
+        }
+        w
+    }
+
+    async fn wait_for_port(
+        &mut self,
+        target: &mut Target,
+        timeout: Duration,
+        started: Instant,
+        progress: Progress<'_>,
     ) -> Waited {
         let asked = self.asked;
         let mut next_scan = Instant::now();
@@ -173,7 +194,7 @@ impl Startup {
             .or_else(|| ports.first().map(|&p| (p, false))))
     }
 
-    fn use_port(&mut self, port: u16, progress: crate::run::Progress<'_>) {
+    fn use_port(&mut self, port: u16, progress: Progress<'_>) {
         let asked = self.asked;
         progress(&format!(
             "the target listens on 127.0.0.1:{port}, not on PORT={asked}; using it — pass --port {port} to silence this"
@@ -184,10 +205,14 @@ impl Startup {
         self.port = port;
     }
 
-    /// What start-up adds to the report: the port the load went to and the warnings.
+    /// What start-up adds to the report: the port the load went to, the warnings, and why
+    /// the target never listened (as the `reason`, unless the decision gave one).
     pub fn fill(&self, report: &mut RunReport) {
         report.port = self.port;
         report.warnings.extend(self.warnings.iter().cloned());
+        if let Some(why) = &self.failed {
+            report.reason.get_or_insert_with(|| why.clone());
+        }
     }
 }
 
@@ -297,5 +322,32 @@ mod tests {
         assert_eq!(port_in_line("warming caches..."), None);
         assert_eq!(port_in_line("see https://nodejs.org/en/docs"), None);
         assert_eq!(port_in_line("listening"), None);
+    }
+
+    #[test]
+    fn the_report_gets_the_port_used_the_warnings_and_the_start_failure() {
+        let mut st = Startup::new(4000);
+        st.port = 3456;
+        st.warnings.push("the target ignored PORT=4000".into());
+        let mut r = RunReport::default();
+        st.fill(&mut r);
+        assert_eq!(r.port, 3456);
+        assert_eq!(r.warnings, vec!["the target ignored PORT=4000".to_string()]);
+        assert_eq!(r.reason, None);
+
+        st.failed = Some("ran out of memory while starting".into());
+        let mut r = RunReport::default();
+        st.fill(&mut r);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("ran out of memory while starting")
+        );
+        // A reason the decision already gave is kept.
+        let mut r = RunReport {
+            reason: Some("decided".into()),
+            ..Default::default()
+        };
+        st.fill(&mut r);
+        assert_eq!(r.reason.as_deref(), Some("decided"));
     }
 }
