@@ -125,11 +125,14 @@ const MARKER: &str = "[leakhound] pid=";
 
 /// `--trace-gc` is refused in NODE_OPTIONS (exit 9), so a preload turns it on. It also reports
 /// the real heap limit at once: an app that runs out of memory while starting never gets as
-/// far as an inspector session that could ask.
+/// far as an inspector session that could ask. Workers run preloads too but have heaps of
+/// their own, so only the main thread reports.
 const PRELOAD: &str = "require('v8').setFlagsFromString('--trace-gc');
 try {
-  require('fs').writeSync(2, '[leakhound] pid=' + process.pid + ' heap_size_limit=' +
-    require('v8').getHeapStatistics().heap_size_limit + '\\n');
+  if (require('worker_threads').isMainThread) {
+    require('fs').writeSync(2, '[leakhound] pid=' + process.pid + ' heap_size_limit=' +
+      require('v8').getHeapStatistics().heap_size_limit + '\\n');
+  }
 } catch (e) {}
 ";
 
@@ -266,16 +269,16 @@ async fn read_lines(
     while let Ok(Some(raw)) = lines.next_segment().await {
         let line = String::from_utf8_lossy(&raw);
         let line = line.trim_end_matches('\r');
+        if is_stderr {
+            if let Some(limit) = parse_marker(line) {
+                captured.lock().unwrap().heap_limits.push(limit);
+                continue;
+            }
+        }
         if verbose {
             eprintln!("  | {line}");
         }
         let mut c = captured.lock().unwrap();
-        if is_stderr {
-            if let Some(limit) = parse_marker(line) {
-                c.heap_limits.push(limit);
-                continue;
-            }
-        }
         c.trace.push_line(line.as_bytes());
         if is_stderr {
             if let Some(url) = leakhound_inspector::parse_banner(line) {
