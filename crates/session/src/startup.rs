@@ -27,6 +27,8 @@ const UNNAMED_PORT_GRACE: Duration = Duration::from_secs(3);
 /// How long the output readers get, after the target exited, to read its last lines (the
 /// out-of-memory banner is the last thing Node prints).
 const OUTPUT_DRAIN: Duration = Duration::from_secs(1);
+/// Where `/proc` is missing, say so once the wait is no longer short.
+const SAY_UNSUPPORTED_AFTER: Duration = Duration::from_secs(2);
 /// Lines of the app's output shown with the `--port` hint.
 const SHOWN_LINES: usize = 8;
 
@@ -93,6 +95,7 @@ impl Startup {
         // A port found open, and since when.
         let mut seen: Option<(u16, Instant)> = None;
         let mut hinted: Option<u16> = None;
+        let mut told_unsupported = false;
         loop {
             if connects(asked).await {
                 return Waited::Listening(asked);
@@ -128,8 +131,17 @@ impl Startup {
                             return Waited::Listening(p);
                         }
                     }
-                    Ok(None) | Err(_) => {
+                    r @ (Ok(None) | Err(_)) => {
                         seen = None;
+                        if let Err(ProcError::Unsupported) = r {
+                            if !told_unsupported && started.elapsed() > SAY_UNSUPPORTED_AFTER {
+                                told_unsupported = true;
+                                progress(&format!(
+                                    "cannot look for another port the target may listen on: {}",
+                                    ProcError::Unsupported
+                                ));
+                            }
+                        }
                         if let Some((line, p)) = printed {
                             if hinted != Some(p) {
                                 hinted = Some(p);
