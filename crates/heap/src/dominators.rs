@@ -419,7 +419,7 @@ mod tests {
     /// (the shape every `node -e` snapshot has). DevTools hangs both off the root.
     #[test]
     fn a_cycle_nothing_reaches_hangs_off_the_root() {
-        let bytes = include_bytes!("../fuzz/corpus/parse/unreachable-cycle.heapsnapshot");
+        let bytes = include_bytes!("../fuzz/corpus/parse/unreachable-cycle");
         let g = crate::parse::parse(bytes).expect("the corpus file parses");
         let h = crate::Heap::from_graph(g);
         assert_eq!(h.idom, vec![0, 0, 0, 0]);

@@ -56,7 +56,7 @@ fn snapshots_from_node_e_p_and_stdin_match_devtools() {
         assert_matches_devtools(&oracle, &snap);
     }
     // The same shape cut down to four nodes (the fuzz corpus keeps it).
-    let tiny = repo_root().join("crates/heap/fuzz/corpus/parse/unreachable-cycle.heapsnapshot");
+    let tiny = repo_root().join("crates/heap/fuzz/corpus/parse/unreachable-cycle");
     assert_matches_devtools(&oracle, &tiny);
 }
 
