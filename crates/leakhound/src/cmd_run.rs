@@ -35,7 +35,8 @@ Examples:
 Exit codes:
   0   no leak                      1   leak (an out-of-memory crash is a leak)
   2   usage or tool error          3   inconclusive
-  4   the target failed otherwise (did not start, crashed without OOM)
+  4   the target failed otherwise (did not start, crashed without OOM, ran out of memory
+      while starting, or more than half of the requests failed: see --expect-status)
   10  --fail-on pressure: an allocation-pressure finding
   11  --max-retained-per-request exceeded
   12  --max-gc-share exceeded
@@ -183,19 +184,30 @@ pub fn run(cmd: RunCmd) -> Outcome {
 
 fn print_outcome(r: &RunReport, code: i32) {
     match code {
-        exit_code::TARGET_FAILED => {
-            println!(
-                "TARGET FAILED: {}",
-                r.target_failed.as_deref().unwrap_or("unknown")
-            );
-            if !r.target_stderr_tail.is_empty() {
+        exit_code::TARGET_FAILED | exit_code::INTERRUPTED => {
+            if code == exit_code::TARGET_FAILED {
+                println!(
+                    "TARGET FAILED: {}",
+                    r.target_failed.as_deref().unwrap_or("unknown")
+                );
+            } else {
+                println!(
+                    "INTERRUPTED: no verdict ({})",
+                    r.reason.as_deref().unwrap_or("stopped")
+                );
+            }
+            // The statistics reached so far (the first evidence line is the reason itself).
+            for e in r.evidence.iter().skip(1) {
+                println!("  - {e}");
+            }
+            print_warnings(r);
+            if code == exit_code::TARGET_FAILED && !r.target_stderr_tail.is_empty() {
                 println!("last lines of the target's stderr:");
                 for l in r.target_stderr_tail.iter().rev().take(15).rev() {
                     println!("  {l}");
                 }
             }
         }
-        exit_code::INTERRUPTED => println!("INTERRUPTED: no verdict"),
         _ => {
             let v = match (r.verdict, r.oom) {
                 (Verdict::Leak, true) => "LEAK (out of memory)".to_string(),
@@ -207,6 +219,7 @@ fn print_outcome(r: &RunReport, code: i32) {
             for e in &r.evidence {
                 println!("  - {e}");
             }
+            print_warnings(r);
             if let Some(p) = &r.allocation_pressure {
                 println!("  - {p}");
             }
@@ -236,6 +249,13 @@ fn print_outcome(r: &RunReport, code: i32) {
                 );
             }
         }
+    }
+}
+
+/// "warning: 12 of 3,000 requests failed (…): the verdict stands on the rest — …".
+fn print_warnings(r: &RunReport) {
+    for w in &r.warnings {
+        println!("  warning: {w}");
     }
 }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use crate::fit;
-use crate::run_schema::{AllocSiteOut, RunReport};
+use crate::run_schema::{AllocSiteOut, RunReport, Verdict};
 use crate::svg::{downsample, Chart, Series, Style};
 use crate::units;
 
@@ -131,6 +131,7 @@ fn banner(o: &mut String, r: &RunReport) {
         ("leak", k) if !k.is_empty() && k != "none" => format!("Leak ({k})"),
         ("leak", _) => "Leak".into(),
         ("no-leak", _) => "No leak".into(),
+        ("target-failed", _) => "Target failed".into(),
         (v, _) => {
             let mut c = v.chars();
             c.next()
@@ -156,10 +157,15 @@ fn banner(o: &mut String, r: &RunReport) {
         .unwrap_or_default();
     let _ = write!(
         o,
-        "<p class=\"lead\">Retained <b>{}</b> per request{} over {} requests.</p>",
+        "<p class=\"lead\">Retained <b>{}</b> per request{} over {} requests{}.</p>",
         esc(&units::bytes(r.retained_bytes_per_request)),
         esc(&ci),
-        units::count(r.requests)
+        units::count(r.requests),
+        if matches!(r.verdict, Verdict::Interrupted | Verdict::TargetFailed) {
+            " so far (no verdict)"
+        } else {
+            ""
+        }
     );
     if let Some(p) = &r.projection {
         let _ = write!(
@@ -173,6 +179,11 @@ fn banner(o: &mut String, r: &RunReport) {
     }
     if let Some(f) = &r.target_failed {
         let _ = write!(o, "<p class=\"proj\">Target failed: {}</p>", esc(f));
+    } else if let (Verdict::Interrupted, Some(why)) = (r.verdict, &r.reason) {
+        let _ = write!(o, "<p class=\"proj\">Interrupted: {}</p>", esc(why));
+    }
+    for w in &r.warnings {
+        let _ = write!(o, "<p class=\"proj\">Warning: {}</p>", esc(w));
     }
     if !r.evidence.is_empty() {
         o.push_str("<ul>");

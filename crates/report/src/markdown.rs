@@ -40,11 +40,16 @@ pub fn render(r: &RunReport) -> String {
     } else {
         String::new()
     };
+    // No verdict was reached: say what happened, and that the figures are the ones so far.
+    let (word, so_far) = match r.verdict {
+        Verdict::TargetFailed => ("target failed", " so far"),
+        Verdict::Interrupted => ("interrupted", " so far"),
+        v => (v.as_str(), ""),
+    };
     let _ = writeln!(
         o,
-        "## {} leakhound: **{}**{kind}{}\n",
+        "## {} leakhound: **{word}**{kind}{}\n",
         icon(r.verdict),
-        r.verdict.as_str(),
         if r.oom { " — out of memory" } else { "" }
     );
     if !r.command.is_empty() {
@@ -59,7 +64,7 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(o, "| {k} | {v} |");
     };
     row(
-        "Retained per request",
+        &format!("Retained per request{so_far}"),
         format!("{}{ci}", units::bytes(r.retained_bytes_per_request)),
     );
     row(
@@ -103,6 +108,12 @@ pub fn render(r: &RunReport) -> String {
     }
     if let Some(f) = &r.target_failed {
         let _ = writeln!(o, "**Target failed:** {}\n", md_escape(f));
+    } else if let (Verdict::Interrupted | Verdict::Inconclusive, Some(why)) = (r.verdict, &r.reason)
+    {
+        let _ = writeln!(o, "**Why:** {}\n", md_escape(why));
+    }
+    for w in &r.warnings {
+        let _ = writeln!(o, "**Warning:** {}\n", md_escape(w));
     }
     if !r.evidence.is_empty() {
         let _ = writeln!(o, "**Evidence**\n");
