@@ -10,10 +10,13 @@
 //!
 //! | target                                   | allocated/request | GC share | flagged |
 //! |------------------------------------------|-------------------|----------|---------|
-//! | Express 4 `res.json` of 20 records       | 26.6–26.7 KB      | 4.3–5.4 %| no      |
-//! | plain `http` JSON route (tests/servers)  | 14.7 KB           | 3.4 %    | no      |
+//! | Express 4 `res.json` of 20 records       | 26.6–26.9 KB      | 4.3–5.4 %| no      |
+//! | plain `http` route built like it (`crates/leakhound/tests/servers/json-route.js`) | 26.4–26.5 KB | 4.3–5.6 % | no |
 //! | `examples/fixed-server.js`               | 8.0 KB            | 2.6 %    | no      |
-//! | `scenarios/ok-alloc.js` (a 400-row table rebuilt per call, the seed's `getItemAssets` pattern) | 97 KB | 8.2–14.7 % | yes |
+//! | `scenarios/ok-alloc.js` (a 400-row table rebuilt per call, the seed's `getItemAssets` pattern) | 97.0–97.3 KB | 8.2–14.7 % | yes |
+//!
+//! (Five runs of 25 s each, debug build of leakhound sharing the cores with other work: GC
+//! shares are higher than on an idle machine, for both kinds alike.)
 //!
 //! The old rule (24 KiB per request, or 20 % GC) flagged every Express route: bytes per request
 //! alone cannot tell a framework's per-request bookkeeping from a table rebuilt on every call,
@@ -69,7 +72,7 @@ mod tests {
         // Express at its worst measured GC share, the http route, the fixed seed.
         assert!(!is_pressure(&alloc(26.7, 0.054), &th));
         assert!(!is_pressure(&alloc(31.0, 0.07), &th));
-        assert!(!is_pressure(&alloc(14.7, 0.034), &th));
+        assert!(!is_pressure(&alloc(26.4, 0.056), &th));
         assert!(!is_pressure(&alloc(8.0, 0.026), &th));
         // The asset table rebuilt per call, at its best measured GC share.
         assert!(is_pressure(&alloc(97.0, 0.082), &th));

@@ -1,8 +1,9 @@
-// A healthy JSON route that allocates per request about what an Express route does (measured
-// with express@4 and `res.json` of 20 small records: ~27 KB allocated per request, 4 % of the
-// time in GC): parse the URL and query, build header objects and a response of 20 records,
-// serialise it, and do the bookkeeping a framework does (route matching, a per-request context).
-// Nothing survives the request. Plain `http`, no dependencies.
+// A healthy JSON route that allocates per request what an Express route does: measured with
+// `leakhound run`, express@4 `res.json` of 20 small records allocates 26.6–26.9 KB per request
+// at 4.3–5.4 % GC time, this route 26.4–26.5 KB at 4.3–5.6 %. It parses the URL and query,
+// keeps a per-request context (route matching, headers), builds a view of 20 records, serialises
+// it and logs a line, as a framework does. Nothing survives the request. Plain `http`, no
+// dependencies (so the test needs no npm install).
 'use strict';
 const http = require('http');
 
@@ -30,7 +31,13 @@ const server = http.createServer((req, res) => {
     route: route ? route.path : null,
     started: process.hrtime.bigint(),
   };
-  const body = JSON.stringify({ ok: true, users: users.slice(0, 20), at: Date.now(), path: ctx.path });
+  // A view model per record, as a serializer or an ORM would build it.
+  const view = users.slice(0, 20).map((u) => ({
+    ...u,
+    links: { self: `/api/users/${u.id}` },
+  }));
+  const body = JSON.stringify({ ok: true, users: view, at: new Date().toISOString(), path: ctx.path });
+  ctx.log = `${ctx.method} ${ctx.path} 200 ${body.length} - ${JSON.stringify(ctx.query)}`;
   const etag = `W/"${body.length.toString(16)}-${Buffer.from(body).toString('base64').slice(0, 27)}"`;
   res.writeHead(200, {
     'Content-Type': 'application/json; charset=utf-8',
