@@ -218,5 +218,8 @@ fn ctrl_c_writes_interrupted_with_the_statistics_so_far() {
         .starts_with("interrupted before a verdict"));
     let md = std::fs::read_to_string(&md).unwrap();
     assert!(md.contains("**interrupted**"), "{md}");
-    assert!(md.contains("Retained per request so far"), "{md}");
+    assert!(md.contains("interrupted before a verdict"), "{md}");
+    // The terminal shows the statistics so far.
+    let out = std::io::read_to_string(child.stdout.take().unwrap()).unwrap();
+    assert!(out.contains("  - so far: "), "{out}");
 }

@@ -267,6 +267,17 @@ impl Flat {
     }
 }
 
+impl From<&SiteStat> for leakhound_schema::run::AllocSiteOut {
+    fn from(s: &SiteStat) -> Self {
+        leakhound_schema::run::AllocSiteOut {
+            function: s.site.function.clone(),
+            location: s.site.location(),
+            bytes: s.bytes,
+            share: s.share,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,16 +400,5 @@ mod tests {
         assert_eq!(s.total_bytes, 100);
         assert_eq!(s.top_self.len(), 1);
         assert!((s.top_self[0].share - 1.0).abs() < 1e-12);
-    }
-}
-
-impl From<&SiteStat> for leakhound_schema::run::AllocSiteOut {
-    fn from(s: &SiteStat) -> Self {
-        leakhound_schema::run::AllocSiteOut {
-            function: s.site.function.clone(),
-            location: s.site.location(),
-            bytes: s.bytes,
-            share: s.share,
-        }
     }
 }

@@ -41,7 +41,7 @@ use leakhound_report::run_schema::{AllocSiteOut, RunReport};
 use serde_json::Value;
 
 use crate::culprit_findings::significant;
-pub use crate::culprit_findings::{render, suspects, DEFAULT_SAMPLING_INTERVAL, TOP_SUSPECTS};
+pub use crate::culprit_findings::{suspects, DEFAULT_SAMPLING_INTERVAL, TOP_SUSPECTS};
 pub use crate::culprit_options::{CulpritOptions, SNAPSHOT_FILES};
 use crate::progress::Progress;
 

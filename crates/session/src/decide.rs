@@ -24,7 +24,8 @@ use crate::observations::Observations;
 use crate::pressure::{self, Allocation};
 use crate::stats::{mann_kendall_p_up, theil_sen, Fit};
 use crate::verdict::{
-    assess, shrank_when_idle, time_to_fill_s, Assessment, LeakKind, Sample, Thresholds, MIB,
+    assess, shrank_when_idle, thousands, time_to_fill_s, Assessment, LeakKind, Sample, Thresholds,
+    MIB,
 };
 
 /// What the run decided, with the numbers every later sentence and chart is drawn from.
@@ -192,8 +193,8 @@ pub fn decide(obs: &Observations, th: &Thresholds) -> Decision {
     if let (false, Some(f)) = (most_failed, &failures) {
         d.warnings.push(format!(
             "{} of {} requests failed ({}; expected {expect}): the verdict stands on the rest — {}",
-            f.failed,
-            f.total,
+            thousands(f.failed),
+            thousands(f.total),
             f.breakdown,
             f.hint()
         ));

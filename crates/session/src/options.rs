@@ -1,5 +1,6 @@
 //! What `run` is asked to do ([`RunOptions`]) and what it hands back ([`RunOutcome`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use leakhound_load::{Endpoint, Plan, Template};
@@ -32,6 +33,9 @@ pub struct RunOptions {
     pub thresholds: Thresholds,
     /// Allocation sites and heap snapshots (see [`crate::culprit`]).
     pub culprit: CulpritOptions,
+    /// Notified to end the run now as if interrupted (the binary's output was closed): the
+    /// target is stopped and the outcome is `interrupted`.
+    pub cancel: Arc<tokio::sync::Notify>,
 }
 
 impl Default for RunOptions {
@@ -53,6 +57,7 @@ impl Default for RunOptions {
             verbose: false,
             thresholds: Thresholds::default(),
             culprit: CulpritOptions::default(),
+            cancel: Arc::default(),
         }
     }
 }

@@ -66,6 +66,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
         r = drive(opts, port, &mut target, &mut st, progress) => r.map(|()| false),
         _ = sigint.recv() => Ok(true),
         _ = sigterm.recv() => Ok(true),
+        _ = opts.cancel.notified() => Ok(true),
     };
     // A round still running on its blocking thread ends now rather than at its bounds.
     st.stop.stop();
