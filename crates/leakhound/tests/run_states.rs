@@ -116,6 +116,28 @@ fn expect_status_makes_an_error_path_a_normal_target() {
 }
 
 #[test]
+fn a_few_failed_requests_leave_the_verdict_with_a_warning() {
+    let _l = serial();
+    let (code, v, text) = run_route("/flaky", &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(v["verdict"], "no-leak", "{v}");
+    let w = v["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{v}");
+    let w = w[0].as_str().unwrap();
+    assert!(
+        w.contains("requests failed (500 ×") && w.contains("the verdict stands on the rest"),
+        "{w}"
+    );
+    assert!(text.contains(&format!("warning: {w}")), "{text}");
+    // One in ten: the count is exact up to the requests in flight when a round ends.
+    let (failed, total) = (
+        v["http_errors"].as_f64().unwrap(),
+        v["requests"].as_f64().unwrap(),
+    );
+    assert!((failed / total - 0.1).abs() < 0.01, "{failed} of {total}");
+}
+
+#[test]
 fn a_bad_expect_status_is_a_usage_error() {
     let (code, _, text) = run_json(&["--expect-status", "4x", "--", "node", "x.js"]);
     assert_eq!(code, Some(2), "{text}");
