@@ -47,5 +47,6 @@ pub mod stats;
 pub mod summary;
 
 pub use analysis::{GcAnalysis, Verdict, SCHEMA};
-pub use analyzer::{Analyzer, AnalyzerConfig, LineCounts, Stream};
+pub use analyzer::{Analyzer, AnalyzerConfig, LineCounts, RingGc, Stream};
 pub use line::{parse_line, parse_ring_entry, Collector, FatalReason, Format, GcEvent, Line};
+pub use summary::GcAnalysisText;

@@ -2,7 +2,7 @@
 
 use crate::exit::Outcome;
 use anyhow::{bail, Context};
-use leakhound_gctrace::{Analyzer, AnalyzerConfig, GcAnalysis, Verdict};
+use leakhound_gctrace::{Analyzer, AnalyzerConfig, GcAnalysis, GcAnalysisText, Verdict};
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
