@@ -29,11 +29,7 @@ pub fn run(cmd: AllocCmd) -> Outcome {
     let base = std::env::current_dir().ok();
     let summary = summarize(&profile, base.as_deref(), cmd.top as usize);
     if cmd.json {
-        let mut v = serde_json::to_value(&summary)?;
-        v.as_object_mut()
-            .expect("summary is an object")
-            .insert("schema".into(), "leakhound.alloc/v1".into());
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print!("{}", render(&summary));
     }

@@ -241,11 +241,9 @@ fn print_outcome(r: &RunReport, code: i32) {
 
 /// ", p50 1.2 ms, p99 8.4 ms" from the engine's summary, when there was one.
 fn latency(r: &RunReport) -> String {
-    let l = r.load.as_ref().and_then(|l| l.get("latency"));
-    let ms = |k: &str| l.and_then(|l| l.get(k)).and_then(|v| v.as_f64());
-    match (ms("p50_ms"), ms("p99_ms")) {
-        (Some(p50), Some(p99)) => format!(", p50 {p50:.1} ms, p99 {p99:.1} ms"),
-        _ => String::new(),
+    match r.load.as_ref().and_then(|l| l.latency.as_ref()) {
+        Some(l) => format!(", p50 {:.1} ms, p99 {:.1} ms", l.p50_ms, l.p99_ms),
+        None => String::new(),
     }
 }
 

@@ -328,11 +328,6 @@ fn memory(o: &mut String, r: &RunReport) {
     o.push_str("</div>");
 }
 
-fn is_major(collector: &str) -> bool {
-    let c = collector.to_ascii_lowercase();
-    c.contains("mark") && !c.contains("minor")
-}
-
 fn gc(o: &mut String, r: &RunReport) {
     if r.gc_events.is_empty() {
         return;
@@ -341,7 +336,7 @@ fn gc(o: &mut String, r: &RunReport) {
     let split = |major: bool, f: fn(&crate::run_schema::GcEventOut) -> f64| -> Vec<(f64, f64)> {
         events
             .iter()
-            .filter(|e| is_major(&e.collector) == major)
+            .filter(|e| e.collector.is_major() == major)
             .map(|e| (e.t_s, f(e)))
             .collect()
     };
@@ -595,11 +590,10 @@ mod tests {
                 .map(|i| GcEventOut {
                     t_s: i as f64 * 0.01,
                     collector: if i % 10 == 0 {
-                        "Mark-Compact"
+                        leakhound_schema::gc::Collector::MarkCompact
                     } else {
-                        "Scavenge"
-                    }
-                    .into(),
+                        leakhound_schema::gc::Collector::Scavenge
+                    },
                     before_mb: 20.0,
                     after_mb: 10.0,
                     pause_ms: 1.0,

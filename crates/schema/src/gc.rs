@@ -14,11 +14,23 @@ pub const SCHEMA: &str = "leakhound.gc/v1";
 
 /// Which collector ran, as named by the first words after `ms: ` (or the NVP `gc=` key).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Collector {
     /// `Scavenge` (young generation, every version).
+    #[default]
     Scavenge,
     /// `Minor Mark-Compact` (Node 18/20 with `--minor-mc`).
     MinorMarkCompact,

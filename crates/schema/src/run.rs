@@ -43,7 +43,7 @@ pub struct RunReport {
     /// The GC trace's last lines (evidence of an out-of-memory crash).
     pub gc_last_lines: Vec<String>,
     /// The GC trace's own analysis (`leakhound.gc/v1`), when GC lines were seen.
-    pub gc_trace: Option<serde_json::Value>,
+    pub gc_trace: Option<crate::gc::GcAnalysis>,
     /// The app's `[MEM] label: N MB` lines.
     pub mem_lines: Vec<MemLineOut>,
     pub target_failed: Option<String>,
@@ -83,7 +83,7 @@ pub struct RunReport {
     /// The load engine's cumulative summary over all rounds (`leakhound.load/v1`: latency
     /// percentiles, status codes, error kinds), when load was driven.
     #[serde(default)]
-    pub load: Option<serde_json::Value>,
+    pub load: Option<crate::load::LoadSummary>,
 
     // "One model of a run" additions
     /// Why the verdict is what it is when it is not a finding: what made a run inconclusive
@@ -264,8 +264,8 @@ pub const MAX_GC_EVENTS: usize = 2000;
 pub struct GcEventOut {
     /// Seconds since the target started.
     pub t_s: f64,
-    /// `scavenge`, `mark-compact`, `minor-ms` ... as V8 names it.
-    pub collector: String,
+    /// Which collector ran (`scavenge`, `mark-compact` ...).
+    pub collector: crate::gc::Collector,
     pub before_mb: f64,
     pub after_mb: f64,
     pub pause_ms: f64,

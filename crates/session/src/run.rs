@@ -771,7 +771,7 @@ fn conclude(
         } else {
             trace.last_gc_lines.clone()
         },
-        gc_trace: serde_json::to_value(&trace).ok(),
+        gc_trace: Some(trace.clone()),
         mem_lines: cap
             .mem_lines
             .iter()
@@ -791,10 +791,7 @@ fn conclude(
         target_pid: st.serving_pid,
         gc_events: cap.gc_events.events_of(st.serving_pid),
         rounds: st.rounds.clone(),
-        load: st
-            .summary
-            .as_ref()
-            .and_then(|s| serde_json::to_value(s).ok()),
+        load: st.summary.clone(),
         ..Default::default()
     };
     RunOutcome {
