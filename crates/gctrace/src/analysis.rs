@@ -107,7 +107,7 @@ fn analyse(a: &Analyzer) -> GcAnalysis {
             freed_share_mean: acc.freed_share_sum / n,
         });
     }
-    let gc_share = (duration_ms >= 1.0).then(|| (gc_time_ms / duration_ms).min(1.0));
+    let gc_share = crate::share::gc_share(gc_time_ms, duration_ms);
     let rate = |mb: f64, ms: f64| (ms > 0.0).then(|| mb / (ms / 1000.0));
     let (rmb, rms) = a
         .recent_alloc

@@ -246,7 +246,7 @@ async fn drive(
     ));
     let gc_now = |t: &Target| {
         let c = t.captured.lock().unwrap();
-        (c.gc.allocated_bytes, c.gc.pause_ms)
+        (c.gc.allocated_bytes, c.gc.gc_time_ms)
     };
     st.culprit
         .before_warmup(st.inspector.as_ref(), progress)
@@ -703,7 +703,7 @@ fn conclude(
         let secs = (t1 - t0).as_secs_f64();
         if requests > 0 && secs > 0.0 {
             let per = (a1 - a0) / requests as f64;
-            let share = (p1 - p0) / 1000.0 / secs;
+            let share = leakhound_gctrace::gc_share(p1 - p0, secs * 1000.0).unwrap_or(0.0);
             alloc_bpr = Some(per);
             gc_share = Some(share);
             let rate = (a1 - a0) / secs / MIB;
