@@ -13,6 +13,7 @@ pub const SCHEMA: &str = "leakhound.compare/v1";
 /// Did the fix work?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(rename = "CompareVerdict")]
 pub enum Verdict {
     /// BEFORE leaked, AFTER is no-leak and its slope is significantly lower.
     FixProven,

@@ -141,6 +141,7 @@ pub struct Point {
 /// The four answers `leakhound gc` gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(rename = "GcVerdict")]
 pub enum Verdict {
     /// The live set grows steadily, or the process died out of memory.
     Leak,

@@ -9,6 +9,7 @@ pub mod alloc;
 pub mod compare;
 pub mod gc;
 pub mod load;
+pub mod published;
 pub mod run;
 
 pub use run::{LeakKind, Phase, Verdict};

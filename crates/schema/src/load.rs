@@ -122,12 +122,23 @@ pub struct LoadSummary {
     /// Counts per status class: `1xx` .. `5xx`.
     pub status_classes: BTreeMap<String, u64>,
     /// Counts per transport error kind (every kind present, zero or not).
+    #[schemars(schema_with = "error_counts_schema")]
     pub errors: BTreeMap<ErrorKind, u64>,
     pub bytes_received: u64,
     /// Requests in flight at the deadline that were waited for and then counted.
     pub completed_after_deadline: u64,
     /// The first five failures, with their reason.
     pub first_failures: Vec<Failure>,
+}
+
+/// `errors` is an object whose keys are [`ErrorKind`] names (schemars does not say so for a
+/// map keyed by an enum on its own).
+fn error_counts_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": generator.subschema_for::<ErrorKind>(),
+        "additionalProperties": { "type": "integer", "format": "uint64", "minimum": 0 },
+    })
 }
 
 impl std::fmt::Display for LoadSummary {
