@@ -8,6 +8,7 @@
 pub mod alloc;
 pub mod compare;
 pub mod gc;
+pub mod heap;
 pub mod load;
 pub mod published;
 pub mod run;

@@ -31,6 +31,21 @@ pub fn documents() -> Vec<(&'static str, &'static str, Schema)> {
             crate::compare::SCHEMA,
             schema_for!(crate::compare::Comparison),
         ),
+        (
+            "heap.summary",
+            crate::heap::SUMMARY_SCHEMA,
+            schema_for!(crate::heap::HeapSummary),
+        ),
+        (
+            "heap.diff",
+            crate::heap::DIFF_SCHEMA,
+            schema_for!(crate::heap::DiffReport),
+        ),
+        (
+            "heap.leaks",
+            crate::heap::LEAKS_SCHEMA,
+            schema_for!(crate::heap::LeaksReport),
+        ),
     ]
     .into_iter()
     .map(|(stem, name, schema)| (stem, name, versioned(schema, name)))

@@ -162,6 +162,7 @@ fn gc_documents_of_real_logs() {
 
 #[test]
 fn load_documents_of_real_rounds() {
+    let _s = serial();
     let ok = load_summary(&format!("http://127.0.0.1:{}/x", serve_ok()), 30);
     assert_eq!(ok.successful, 30, "{ok}");
     assert!(ok.latency.is_some());
@@ -199,6 +200,7 @@ fn alloc_documents_of_real_profiles() {
 
 #[test]
 fn run_and_compare_documents() {
+    let _s = serial();
     let before = run_report(1000.0, Verdict::Leak);
     let after = run_report(0.5, Verdict::NoLeak);
     check("run", &before);
@@ -220,6 +222,73 @@ fn run_and_compare_documents() {
         "compare",
         &leakhound_report::compare::compare(&after, &before),
     );
+}
+
+/// The same cross-process lock as `crates/leakhound/tests/common` (`serial()`): tests that start
+/// Node take turns on the two cores.
+fn serial() -> std::fs::File {
+    use std::os::unix::io::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(std::env::temp_dir().join("leakhound-serial-tests.lock"))
+        .unwrap();
+    // SAFETY: flock on a descriptor we own; blocks until the other test releases it.
+    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
+    f
+}
+
+/// Three snapshots Node writes from a script: before, after and long after 5000 objects
+/// were kept (and 5000 more).
+const GROWING: &str = "const v8 = require('v8');
+class Kept { constructor(i) { this.i = i; this.s = 'kept-' + i; } }
+const keep = [];
+globalThis.keep = keep;
+v8.writeHeapSnapshot(process.argv[2]);
+for (let i = 0; i < 5000; i++) keep.push(new Kept(i));
+v8.writeHeapSnapshot(process.argv[3]);
+for (let i = 0; i < 5000; i++) keep.push(new Kept(i));
+v8.writeHeapSnapshot(process.argv[4]);
+";
+
+#[test]
+fn heap_documents_of_real_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("growing.js");
+    std::fs::write(&script, GROWING).unwrap();
+    let snaps: Vec<PathBuf> = (1..=3)
+        .map(|i| dir.path().join(format!("s{i}.heapsnapshot")))
+        .collect();
+    {
+        let _s = serial();
+        let st = std::process::Command::new("node")
+            .arg(&script)
+            .args(&snaps)
+            .status()
+            .expect("node runs");
+        assert!(st.success());
+    }
+    let heaps: Vec<leakhound_heap::Heap> = snaps
+        .iter()
+        .map(|p| leakhound_heap::Heap::open(p).unwrap())
+        .collect();
+    let summary = leakhound_heap::summary(&heaps[2], 10);
+    assert_eq!(summary.schema, leakhound_schema::heap::SUMMARY_SCHEMA);
+    assert!(summary.top_by_retained.iter().any(|c| c.class == "Kept"));
+    check("heap.summary", &summary);
+    let diff = leakhound_heap::diff(&heaps[0], &heaps[2]);
+    assert!(diff
+        .classes
+        .iter()
+        .any(|c| c.class == "Kept" && c.new_count == 10_000));
+    check("heap.diff", &diff);
+    let leaks = leakhound_heap::leaks(&heaps[0], &heaps[1], &heaps[2]);
+    assert!(leaks
+        .groups
+        .iter()
+        .any(|g| g.class == "Kept" && g.instances == 5000));
+    check("heap.leaks", &leaks);
 }
 
 #[test]
