@@ -37,6 +37,9 @@ pub struct RunReport {
     /// The allocation-pressure finding, reported beside a `no-leak` verdict.
     pub allocation_pressure: Option<String>,
     pub allocated_bytes_per_request: Option<f64>,
+    /// GC time over wall time during the load rounds, 0..1. GC time is the pauses plus the
+    /// main-thread incremental marking of the app's own GCs (leakhound's forced GCs excluded):
+    /// the same definition as `gc_trace.gc_share`, which covers the whole process instead.
     pub gc_time_share: Option<f64>,
     pub gc_count: u64,
     pub major_gc_count: u64,
