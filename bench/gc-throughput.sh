@@ -19,7 +19,7 @@ for size in 64 "$MB"; do
     # Warm the page cache, then time one run on one core.
     cat "$OUT/gc-$size.log" >/dev/null
     /usr/bin/time -f "%e %M" -o "$OUT/time-$size.txt" taskset -c 0 \
-        target/release/leakhound gc --json "$OUT/gc-$size.log" >"$OUT/gc-$size.json" || true
+        target/release/leakhound gc --json - "$OUT/gc-$size.log" >"$OUT/gc-$size.json" || true
     # (time prints "Command exited with non-zero status 1" first: leak is exit 1.)
     read -r secs rss_kb <<EOT
 $(tail -n 1 "$OUT/time-$size.txt")

@@ -59,7 +59,7 @@ run_one() { # tool conns rep
     wrk) cmd=(wrk -t1 -c"$c" -d"${DUR}s" --latency -s "$WORK/post.lua" "$URL") ;;
     oha) cmd=(oha -z "${DUR}s" -c "$c" -m POST -T application/json -d "$BODY" --no-tui --worker-threads 1 --output-format json "$URL") ;;
     autocannon) cmd=(autocannon -c "$c" -d "$DUR" -m POST -H Content-Type=application/json -b "$BODY" -j "$URL") ;;
-    leakhound) cmd=("$LH" load -c "$c" -d "${DUR}s" -m POST -H 'Content-Type: application/json' -b "$BODY" --json --no-progress "$URL") ;;
+    leakhound) cmd=("$LH" load -c "$c" -d "${DUR}s" -m POST -H 'Content-Type: application/json' -b "$BODY" --json - --no-progress "$URL") ;;
   esac
   timeout -k 5 $((DUR + 30)) /usr/bin/time -v -o "$tm" taskset -c "$GEN_CPU" "${cmd[@]}" > "$out" 2>"$out.err" || true
   python3 - "$tool" "$c" "$out" "$tm" >> "$RESULTS" <<'PY'

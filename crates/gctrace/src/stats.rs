@@ -6,6 +6,10 @@
 //! the yes/no comes from Mann–Kendall (a rank test: no assumption of linearity or normal noise),
 //! and R² from the least-squares line says how steady the growth is. All functions are
 //! O(n²) in the worst case: callers keep series to a few hundred points.
+//!
+//! This is leakhound's one statistics module: the session's verdict (Sen's interval,
+//! [`theil_sen_interval`]; the one-sided [`mann_kendall_p_up`]) and the report's drawn line and
+//! `compare` test ([`intercept_for`], [`ols_slope_se`], [`normal_cdf`]) use it, not copies.
 
 use serde::Serialize;
 
@@ -218,6 +222,86 @@ pub fn normal_cdf(z: f64) -> f64 {
     0.5 * (1.0 + sign * y)
 }
 
+/// One-sided p-value that `ys` (in time order) trends upward, from [`mann_kendall`]: 1 when
+/// the test cannot run (fewer than 3 points, constant series).
+pub fn mann_kendall_p_up(ys: &[f64]) -> f64 {
+    match mann_kendall(ys) {
+        Some(mk) if mk.var_s > 0.0 => 1.0 - normal_cdf(mk.z),
+        _ => 1.0,
+    }
+}
+
+/// A Theil–Sen line with Sen's 95 % interval for its slope and the R² of the robust line.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SenFit {
+    pub slope: f64,
+    pub intercept: f64,
+    /// Sen's (1968) 95 % interval for the slope.
+    pub lo: f64,
+    pub hi: f64,
+    /// R² of the robust line (1 − SSres/SStot), floored at 0.
+    pub r2: f64,
+}
+
+/// [`theil_sen`] plus Sen's rank interval for the slope, whose ranks come from the
+/// Mann–Kendall variance. Extra elements of the longer input are ignored. `None` with fewer
+/// than two usable points.
+pub fn theil_sen_interval(xs: &[f64], ys: &[f64]) -> Option<SenFit> {
+    let n = xs.len().min(ys.len());
+    let (xs, ys) = (&xs[..n], &ys[..n]);
+    let line = theil_sen(xs, ys)?;
+    let mut slopes = Vec::with_capacity(n * n / 2);
+    for i in 0..n {
+        for j in i + 1..n {
+            let dx = xs[j] - xs[i];
+            if dx != 0.0 {
+                slopes.push((ys[j] - ys[i]) / dx);
+            }
+        }
+    }
+    slopes.sort_by(f64::total_cmp);
+    let var = mann_kendall(ys).map_or(0.0, |m| m.var_s);
+    let c = 1.96 * var.sqrt();
+    let m = slopes.len() as f64;
+    let lo_rank = (((m - c) / 2.0).floor() as isize).clamp(1, slopes.len() as isize) as usize;
+    let hi_rank = (((m + c) / 2.0).ceil() as isize + 1).clamp(1, slopes.len() as isize) as usize;
+    let r2 = r_squared(xs, ys, line.slope, line.intercept)
+        .unwrap_or(0.0)
+        .max(0.0);
+    Some(SenFit {
+        slope: line.slope,
+        intercept: line.intercept,
+        lo: slopes[lo_rank - 1],
+        hi: slopes[hi_rank - 1],
+        r2,
+    })
+}
+
+/// The intercept that goes with a given slope, as Theil–Sen makes it: the median of
+/// `y - slope·x`, so one outlying point cannot tilt a drawn line off the data.
+pub fn intercept_for(points: &[(f64, f64)], slope: f64) -> Option<f64> {
+    let mut r: Vec<f64> = points.iter().map(|&(x, y)| y - slope * x).collect();
+    median(&mut r)
+}
+
+/// Least-squares slope and its standard error. `None` with fewer than three points, non-finite
+/// input or no spread in x.
+pub fn ols_slope_se(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    if points.len() < 3 {
+        return None;
+    }
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
+    let f = linear_fit(&xs, &ys)?;
+    let n = points.len() as f64;
+    let mx = xs.iter().sum::<f64>() / n;
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let sse: f64 = points
+        .iter()
+        .map(|&(x, y)| (y - f.intercept - f.slope * x).powi(2))
+        .sum();
+    Some((f.slope, (sse / (n - 2.0) / sxx).sqrt()))
+}
+
 fn all_finite(v: &[f64]) -> bool {
     v.iter().all(|x| x.is_finite())
 }
@@ -285,5 +369,47 @@ mod tests {
         assert_eq!(median(&mut []), None);
         assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
         assert!((normal_cdf(1.959_964) - 0.975).abs() < 1e-5);
+    }
+    #[test]
+    fn sen_interval_holds_the_slope_and_narrows_with_more_points() {
+        let noisy = |n: usize| -> SenFit {
+            let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            let y: Vec<f64> = (0..n)
+                .map(|i| 2.0 * i as f64 + if i % 2 == 0 { 0.5 } else { -0.5 })
+                .collect();
+            theil_sen_interval(&x, &y).unwrap()
+        };
+        let (a, b) = (noisy(6), noisy(30));
+        assert!(b.hi - b.lo < a.hi - a.lo, "{a:?} {b:?}");
+        assert!(b.lo <= 2.0 && b.hi >= 2.0);
+        assert!(theil_sen_interval(&[1.0, 1.0], &[2.0, 3.0]).is_none());
+    }
+
+    #[test]
+    fn one_sided_trend_p_and_robust_intercept() {
+        let up: Vec<f64> = (0..10).map(f64::from).collect();
+        assert!(mann_kendall_p_up(&up) < 0.001);
+        let down: Vec<f64> = (0..10).rev().map(f64::from).collect();
+        assert!(mann_kendall_p_up(&down) > 0.99);
+        assert_eq!(mann_kendall_p_up(&[1.0, 2.0]), 1.0);
+        let mut pts: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 5.0 + 2.0 * i as f64)).collect();
+        pts[4].1 += 1000.0;
+        assert_eq!(intercept_for(&pts, 2.0), Some(5.0));
+    }
+
+    #[test]
+    fn ols_recovers_a_line_and_its_noise() {
+        let pts: Vec<(f64, f64)> = (0..20)
+            .map(|i| {
+                (
+                    i as f64,
+                    3.0 * i as f64 + if i % 2 == 0 { 1.0 } else { -1.0 },
+                )
+            })
+            .collect();
+        let (b, se) = ols_slope_se(&pts).unwrap();
+        assert!((b - 3.0).abs() < 0.05, "{b}");
+        assert!(se > 0.0 && se < 0.1, "{se}");
+        assert!(ols_slope_se(&pts[..2]).is_none());
     }
 }

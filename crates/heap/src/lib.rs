@@ -29,18 +29,7 @@ pub use graph::Graph;
 pub use leaks::{leaks, LeaksReport};
 pub use summary::{summary, Summary};
 
-/// Human-readable bytes (binary units), as in the reports.
+/// Human-readable bytes: leakhound's one convention (`leakhound-fmt`: KiB, MiB, GiB).
 pub fn fmt_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    leakhound_fmt::bytes_u64(b)
 }

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use leakhound_report::compare;
 
 use crate::cmd_report::load_run;
-use crate::exit::Outcome;
+use crate::exit::{self, Outcome};
+use crate::output::Outputs;
+use leakhound_report::render::Json;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -26,22 +27,23 @@ pub struct CompareCmd {
     before: PathBuf,
     /// Result of `leakhound run --json` after the fix.
     after: PathBuf,
-    /// Print the leakhound.compare/v1 JSON instead of the table.
-    #[arg(long)]
-    json: bool,
+    /// Write the leakhound.compare/v1 JSON to FILE; `-` is stdout, and the table then goes
+    /// to stderr.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 pub fn run(cmd: CompareCmd) -> Outcome {
+    let mut outs = Outputs::new(&[&cmd.before, &cmd.after]);
+    let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
     let before = load_run(&cmd.before)?;
     let after = load_run(&cmd.after)?;
     let c = compare::compare(&before, &after);
-    if cmd.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&c).context("serialising the comparison")?
-        );
-    } else {
-        print!("{}", compare::render_terminal(&c));
+    let code = c.verdict.exit_code();
+    exit::reached(code);
+    if let Some(j) = &mut json {
+        j.render(&Json, &c)?;
     }
-    Ok(c.verdict.exit_code())
+    outs.human().render(&c)?;
+    Ok(code)
 }

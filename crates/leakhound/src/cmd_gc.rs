@@ -1,10 +1,15 @@
 //! `leakhound gc`: read a V8 `--trace-gc` log, saved or live, and judge the live set.
 
-use crate::exit::Outcome;
+use crate::exit::{self, Outcome};
+use crate::load_args::parse_positive_duration;
+use crate::output::Outputs;
 use anyhow::{bail, Context};
 use leakhound_gctrace::{Analyzer, AnalyzerConfig, GcAnalysis, GcAnalysisText, Verdict};
+use leakhound_report::render::Json;
+use leakhound_report::units;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
@@ -17,7 +22,8 @@ Exit codes:
 
 Examples:
   node --trace-gc app.js > gc.log 2>&1; leakhound gc gc.log
-  node --trace-gc app.js 2>&1 | leakhound gc --follow --heap-limit 4096 -";
+  leakhound gc --json gc.json gc.log
+  node --trace-gc app.js 2>&1 | leakhound gc --follow --heap-limit 4GB -";
 
 /// Read a V8 --trace-gc log (a file, or - for stdin) and judge the live set.
 #[derive(clap::Args, Debug)]
@@ -26,24 +32,26 @@ pub struct GcCmd {
     /// The trace: a file, or `-` for stdin. Feed stdout and stderr together (`2>&1`): the
     /// out-of-memory banner goes to stderr. Plain, --trace-gc-nvp and application output
     /// mixed in are all fine.
-    #[arg(value_name = "FILE|-", default_value = "-")]
+    #[arg(value_name = "FILE|-")]
     pub file: String,
     /// Keep reading a live stream (a pipe, or a file that grows) and show a status line that
     /// updates as GCs arrive; print the summary at end of input or on Ctrl-C.
     #[arg(long)]
     pub follow: bool,
-    /// Print one `leakhound.gc/v1` JSON object instead of the summary.
-    #[arg(long)]
-    pub json: bool,
-    /// The heap limit in MB (v8.getHeapStatistics().heap_size_limit), for "near the limit"
-    /// and the time-to-OOM projection. Without it the limit is only known after an OOM.
-    #[arg(long, value_name = "MB")]
+    /// Write one `leakhound.gc/v1` JSON object to FILE; `-` is stdout, and the summary then
+    /// goes to stderr.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// The heap limit (v8.getHeapStatistics().heap_size_limit): MB as a bare number, or 4GB,
+    /// 512MB; for "near the limit" and the time-to-OOM projection. Without it the limit is only
+    /// known after an OOM.
+    #[arg(long, value_name = "MB", value_parser = units::parse_size_mb)]
     pub heap_limit: Option<f64>,
-    /// With --follow, warn when the projected time to out-of-memory falls under this.
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    /// With --follow, warn when the projected time to out-of-memory falls under this (e.g. 10m).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_positive_duration)]
     pub warn_within: Duration,
-    /// With --follow and stderr not a terminal, print a status line at most this often.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+    /// With --follow and stderr not a terminal, print a status line at most this often (e.g. 1s).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_positive_duration)]
     pub status_interval: Duration,
 }
 
@@ -53,6 +61,9 @@ pub fn run(cmd: GcCmd) -> Outcome {
             bail!("--heap-limit must be a positive number of MB, got {l}");
         }
     }
+    let mut outs = Outputs::new(&[&cmd.file]);
+    let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
+    let human = outs.human();
     if cmd.file == "-" && io::stdin().is_terminal() {
         bail!("no input: give a trace FILE, or pipe `node --trace-gc app.js 2>&1` into `leakhound gc -`");
     }
@@ -78,22 +89,24 @@ pub fn run(cmd: GcCmd) -> Outcome {
             an.lines.total
         );
     }
-    let mut out = io::stdout().lock();
-    if cmd.json {
-        serde_json::to_writer(&mut out, &an).context("writing JSON")?;
-        writeln!(out)?;
-    } else {
-        write!(out, "{}", an.render_text(&source))?;
+    let code = exit_code(an.verdict);
+    exit::reached(code);
+    let doc = leakhound_report::render::gc::Trace {
+        analysis: &an,
+        source: &source,
+    };
+    if let Some(j) = &mut json {
+        j.render(&Json, &doc)?;
     }
-    out.flush()?;
-    Ok(exit_code(an.verdict))
+    human.render(&doc)?;
+    Ok(code)
 }
 
 fn exit_code(v: Verdict) -> i32 {
     match v {
-        Verdict::Healthy | Verdict::AllocationPressure => 0,
-        Verdict::Leak => 1,
-        Verdict::Inconclusive => 3,
+        Verdict::Healthy | Verdict::AllocationPressure => exit::OK,
+        Verdict::Leak => exit::LEAK,
+        Verdict::Inconclusive => exit::INCONCLUSIVE,
     }
 }
 

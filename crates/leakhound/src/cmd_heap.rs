@@ -1,8 +1,11 @@
 //! `leakhound heap summary|diff|leaks`: wiring only; the work is in `leakhound-heap`.
 
-use crate::exit::Outcome;
+use crate::exit::{self, Outcome};
+use crate::note;
+use crate::output::{Output, Outputs};
 use anyhow::Context;
-use leakhound_heap::{fmt_bytes, Heap};
+use leakhound_heap::Heap;
+use leakhound_report::render::{heap::Top, Json};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -14,31 +17,57 @@ pub struct HeapCmd {
 #[derive(clap::Subcommand, Debug)]
 pub enum HeapAction {
     /// Totals, the biggest classes, and leak suspects with their retainer paths.
+    #[command(after_help = "Exit codes: 0 done, 2 bad input or an output that cannot be written.")]
     Summary {
+        /// A .heapsnapshot file.
+        #[arg(value_name = "FILE")]
         file: PathBuf,
         /// How many classes to list in each table.
-        #[arg(long, default_value_t = 15)]
+        #[arg(long, value_name = "N", default_value_t = 15)]
         top: usize,
-        /// Write the machine-readable result to this file (`-` for stdout).
+        /// Write the machine-readable result to FILE; `-` is stdout, and the text then goes to
+        /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
     /// Per class: objects new in B and gone since A, matched by object id.
+    #[command(after_help = "Exit codes: 0 done, 2 bad input or an output that cannot be written.")]
     Diff {
+        /// The earlier .heapsnapshot.
+        #[arg(value_name = "A")]
         a: PathBuf,
+        /// The later .heapsnapshot.
+        #[arg(value_name = "B")]
         b: PathBuf,
-        #[arg(long, default_value_t = 20)]
+        /// How many classes to list.
+        #[arg(long, value_name = "N", default_value_t = 20)]
         top: usize,
+        /// Write the machine-readable result to FILE; `-` is stdout, and the text then goes to
+        /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
     /// The three-snapshot technique: objects allocated between S1 and S2 and still alive in S3.
+    #[command(
+        after_help = "Exit codes: 0 no significant leak, 1 leak (a group of new objects \
+        survived in bulk, as `run` and `gc` exit 1 on a leak), 2 bad input or an output that \
+        cannot be written."
+    )]
     Leaks {
+        /// The first .heapsnapshot (the baseline).
+        #[arg(value_name = "S1")]
         s1: PathBuf,
+        /// The second, after the suspected leak had a chance to grow.
+        #[arg(value_name = "S2")]
         s2: PathBuf,
+        /// The third, later still.
+        #[arg(value_name = "S3")]
         s3: PathBuf,
-        #[arg(long, default_value_t = 10)]
+        /// How many groups to list.
+        #[arg(long, value_name = "N", default_value_t = 10)]
         top: usize,
+        /// Write the machine-readable result to FILE; `-` is stdout, and the text then goes to
+        /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
@@ -48,66 +77,43 @@ fn open(p: &Path) -> anyhow::Result<Heap> {
     Heap::open(p).with_context(|| format!("{}", p.display()))
 }
 
-fn write_json<T: serde::Serialize>(dest: &Path, v: &T) -> anyhow::Result<()> {
-    let s = serde_json::to_string_pretty(v)?;
-    if dest == Path::new("-") {
-        println!("{s}");
-    } else {
-        std::fs::write(dest, s + "\n").with_context(|| format!("writing {}", dest.display()))?;
-    }
-    Ok(())
+/// Open the `--json` output (checked against the snapshots read) before any parsing.
+fn outputs(inputs: &[&PathBuf], json: Option<&Path>) -> anyhow::Result<(Outputs, Option<Output>)> {
+    let mut outs = Outputs::new(inputs);
+    let json = outs.open_opt("--json", json)?;
+    Ok((outs, json))
 }
 
 pub fn run(cmd: HeapCmd) -> Outcome {
     match cmd.action {
         HeapAction::Summary { file, top, json } => {
+            let (outs, mut json) = outputs(&[&file], json.as_deref())?;
             let h = open(&file)?;
             let t0 = std::time::Instant::now();
             let s = leakhound_heap::summary(&h, top);
             if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
-                eprintln!("[heap] summary: {:.3}s", t0.elapsed().as_secs_f64());
+                note!("[heap] summary: {:.3}s", t0.elapsed().as_secs_f64());
             }
-            let to_stdout = json.as_deref() == Some(Path::new("-"));
-            if let Some(j) = &json {
-                write_json(j, &s)?;
+            exit::reached(exit::OK);
+            if let Some(j) = &mut json {
+                j.render(&Json, &s)?;
             }
-            if !to_stdout {
-                print_summary(&s);
-            }
-            Ok(0)
+            outs.human().render(&s)?;
+            Ok(exit::OK)
         }
         HeapAction::Diff { a, b, top, json } => {
+            let (outs, mut json) = outputs(&[&a, &b], json.as_deref())?;
             let ha = open(&a)?;
             let hb = open(&b)?;
             let d = leakhound_heap::diff(&ha, &hb);
-            let to_stdout = json.as_deref() == Some(Path::new("-"));
-            if let Some(j) = &json {
-                write_json(j, &d)?;
+            exit::reached(exit::OK);
+            if let Some(j) = &mut json {
+                j.render(&Json, &d)?;
             }
-            if !to_stdout {
-                println!(
-                    "heap {} -> {} ({:+} bytes)",
-                    fmt_bytes(d.total_before),
-                    fmt_bytes(d.total_after),
-                    d.total_after as i64 - d.total_before as i64
-                );
-                println!(
-                    "{:>9} {:>11} {:>9} {:>11} {:>12}  class",
-                    "new", "new size", "deleted", "del size", "delta"
-                );
-                for c in d.classes.iter().take(top) {
-                    println!(
-                        "{:>9} {:>11} {:>9} {:>11} {:>12}  {}",
-                        c.new_count,
-                        fmt_bytes(c.new_bytes),
-                        c.deleted_count,
-                        fmt_bytes(c.deleted_bytes),
-                        c.bytes_delta,
-                        c.class
-                    );
-                }
+            {
+                outs.human().render(&Top { doc: &d, top })?;
             }
-            Ok(0)
+            Ok(exit::OK)
         }
         HeapAction::Leaks {
             s1,
@@ -116,74 +122,21 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             top,
             json,
         } => {
+            let (outs, mut json) = outputs(&[&s1, &s2, &s3], json.as_deref())?;
             let h1 = open(&s1)?;
             let h2 = open(&s2)?;
             let h3 = open(&s3)?;
             let r = leakhound_heap::leaks(&h1, &h2, &h3);
-            let to_stdout = json.as_deref() == Some(Path::new("-"));
-            if let Some(j) = &json {
-                write_json(j, &r)?;
+            // A leak is exit 1 here as in `run` and `gc`.
+            let code = if r.significant { exit::LEAK } else { exit::OK };
+            exit::reached(code);
+            if let Some(j) = &mut json {
+                j.render(&Json, &r)?;
             }
-            if !to_stdout {
-                println!(
-                    "heap {} -> {} -> {}; {} objects from between snapshots 1 and 2 still alive ({})",
-                    fmt_bytes(r.totals[0]),
-                    fmt_bytes(r.totals[1]),
-                    fmt_bytes(r.totals[2]),
-                    r.leaked_objects,
-                    fmt_bytes(r.leaked_retained_bytes)
-                );
-                if !r.significant {
-                    println!("no significant leak: no group of new objects survived in bulk");
-                }
-                for g in r.groups.iter().take(top) {
-                    println!(
-                        "{} {}",
-                        if g.significant { "LEAK" } else { "    " },
-                        g.sentence
-                    );
-                }
+            {
+                outs.human().render(&Top { doc: &r, top })?;
             }
-            Ok(0)
+            Ok(code)
         }
-    }
-}
-
-fn print_summary(s: &leakhound_heap::Summary) {
-    println!(
-        "heap: {} in {} objects, {} edges, {} classes",
-        fmt_bytes(s.total_bytes),
-        s.node_count,
-        s.edge_count,
-        s.class_count
-    );
-    println!("\ntop classes by retained size:");
-    println!("{:>12} {:>12} {:>10}  class", "retained", "self", "count");
-    for r in &s.top_by_retained {
-        println!(
-            "{:>12} {:>12} {:>10}  {}",
-            fmt_bytes(r.retained_bytes),
-            fmt_bytes(r.self_bytes),
-            r.count,
-            r.class
-        );
-    }
-    println!("\ntop classes by self size:");
-    println!("{:>12} {:>12} {:>10}  class", "self", "retained", "count");
-    for r in &s.top_by_self {
-        println!(
-            "{:>12} {:>12} {:>10}  {}",
-            fmt_bytes(r.self_bytes),
-            fmt_bytes(r.retained_bytes),
-            r.count,
-            r.class
-        );
-    }
-    println!("\nleak suspects:");
-    if s.suspects.is_empty() {
-        println!("  none: no object or class retains 10% of the heap");
-    }
-    for (i, sp) in s.suspects.iter().enumerate() {
-        println!("  {}. {}", i + 1, sp.sentence);
     }
 }

@@ -1,10 +1,14 @@
 //! `leakhound load`: drive HTTP load at a URL or a config's endpoints and print the summary.
 
-use crate::exit::Outcome;
+use crate::exit::{self, Outcome};
 use crate::load_args::{Aim, LoadArgs};
+use crate::note;
+use crate::output::Outputs;
 use anyhow::bail;
 use leakhound_load::{Bounds, Engine, StopHandle, Summary};
+use leakhound_report::render::Json;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
@@ -12,19 +16,23 @@ use std::time::{Duration, Instant};
 #[command(after_help = "\
 Examples:
   leakhound load -c 50 -d 10s http://127.0.0.1:3000/health
-  leakhound load -n 100 -c 100 -b @body.json -H 'Content-Type: application/json' http://127.0.0.1:3000/api/data
+  leakhound load -n 100 -c 100 -b @body.json -H 'Content-Type: application/json' \\
+    http://127.0.0.1:3000/api/data
+  leakhound load --json - -d 5s http://127.0.0.1:3000/ | jq .requests_per_sec
   leakhound load --config leakhound.toml 100 data     # 100 concurrent requests to endpoint 'data'
 
 Exit codes:
   0  the run completed (even with some failed requests: see the summary)
   1  not a single request succeeded
-  2  usage or input error (bad URL, unknown endpoint, bad config, -c 0, missing body file)")]
+  2  usage or input error (bad URL, unknown endpoint, bad config, -c 0, missing body file,
+     an output that cannot be written)")]
 pub struct LoadCmd {
     #[command(flatten)]
     pub load: LoadArgs,
-    /// Print the summary as one JSON object (schema leakhound.load/v1)
-    #[arg(long)]
-    pub json: bool,
+    /// Write the summary as one JSON object (schema leakhound.load/v1) to FILE; `-` is stdout,
+    /// and the text summary then goes to stderr
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
     /// No progress bar (there is none anyway when stderr is not a terminal)
     #[arg(long)]
     pub no_progress: bool,
@@ -68,21 +76,35 @@ pub fn run(cmd: LoadCmd) -> Outcome {
             [_, extra, ..] => bail!("unexpected argument {extra:?} (one URL only)"),
         }
     };
+    let mut inputs: Vec<PathBuf> = load.config.iter().cloned().collect();
+    inputs.extend(
+        load.body
+            .as_ref()
+            .and_then(|b| b.strip_prefix('@'))
+            .map(PathBuf::from),
+    );
+    let mut outs = Outputs::new(&inputs);
+    let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
+    let human = outs.human();
     let bounds = load.bounds();
     let mut engine = Engine::new(plan)?;
     stop_on_ctrl_c(engine.stop_handle());
     let progress = !cmd.no_progress && std::io::stderr().is_terminal();
     let summary = run_with_progress(&mut engine, bounds, progress);
-    if cmd.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+    let code = if summary.successful == 0 {
+        exit::NOTHING_SUCCEEDED
     } else {
-        print!("{summary}");
+        exit::OK
+    };
+    exit::reached(code);
+    if let Some(j) = &mut json {
+        j.render(&Json, &summary)?;
     }
+    human.render(&summary)?;
     if summary.successful == 0 {
-        eprintln!("{}", nothing_succeeded(&summary));
-        return Ok(1);
+        note!("{}", nothing_succeeded(&summary));
     }
-    Ok(0)
+    Ok(code)
 }
 
 /// Ctrl-C ends the run early and still prints the summary of what was done.

@@ -6,7 +6,9 @@ use anyhow::Context;
 use leakhound_report::run_schema::{self, RunReport};
 use leakhound_report::{html, markdown};
 
-use crate::exit::Outcome;
+use crate::exit::{self, Outcome};
+use crate::note;
+use crate::output::Outputs;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -30,34 +32,26 @@ pub fn load_run(path: &Path) -> anyhow::Result<RunReport> {
     run_schema::from_json(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-fn write_out(path: &Path, text: &str) -> anyhow::Result<()> {
-    if path == Path::new("-") {
-        use std::io::Write;
-        std::io::stdout()
-            .write_all(text.as_bytes())
-            .context("writing to stdout")
-    } else {
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
-    }
-}
-
 pub fn run(cmd: ReportCmd) -> Outcome {
     anyhow::ensure!(
         cmd.output.is_some() || cmd.markdown.is_some(),
         "nothing to write: give -o FILE.html and/or --markdown FILE.md"
     );
+    let mut outs = Outputs::new(&[&cmd.run_json]);
+    let html_out = outs.open_opt("-o", cmd.output.as_deref())?;
+    let md_out = outs.open_opt("--markdown", cmd.markdown.as_deref())?;
     let report = load_run(&cmd.run_json)?;
-    if let Some(p) = &cmd.output {
-        write_out(p, &html::render(&report))?;
-        if p != Path::new("-") {
-            eprintln!("leakhound: wrote {}", p.display());
+    exit::reached(exit::OK);
+    for (out, text) in [
+        (html_out, html::render as fn(&RunReport) -> String),
+        (md_out, markdown::render),
+    ] {
+        if let Some(mut o) = out {
+            o.write_all(text(&report).as_bytes())?;
+            if !o.is_stdout() {
+                note!("leakhound: wrote {}", o.path().display());
+            }
         }
     }
-    if let Some(p) = &cmd.markdown {
-        write_out(p, &markdown::render(&report))?;
-        if p != Path::new("-") {
-            eprintln!("leakhound: wrote {}", p.display());
-        }
-    }
-    Ok(0)
+    Ok(exit::OK)
 }

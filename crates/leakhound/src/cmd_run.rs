@@ -1,16 +1,22 @@
 //! `leakhound run [options] -- <command> [args...]`: the whole loop, wired to the session crate.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use leakhound_report::gate::{self, Budgets};
-use leakhound_report::run_schema::{RunReport, Verdict};
+use leakhound_report::render::{Render, Text};
+use leakhound_report::run_schema::RunReport;
 use leakhound_report::{html, markdown, units};
-use leakhound_session::{exit_code, RunOptions};
+use leakhound_session::RunOptions;
 
-use crate::exit::Outcome;
-use crate::load_args::{Aim, LoadArgs};
+use crate::exit::{self, Outcome};
+use crate::load_args::{parse_duration, parse_positive_duration, Aim, LoadArgs};
+use crate::note;
+use crate::output::{Human, Output, Outputs};
 
 /// `run`'s default connections (`load`'s is 50): enough to grow a leak quickly without
 /// starving the target's event loop on a small machine.
@@ -30,64 +36,64 @@ Load options in `run`:
 Examples:
   leakhound run -- node examples/leaky-server.js
   leakhound run --config examples/leakhound.toml --endpoint data -- node examples/leaky-server.js
-  leakhound run --json run.json --report report.html --markdown summary.md --fail-on leak -- npm start
+  leakhound run --json run.json --report report.html --markdown summary.md \\
+    --fail-on leak -- npm start
+  leakhound run --json - -- node app.js | jq .verdict
+
+Outputs: --json, --report and --markdown take FILE or - (stdout; the human text then goes to
+stderr). Every output is opened before the target starts: a bad path is exit 2 at once.
 
 Exit codes:
   0   no leak                      1   leak (an out-of-memory crash is a leak)
-  2   usage or tool error          3   inconclusive
+  2   usage or tool error          3   inconclusive, or output closed before a verdict
   4   the target failed otherwise (did not start, crashed without OOM)
   10  --fail-on pressure: an allocation-pressure finding
   11  --max-retained-per-request exceeded
   12  --max-gc-share exceeded
   130 interrupted (Ctrl-C)
   With several exceeded budgets all are named; the exit code is the first one's, in the order
-  leak, pressure, retained, GC share.")]
+  leak, pressure, retained, GC share. A failed target (4) and an interruption (130) keep theirs.")]
 pub struct RunCmd {
     #[command(flatten)]
     load: LoadArgs,
-    /// Path requested on the target [default: /] (not with --config)
-    #[arg(long, value_name = "PATH")]
-    path: Option<String>,
-    /// Which endpoint of --config to drive (default: the weighted mix of all of them)
-    #[arg(long, value_name = "NAME")]
-    endpoint: Option<String>,
     /// Port for the target (set as PORT); a free one by default
     #[arg(long)]
     port: Option<u16>,
-    /// Old-space size given to node (--max-old-space-size), in MB
-    #[arg(long = "heap-mb", default_value_t = 128)]
-    heap_mb: u64,
+    /// Old-space size given to node (--max-old-space-size): MB as a bare number, or 512MB, 1GB
+    #[arg(long = "heap-mb", value_name = "MB", default_value = "128", value_parser = units::parse_size_mb)]
+    heap_mb: f64,
     /// Stop within this time, verdict or not
-    #[arg(long = "max-duration", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long = "max-duration", value_name = "TIME", default_value = "60s", value_parser = parse_positive_duration)]
     max_duration: Duration,
     /// How long the target may take to accept connections
-    #[arg(long = "start-timeout", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long = "start-timeout", value_name = "TIME", default_value = "30s", value_parser = parse_positive_duration)]
     start_timeout: Duration,
-    /// Length of the idle phase at the end
-    #[arg(long, default_value = "2500ms", value_parser = humantime::parse_duration)]
+    /// Length of the idle phase at the end (e.g. 2s, 500ms)
+    #[arg(long, value_name = "TIME", default_value = "2500ms", value_parser = parse_duration)]
     idle: Duration,
-    /// Production request rate for the projection (default: the rate observed)
-    #[arg(long = "prod-rps")]
+    /// Production request rate for the projection, requests per second (default: the rate observed)
+    #[arg(long = "prod-rps", value_name = "R")]
     prod_rps: Option<f64>,
-    /// Production heap size for the projection, in MB
-    #[arg(long = "prod-heap-mb", default_value_t = 2048.0)]
+    /// Production heap size for the projection: MB as a bare number, or 2GB, 512MB
+    #[arg(long = "prod-heap-mb", value_name = "MB", default_value = "2048", value_parser = units::parse_size_mb)]
     prod_heap_mb: f64,
-    /// Write the leakhound.run/v1 result to this file
+    /// Write the leakhound.run/v1 result to FILE (`-`: stdout, the human text then on stderr)
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Write a self-contained HTML report (works offline) to this file
+    /// Write a self-contained HTML report (works offline) to FILE (`-`: stdout)
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
-    /// Write a short Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment) to this file
+    /// Write a short Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment) to FILE (`-`: stdout)
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
     /// Fail on these findings: leak, pressure (comma-separated; exit 1 and 10)
     #[arg(long = "fail-on", value_name = "LIST")]
     fail_on: Vec<String>,
-    /// Fail (exit 11) when more is retained per request, e.g. 1KB, 512B
+    /// Fail (exit 11) when more is retained per request: 1KB, 512B, or bytes as a bare number
     #[arg(long = "max-retained-per-request", value_name = "SIZE", value_parser = units::parse_size)]
     max_retained_per_request: Option<f64>,
-    /// Fail (exit 12) when GC takes a larger share of the load time, e.g. 10%
+    /// Fail (exit 12) when GC takes a larger share of the load time: 10% or 10 (a bare number
+    /// above 1 is a percent), or a share such as 0.1
     #[arg(long = "max-gc-share", value_name = "PERCENT", value_parser = units::parse_percent)]
     max_gc_share: Option<f64>,
     /// Echo all of the target's output
@@ -101,7 +107,7 @@ pub struct RunCmd {
 }
 
 pub fn run(cmd: RunCmd) -> Outcome {
-    anyhow::ensure!(cmd.heap_mb >= 16, "--heap-mb must be at least 16");
+    anyhow::ensure!(cmd.heap_mb >= 16.0, "--heap-mb must be at least 16");
     anyhow::ensure!(
         cmd.prod_heap_mb > 0.0 && cmd.prod_rps.is_none_or(|r| r > 0.0),
         "--prod-rps and --prod-heap-mb must be positive"
@@ -116,33 +122,38 @@ pub fn run(cmd: RunCmd) -> Outcome {
     }
     let mut load = cmd.load.clone();
     load.connections.get_or_insert(RUN_CONNECTIONS);
-    let path = cmd.path.as_deref().unwrap_or("/");
-    if load.config.is_some() {
-        anyhow::ensure!(
-            cmd.path.is_none(),
-            "--path does not apply with --config: the endpoints' paths are used"
-        );
-    } else {
-        anyhow::ensure!(cmd.endpoint.is_none(), "--endpoint needs --config");
-    }
-    let plan = load.plan(Aim::Child {
-        port: 0,
-        path,
-        endpoint: cmd.endpoint.as_deref(),
-    })?;
+    let plan = load.plan(Aim::Child { port: 0 })?;
+    // Every output is opened now, so a bad path is exit 2 before the target starts.
+    let mut inputs: Vec<PathBuf> = load.config.iter().cloned().collect();
+    inputs.extend(
+        load.body
+            .as_ref()
+            .and_then(|b| b.strip_prefix('@'))
+            .map(PathBuf::from),
+    );
+    let mut outs = Outputs::new(&inputs);
+    let mut files = Files {
+        json: outs.open_opt("--json", cmd.json.as_deref())?,
+        report: outs.open_opt("--report", cmd.report.as_deref())?,
+        markdown: outs.open_opt("--markdown", cmd.markdown.as_deref())?,
+    };
+    let human = outs.human();
+    // Profiles are named after the --json file; with `-` there is none to name them after.
+    let json_file = cmd.json.as_deref().filter(|p| *p != Path::new("-"));
+    let culprit = cmd.culprit.options(json_file, &outs)?;
     if let Some(file) = &load.config {
         let names: Vec<&str> = plan.endpoints.iter().map(|e| e.name.as_str()).collect();
-        eprintln!(
+        note!(
             "leakhound: driving endpoint{} `{}` of {}",
             if names.len() > 1 { "s" } else { "" },
             names.join("`, `"),
             file.display()
         );
     }
-    let culprit = cmd.culprit.options(cmd.json.as_deref())?;
+    let cancel = Arc::new(tokio::sync::Notify::new());
     let opts = RunOptions {
         command: cmd.command,
-        heap_mb: cmd.heap_mb,
+        heap_mb: cmd.heap_mb.round() as u64,
         port: cmd.port,
         plan,
         max_requests: load.requests,
@@ -154,6 +165,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
         prod_heap_mb: cmd.prod_heap_mb,
         verbose: cmd.verbose,
         culprit,
+        cancel: cancel.clone(),
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -161,112 +173,85 @@ pub fn run(cmd: RunCmd) -> Outcome {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let mut progress = |l: &str| eprintln!("leakhound: {l}");
+    // A closed stderr (`leakhound run … 2>&1 | head -1`) cancels the run: the target is
+    // stopped, the files asked for are written, and the exit code is 3 (no verdict yet).
+    let closed = Arc::new(AtomicBool::new(false));
+    let mut progress = {
+        let closed = closed.clone();
+        move |l: &str| {
+            if closed.load(Ordering::Relaxed) {
+                return;
+            }
+            let mut err = std::io::stderr().lock();
+            if writeln!(err, "leakhound: {l}").is_err() {
+                closed.store(true, Ordering::Relaxed);
+                cancel.notify_one();
+            }
+        }
+    };
     let outcome = rt.block_on(leakhound_session::run(&opts, &mut progress))?;
     let r = &outcome.report;
-    println!();
-    print_outcome(r, outcome.exit_code);
-    write_outputs(r, &cmd.json, &cmd.report, &cmd.markdown)?;
+    // Cancelled by a closed pipe before a verdict: exit 3. (A pipe closed after the verdict,
+    // while the culprit was being named, keeps the verdict's code.)
+    if closed.load(Ordering::Relaxed) && outcome.exit_code == exit::INTERRUPTED {
+        exit::reached(exit::INCONCLUSIVE);
+        files.write(r, None)?;
+        return Ok(exit::INCONCLUSIVE);
+    }
     // Budgets judge a finished run; a target that failed or an interrupted run keeps its code.
     let mut code = outcome.exit_code;
-    if !matches!(code, exit_code::TARGET_FAILED | exit_code::INTERRUPTED) {
-        let failures = gate::check(r, &budgets);
-        for f in &failures {
-            println!("budget exceeded (exit {}): {}", f.exit_code(), f.message());
-        }
+    let mut failures = Vec::new();
+    if !matches!(code, exit::TARGET_FAILED | exit::INTERRUPTED) {
+        failures = gate::check(r, &budgets);
         if let Some(c) = gate::exit_code(&failures) {
             code = c;
         }
     }
+    exit::reached(code);
+    // The files are written even when the terminal text cannot be (a closed pipe).
+    let printed = human.write(|w| {
+        leakhound_report::render::run::print(r, w)?;
+        Text.render(failures.as_slice(), w)
+    });
+    files.write(r, Some(human))?;
+    printed?;
     Ok(code)
 }
 
-fn print_outcome(r: &RunReport, code: i32) {
-    match code {
-        exit_code::TARGET_FAILED => {
-            println!(
-                "TARGET FAILED: {}",
-                r.target_failed.as_deref().unwrap_or("unknown")
-            );
-            if !r.target_stderr_tail.is_empty() {
-                println!("last lines of the target's stderr:");
-                for l in r.target_stderr_tail.iter().rev().take(15).rev() {
-                    println!("  {l}");
-                }
-            }
+/// The outputs of `run`, opened before it starts.
+struct Files {
+    json: Option<Output>,
+    report: Option<Output>,
+    markdown: Option<Output>,
+}
+
+impl Files {
+    /// Write every output asked for, each even when another fails (a closed stdout under
+    /// `--json -` must not cost the HTML report); the first error is returned. "wrote FILE"
+    /// goes to stderr when `said` is given.
+    fn write(&mut self, r: &RunReport, said: Option<Human>) -> anyhow::Result<()> {
+        let mut results = Vec::new();
+        if let Some(o) = &mut self.json {
+            results.push(o.write_json(r));
         }
-        exit_code::INTERRUPTED => println!("INTERRUPTED: no verdict"),
-        _ => {
-            let v = match (r.verdict, r.oom) {
-                (Verdict::Leak, true) => "LEAK (out of memory)".to_string(),
-                (Verdict::Leak, false) => format!("LEAK ({})", r.leak_kind),
-                (Verdict::NoLeak, _) => "NO LEAK".to_string(),
-                _ => "INCONCLUSIVE".to_string(),
-            };
-            println!("verdict: {v}");
-            for e in &r.evidence {
-                println!("  - {e}");
-            }
-            if let Some(p) = &r.allocation_pressure {
-                println!("  - {p}");
-            }
-            println!(
-                "  {} requests in {:.1}s ({:.0} req/s under load{}), {} HTTP errors, {} transport errors; heap limit {:.0} MB",
-                r.requests,
-                r.duration_s,
-                r.requests_per_second,
-                latency(r),
-                r.http_errors,
-                r.transport_errors,
-                r.heap_limit_bytes as f64 / 1048576.0
+        if let Some(o) = &mut self.report {
+            results.push(
+                o.write_all(html::render(r).as_bytes())
+                    .map(|()| wrote(o, said)),
             );
-            if r.verdict == Verdict::Leak {
-                println!("  retained: {:.0} B/request", r.retained_bytes_per_request);
-            }
-            if let Some(p) = &r.projection {
-                println!("  projection: {p}");
-            }
-            print!("{}", leakhound_session::culprit::render(r));
-            if let Some(m) = r.mem_lines.last() {
-                println!(
-                    "  the app's own [MEM] lines: {} seen, last `{}: {} MB`",
-                    r.mem_lines.len(),
-                    m.label,
-                    m.mb
-                );
-            }
         }
+        if let Some(o) = &mut self.markdown {
+            results.push(
+                o.write_all(markdown::render(r).as_bytes())
+                    .map(|()| wrote(o, said)),
+            );
+        }
+        results.into_iter().collect()
     }
 }
 
-/// ", p50 1.2 ms, p99 8.4 ms" from the engine's summary, when there was one.
-fn latency(r: &RunReport) -> String {
-    match r.load.as_ref().and_then(|l| l.latency.as_ref()) {
-        Some(l) => format!(", p50 {:.1} ms, p99 {:.1} ms", l.p50_ms, l.p99_ms),
-        None => String::new(),
+fn wrote(o: &Output, said: Option<Human>) {
+    if said.is_some() && !o.is_stdout() {
+        note!("leakhound: wrote {}", o.path().display());
     }
-}
-
-fn write_outputs(
-    r: &RunReport,
-    json: &Option<PathBuf>,
-    report: &Option<PathBuf>,
-    md: &Option<PathBuf>,
-) -> anyhow::Result<()> {
-    let write = |path: &Path, text: String| {
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
-    };
-    if let Some(p) = json {
-        let text = serde_json::to_string_pretty(r).context("serialising the result")?;
-        write(p, text + "\n")?;
-    }
-    if let Some(p) = report {
-        write(p, html::render(r))?;
-        eprintln!("leakhound: wrote {}", p.display());
-    }
-    if let Some(p) = md {
-        write(p, markdown::render(r))?;
-        eprintln!("leakhound: wrote {}", p.display());
-    }
-    Ok(())
 }

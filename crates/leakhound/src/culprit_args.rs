@@ -4,11 +4,13 @@ use std::path::{Path, PathBuf};
 
 use leakhound_session::culprit::{CulpritOptions, DEFAULT_SAMPLING_INTERVAL};
 
+use crate::output::Outputs;
+
 #[derive(clap::Args, Debug)]
 pub struct CulpritArgs {
     /// Save the two sampling heap profiles (`alloc-all`, `alloc-survivors` .heapprofile, for
     /// Chrome DevTools) in DIR. Default: next to the --json file, named after it; not saved
-    /// without --json.
+    /// without --json or with --json -.
     #[arg(long = "profile-dir", value_name = "DIR")]
     profile_dir: Option<PathBuf>,
     /// Bytes between two samples of the allocation profiler (e.g. 32KB, 128KB); larger is
@@ -25,7 +27,7 @@ pub struct CulpritArgs {
 }
 
 fn parse_interval(s: &str) -> Result<u64, String> {
-    let v = leakhound_report::units::parse_size(s)?;
+    let v = leakhound_report::units::parse_size(s).map_err(|e| e.to_string())?;
     if !(1.0..=1073741824.0).contains(&v) {
         return Err(format!("`{s}` must be between 1 byte and 1 GB"));
     }
@@ -33,9 +35,9 @@ fn parse_interval(s: &str) -> Result<u64, String> {
 }
 
 impl CulpritArgs {
-    /// The session's options; `json` is where `--json` writes, if anywhere. Creates the
-    /// output directories, so a bad one is an error before the target starts.
-    pub fn options(&self, json: Option<&Path>) -> anyhow::Result<CulpritOptions> {
+    /// The session's options; `json` is the file `--json` writes, if any (not `-`). Creates
+    /// and checks the output directories, so a bad one is an error before the target starts.
+    pub fn options(&self, json: Option<&Path>, outs: &Outputs) -> anyhow::Result<CulpritOptions> {
         let (profile_dir, profile_prefix) = match (&self.profile_dir, json) {
             (Some(d), _) => (Some(d.clone()), String::new()),
             (None, Some(j)) => {
@@ -63,6 +65,12 @@ impl CulpritArgs {
             snapshots_dir: self.snapshots.clone(),
             ..CulpritOptions::default()
         };
+        if let Some(d) = &opts.profile_dir {
+            outs.dir("--profile-dir", d)?;
+        }
+        if let Some(d) = &opts.snapshots_dir {
+            outs.dir("--snapshots", d)?;
+        }
         opts.prepare()?;
         Ok(opts)
     }

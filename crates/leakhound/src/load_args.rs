@@ -6,10 +6,21 @@ use leakhound_load::{Bounds, Config, Endpoint, Plan, Target, Template};
 use std::path::PathBuf;
 use std::time::Duration;
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e} (try 30s, 2m, 500ms)"))?;
+/// A duration with its unit (`30s`, `2m`, `500ms`); a bare number is refused with a message
+/// saying to add the unit, since every duration flag's help shows one.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(format!("`{t}` needs a unit: {t}s, {t}ms or {t}m"));
+    }
+    humantime::parse_duration(t).map_err(|e| format!("`{s}`: {e} (try 30s, 2m, 500ms)"))
+}
+
+/// [`parse_duration`], above zero.
+pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
     if d.is_zero() {
-        return Err(format!("{s:?}: must be above zero"));
+        return Err(format!("`{s}` must be above zero"));
     }
     Ok(d)
 }
@@ -34,7 +45,7 @@ pub struct LoadArgs {
     #[arg(short = 'n', long = "requests", value_name = "N")]
     pub requests: Option<u64>,
     /// Stop after this long under load in all: 30s, 2m, 500ms
-    #[arg(short = 'd', long = "duration", value_name = "TIME", value_parser = parse_duration)]
+    #[arg(short = 'd', long = "duration", value_name = "TIME", value_parser = parse_positive_duration)]
     pub duration: Option<Duration>,
     /// Open model: R requests per second on a fixed schedule; latency is measured from each
     /// request's intended send time, so server stalls show in the percentiles
@@ -51,30 +62,34 @@ pub struct LoadArgs {
     #[arg(short = 'b', long = "body", value_name = "BODY")]
     pub body: Option<String>,
     /// Per request, from send to the end of the body
-    #[arg(long, value_name = "TIME", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "TIME", default_value = "30s", value_parser = parse_positive_duration)]
     pub timeout: Duration,
     /// Per connection attempt
-    #[arg(long, value_name = "TIME", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "TIME", default_value = "5s", value_parser = parse_positive_duration)]
     pub connect_timeout: Duration,
     /// Named endpoints (TOML: [target] host/port, [endpoints.NAME] path/method/headers/body/weight;
     /// `run` ignores the target and aims at its child)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Which endpoint of --config to drive [default: the weighted mix of all of them]
+    #[arg(long, value_name = "NAME")]
+    pub endpoint: Option<String>,
+    /// Path requested (not with --config): `run` aims at its child on this path [default: /];
+    /// `load` replaces the URL's path with it
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
 }
 
-/// Where the load goes.
+/// Where the load goes; the path and endpoint come from [`LoadArgs`] (`--path`, `--endpoint`).
 #[derive(Debug, Clone, Copy)]
 pub enum Aim<'a> {
     /// `leakhound load URL`.
     Url(&'a str),
-    /// `leakhound load --config FILE [ENDPOINT]`: the config's own target.
+    /// `leakhound load --config FILE [ENDPOINT]`: the config's own target; `endpoint` is the
+    /// positional one, if given (`--endpoint` is the same).
     ConfigTarget { endpoint: Option<&'a str> },
-    /// `leakhound run`: 127.0.0.1:`port`, at `path` or (with --config) the config's endpoints.
-    Child {
-        port: u16,
-        path: &'a str,
-        endpoint: Option<&'a str>,
-    },
+    /// `leakhound run`: 127.0.0.1:`port`, at `--path` or (with --config) the config's endpoints.
+    Child { port: u16 },
 }
 
 impl LoadArgs {
@@ -118,10 +133,27 @@ impl LoadArgs {
         }))
     }
 
+    /// The endpoint named positionally (`load --config F data`) or by `--endpoint`.
+    fn one_endpoint<'a>(&'a self, positional: Option<&'a str>) -> Result<Option<&'a str>> {
+        match (positional, self.endpoint.as_deref()) {
+            (Some(a), Some(b)) if a != b => {
+                bail!("two endpoints named: {a:?} and --endpoint {b:?}; give one")
+            }
+            (a, b) => Ok(a.or(b)),
+        }
+    }
+
     /// Build the plan for `aim`. Errors are one line, for exit code 2.
     pub fn plan(&self, aim: Aim<'_>) -> Result<Plan> {
         if self.requests == Some(0) {
             bail!("-n must be at least 1");
+        }
+        match (&self.config, &self.path, &self.endpoint) {
+            (Some(_), Some(_), _) => {
+                bail!("--path does not apply with --config: the endpoints' paths are used")
+            }
+            (None, _, Some(_)) => bail!("--endpoint needs --config"),
+            _ => {}
         }
         let headers = self.header_pairs()?;
         let body = self.body()?;
@@ -136,8 +168,8 @@ impl LoadArgs {
                 }
                 let (target, only) = match aim {
                     Aim::Url(u) => bail!("give either a URL ({u}) or --config, not both"),
-                    Aim::ConfigTarget { endpoint } => (None, endpoint),
-                    Aim::Child { port, endpoint, .. } => (Some(Target::local(port)), endpoint),
+                    Aim::ConfigTarget { endpoint } => (None, self.one_endpoint(endpoint)?),
+                    Aim::Child { port } => (Some(Target::local(port)), self.endpoint.as_deref()),
                 };
                 let mut plan = Plan::from_config(cfg, target, only)?;
                 for ep in &mut plan.endpoints {
@@ -151,8 +183,14 @@ impl LoadArgs {
             (None, Aim::ConfigTarget { .. }) => bail!("no URL given (or use --config FILE)"),
             (None, aim) => {
                 let (target, path) = match aim {
-                    Aim::Url(u) => leakhound_load::parse_url(u)?,
-                    Aim::Child { port, path, .. } => (Target::local(port), path.to_string()),
+                    Aim::Url(u) => {
+                        let (target, path) = leakhound_load::parse_url(u)?;
+                        (target, self.path.clone().unwrap_or(path))
+                    }
+                    Aim::Child { port } => (
+                        Target::local(port),
+                        self.path.clone().unwrap_or_else(|| "/".into()),
+                    ),
                     Aim::ConfigTarget { .. } => unreachable!(),
                 };
                 let method = self

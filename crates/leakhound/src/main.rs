@@ -13,6 +13,7 @@ mod cmd_run;
 mod culprit_args;
 mod exit;
 mod load_args;
+mod output;
 
 use clap::{Parser, Subcommand};
 

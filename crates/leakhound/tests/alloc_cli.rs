@@ -10,7 +10,7 @@ fn json_names_sites_with_one_based_lines() {
     let out = leakhound()
         .arg("alloc")
         .arg(&file)
-        .args(["--json", "--top", "3"])
+        .args(["--json", "-", "--top", "3"])
         .output()
         .unwrap();
     assert!(

@@ -101,7 +101,7 @@ fn leaky_example_names_the_allocator_the_cache_and_its_path() {
     assert!(profiles[1].ends_with("leaky.alloc-survivors.heapprofile"));
     let alloc = leakhound()
         .current_dir(repo_root())
-        .args(["alloc", "--json", profiles[0]])
+        .args(["alloc", "--json", "-", profiles[0]])
         .output()
         .unwrap();
     assert!(alloc.status.success());

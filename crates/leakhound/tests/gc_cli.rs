@@ -62,7 +62,11 @@ fn assert_one_line_error(out: &Output, needle: &str) {
 #[test]
 fn json_on_leak_and_steady_fixtures() {
     let _s = serial();
-    let out = run(&["--json", fixture("node22-leak-oom.log").to_str().unwrap()]);
+    let out = run(&[
+        "--json",
+        "-",
+        fixture("node22-leak-oom.log").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "leak exits 1");
     let v = json(&out);
     assert_eq!(v["schema"], "leakhound.gc/v1");
@@ -75,7 +79,11 @@ fn json_on_leak_and_steady_fixtures() {
     assert!(cols.iter().any(|c| c["name"] == "Mark-Compact"));
     assert_eq!(v["oom_report"]["fatal_reason"], "ineffective-mark-compacts");
 
-    let out = run(&["--json", fixture("node25-steady.log").to_str().unwrap()]);
+    let out = run(&[
+        "--json",
+        "-",
+        fixture("node25-steady.log").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
     assert_eq!(v["verdict"], "allocation-pressure");
@@ -105,7 +113,7 @@ fn too_few_major_gcs_is_inconclusive_exit_3() {
     let _s = serial();
     let text = std::fs::read_to_string(fixture("node20-reasons.log")).unwrap();
     let head: String = text.lines().take(6).map(|l| format!("{l}\n")).collect();
-    let out = run_stdin(&["--json", "-"], head.as_bytes());
+    let out = run_stdin(&["--json", "-", "-"], head.as_bytes());
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -180,7 +188,7 @@ fn binary_garbage_truncated_lines_and_a_10mb_line_do_not_break_it() {
         }
     }
     let started = Instant::now();
-    let out = run_stdin(&["--json", "-"], &mixed);
+    let out = run_stdin(&["--json", "-", "-"], &mixed);
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(
         out.status.code(),
@@ -339,7 +347,7 @@ fn follow_a_growing_file_and_stop_on_sigterm_with_a_summary() {
     std::fs::write(&path, gc_line(10, false, 10.0, 6.0)).unwrap();
     let mut child = Killed(
         Command::new(env!("CARGO_BIN_EXE_leakhound"))
-            .args(["gc", "--follow", "--json", "--status-interval", "50ms"])
+            .args(["gc", "--follow", "--json", "-", "--status-interval", "50ms"])
             .arg(&path)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

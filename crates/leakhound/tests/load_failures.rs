@@ -18,6 +18,7 @@ fn per_request_timeout_fires_against_a_server_that_never_answers() {
     cmd.args([
         "load",
         "--json",
+        "-",
         "--timeout",
         "300ms",
         "-n",
@@ -55,7 +56,7 @@ fn a_server_killed_mid_run_gives_failures_no_hang_and_a_normal_exit() {
     let mut server = NodeServer::start(&server_script("counting-server.js"), &[]);
     let url = server.url("/x");
     let mut cmd = leakhound();
-    cmd.args(["load", "--json", "-d", "3s", "-c", "10", &url]);
+    cmd.args(["load", "--json", "-", "-d", "3s", "-c", "10", &url]);
     let start = Instant::now();
     let runner = std::thread::spawn(move || run_within(cmd, Duration::from_secs(20)));
     std::thread::sleep(Duration::from_millis(1000));

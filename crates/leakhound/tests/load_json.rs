@@ -25,6 +25,7 @@ fn json_object_has_every_summary_field() {
     cmd.args([
         "load",
         "--json",
+        "-",
         "-n",
         "200",
         "-c",

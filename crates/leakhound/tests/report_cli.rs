@@ -33,7 +33,7 @@ fn compare(before: &Path, after: &Path, json: bool) -> (i32, String) {
     let mut c = leakhound();
     c.arg("compare").arg(before).arg(after);
     if json {
-        c.arg("--json");
+        c.args(["--json", "-"]);
     }
     let out = c.output().unwrap();
     (

@@ -8,8 +8,8 @@
 use std::fmt::Write;
 
 use crate::fit;
-use crate::run_schema::RunReport;
-use crate::units;
+use crate::format;
+use crate::run_schema::{FitAxis, RunReport, SeriesName};
 use leakhound_schema::Verdict as RunVerdict;
 
 pub use leakhound_schema::compare::{
@@ -19,9 +19,12 @@ pub use leakhound_schema::compare::{
 /// One-sided significance level for both directions.
 pub const ALPHA: f64 = 0.05;
 
-/// One run's figures for the table (a free function: [`Side`] lives in the schema crate).
+/// One run's figures (a free function: [`Side`] lives in the schema crate). The slope and its
+/// interval are the run's decided fit ([`decided`]); without an interval the standard error
+/// comes from least squares ([`ols_se`]).
 pub fn side_of(r: &RunReport) -> Side {
-    let slope_se = match r.retained_bytes_per_request_ci {
+    let (slope, ci) = decided(r);
+    let slope_se = match ci {
         Some([lo, hi]) if hi > lo && (hi - lo).is_finite() => Some((hi - lo) / (2.0 * 1.96)),
         Some([lo, hi]) if hi == lo && lo.is_finite() => ols_se(r).or(Some(0.0)),
         _ => ols_se(r),
@@ -36,8 +39,8 @@ pub fn side_of(r: &RunReport) -> Side {
         verdict: r.verdict,
         oom: r.oom,
         requests: r.requests,
-        retained_bytes_per_request: r.retained_bytes_per_request,
-        retained_bytes_per_request_ci: r.retained_bytes_per_request_ci,
+        retained_bytes_per_request: slope,
+        retained_bytes_per_request_ci: ci,
         slope_se,
         gc_time_share: r.gc_time_share,
         allocated_bytes_per_request: r.allocated_bytes_per_request,
@@ -55,12 +58,31 @@ fn significantly_positive(s: &Side) -> bool {
     }
 }
 
+/// The run's decided slope against requests and its 95 % interval (`RunReport::fit`); results
+/// without one (written before `fit` existed, or fitted against seconds) give
+/// `retained_bytes_per_request` and its interval, as before.
+fn decided(r: &RunReport) -> (f64, Option<[f64; 2]>) {
+    match fit::line(r).filter(|l| l.decided && l.x == FitAxis::Requests) {
+        Some(l) => (l.slope, l.ci),
+        None => (
+            r.retained_bytes_per_request,
+            r.retained_bytes_per_request_ci,
+        ),
+    }
+}
+
+/// The series the decided slope is of, when the run has a decided fit against requests.
+fn decided_series(r: &RunReport) -> Option<SeriesName> {
+    fit::line(r)
+        .filter(|l| l.decided && l.x == FitAxis::Requests)
+        .map(|l| l.series)
+}
+
+/// The least-squares standard error of the slope over the samples of the run's line (the
+/// decided fit's own series and samples, or the JS heap over the load samples).
 fn ols_se(r: &RunReport) -> Option<f64> {
-    let pts: Vec<(f64, f64)> = fit::fit_samples(r)
-        .iter()
-        .map(|s| (s.requests as f64, s.heap_used as f64))
-        .collect();
-    fit::ols_slope_se(&pts).map(|(_, se)| se)
+    let line = fit::line(r).filter(|l| l.x == FitAxis::Requests)?;
+    fit::ols_slope_se(&line.points()).map(|(_, se)| se)
 }
 
 pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
@@ -100,8 +122,8 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
     } else if a.verdict == RunVerdict::Leak && higher {
         reasons.push(format!(
             "after retains significantly more per request ({} vs {}, p = {:.3})",
-            units::bytes(a.retained_bytes_per_request),
-            units::bytes(b.retained_bytes_per_request),
+            format::bytes(a.retained_bytes_per_request),
+            format::bytes(b.retained_bytes_per_request),
             p_higher.unwrap_or(f64::NAN)
         ));
         Verdict::Regression
@@ -109,7 +131,7 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
         reasons.push(format!(
             "before leaked ({} per request), after is no-leak, and its slope is significantly \
              lower (z = {:.2}, {})",
-            units::bytes(b.retained_bytes_per_request),
+            format::bytes(b.retained_bytes_per_request),
             z.unwrap_or(f64::NAN),
             fmt_p(p_lower.unwrap_or(f64::NAN))
         ));
@@ -141,6 +163,16 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
         }
         Verdict::NotProven
     };
+    if let (Some(sb), Some(sa)) = (decided_series(before), decided_series(after)) {
+        if sb != sa {
+            reasons.push(format!(
+                "the runs were decided on different series (before: {}, after: {}): their \
+                 slopes are compared as they are",
+                fit::series_label(sb),
+                fit::series_label(sa)
+            ));
+        }
+    }
     Comparison {
         schema: SCHEMA.to_string(),
         verdict,
@@ -181,9 +213,9 @@ fn change(b: Option<f64>, a: Option<f64>) -> String {
 pub fn render_terminal(c: &Comparison) -> String {
     let (b, a) = (&c.before, &c.after);
     let ci = |s: &Side| {
-        let mid = units::bytes(s.retained_bytes_per_request);
+        let mid = format::bytes(s.retained_bytes_per_request);
         match s.retained_bytes_per_request_ci {
-            Some([lo, hi]) => format!("{mid} [{} .. {}]", units::bytes(lo), units::bytes(hi)),
+            Some([lo, hi]) => format!("{mid} [{} .. {}]", format::bytes(lo), format::bytes(hi)),
             None => mid,
         }
     };
@@ -205,14 +237,14 @@ pub fn render_terminal(c: &Comparison) -> String {
         ],
         [
             "GC share of time".into(),
-            opt(b.gc_time_share, units::percent),
-            opt(a.gc_time_share, units::percent),
+            opt(b.gc_time_share, format::percent),
+            opt(a.gc_time_share, format::percent),
             change(b.gc_time_share, a.gc_time_share),
         ],
         [
             "allocated per request".into(),
-            opt(b.allocated_bytes_per_request, units::bytes),
-            opt(a.allocated_bytes_per_request, units::bytes),
+            opt(b.allocated_bytes_per_request, format::bytes),
+            opt(a.allocated_bytes_per_request, format::bytes),
             change(b.allocated_bytes_per_request, a.allocated_bytes_per_request),
         ],
         [
@@ -229,8 +261,8 @@ pub fn render_terminal(c: &Comparison) -> String {
         ],
         [
             "requests".into(),
-            units::count(b.requests),
-            units::count(a.requests),
+            format::thousands(b.requests),
+            format::thousands(a.requests),
             String::new(),
         ],
     ];
@@ -374,5 +406,66 @@ mod tests {
         let j = serde_json::to_value(&c).unwrap();
         assert_eq!(j["schema"], SCHEMA);
         assert_eq!(j["verdict"], "fix-proven");
+    }
+
+    #[test]
+    fn the_decided_fit_is_what_is_compared() {
+        use crate::run_schema::{FitOut, RunSample};
+        // The headline figure says a big JS-heap slope, but the run decided on a fit of the
+        // external series with a tight interval: compare uses the decided fit.
+        let mut before = run("leak", 9000.0, [1.0, 90000.0]);
+        before.fit = Some(FitOut {
+            series: SeriesName::External,
+            x: FitAxis::Requests,
+            slope: 2000.0,
+            intercept: 0.0,
+            ci_low: 1900.0,
+            ci_high: 2100.0,
+            r_squared: 0.99,
+            samples_used: vec![],
+        });
+        let after = run("no-leak", 3.0, [-20.0, 25.0]);
+        let c = compare(&before, &after);
+        assert_eq!(c.before.retained_bytes_per_request, 2000.0);
+        assert_eq!(
+            c.before.retained_bytes_per_request_ci,
+            Some([1900.0, 2100.0])
+        );
+        assert!(!c.reasons.iter().any(|r| r.contains("different series")));
+        assert!((c.before.slope_se.unwrap() - 200.0 / 3.92).abs() < 1e-9);
+        assert_eq!(c.verdict, Verdict::FixProven, "{:?}", c.reasons);
+
+        // A decided fit without an interval: the standard error comes from least squares over
+        // the samples it names, in its own series.
+        let mut noci = before.clone();
+        noci.samples = (0..8)
+            .map(|i| RunSample {
+                requests: i * 1000,
+                external: 1_000_000 + i * 2_000_000 + if i % 2 == 0 { 5000 } else { 0 },
+                heap_used: 5_000_000,
+                ..Default::default()
+            })
+            .collect();
+        let f = noci.fit.as_mut().unwrap();
+        f.ci_low = f64::NAN;
+        f.ci_high = f64::NAN;
+        f.samples_used = (1..8).collect();
+        let mut heap_after = after.clone();
+        heap_after.fit = Some(FitOut {
+            series: SeriesName::HeapUsed,
+            ..before.fit.clone().unwrap()
+        });
+        let c = compare(&before, &heap_after);
+        assert!(
+            c.reasons
+                .iter()
+                .any(|r| r.contains("(before: external memory, after: JS heap)")),
+            "{:?}",
+            c.reasons
+        );
+        let side = side_of(&noci);
+        assert_eq!(side.retained_bytes_per_request_ci, None);
+        let se = side.slope_se.unwrap();
+        assert!(se > 0.0 && se < 5.0, "{se}");
     }
 }

@@ -3,7 +3,9 @@
 //! Each failure has its own exit code so a CI script can tell a leak from a blown budget
 //! without parsing text. The codes avoid `run`'s own 0-4 and `compare`'s 5-6.
 
+use crate::format;
 use crate::run_schema::RunReport;
+#[cfg(test)]
 use crate::units;
 
 /// What the user asked to gate on. `Default` gates on nothing.
@@ -71,13 +73,13 @@ impl BudgetFailure {
             BudgetFailure::Pressure(p) => format!("--fail-on pressure: {p}"),
             BudgetFailure::RetainedPerRequest { actual, budget } => format!(
                 "--max-retained-per-request {}: retained {} per request",
-                units::bytes(*budget),
-                units::bytes(*actual)
+                format::bytes(*budget),
+                format::bytes(*actual)
             ),
             BudgetFailure::GcShare { actual, budget } => format!(
                 "--max-gc-share {}: GC took {} of the time",
-                units::percent(*budget),
-                units::percent(*actual)
+                format::percent(*budget),
+                format::percent(*actual)
             ),
         }
     }
@@ -138,7 +140,7 @@ mod tests {
         let f = check(&report(), &b);
         let codes: Vec<i32> = f.iter().map(BudgetFailure::exit_code).collect();
         assert_eq!(codes, vec![1, 10, 11, 12]);
-        assert!(f[2].message().contains("1.0 KB") && f[2].message().contains("2.9 KB"));
+        assert!(f[2].message().contains("1.0 KiB") && f[2].message().contains("2.9 KiB"));
         assert!(f[3].message().contains("20.0%"));
         assert_eq!(exit_code(&f), Some(1));
     }

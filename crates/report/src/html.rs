@@ -5,37 +5,10 @@
 
 use std::fmt::Write;
 
-use crate::fit;
-use crate::run_schema::{AllocSiteOut, RunReport};
-use crate::svg::{downsample, Chart, Series, Style};
-use crate::units;
-
-const MIB: f64 = 1024.0 * 1024.0;
-/// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
-const BLUE: &str = "#0072B2";
-const ORANGE: &str = "#E69F00";
-const GREEN: &str = "#009E73";
-const VERMILLION: &str = "#D55E00";
-const PURPLE: &str = "#CC79A7";
-const SKY: &str = "#56B4E9";
-/// GC events drawn per chart; the JSON may hold more.
-const MAX_GC_DOTS: usize = 300;
-
-/// HTML-escape text for element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+use crate::charts::{self, BLUE, VERMILLION};
+pub use crate::escape::html as esc;
+use crate::format;
+use crate::run_schema::{AllocSiteOut, LeakKind, RunReport, Verdict};
 
 const CSS: &str = r#"
 :root{--fg:#1d2330;--muted:#5b6475;--line:#d9dde5;--bg:#f6f7f9;--card:#fff}
@@ -50,7 +23,8 @@ h3{font-size:14px;margin:0 0 6px;color:var(--muted);font-weight:600}
 .banner{margin-top:16px;border-radius:10px;padding:18px 22px;border:1px solid;border-left-width:8px}
 .banner.leak{background:#fdf0ec;border-color:#c43c00}
 .banner.no-leak{background:#eaf6f1;border-color:#00784f}
-.banner.inconclusive{background:#fdf6e4;border-color:#a86b00}
+.banner.inconclusive,.banner.interrupted{background:#fdf6e4;border-color:#a86b00}
+.banner.target-failed{background:#f1f1f4;border-color:#5b6475}
 .banner .verdict{font-size:28px;font-weight:700;margin:0}
 .banner .lead{font-size:16px;margin:4px 0 8px}
 .banner ul{margin:8px 0 0;padding-left:20px}
@@ -104,9 +78,9 @@ pub fn render(r: &RunReport) -> String {
     );
     banner(&mut o, r);
     numbers(&mut o, r);
-    memory(&mut o, r);
-    gc(&mut o, r);
-    throughput(&mut o, r);
+    charts::memory(&mut o, r);
+    charts::gc(&mut o, r);
+    charts::throughput(&mut o, r);
     allocations(&mut o, r);
     suspects(&mut o, r);
     logs(&mut o, r);
@@ -122,21 +96,20 @@ pub fn render(r: &RunReport) -> String {
 }
 
 fn banner(o: &mut String, r: &RunReport) {
-    let class = match r.verdict.as_str() {
-        "leak" => "leak",
-        "no-leak" => "no-leak",
-        _ => "inconclusive",
+    let class = match r.verdict {
+        Verdict::Leak => "leak",
+        Verdict::NoLeak => "no-leak",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::TargetFailed => "target-failed",
+        Verdict::Interrupted => "interrupted",
     };
-    let title = match (r.verdict.as_str(), r.leak_kind.as_str()) {
-        ("leak", k) if !k.is_empty() && k != "none" => format!("Leak ({k})"),
-        ("leak", _) => "Leak".into(),
-        ("no-leak", _) => "No leak".into(),
-        (v, _) => {
-            let mut c = v.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or_default()
-        }
+    let title = match (r.verdict, r.leak_kind) {
+        (Verdict::Leak, LeakKind::None) => "Leak".to_string(),
+        (Verdict::Leak, k) => format!("Leak ({k})"),
+        (Verdict::NoLeak, _) => "No leak".into(),
+        (Verdict::Inconclusive, _) => "Inconclusive".into(),
+        (Verdict::TargetFailed, _) => "Target failed".into(),
+        (Verdict::Interrupted, _) => "Interrupted: no verdict".into(),
     };
     let _ = write!(
         o,
@@ -149,17 +122,17 @@ fn banner(o: &mut String, r: &RunReport) {
         .map(|[lo, hi]| {
             format!(
                 " (95% interval {} to {})",
-                units::bytes(lo),
-                units::bytes(hi)
+                format::bytes(lo),
+                format::bytes(hi)
             )
         })
         .unwrap_or_default();
     let _ = write!(
         o,
         "<p class=\"lead\">Retained <b>{}</b> per request{} over {} requests.</p>",
-        esc(&units::bytes(r.retained_bytes_per_request)),
+        esc(&format::bytes(r.retained_bytes_per_request)),
         esc(&ci),
-        units::count(r.requests)
+        format::thousands(r.requests)
     );
     if let Some(p) = &r.projection {
         let _ = write!(
@@ -174,10 +147,24 @@ fn banner(o: &mut String, r: &RunReport) {
     if let Some(f) = &r.target_failed {
         let _ = write!(o, "<p class=\"proj\">Target failed: {}</p>", esc(f));
     }
+    if let Some(why) = r
+        .reason
+        .as_ref()
+        .filter(|w| r.target_failed.as_ref() != Some(*w))
+    {
+        let _ = write!(o, "<p class=\"proj\">Why: {}</p>", esc(why));
+    }
     if !r.evidence.is_empty() {
         o.push_str("<ul>");
         for e in &r.evidence {
             let _ = write!(o, "<li>{}</li>", esc(e));
+        }
+        o.push_str("</ul>");
+    }
+    if !r.warnings.is_empty() {
+        o.push_str("<ul class=\"warnings\">");
+        for w in &r.warnings {
+            let _ = write!(o, "<li>Warning: {}</li>", esc(w));
         }
         o.push_str("</ul>");
     }
@@ -186,8 +173,8 @@ fn banner(o: &mut String, r: &RunReport) {
 
 fn numbers(o: &mut String, r: &RunReport) {
     let mut stats: Vec<(String, String)> = vec![
-        (units::count(r.requests), "requests".into()),
-        (units::duration(r.duration_s), "duration".into()),
+        (format::thousands(r.requests), "requests".into()),
+        (format::duration(r.duration_s), "duration".into()),
         (
             format!("{:.0}", r.requests_per_second),
             "requests / s".into(),
@@ -198,17 +185,20 @@ fn numbers(o: &mut String, r: &RunReport) {
         ),
     ];
     if r.heap_limit_bytes > 0 {
-        stats.push((units::bytes(r.heap_limit_bytes as f64), "heap limit".into()));
+        stats.push((
+            format::bytes(r.heap_limit_bytes as f64),
+            "heap limit".into(),
+        ));
     }
     if let Some(g) = r.gc_time_share {
-        stats.push((units::percent(g), "time in GC".into()));
+        stats.push((format::percent(g), "time in GC".into()));
     }
     stats.push((
         format!("{} / {}", r.gc_count, r.major_gc_count),
         "GCs / major GCs".into(),
     ));
     if let Some(a) = r.allocated_bytes_per_request {
-        stats.push((units::bytes(a), "allocated per request".into()));
+        stats.push((format::bytes(a), "allocated per request".into()));
     }
     if let Some(r2) = r.r_squared {
         stats.push((format!("{r2:.3}"), "R² of the fit".into()));
@@ -225,224 +215,6 @@ fn numbers(o: &mut String, r: &RunReport) {
             esc(&k)
         );
     }
-    o.push_str("</div>");
-}
-
-fn figure(o: &mut String, caption: &str, chart: &Chart, note: &str) {
-    let _ = write!(
-        o,
-        "<figure><figcaption>{}</figcaption>{}",
-        esc(caption),
-        chart.render()
-    );
-    if !note.is_empty() {
-        let _ = write!(o, "<p class=\"note\">{}</p>", esc(note));
-    }
-    o.push_str("</figure>");
-}
-
-fn memory(o: &mut String, r: &RunReport) {
-    o.push_str("<h2>Retained memory against requests</h2><div class=\"charts\">");
-    let pts = |f: fn(&crate::run_schema::RunSample) -> u64| -> Vec<(f64, f64)> {
-        r.samples
-            .iter()
-            .map(|s| (s.requests as f64, f(s) as f64 / MIB))
-            .collect()
-    };
-    let mut series = vec![Series {
-        name: "JS heap used after full GC".into(),
-        color: BLUE,
-        style: Style::Line,
-        points: pts(|s| s.heap_used),
-    }];
-    let idle: Vec<(f64, f64)> = r
-        .samples
-        .iter()
-        .filter(|s| s.phase == leakhound_schema::Phase::Idle)
-        .map(|s| (s.requests as f64, s.heap_used as f64 / MIB))
-        .collect();
-    if !idle.is_empty() {
-        series.push(Series {
-            name: "after the idle phase (no load)".into(),
-            color: GREEN,
-            style: Style::Dots,
-            points: idle,
-        });
-    }
-    let fit_pts: Vec<(f64, f64)> = fit::fit_samples(r)
-        .iter()
-        .map(|s| (s.requests as f64, s.heap_used as f64))
-        .collect();
-    let slope = r.retained_bytes_per_request;
-    let mut note = String::new();
-    if let (Some(b), Some(x0), Some(x1)) = (
-        fit::robust_intercept(&fit_pts, slope).filter(|_| slope.is_finite()),
-        fit_pts.iter().map(|p| p.0).reduce(f64::min),
-        fit_pts.iter().map(|p| p.0).reduce(f64::max),
-    ) {
-        series.push(Series {
-            name: format!("fit: {} per request", units::bytes(slope)),
-            color: VERMILLION,
-            style: Style::Dashed,
-            points: vec![(x0, (b + slope * x0) / MIB), (x1, (b + slope * x1) / MIB)],
-        });
-        note = "Fitted over the load rounds: slope = retained bytes per request, intercept = \
-                median of (heap − slope × requests)."
-            .into();
-    }
-    let c = Chart {
-        title: "JS heap after full GC against requests".into(),
-        x_label: "requests completed".into(),
-        y_label: "MB".into(),
-        series,
-        y_from_zero: true,
-    };
-    figure(o, "JS heap (after forced full GC)", &c, &note);
-    let c = Chart {
-        title: "External memory, ArrayBuffers and RSS against requests".into(),
-        x_label: "requests completed".into(),
-        y_label: "MB".into(),
-        series: vec![
-            Series {
-                name: "RSS".into(),
-                color: PURPLE,
-                style: Style::Line,
-                points: pts(|s| s.rss),
-            },
-            Series {
-                name: "external".into(),
-                color: ORANGE,
-                style: Style::Line,
-                points: pts(|s| s.external),
-            },
-            Series {
-                name: "ArrayBuffers".into(),
-                color: GREEN,
-                style: Style::Line,
-                points: pts(|s| s.array_buffers),
-            },
-        ],
-        y_from_zero: true,
-    };
-    figure(o, "External memory and RSS", &c, "");
-    o.push_str("</div>");
-}
-
-fn gc(o: &mut String, r: &RunReport) {
-    if r.gc_events.is_empty() {
-        return;
-    }
-    let events = downsample(&r.gc_events, MAX_GC_DOTS);
-    let split = |major: bool, f: fn(&crate::run_schema::GcEventOut) -> f64| -> Vec<(f64, f64)> {
-        events
-            .iter()
-            .filter(|e| e.collector.is_major() == major)
-            .map(|e| (e.t_s, f(e)))
-            .collect()
-    };
-    o.push_str("<h2>Garbage collection over time</h2><div class=\"charts\">");
-    let c = Chart {
-        title: "Heap after each GC over time".into(),
-        x_label: "time (s)".into(),
-        y_label: "MB".into(),
-        series: vec![
-            Series {
-                name: "after minor GC (scavenge)".into(),
-                color: SKY,
-                style: Style::Dots,
-                points: split(false, |e| e.after_mb),
-            },
-            Series {
-                name: "after major GC (mark-compact)".into(),
-                color: VERMILLION,
-                style: Style::Dots,
-                points: split(true, |e| e.after_mb),
-            },
-        ],
-        y_from_zero: true,
-    };
-    let note = format!(
-        "{} GC events in the trace{}.",
-        r.gc_events.len(),
-        if events.len() < r.gc_events.len() {
-            format!(", {} drawn", events.len())
-        } else {
-            String::new()
-        }
-    );
-    figure(o, "Heap after each GC", &c, &note);
-    let c = Chart {
-        title: "Share of the heap freed by each GC".into(),
-        x_label: "time (s)".into(),
-        y_label: "% freed".into(),
-        series: vec![
-            Series {
-                name: "minor GC".into(),
-                color: SKY,
-                style: Style::Dots,
-                points: split(false, |e| e.freed_share * 100.0),
-            },
-            Series {
-                name: "major GC".into(),
-                color: VERMILLION,
-                style: Style::Dots,
-                points: split(true, |e| e.freed_share * 100.0),
-            },
-        ],
-        y_from_zero: true,
-    };
-    figure(
-        o,
-        "Share freed by each GC",
-        &c,
-        "Major GCs that free little while the heap grows mean live objects are piling up.",
-    );
-    o.push_str("</div>");
-}
-
-fn throughput(o: &mut String, r: &RunReport) {
-    if r.rounds.is_empty() {
-        return;
-    }
-    o.push_str("<h2>Throughput and latency</h2><div class=\"charts\">");
-    let c = Chart {
-        title: "Throughput per load round".into(),
-        x_label: "time (s)".into(),
-        y_label: "requests / s".into(),
-        series: vec![Series {
-            name: "throughput".into(),
-            color: GREEN,
-            style: Style::Line,
-            points: r
-                .rounds
-                .iter()
-                .map(|x| (x.t_s, x.requests_per_second))
-                .collect(),
-        }],
-        y_from_zero: true,
-    };
-    figure(o, "Throughput", &c, "");
-    let c = Chart {
-        title: "Latency per load round".into(),
-        x_label: "time (s)".into(),
-        y_label: "ms".into(),
-        series: vec![
-            Series {
-                name: "p50".into(),
-                color: BLUE,
-                style: Style::Line,
-                points: r.rounds.iter().map(|x| (x.t_s, x.p50_ms)).collect(),
-            },
-            Series {
-                name: "p99".into(),
-                color: VERMILLION,
-                style: Style::Line,
-                points: r.rounds.iter().map(|x| (x.t_s, x.p99_ms)).collect(),
-            },
-        ],
-        y_from_zero: true,
-    };
-    figure(o, "Latency", &c, "");
     o.push_str("</div>");
 }
 
@@ -466,8 +238,8 @@ fn site_bars(o: &mut String, title: &str, note: &str, sites: &[AllocSiteOut], co
              <span class=\"loc\">{}</span><span class=\"bar\"><div style=\"width:{:.1}%;--c:{color}\">\
              </div></span></li>",
             esc(&s.function),
-            esc(&units::bytes(s.bytes as f64)),
-            esc(&units::percent(s.share)),
+            esc(&format::bytes(s.bytes as f64)),
+            esc(&format::percent(s.share)),
             esc(&s.location),
             (s.bytes as f64 / max * 100.0).clamp(0.5, 100.0)
         );
@@ -507,7 +279,7 @@ fn suspects(o: &mut String, r: &RunReport) {
             o,
             "<div class=\"suspect\"><b>{}</b> — {} ({:.1}% of the heap)",
             esc(&s.title),
-            esc(&units::bytes(s.bytes as f64)),
+            esc(&format::bytes(s.bytes as f64)),
             s.percent
         );
         if !s.path.is_empty() {
@@ -561,7 +333,9 @@ fn logs(o: &mut String, r: &RunReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run_schema::{GcEventOut, RoundOut, RunSample, SourceLine, SuspectOut};
+    use crate::run_schema::{
+        FitAxis, GcEventOut, RoundOut, RunSample, SeriesName, SourceLine, SuspectOut,
+    };
 
     fn sample_report() -> RunReport {
         RunReport {
@@ -662,7 +436,7 @@ mod tests {
         assert!(h.len() < 200_000, "{}", h.len());
         assert!(h.matches("<svg").count() >= 6);
         assert!(h.contains("server.js:10") && h.contains("global.cache"));
-        assert!(h.contains("fit: 2.0 KB per request"));
+        assert!(h.contains("fit: 2.0 KiB per request"));
     }
 
     #[test]
@@ -688,6 +462,101 @@ mod tests {
         );
         assert_eq!(sites[0].bytes, first.bytes);
         assert!(h.contains("All allocations"));
+    }
+
+    /// The figure (caption to `</figure>`) whose caption starts with `caption`.
+    fn figure_of<'a>(h: &'a str, caption: &str) -> &'a str {
+        let start = h.find(&format!("<figcaption>{caption}")).unwrap();
+        &h[start..start + h[start..].find("</figure>").unwrap()]
+    }
+
+    #[test]
+    fn an_external_leak_is_drawn_over_the_external_series() {
+        let mut r = sample_report();
+        r.leak_kind = leakhound_schema::LeakKind::External;
+        for (i, s) in r.samples.iter_mut().enumerate() {
+            s.heap_used = 5_000_000;
+            s.external = 1_000_000 + i as u64 * 3_000_000;
+        }
+        r.retained_bytes_per_request = 3000.0;
+        r.fit = Some(crate::run_schema::FitOut {
+            series: SeriesName::External,
+            x: FitAxis::Requests,
+            slope: 3000.0,
+            intercept: 1_000_000.0,
+            ci_low: 2900.0,
+            ci_high: 3100.0,
+            r_squared: 0.99,
+            samples_used: (1..10).collect(),
+        });
+        let h = render(&r);
+        let heap = figure_of(&h, "JS heap");
+        let other = figure_of(&h, "External memory");
+        assert!(!heap.contains("fit:"), "{heap}");
+        assert!(other.contains("fit: 2.9 KiB per request"), "{other}");
+        assert!(other.contains("external memory against requests over 9 samples"));
+        assert!(other.contains("95% interval 2.8 KiB to 3.0 KiB per request"));
+        // The dashed line ends on the fitted values of the first and last samples used:
+        // 1 + 3000·1000 bytes … in MiB on the chart, the same as the external series there.
+        assert_eq!(other.matches("stroke-dasharray").count(), 1);
+    }
+
+    #[test]
+    fn a_fit_against_seconds_is_drawn_at_the_samples_it_used() {
+        let mut r = sample_report();
+        r.fit = Some(crate::run_schema::FitOut {
+            series: SeriesName::Rss,
+            x: FitAxis::Seconds,
+            slope: 3_000_000.0,
+            intercept: 50_000_000.0,
+            ci_low: 2_900_000.0,
+            ci_high: 3_100_000.0,
+            r_squared: 1.0,
+            samples_used: vec![1, 2, 3, 4],
+        });
+        let h = render(&r);
+        let other = figure_of(&h, "External memory");
+        assert!(other.contains("fit: 2.9 MiB per second"), "{other}");
+        assert!(other.contains("RSS against seconds over 4 samples"));
+        // Not straightened to two ends: one vertex per sample used.
+        let line = &other[other.find("stroke-dasharray").unwrap()..];
+        let pts = &line[line.find("points=\"").unwrap() + 8..];
+        let pts = &pts[..pts.find('"').unwrap()];
+        assert_eq!(pts.split(' ').count(), 4, "{pts}");
+        assert!(!figure_of(&h, "JS heap").contains("fit:"));
+    }
+
+    #[test]
+    fn without_a_decided_fit_the_js_heap_line_is_rebuilt() {
+        let h = render(&sample_report());
+        let heap = figure_of(&h, "JS heap");
+        assert!(heap.contains("fit: 2.0 KiB per request"));
+        assert!(heap.contains("intercept = median of"));
+        assert!(!figure_of(&h, "External memory").contains("fit:"));
+    }
+
+    #[test]
+    fn failed_and_interrupted_runs_say_so_with_their_reason_and_warnings() {
+        let r = RunReport {
+            verdict: Verdict::Interrupted,
+            reason: Some("stopped by Ctrl-C after 4 rounds".into()),
+            warnings: vec!["3 of 900 responses were <500>".into()],
+            ..Default::default()
+        };
+        let h = render(&r);
+        assert!(h.contains("class=\"banner interrupted\""));
+        assert!(h.contains("Interrupted: no verdict"));
+        assert!(h.contains("Why: stopped by Ctrl-C after 4 rounds"));
+        assert!(h.contains("Warning: 3 of 900 responses were &lt;500&gt;"));
+        let f = RunReport {
+            verdict: Verdict::TargetFailed,
+            target_failed: Some("every response was 401".into()),
+            reason: Some("every response was 401".into()),
+            ..Default::default()
+        };
+        let h = render(&f);
+        assert!(h.contains("class=\"banner target-failed\"") && h.contains(">Target failed<"));
+        assert_eq!(h.matches("every response was 401").count(), 1, "said once");
     }
 
     #[test]

@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
+use crate::fit;
+use crate::format;
 use crate::run_schema::RunReport;
-use crate::units;
 use leakhound_schema::{LeakKind, Verdict};
 
 /// Text from the target can hold Markdown or HTML: keep it inert inside tables and bullets.
@@ -29,7 +30,8 @@ fn icon(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Leak => "🔴",
         Verdict::NoLeak => "🟢",
-        _ => "🟡",
+        Verdict::TargetFailed => "⚪",
+        Verdict::Inconclusive | Verdict::Interrupted => "🟡",
     }
 }
 
@@ -52,7 +54,7 @@ pub fn render(r: &RunReport) -> String {
     }
     let ci = r
         .retained_bytes_per_request_ci
-        .map(|[lo, hi]| format!(" (95% CI {} .. {})", units::bytes(lo), units::bytes(hi)))
+        .map(|[lo, hi]| format!(" (95% CI {} .. {})", format::bytes(lo), format::bytes(hi)))
         .unwrap_or_default();
     let _ = writeln!(o, "| | |\n|---|---|");
     let mut row = |k: &str, v: String| {
@@ -60,17 +62,38 @@ pub fn render(r: &RunReport) -> String {
     };
     row(
         "Retained per request",
-        format!("{}{ci}", units::bytes(r.retained_bytes_per_request)),
+        format!("{}{ci}", format::bytes(r.retained_bytes_per_request)),
     );
     row(
         "Requests",
         format!(
             "{} in {} ({:.0} req/s)",
-            units::count(r.requests),
-            units::duration(r.duration_s),
+            format::thousands(r.requests),
+            format::duration(r.duration_s),
             r.requests_per_second
         ),
     );
+    if let Some(l) = fit::line(r).filter(|l| l.decided) {
+        let unit = fit::axis_unit(l.x);
+        row(
+            "Fit",
+            format!(
+                "{} against {unit}s: {} per {unit}{}{}, {} samples",
+                fit::series_label(l.series),
+                format::bytes(l.slope),
+                l.ci.map(|[lo, hi]| format!(
+                    " (95% CI {} .. {})",
+                    format::bytes(lo),
+                    format::bytes(hi)
+                ))
+                .unwrap_or_default(),
+                l.r_squared
+                    .map(|r2| format!(", R² {r2:.3}"))
+                    .unwrap_or_default(),
+                l.samples.len()
+            ),
+        );
+    }
     if r.http_errors + r.transport_errors > 0 {
         row(
             "Errors",
@@ -78,21 +101,21 @@ pub fn render(r: &RunReport) -> String {
         );
     }
     if r.heap_limit_bytes > 0 {
-        row("Heap limit", units::bytes(r.heap_limit_bytes as f64));
+        row("Heap limit", format::bytes(r.heap_limit_bytes as f64));
     }
     if let Some(g) = r.gc_time_share {
         row(
             "GC share of time",
             format!(
                 "{} ({} GCs, {} major)",
-                units::percent(g),
+                format::percent(g),
                 r.gc_count,
                 r.major_gc_count
             ),
         );
     }
     if let Some(a) = r.allocated_bytes_per_request {
-        row("Allocated per request", units::bytes(a));
+        row("Allocated per request", format::bytes(a));
     }
     let _ = writeln!(o);
     if let Some(p) = &r.projection {
@@ -103,6 +126,20 @@ pub fn render(r: &RunReport) -> String {
     }
     if let Some(f) = &r.target_failed {
         let _ = writeln!(o, "**Target failed:** {}\n", md_escape(f));
+    }
+    if let Some(why) = r
+        .reason
+        .as_ref()
+        .filter(|w| r.target_failed.as_ref() != Some(*w))
+    {
+        let _ = writeln!(o, "**Why:** {}\n", md_escape(why));
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(o, "**Warnings**\n");
+        for w in &r.warnings {
+            let _ = writeln!(o, "- {}", md_escape(w));
+        }
+        let _ = writeln!(o);
     }
     if !r.evidence.is_empty() {
         let _ = writeln!(o, "**Evidence**\n");
@@ -132,8 +169,8 @@ pub fn render(r: &RunReport) -> String {
                 "| {} | {} | {} | {} |",
                 md_escape(&s.function),
                 md_escape(&s.location),
-                units::bytes(s.bytes as f64),
-                units::percent(s.share)
+                format::bytes(s.bytes as f64),
+                format::percent(s.share)
             );
         }
         let _ = writeln!(o);
@@ -143,7 +180,7 @@ pub fn render(r: &RunReport) -> String {
             o,
             "**Top heap suspect:** {} — {} ({:.1}% of heap)\n",
             md_escape(&s.title),
-            units::bytes(s.bytes as f64),
+            format::bytes(s.bytes as f64),
             s.percent
         );
         for l in &s.source {
@@ -188,9 +225,58 @@ mod tests {
         };
         let m = render(&r);
         assert!(m.starts_with("## 🔴 leakhound: **leak** (js-heap)"), "{m}");
-        assert!(m.contains("| Retained per request | 2.0 KB (95% CI 1.9 KB .. 2.1 KB) |"));
+        assert!(m.contains("| Retained per request | 2.0 KiB (95% CI 1.9 KiB .. 2.1 KiB) |"));
         assert!(m.contains("grew \\| by \\*lots\\* &lt;img src=x&gt;"));
-        assert!(m.contains("| handler | server.js:12 | 4.0 KB | 50.0% |"));
+        assert!(m.contains("| handler | server.js:12 | 4.0 KiB | 50.0% |"));
+        assert!(!m.contains("| Fit |"), "no decided fit, no row");
         assert!(m.contains("5.5 hours"));
+    }
+
+    #[test]
+    fn the_decided_fit_is_named_with_its_series() {
+        let r = RunReport {
+            verdict: Verdict::Leak,
+            leak_kind: LeakKind::External,
+            retained_bytes_per_request: 3072.0,
+            samples: vec![Default::default(); 8],
+            fit: Some(crate::run_schema::FitOut {
+                series: crate::run_schema::SeriesName::External,
+                x: crate::run_schema::FitAxis::Requests,
+                slope: 3072.0,
+                intercept: 0.0,
+                ci_low: 2048.0,
+                ci_high: 4096.0,
+                r_squared: 0.9,
+                samples_used: vec![2, 3, 4, 5, 6, 7],
+            }),
+            ..Default::default()
+        };
+        let m = render(&r);
+        assert!(
+            m.contains("| Fit | external memory against requests: 3.0 KiB per request (95% CI 2.0 KiB .. 4.0 KiB), R² 0.900, 6 samples |"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_run_says_why_and_keeps_its_figures() {
+        let r = RunReport {
+            verdict: Verdict::Interrupted,
+            reason: Some("stopped by Ctrl-C after 4 rounds".into()),
+            warnings: vec!["3 of 900 responses were 500".into()],
+            retained_bytes_per_request: 1100.0,
+            ..Default::default()
+        };
+        let m = render(&r);
+        assert!(m.starts_with("## 🟡 leakhound: **interrupted**\n"), "{m}");
+        assert!(m.contains("| Retained per request | 1.1 KiB |"), "{m}");
+        assert!(
+            m.contains("**Why:** stopped by Ctrl-C after 4 rounds\n"),
+            "{m}"
+        );
+        assert!(
+            m.contains("**Warnings**\n\n- 3 of 900 responses were 500\n"),
+            "{m}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::html::esc;
+use crate::escape::html as esc;
 
 /// Chart canvas in viewBox units; CSS scales it to the column width.
 const W: f64 = 560.0;

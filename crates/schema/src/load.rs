@@ -154,7 +154,12 @@ impl std::fmt::Display for LoadSummary {
             writeln!(f, "Min response time: {:.3} ms", l.min_ms)?;
             writeln!(f, "Max response time: {:.3} ms", l.max_ms)?;
         }
-        writeln!(f, "Requests/sec: {:.1}", self.requests_per_sec)?;
+        // Failures come back fast (a refused connection): their rate is not throughput.
+        if self.successful == 0 {
+            writeln!(f, "Requests/sec: 0 (no request succeeded)")?;
+        } else {
+            writeln!(f, "Requests/sec: {:.1}", self.requests_per_sec)?;
+        }
         if let Some(l) = &self.latency {
             writeln!(
                 f,

@@ -30,7 +30,6 @@
 //! Hooks are called from [`crate::run`] and never fail the run: a profiler or snapshot error
 //! becomes a note in the output.
 
-use leakhound_heap::fmt_bytes as human_bytes;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -434,77 +433,8 @@ fn significant(l: &LeaksReport) -> impl Iterator<Item = &leakhound_heap::leaks::
     l.groups.iter().filter(|g| g.significant).take(TOP_SUSPECTS)
 }
 
-/// The terminal's allocation-sites and culprit sections (empty when nothing was captured).
-pub fn render(r: &RunReport) -> String {
-    use std::fmt::Write;
-    let mut o = String::new();
-    let row = |o: &mut String, s: &AllocSiteOut| {
-        let _ = writeln!(
-            o,
-            "    {:>10} {:>5.1}%  {}  {}",
-            human_bytes(s.bytes),
-            s.share * 100.0,
-            s.function,
-            s.location
-        );
-    };
-    if !r.alloc_all.is_empty() || !r.alloc_survivors.is_empty() {
-        let _ = writeln!(
-            o,
-            "allocation sites (sampling heap profiler, one sample per {} allocated; bytes charged to the nearest application frame):",
-            human_bytes(r.alloc_sampling_interval.unwrap_or(DEFAULT_SAMPLING_INTERVAL))
-        );
-        if !r.alloc_all.is_empty() {
-            o.push_str("  all allocations during warm-up, collected garbage included:\n");
-            r.alloc_all.iter().take(5).for_each(|s| row(&mut o, s));
-        }
-        if !r.alloc_survivors.is_empty() {
-            o.push_str(
-                "  allocated during the load rounds and still alive after idle and a full GC:\n",
-            );
-            r.alloc_survivors
-                .iter()
-                .take(5)
-                .for_each(|s| row(&mut o, s));
-        }
-        if !r.alloc_profiles.is_empty() {
-            let _ = writeln!(
-                o,
-                "  profiles (Chrome DevTools > Memory > Load): {}",
-                r.alloc_profiles.join(", ")
-            );
-        }
-    }
-    if !r.snapshots.is_empty() {
-        if r.suspects.is_empty() {
-            if r.snapshots.len() == 3 {
-                o.push_str("culprit: the heap snapshots show no significant group of objects allocated during load and still alive\n");
-            }
-        } else {
-            o.push_str(
-                "culprit (heap snapshots: allocated between snapshots 1 and 2, alive in 3):\n",
-            );
-            for s in &r.suspects {
-                let _ = writeln!(
-                    o,
-                    "  {}: retaining {} ({:.1}% of the heap)",
-                    s.title,
-                    human_bytes(s.bytes),
-                    s.percent
-                );
-                let _ = writeln!(o, "    path: {}", s.path.join(" > "));
-                for l in &s.source {
-                    let _ = writeln!(o, "    {:<8}  {}  {}", l.kind, l.location, l.code);
-                }
-            }
-        }
-        let _ = writeln!(o, "  snapshots: {}", r.snapshots.join(", "));
-    }
-    for n in &r.culprit_notes {
-        let _ = writeln!(o, "  note: {n}");
-    }
-    o
-}
+// The terminal text of the allocation sites and the culprit (formerly `render` here) is
+// drawn by the report crate's run renderer (`leakhound_report::render::Text`).
 
 #[cfg(test)]
 mod tests {
@@ -577,66 +507,5 @@ mod tests {
             ]
         );
         assert!(!s[1].title.contains("held by"));
-    }
-
-    #[test]
-    fn render_names_sites_and_the_culprit_path() {
-        let r = RunReport {
-            alloc_all: vec![AllocSiteOut {
-                function: "getItemAssets".into(),
-                location: "examples/leaky-server.js:14".into(),
-                bytes: 3 << 20,
-                share: 0.6,
-            }],
-            alloc_survivors: vec![AllocSiteOut {
-                function: "processData".into(),
-                location: "examples/leaky-server.js:30".into(),
-                bytes: 2048,
-                share: 0.5,
-            }],
-            alloc_sampling_interval: Some(32768),
-            snapshots: vec!["d/s1".into(), "d/s2".into(), "d/s3".into()],
-            suspects: vec![SuspectOut {
-                title: "2500 Object objects ..., held by responseCache (Map)".into(),
-                bytes: 1 << 20,
-                percent: 12.5,
-                path: vec![
-                    "(GC roots)".into(),
-                    "responseCache (Map)".into(),
-                    "table".into(),
-                ],
-                source: vec![leakhound_report::run_schema::SourceLine {
-                    kind: "grows".into(),
-                    location: "server.js:48".into(),
-                    code: "responseCache.set(k, v);".into(),
-                }],
-            }],
-            ..Default::default()
-        };
-        let t = render(&r);
-        assert!(t.contains("one sample per 32.0 KiB"), "{t}");
-        assert!(
-            t.contains("3.0 MiB  60.0%  getItemAssets  examples/leaky-server.js:14"),
-            "{t}"
-        );
-        assert!(
-            t.contains("processData  examples/leaky-server.js:30"),
-            "{t}"
-        );
-        assert!(
-            t.contains("grows     server.js:48  responseCache.set(k, v);"),
-            "{t}"
-        );
-        assert!(
-            t.contains("path: (GC roots) > responseCache (Map) > table"),
-            "{t}"
-        );
-        assert!(t.contains("held by responseCache (Map): retaining 1.0 MiB (12.5% of the heap)"));
-        assert_eq!(render(&RunReport::default()), "");
-        let none = RunReport {
-            snapshots: vec!["a".into(), "b".into(), "c".into()],
-            ..Default::default()
-        };
-        assert!(render(&none).contains("no significant group"));
     }
 }

@@ -52,6 +52,9 @@ pub struct RunOptions {
     pub thresholds: Thresholds,
     /// Allocation sites and heap snapshots (see [`crate::culprit`]).
     pub culprit: CulpritOptions,
+    /// Notified to end the run now as if interrupted (the binary's output was closed): the
+    /// target is stopped and the outcome is `interrupted`.
+    pub cancel: Arc<tokio::sync::Notify>,
 }
 
 impl Default for RunOptions {
@@ -73,6 +76,7 @@ impl Default for RunOptions {
             verbose: false,
             thresholds: Thresholds::default(),
             culprit: CulpritOptions::default(),
+            cancel: Arc::default(),
         }
     }
 }
@@ -166,6 +170,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
         r = drive(opts, port, &mut target, &mut st, progress) => r.map(|()| false),
         _ = sigint.recv() => Ok(true),
         _ = sigterm.recv() => Ok(true),
+        _ = opts.cancel.notified() => Ok(true),
     };
     // A round still running on its blocking thread ends now rather than at its bounds.
     st.stop.stop();

@@ -223,7 +223,8 @@ async fn read_lines(
         let line = String::from_utf8_lossy(&raw);
         let line = line.trim_end_matches('\r');
         if verbose {
-            eprintln!("  | {line}");
+            // Not eprintln!: a closed stderr must not panic (the run ends on its next progress line).
+            let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("  | {line}\n"));
         }
         let mut c = captured.lock().unwrap();
         c.trace.push_line(line.as_bytes());

@@ -192,42 +192,9 @@ pub fn time_to_fill_s(heap_bytes: f64, used_bytes: f64, bpr: f64, rps: f64) -> O
     Some(((heap_bytes - used_bytes).max(0.0)) / rate)
 }
 
-/// "5.5 hours", "12 minutes", "40 seconds", "3.2 days".
-pub fn human_duration(s: f64) -> String {
-    if s < 90.0 {
-        format!("{:.0} seconds", s)
-    } else if s < 90.0 * 60.0 {
-        format!("{:.0} minutes", s / 60.0)
-    } else if s < 48.0 * 3600.0 {
-        format!("{:.1} hours", s / 3600.0)
-    } else {
-        format!("{:.1} days", s / 86400.0)
-    }
-}
-
-/// "2 GB", "512 MB".
-pub fn human_mb(mb: f64) -> String {
-    if mb >= 1024.0 && (mb / 1024.0).fract() == 0.0 {
-        format!("{} GB", mb / 1024.0)
-    } else if mb >= 1024.0 {
-        format!("{:.1} GB", mb / 1024.0)
-    } else {
-        format!("{mb:.0} MB")
-    }
-}
-
-/// "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+// The figures in evidence sentences come from leakhound's one set of formatters (bytes in
+// KiB/MiB/GiB, one duration style); the old names stay for the callers in `run.rs`.
+pub use leakhound_report::format::{duration as human_duration, mebibytes as human_mb, thousands};
 
 #[cfg(test)]
 mod tests {
@@ -312,7 +279,7 @@ mod tests {
         let t = time_to_fill_s(2048.0 * MIB, 0.0, 361.5, 300.0).unwrap();
         assert_eq!(human_duration(t), "5.5 hours");
         assert_eq!(time_to_fill_s(MIB, 0.0, 0.0, 300.0), None);
-        assert_eq!(human_mb(2048.0), "2 GB");
+        assert_eq!(human_mb(2048.0), "2.0 GiB");
         assert_eq!(thousands(1234567), "1,234,567");
     }
 }

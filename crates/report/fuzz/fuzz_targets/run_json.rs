@@ -2,7 +2,7 @@
 //! parses. Nothing may panic or hang (hostile numbers reach the chart code).
 #![no_main]
 
-use leakhound_report::{compare, gate, html, markdown, run_schema, units};
+use leakhound_report::{compare, gate, html, markdown, render, run_schema, units};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(r) = run_schema::from_json(data) {
         let _ = html::render(&r);
         let _ = markdown::render(&r);
+        let _ = render::to_string(&render::Text, &r);
         let c = compare::compare(&r, &r);
         let _ = compare::render_terminal(&c);
         let _ = gate::check(

@@ -1,0 +1,421 @@
+//! The run result (`leakhound.run/v1`) in every format: the terminal text `run` prints, the
+//! JSON `--json` writes, the Markdown summary and the HTML page.
+
+use std::io;
+
+use leakhound_schema::Verdict;
+
+use super::{write_json, Html, Json, Markdown, Render, Text};
+use crate::format;
+use crate::run_schema::{AllocSiteOut, RunReport};
+
+/// V8's sampling heap profiler's default interval, for results that do not name theirs.
+const V8_DEFAULT_SAMPLING_INTERVAL: u64 = 32 * 1024;
+
+/// What `leakhound run` prints on stdout at the end: the verdict and its evidence, the figures
+/// of the run, and the culprit sections.
+impl Render<RunReport> for Text {
+    fn render(&self, r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+        match r.verdict {
+            Verdict::TargetFailed => {
+                writeln!(
+                    out,
+                    "TARGET FAILED: {}",
+                    r.target_failed
+                        .as_deref()
+                        .or(r.reason.as_deref())
+                        .unwrap_or("unknown")
+                )?;
+                if !r.target_stderr_tail.is_empty() {
+                    writeln!(out, "last lines of the target's stderr:")?;
+                    for l in r.target_stderr_tail.iter().rev().take(15).rev() {
+                        writeln!(out, "  {l}")?;
+                    }
+                }
+                warnings(r, out)
+            }
+            Verdict::Interrupted => {
+                writeln!(out, "INTERRUPTED: no verdict")?;
+                if let Some(why) = &r.reason {
+                    writeln!(out, "  - {why}")?;
+                }
+                warnings(r, out)
+            }
+            Verdict::Leak | Verdict::NoLeak | Verdict::Inconclusive => finding(r, out),
+        }
+    }
+}
+
+fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+    let v = match (r.verdict, r.oom) {
+        (Verdict::Leak, true) => "LEAK (out of memory)".to_string(),
+        (Verdict::Leak, false) => format!("LEAK ({})", r.leak_kind),
+        (Verdict::NoLeak, _) => "NO LEAK".to_string(),
+        _ => "INCONCLUSIVE".to_string(),
+    };
+    writeln!(out, "verdict: {v}")?;
+    for e in &r.evidence {
+        writeln!(out, "  - {e}")?;
+    }
+    // An inconclusive result always says why; the reason is shown unless the evidence
+    // already holds it.
+    if let Some(why) = r.reason.as_ref().filter(|w| !r.evidence.contains(w)) {
+        writeln!(out, "  - {why}")?;
+    }
+    if let Some(p) = &r.allocation_pressure {
+        writeln!(out, "  - {p}")?;
+    }
+    warnings(r, out)?;
+    writeln!(
+        out,
+        "  {} requests in {} ({:.0} req/s under load{}), {} HTTP errors, {} transport errors; heap limit {}",
+        format::thousands(r.requests),
+        format::duration(r.duration_s),
+        r.requests_per_second,
+        latency(r),
+        format::thousands(r.http_errors),
+        format::thousands(r.transport_errors),
+        format::bytes_u64(r.heap_limit_bytes)
+    )?;
+    if r.verdict == Verdict::Leak {
+        writeln!(
+            out,
+            "  retained: {}",
+            format::bytes_per(r.retained_bytes_per_request, "request")
+        )?;
+    }
+    if let Some(p) = &r.projection {
+        writeln!(out, "  projection: {p}")?;
+    }
+    culprit(r, out)?;
+    if let Some(m) = r.mem_lines.last() {
+        // The app's own words: its "MB" is kept as it printed it.
+        writeln!(
+            out,
+            "  the app's own [MEM] lines: {} seen, last `{}: {} MB`",
+            r.mem_lines.len(),
+            m.label,
+            m.mb
+        )?;
+    }
+    Ok(())
+}
+
+fn warnings(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+    for w in &r.warnings {
+        writeln!(out, "  warning: {w}")?;
+    }
+    Ok(())
+}
+
+/// ", p50 1.2 ms, p99 8.4 ms" from the engine's summary, when there was one.
+fn latency(r: &RunReport) -> String {
+    match r.load.as_ref().and_then(|l| l.latency.as_ref()) {
+        Some(l) => format!(", p50 {:.1} ms, p99 {:.1} ms", l.p50_ms, l.p99_ms),
+        None => String::new(),
+    }
+}
+
+/// The allocation-sites and culprit sections (nothing when nothing was captured).
+fn culprit(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+    let row = |out: &mut dyn io::Write, s: &AllocSiteOut| {
+        writeln!(
+            out,
+            "    {:>10} {:>5.1}%  {}  {}",
+            format::bytes_u64(s.bytes),
+            s.share * 100.0,
+            s.function,
+            s.location
+        )
+    };
+    if !r.alloc_all.is_empty() || !r.alloc_survivors.is_empty() {
+        writeln!(
+            out,
+            "allocation sites (sampling heap profiler, one sample per {} allocated; bytes charged to the nearest application frame):",
+            format::bytes_u64(r.alloc_sampling_interval.unwrap_or(V8_DEFAULT_SAMPLING_INTERVAL))
+        )?;
+        if !r.alloc_all.is_empty() {
+            writeln!(
+                out,
+                "  all allocations during warm-up, collected garbage included:"
+            )?;
+            for s in r.alloc_all.iter().take(5) {
+                row(out, s)?;
+            }
+        }
+        if !r.alloc_survivors.is_empty() {
+            writeln!(
+                out,
+                "  allocated during the load rounds and still alive after idle and a full GC:"
+            )?;
+            for s in r.alloc_survivors.iter().take(5) {
+                row(out, s)?;
+            }
+        }
+        if !r.alloc_profiles.is_empty() {
+            writeln!(
+                out,
+                "  profiles (Chrome DevTools > Memory > Load): {}",
+                r.alloc_profiles.join(", ")
+            )?;
+        }
+    }
+    if !r.snapshots.is_empty() {
+        if r.suspects.is_empty() {
+            if r.snapshots.len() == 3 {
+                writeln!(out, "culprit: the heap snapshots show no significant group of objects allocated during load and still alive")?;
+            }
+        } else {
+            writeln!(
+                out,
+                "culprit (heap snapshots: allocated between snapshots 1 and 2, alive in 3):"
+            )?;
+            for s in &r.suspects {
+                writeln!(
+                    out,
+                    "  {}: retaining {} ({:.1}% of the heap)",
+                    s.title,
+                    format::bytes_u64(s.bytes),
+                    s.percent
+                )?;
+                writeln!(out, "    path: {}", s.path.join(" > "))?;
+                for l in &s.source {
+                    writeln!(out, "    {:<8}  {}  {}", l.kind, l.location, l.code)?;
+                }
+            }
+        }
+        writeln!(out, "  snapshots: {}", r.snapshots.join(", "))?;
+    }
+    for n in &r.culprit_notes {
+        writeln!(out, "  note: {n}")?;
+    }
+    Ok(())
+}
+
+/// What `leakhound run` prints on stdout when it ends: a blank line (the progress lines before
+/// it are on stderr), then the [`Text`] of the result.
+pub fn print(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+    writeln!(out)?;
+    Text.render(r, out)
+}
+
+/// The `leakhound.run/v1` document `--json` writes.
+impl Render<RunReport> for Json {
+    fn render(&self, r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+        write_json(r, out)
+    }
+}
+
+impl Render<RunReport> for Markdown {
+    fn render(&self, r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+        out.write_all(crate::markdown::render(r).as_bytes())
+    }
+}
+
+impl Render<RunReport> for Html {
+    fn render(&self, r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+        out.write_all(crate::html::render(r).as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::to_string;
+    use crate::run_schema::{LeakKind, MemLineOut, SourceLine, SuspectOut};
+
+    fn culprit_report() -> RunReport {
+        RunReport {
+            alloc_all: vec![AllocSiteOut {
+                function: "getItemAssets".into(),
+                location: "examples/leaky-server.js:14".into(),
+                bytes: 3 << 20,
+                share: 0.6,
+            }],
+            alloc_survivors: vec![AllocSiteOut {
+                function: "processData".into(),
+                location: "examples/leaky-server.js:30".into(),
+                bytes: 2048,
+                share: 0.5,
+            }],
+            alloc_sampling_interval: Some(32768),
+            snapshots: vec!["d/s1".into(), "d/s2".into(), "d/s3".into()],
+            suspects: vec![SuspectOut {
+                title: "2500 Object objects ..., held by responseCache (Map)".into(),
+                bytes: 1 << 20,
+                percent: 12.5,
+                path: vec![
+                    "(GC roots)".into(),
+                    "responseCache (Map)".into(),
+                    "table".into(),
+                ],
+                source: vec![SourceLine {
+                    kind: "grows".into(),
+                    location: "server.js:48".into(),
+                    code: "responseCache.set(k, v);".into(),
+                }],
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn culprit_text(r: &RunReport) -> String {
+        let mut v = Vec::new();
+        culprit(r, &mut v).unwrap();
+        String::from_utf8(v).unwrap()
+    }
+
+    // Moved from the session crate's `culprit::render` with the rendering itself.
+    #[test]
+    fn render_names_sites_and_the_culprit_path() {
+        let t = culprit_text(&culprit_report());
+        assert!(t.contains("one sample per 32.0 KiB"), "{t}");
+        assert!(
+            t.contains("3.0 MiB  60.0%  getItemAssets  examples/leaky-server.js:14"),
+            "{t}"
+        );
+        assert!(
+            t.contains("processData  examples/leaky-server.js:30"),
+            "{t}"
+        );
+        assert!(
+            t.contains("grows     server.js:48  responseCache.set(k, v);"),
+            "{t}"
+        );
+        assert!(
+            t.contains("path: (GC roots) > responseCache (Map) > table"),
+            "{t}"
+        );
+        assert!(t.contains("held by responseCache (Map): retaining 1.0 MiB (12.5% of the heap)"));
+        assert_eq!(culprit_text(&RunReport::default()), "");
+        let none = RunReport {
+            snapshots: vec!["a".into(), "b".into(), "c".into()],
+            ..Default::default()
+        };
+        assert!(culprit_text(&none).contains("no significant group"));
+    }
+
+    #[test]
+    fn a_leak_reads_as_before_with_binary_units() {
+        let r = RunReport {
+            verdict: Verdict::Leak,
+            leak_kind: LeakKind::JsHeap,
+            evidence: vec!["retained heap grew 38.1 MiB over 40,146 requests".into()],
+            requests: 40146,
+            duration_s: 21.25,
+            requests_per_second: 1890.0,
+            heap_limit_bytes: 128 << 20,
+            retained_bytes_per_request: 995.0,
+            projection: Some("at 1890 req/s a 2.0 GiB heap fills in about 18.3 min".into()),
+            load: Some(leakhound_schema::load::LoadSummary {
+                schema: leakhound_schema::load::SCHEMA.into(),
+                target: "127.0.0.1:3000".into(),
+                endpoints: vec!["GET /api".into()],
+                connections: 50,
+                rate: None,
+                rounds: 8,
+                total_requests: 40146,
+                successful: 40146,
+                failed: 0,
+                total_time_s: 21.25,
+                requests_per_sec: 1890.0,
+                latency: Some(leakhound_schema::load::Latency {
+                    min_ms: 0.2,
+                    avg_ms: 1.9,
+                    max_ms: 30.0,
+                    p50_ms: 1.25,
+                    p90_ms: 4.0,
+                    p99_ms: 8.4,
+                    p999_ms: 20.0,
+                }),
+                status_codes: Default::default(),
+                status_classes: Default::default(),
+                errors: Default::default(),
+                bytes_received: 0,
+                completed_after_deadline: 0,
+                first_failures: vec![],
+            }),
+            mem_lines: vec![MemLineOut {
+                label: "processData END".into(),
+                mb: 85.0,
+            }],
+            ..culprit_report()
+        };
+        let t = to_string(&Text, &r);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "verdict: LEAK (js-heap)");
+        assert_eq!(
+            lines[1],
+            "  - retained heap grew 38.1 MiB over 40,146 requests"
+        );
+        assert_eq!(
+            lines[2],
+            "  40,146 requests in 21.2 s (1890 req/s under load, p50 1.2 ms, p99 8.4 ms), 0 HTTP \
+             errors, 0 transport errors; heap limit 128 MiB"
+        );
+        assert_eq!(lines[3], "  retained: 995 B/request");
+        assert!(t.contains("culprit (heap snapshots"));
+        assert!(t.ends_with("the app's own [MEM] lines: 1 seen, last `processData END: 85 MB`\n"));
+    }
+
+    #[test]
+    fn failed_interrupted_and_inconclusive_runs_say_so() {
+        let failed = RunReport {
+            verdict: Verdict::TargetFailed,
+            target_failed: Some("exited with code 4 before listening".into()),
+            target_stderr_tail: (0..20).map(|i| format!("line {i}")).collect(),
+            ..Default::default()
+        };
+        let t = to_string(&Text, &failed);
+        assert!(t.starts_with("TARGET FAILED: exited with code 4 before listening\n"));
+        assert!(
+            t.contains("  line 19\n") && !t.contains("  line 4\n"),
+            "{t}"
+        );
+        let interrupted = RunReport {
+            verdict: Verdict::Interrupted,
+            reason: Some("interrupted by Ctrl-C after 3 load rounds".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            to_string(&Text, &interrupted),
+            "INTERRUPTED: no verdict\n  - interrupted by Ctrl-C after 3 load rounds\n"
+        );
+        let inconclusive = RunReport {
+            verdict: Verdict::Inconclusive,
+            reason: Some("too few load rounds (2): raise --max-duration".into()),
+            warnings: vec!["12 of 5,000 responses were 500".into()],
+            ..Default::default()
+        };
+        let t = to_string(&Text, &inconclusive);
+        assert!(t.starts_with(
+            "verdict: INCONCLUSIVE\n  - too few load rounds (2): raise --max-duration\n  warning: 12 of 5,000 responses were 500\n"
+        ), "{t}");
+    }
+
+    #[test]
+    fn json_round_trips_and_a_closed_pipe_is_an_error() {
+        let r = culprit_report();
+        let j = to_string(&Json, &r);
+        assert!(j.ends_with("}\n"));
+        let back: RunReport = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, r);
+        struct Closed;
+        impl io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        for res in [
+            Text.render(&r, &mut Closed),
+            Json.render(&r, &mut Closed),
+            Markdown.render(&r, &mut Closed),
+            Html.render(&r, &mut Closed),
+        ] {
+            assert_eq!(res.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+        }
+    }
+}
