@@ -7,8 +7,11 @@
 pub mod culprit;
 pub mod gc_events;
 pub mod gclog;
+pub mod heap_flag;
+pub mod procfs;
 pub mod run;
 pub mod source_lines;
+pub mod startup;
 pub mod stats;
 pub mod target;
 pub mod verdict;

@@ -1,6 +1,5 @@
 //! `leakhound run`: start the target, drive rounds of load, sample after forced GCs, decide.
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +11,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::time::Instant;
 
 use crate::culprit::{Culprit, CulpritOptions};
+use crate::startup::{Startup, Waited};
 use crate::target::{port_owner, rss_bytes, Target, TargetSpec};
 use crate::verdict::{
     assess, human_duration, human_mb, shrank_when_idle, thousands, time_to_fill_s, Assessment,
@@ -121,6 +121,9 @@ struct State {
     load_ended: Option<(Instant, f64, f64)>,
     started: Instant,
     culprit: Culprit,
+    /// The port really used, start-up warnings, and whether the target ran out of memory
+    /// before it listened (a failed target, not a leak).
+    startup: Startup,
 }
 
 /// Run the whole loop. Errors are tool errors (exit 2); every other ending is an outcome.
@@ -142,10 +145,10 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
     let engine = Engine::new(plan)?;
     let mut target = Target::spawn(&spec)?;
     progress(&format!(
-        "started `{}` (pid {}), PORT={port}, --max-old-space-size={}",
+        "started `{}` (pid {}), PORT={port}, {}",
         opts.command.join(" "),
         target.pid,
-        opts.heap_mb
+        target.old_space.describe()
     ));
     let mut st = State {
         inspector: None,
@@ -165,9 +168,10 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
         load_ended: None,
         started: Instant::now(),
         culprit: Culprit::new(&opts.culprit),
+        startup: Startup::new(port),
     };
     let driven = tokio::select! {
-        r = drive(opts, port, &mut target, &mut st, progress) => r.map(|()| false),
+        r = drive(opts, &mut target, &mut st, progress) => r.map(|()| false),
         _ = sigint.recv() => Ok(true),
         _ = sigterm.recv() => Ok(true),
         _ = opts.cancel.notified() => Ok(true),
@@ -191,6 +195,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
     }
     let mut outcome = conclude(opts, port, &target, &st, interrupted);
     st.culprit.fill(&mut outcome.report);
+    st.startup.fill(&mut outcome.report);
     Ok(outcome)
 }
 
@@ -202,29 +207,32 @@ fn free_port() -> anyhow::Result<u16> {
 
 async fn drive(
     opts: &RunOptions,
-    port: u16,
     target: &mut Target,
     st: &mut State,
     progress: Progress<'_>,
 ) -> anyhow::Result<()> {
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    // 1. The port.
-    loop {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            break;
-        }
-        if let Some(s) = target.exited() {
-            st.failure = Some(format!("the target exited before listening ({s})"));
+    // 1. The port: PORT, or the one the target's processes listen on (crate::startup).
+    let waited = st
+        .startup
+        .wait(target, opts.start_timeout, st.started, progress)
+        .await;
+    let port = match waited {
+        Waited::Listening(p) => p,
+        Waited::Failed(why) => {
+            let limit = target.captured.lock().unwrap().heap_limit(Some(target.pid));
+            st.heap_limit = limit.unwrap_or(0.0);
+            st.failure = Some(why);
             return Ok(());
         }
-        if st.started.elapsed() > opts.start_timeout {
-            st.failure = Some(format!(
-                "the target did not accept connections on port {port} within {:?}",
-                opts.start_timeout
-            ));
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    if port != st.startup.asked {
+        // The load plan was made for PORT; it goes where the target listens.
+        let mut plan = opts.plan.clone();
+        plan.target = leakhound_load::Target::local(port);
+        let engine = Engine::new(plan)?;
+        st.counters = engine.counters();
+        st.stop = engine.stop_handle();
+        st.engine = Some(engine);
     }
     progress(&format!("listening on 127.0.0.1:{port}"));
     // 2. The inspector of the process that serves the port.
@@ -296,7 +304,7 @@ async fn drive(
         let last = load.last().map_or(0.0, |s| s.heap_used);
         // V8's heap_size_limit adds the young generation to the old space; a leak dies when the
         // old space (--heap-mb) is full, so that is the limit to stay clear of.
-        let old_space = opts.heap_mb as f64 * MIB;
+        let old_space = target.old_space.mb as f64 * MIB;
         let limit = if st.heap_limit > 0.0 {
             st.heap_limit.min(old_space)
         } else {
@@ -564,7 +572,7 @@ fn conclude(
     let mut fit = None;
     let mut mk_p = None;
 
-    if oom {
+    if oom && !st.startup.oom_before_listening {
         verdict = Verdict::Leak;
         kind = Some(LeakKind::JsHeap);
         code = exit_code::LEAK;
