@@ -4,7 +4,7 @@ use crate::exit::{self, Outcome};
 use crate::load_args::parse_positive_duration;
 use crate::output::Outputs;
 use anyhow::{bail, Context};
-use leakhound_gctrace::{Analyzer, AnalyzerConfig, GcAnalysis, Verdict};
+use leakhound_gctrace::{Analyzer, AnalyzerConfig, GcAnalysis, GcAnalysisText, Verdict};
 use leakhound_report::render::Json;
 use leakhound_report::units;
 use std::fs::File;

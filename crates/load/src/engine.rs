@@ -121,7 +121,7 @@ impl Engine {
 
     /// Everything so far, over all rounds.
     pub fn summary(&self) -> Summary {
-        Summary::build(
+        crate::stats::build_summary(
             &self.total,
             &self.plan,
             self.rounds,
@@ -199,7 +199,7 @@ impl Engine {
             bytes: stats.bytes,
             elapsed,
             stopped: self.stop.is_stopped(),
-            summary: Summary::build(&stats, plan, 1, elapsed.as_secs_f64()),
+            summary: crate::stats::build_summary(&stats, plan, 1, elapsed.as_secs_f64()),
         }
     }
 }

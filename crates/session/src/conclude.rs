@@ -65,6 +65,11 @@ pub(crate) fn conclude(
         oom,
         // Nothing was measured: the target never got to serve (it ran out while starting).
         startup_oom: oom && (st.startup.oom_before_listening || st.samples.is_empty()),
+        startup_oom_reason: st
+            .startup
+            .oom_before_listening
+            .then(|| st.failure.clone())
+            .flatten(),
         interrupted,
         died: st.died,
         failure: st.failure.clone(),
@@ -96,7 +101,7 @@ pub(crate) fn conclude(
         } else {
             trace.last_gc_lines.clone()
         },
-        gc_trace: serde_json::to_value(&trace).ok(),
+        gc_trace: Some(trace.clone()),
         gc_events: cap.gc_events.events_of(st.serving_pid),
         mem_lines: cap
             .mem_lines
@@ -108,10 +113,7 @@ pub(crate) fn conclude(
             .collect(),
         target_stderr_tail: cap.stderr_tail.iter().cloned().collect(),
         rounds: st.rounds.clone(),
-        load: st
-            .summary
-            .as_ref()
-            .and_then(|s| serde_json::to_value(s).ok()),
+        load: st.summary.clone(),
     };
     report::outcome(&decision, &obs, captured)
 }

@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn only_significant_groups_become_suspects_with_their_path() {
         let l = LeaksReport {
-            schema: "leakhound.heap.leaks/v1",
+            schema: "leakhound.heap.leaks/v1".into(),
             totals: [1, 2, 3],
             leaked_objects: 5000,
             leaked_retained_bytes: 6 << 20,

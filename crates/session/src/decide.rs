@@ -151,9 +151,7 @@ pub fn decide(obs: &Observations, th: &Thresholds) -> Decision {
             &mut d,
             Verdict::TargetFailed,
             Finding::StartupOom,
-            // The start-up wait words it best when it saw the crash (it knows whose heap flag
-            // was in force); otherwise say it from the observations.
-            obs.failure.clone().unwrap_or_else(|| {
+            obs.startup_oom_reason.clone().unwrap_or_else(|| {
                 format!(
                     "ran out of memory while starting with a {} MB heap{limit}: raise --heap-mb",
                     obs.heap_mb

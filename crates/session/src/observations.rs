@@ -92,6 +92,9 @@ pub struct Observations {
     pub oom: bool,
     /// ... before it listened (nothing was measured): a heap too small to start, not a leak.
     pub startup_oom: bool,
+    /// How the start-up wait worded that crash, when it saw it (it knows whose heap flag was
+    /// in force and the real heap limit).
+    pub startup_oom_reason: Option<String>,
     /// Stopped by Ctrl-C / SIGTERM before the end.
     pub interrupted: bool,
     /// The target exited under load (without running out of memory).

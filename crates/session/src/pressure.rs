@@ -42,7 +42,8 @@ pub struct Allocation {
 pub fn allocation(w: &LoadWindow, requests: u64) -> Option<Allocation> {
     (requests > 0 && w.seconds > 0.0).then(|| Allocation {
         bytes_per_request: w.allocated_bytes / requests as f64,
-        gc_share: w.gc_pause_ms / 1000.0 / w.seconds,
+        // The one definition of GC share (gctrace): GC time over wall time, clamped to 0..1.
+        gc_share: leakhound_gctrace::gc_share(w.gc_pause_ms, w.seconds * 1000.0).unwrap_or(0.0),
         bytes_per_second: w.allocated_bytes / w.seconds,
     })
 }

@@ -21,12 +21,12 @@ pub struct Captured {
     pub gc_count: u64,
     pub major_gc_count: u64,
     pub gc_last_lines: Vec<String>,
-    pub gc_trace: Option<serde_json::Value>,
+    pub gc_trace: Option<leakhound_gctrace::GcAnalysis>,
     pub gc_events: Vec<GcEventOut>,
     pub mem_lines: Vec<MemLineOut>,
     pub target_stderr_tail: Vec<String>,
     pub rounds: Vec<RoundOut>,
-    pub load: Option<serde_json::Value>,
+    pub load: Option<leakhound_load::Summary>,
 }
 
 /// The report and exit code of a decided run.

@@ -152,7 +152,7 @@ async fn drive(
     ));
     let gc_now = |t: &Target| {
         let c = t.captured.lock().unwrap();
-        (c.gc.allocated_bytes, c.gc.pause_ms)
+        (c.gc.allocated_bytes, c.gc.gc_time_ms)
     };
     st.culprit
         .before_warmup(st.inspector.as_ref(), progress)
