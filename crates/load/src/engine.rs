@@ -2,11 +2,11 @@
 //! the connections, so nothing is shared on the fast path but a ticket counter and the live
 //! counters, and each worker tallies into its own [`Stats`], merged at the end of a round.
 
+use crate::error::Result;
 use crate::http::{parse_head, BadResponse, Body, Chunked, MAX_HEAD};
 use crate::plan::Plan;
 use crate::request::{prepare, render, Prepared};
 use crate::stats::{ErrorKind, Failure, Stats, Summary};
-use anyhow::Result;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

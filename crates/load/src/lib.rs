@@ -23,7 +23,7 @@
 //!     println!("{} requests this round", round.requests);
 //! }
 //! println!("{}", engine.summary()); // cumulative; serialises as `leakhound.load/v1`
-//! # Ok::<(), anyhow::Error>(())
+//! # Ok::<(), leakhound_load::Error>(())
 //! ```
 //!
 //! [`Engine::run_round`] blocks the calling thread while worker threads (each with its own
@@ -32,6 +32,7 @@
 //! `std::sync::Mutex`). Connections are opened per round and closed when it ends.
 
 mod engine;
+pub mod error;
 pub mod http;
 pub mod plan;
 mod request;
@@ -40,6 +41,7 @@ pub mod status;
 pub mod template;
 
 pub use engine::{Bounds, Counters, Engine, RoundReport, StopHandle};
+pub use error::Error;
 pub use plan::{parse_url, Config, Endpoint, Plan, Target};
 pub use stats::{ErrorKind, Failure, Latency, Summary};
 pub use status::StatusSet;

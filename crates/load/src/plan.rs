@@ -2,8 +2,8 @@
 //! a config file (the seed's `CONFIG` object as TOML); the target can be overridden so that
 //! `leakhound run` can aim a config's endpoints at its child's port.
 
+use crate::error::{bail, Context, Error, Result};
 use crate::template::Template;
-use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -217,9 +217,8 @@ fn default_weight() -> u32 {
 
 impl Config {
     pub fn parse(text: &str) -> Result<Config> {
-        let c: Config = toml::from_str(text).map_err(|e| {
-            anyhow::anyhow!("{}", e.to_string().lines().collect::<Vec<_>>().join(" "))
-        })?;
+        let c: Config = toml::from_str(text)
+            .map_err(|e| Error::Invalid(e.to_string().lines().collect::<Vec<_>>().join(" ")))?;
         if c.endpoints.is_empty() {
             bail!("no [endpoints.NAME] table");
         }

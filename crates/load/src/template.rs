@@ -4,7 +4,7 @@
 //! so paths, headers and bodies may hold placeholders. A template without placeholders is a
 //! single literal and the engine sends pre-built bytes for it.
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result};
 
 /// The random source templates draw from (re-exported so callers need no fastrand).
 pub use fastrand::Rng;
