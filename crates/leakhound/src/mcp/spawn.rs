@@ -1,0 +1,107 @@
+//! Run `leakhound <args> --json -` as a child and collect its document, reporting progress
+//! while it runs.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::Command;
+
+/// What one run of the binary gave.
+pub struct Ran {
+    pub code: Option<i32>,
+    /// The parsed `--json -` document, when stdout held one.
+    pub doc: Option<Value>,
+    /// The child's human text (stderr), last lines only.
+    pub stderr_tail: Vec<String>,
+}
+
+impl Ran {
+    /// The one-line reason of a failure: leakhound's own `leakhound: error:` line, else the
+    /// document's `reason`, else the last line of stderr.
+    pub fn message(&self) -> String {
+        if let Some(l) = self
+            .stderr_tail
+            .iter()
+            .rev()
+            .find(|l| l.starts_with("leakhound:"))
+        {
+            return l.clone();
+        }
+        if let Some(r) = self
+            .doc
+            .as_ref()
+            .and_then(|d| d.get("reason").or_else(|| d.get("target_failed")))
+            .and_then(Value::as_str)
+        {
+            return r.to_string();
+        }
+        self.stderr_tail.last().cloned().unwrap_or_default()
+    }
+}
+
+/// How many stderr lines are kept for the message.
+const TAIL: usize = 20;
+
+/// Run `exe args --json -` (`--json -` goes before a `--`, after which the target's command
+/// starts); `progress` is called about every second with the seconds elapsed
+/// and the child's last stderr line.
+pub async fn run_json<F, Fut>(exe: &Path, args: &[String], mut progress: F) -> std::io::Result<Ran>
+where
+    F: FnMut(f64, Option<String>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let mut child = Command::new(exe)
+        .args(&args[..at])
+        .args(["--json", "-"])
+        .args(&args[at..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let out_task = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        stdout.read_to_end(&mut buf).await.map(|_| buf)
+    });
+    let mut lines = BufReader::new(stderr).lines();
+    let mut tail: Vec<String> = Vec::new();
+    let start = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.tick().await;
+    let mut stderr_open = true;
+    while stderr_open {
+        tokio::select! {
+            line = lines.next_line() => match line {
+                Ok(Some(l)) => {
+                    let l = l.trim_end().to_string();
+                    if !l.trim().is_empty() {
+                        tail.push(l);
+                        if tail.len() > TAIL {
+                            tail.remove(0);
+                        }
+                    }
+                }
+                _ => stderr_open = false,
+            },
+            _ = tick.tick() => {
+                progress(start.elapsed().as_secs_f64(), tail.last().cloned()).await;
+            }
+        }
+    }
+    let status = child.wait().await?;
+    let stdout = out_task.await.map_err(std::io::Error::other)??;
+    let doc = serde_json::from_slice::<Value>(&stdout)
+        .ok()
+        .filter(Value::is_object);
+    Ok(Ran {
+        code: status.code(),
+        doc,
+        stderr_tail: tail,
+    })
+}
