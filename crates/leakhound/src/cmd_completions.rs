@@ -16,7 +16,12 @@ pub struct CompletionsCmd {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct ManCmd {}
+pub struct ManCmd {
+    /// Write every page (leakhound.1, leakhound-run.1, leakhound-heap-summary.1 ...) into DIR
+    /// instead of printing leakhound.1.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<std::path::PathBuf>,
+}
 
 pub fn completions(cmd: CompletionsCmd) -> Outcome {
     let mut buf = Vec::new();
@@ -24,8 +29,15 @@ pub fn completions(cmd: CompletionsCmd) -> Outcome {
     write_stdout(&buf)
 }
 
-/// The man page (roff) on stdout: `leakhound man > leakhound.1`.
-pub fn man(_: ManCmd) -> Outcome {
+/// The man page (roff) on stdout: `leakhound man > leakhound.1`; with `--dir`, every page.
+pub fn man(cmd: ManCmd) -> Outcome {
+    if let Some(dir) = cmd.dir {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("--dir {}: cannot create it", dir.display()))?;
+        clap_mangen::generate_to(crate::Cli::command(), &dir)
+            .with_context(|| format!("--dir {}: writing the pages", dir.display()))?;
+        return Ok(exit::OK);
+    }
     let mut buf = Vec::new();
     clap_mangen::Man::new(crate::Cli::command())
         .render(&mut buf)

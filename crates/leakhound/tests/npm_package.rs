@@ -172,7 +172,9 @@ fn npx(project: &Path, args: &[&str], limit: Duration) -> Output {
 /// `node -e SCRIPT` in the project (so `require('leakhound')` is the installed package).
 fn node(project: &Path, script: &str, limit: Duration) -> Output {
     bounded(
-        Command::new("node").current_dir(project).args(["-e", script]),
+        Command::new("node")
+            .current_dir(project)
+            .args(["-e", script]),
         limit,
     )
 }
@@ -223,7 +225,11 @@ fn npx_prints_the_workspace_version_and_a_missing_platform_package_is_named() {
         Duration::from_secs(30),
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("@leakhound/"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("@leakhound/"),
+        "{}",
+        text(&out.stdout)
+    );
     std::fs::remove_dir_all(&bare).unwrap();
 }
 
@@ -347,7 +353,11 @@ fn the_node_test_example_passes_on_the_fixed_server_and_names_the_culprit_on_the
         text(&ok.stdout),
         text(&ok.stderr)
     );
-    assert!(text(&ok.stdout).contains("# pass 1"), "{}", text(&ok.stdout));
+    assert!(
+        text(&ok.stdout).contains("# pass 1"),
+        "{}",
+        text(&ok.stdout)
+    );
 
     let bad = node_test(&example("leaky-server.js"));
     let report = text(&bad.stdout);
