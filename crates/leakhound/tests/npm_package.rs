@@ -420,9 +420,11 @@ fn the_vitest_example_passes_on_the_fixed_server() {
     runner_example("vitest");
 }
 
-/// The checked-in types are what npm/gen-types.sh makes of docs/schema today.
+/// The checked-in types are what npm/gen-types.sh makes of docs/schema today, and the
+/// package's declarations compile under `tsc --strict` with the documented usage
+/// (npm/typecheck.sh). One test, as both scripts install the tools into target/npm-tools.
 #[test]
-fn the_typescript_types_match_the_json_schemas() {
+fn the_typescript_types_match_the_json_schemas_and_compile() {
     let root = repo_root();
     let tmp = tempfile::tempdir().unwrap();
     let out = bounded(
@@ -455,5 +457,64 @@ fn the_typescript_types_match_the_json_schemas() {
             fresh == old,
             "npm/leakhound/types/{n} differs from docs/schema: run `bash npm/gen-types.sh`"
         );
+    }
+    let tsc = bounded(
+        Command::new("bash").arg(root.join("npm/typecheck.sh")),
+        Duration::from_secs(300),
+    );
+    assert!(
+        tsc.status.success(),
+        "tsc --strict on the package's types: {}{}",
+        text(&tsc.stdout),
+        text(&tsc.stderr)
+    );
+}
+
+/// The launcher forwards SIGTERM: `gc --follow` never ends by itself, so the launcher ends only
+/// if the binary got the signal (it then prints its summary and exits with its code, or, had
+/// the signal come before its handler was up, dies of it, and the launcher re-raises it).
+#[test]
+fn the_launcher_forwards_sigterm_and_ends_with_the_binary() {
+    use std::os::unix::process::ExitStatusExt;
+    let inst = installed();
+    let log = repo_root().join("tests/fixtures/gc-traces/node20-steady.log");
+    let mut child = Command::new(inst.project.join("node_modules/.bin/leakhound"))
+        .args(["gc", "--follow"])
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // The first status line means the binary has read the log and is following it.
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut err, &mut first).unwrap();
+    assert!(!first.is_empty(), "no status line from gc --follow");
+    // SAFETY: signalling the launcher we started (not its group).
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            kill_group(child.id());
+            let _ = child.wait();
+            panic!("the launcher did not end after SIGTERM (not forwarded?)");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    match status.code() {
+        Some(code) => {
+            assert!([0, 1, 3].contains(&code), "exit {code}: {out}");
+            assert!(!out.trim().is_empty(), "gc printed no summary");
+        }
+        None => assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}"),
     }
 }
