@@ -20,7 +20,11 @@ function culpritLines(result, max = 3) {
   const lines = [];
   for (const s of (result.suspects || []).slice(0, max)) {
     lines.push(`suspect: ${s.title} (${bytes(s.bytes)})`);
-    if (Array.isArray(s.path) && s.path.length) lines.push(`  held by: ${s.path.join(' > ')}`);
+    if (Array.isArray(s.path) && s.path.length) {
+      // The end of the retainer path names the holder; the way there from the root is noise.
+      const tail = s.path.slice(-4).join(' > ');
+      lines.push(`  held by: ${s.path.length > 4 ? '… > ' : ''}${tail}`);
+    }
     for (const src of (s.source || []).slice(0, 2)) lines.push(`  ${src.kind} at ${src.location}: ${src.code}`);
   }
   for (const a of (result.alloc_survivors || []).slice(0, max)) {
