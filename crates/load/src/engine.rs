@@ -580,7 +580,7 @@ fn record(
         let fail = match result {
             Ok(status) => {
                 let lat = done.duration_since(ticket.intended.unwrap_or(sent));
-                if st.record_response(status, lat.as_micros() as u64) {
+                if st.record_response(status, lat.as_micros() as u64, &ctx.plan.expect_status) {
                     st.succeeded += 1;
                     ctx.counters.succeeded.fetch_add(1, Relaxed);
                     None

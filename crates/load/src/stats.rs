@@ -111,13 +111,18 @@ impl Stats {
         self.succeeded + self.failed
     }
 
-    /// A response with a status; 2xx counts as success, as in the seed.
-    pub fn record_response(&mut self, status: u16, latency_us: u64) -> bool {
+    /// A response with a status; `true` when `expect` holds it (by default 2xx and 3xx).
+    pub fn record_response(
+        &mut self,
+        status: u16,
+        latency_us: u64,
+        expect: &crate::StatusSet,
+    ) -> bool {
         let lat = latency_us.clamp(1, MAX_US);
         let _ = self.hist.record(lat);
         self.latency_sum_us += lat as u128;
         *self.status.entry(status).or_insert(0) += 1;
-        (200..300).contains(&status)
+        expect.contains(status)
     }
 
     pub fn record_error(&mut self, kind: ErrorKind) {

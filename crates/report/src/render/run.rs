@@ -26,6 +26,7 @@ impl Render<RunReport> for Text {
                         .or(r.reason.as_deref())
                         .unwrap_or("unknown")
                 )?;
+                later_evidence(r, out)?;
                 if !r.target_stderr_tail.is_empty() {
                     writeln!(out, "last lines of the target's stderr:")?;
                     for l in r.target_stderr_tail.iter().rev().take(15).rev() {
@@ -39,6 +40,7 @@ impl Render<RunReport> for Text {
                 if let Some(why) = &r.reason {
                     writeln!(out, "  - {why}")?;
                 }
+                later_evidence(r, out)?;
                 warnings(r, out)
             }
             Verdict::Leak | Verdict::NoLeak | Verdict::Inconclusive => finding(r, out),
@@ -97,6 +99,15 @@ fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
             m.label,
             m.mb
         )?;
+    }
+    Ok(())
+}
+
+/// A run without a verdict: the evidence after its reason (the statistics reached so far).
+fn later_evidence(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+    let said = [r.reason.as_ref(), r.target_failed.as_ref()];
+    for e in r.evidence.iter().filter(|e| !said.contains(&Some(e))) {
+        writeln!(out, "  - {e}")?;
     }
     Ok(())
 }
