@@ -142,6 +142,11 @@ export interface RunResult {
    * The GC trace's last lines (evidence of an out-of-memory crash).
    */
   gc_last_lines: string[];
+  /**
+   * GC time over wall time during the load rounds, 0..1. GC time is the pauses plus the
+   * main-thread incremental marking of the app's own GCs (leakhound's forced GCs excluded):
+   * the same definition as `gc_trace.gc_share`, which covers the whole process instead.
+   */
   gc_time_share?: number | null;
   /**
    * The GC trace's own analysis (`leakhound.gc/v1`), when GC lines were seen.
