@@ -509,7 +509,12 @@ fn the_launcher_forwards_sigterm_and_ends_with_the_binary() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     match status.code() {
         Some(code) => {
             assert!([0, 1, 3].contains(&code), "exit {code}: {out}");
