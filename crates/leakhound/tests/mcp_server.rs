@@ -18,7 +18,8 @@ use common::{kill_group, leakhound, repo_root, serial};
 /// A running `leakhound mcp` and the messages it sent.
 struct Client {
     child: Child,
-    stdin: ChildStdin,
+    /// Closed on drop: the server then shuts down and stops the runs it started.
+    stdin: Option<ChildStdin>,
     rx: Receiver<Value>,
     /// Notifications seen while waiting for responses.
     notes: Vec<Value>,
@@ -50,7 +51,7 @@ impl Client {
         });
         let mut c = Client {
             child,
-            stdin,
+            stdin: Some(stdin),
             rx,
             notes: Vec::new(),
         };
@@ -74,8 +75,9 @@ impl Client {
     }
 
     fn send(&mut self, v: Value) {
-        writeln!(self.stdin, "{v}").unwrap();
-        self.stdin.flush().unwrap();
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{v}").unwrap();
+        stdin.flush().unwrap();
     }
 
     /// Send a request and wait for the response with its id.
@@ -108,7 +110,17 @@ impl Client {
 }
 
 impl Drop for Client {
+    /// End of input first (the server stops its runs with SIGTERM, so their targets end
+    /// too); the process group is killed only if it is still there 10 s later.
     fn drop(&mut self) {
+        drop(self.stdin.take());
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(10) {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         kill_group(self.child.id());
         let _ = self.child.wait();
     }
@@ -242,4 +254,61 @@ fn run_on_the_leaky_example_reports_progress_and_a_leak() {
     // `run` takes a command only: an empty one is refused before anything starts.
     let r = c.call(3, "run", json!({"command": []}), Duration::from_secs(20));
     assert!(r.get("error").is_some(), "{r}");
+}
+
+/// The pids whose command line contains `marker`.
+fn pids_with(marker: &str) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            if cmd.windows(marker.len()).any(|w| w == marker.as_bytes()) {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
+}
+
+/// A cancelled `run` (notifications/cancelled) stops leakhound, which ends its target, at
+/// once: the target here never listens, so the run would otherwise wait out its 30 s start
+/// timeout.
+#[test]
+fn a_cancelled_run_ends_leakhound_and_its_target() {
+    let _s = serial();
+    let mut c = Client::start(&[]);
+    let marker = format!("lh-mcp-cancel-{}", std::process::id());
+    c.send(json!({
+        "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {
+            "name": "run",
+            "arguments": {"command": ["node", "-e", "setInterval(() => {}, 1000)", marker]},
+            "_meta": {"progressToken": "p2"}
+        }
+    }));
+    // leakhound and the node it started both carry the marker on their command lines.
+    let start = Instant::now();
+    while pids_with(&marker).len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "leakhound and its target did not start: {:?}",
+            pids_with(&marker)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    c.send(json!({
+        "jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": 2, "reason": "test"}
+    }));
+    let t0 = Instant::now();
+    while !pids_with(&marker).is_empty() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "still running 15 s after the cancel: {:?}",
+            pids_with(&marker)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

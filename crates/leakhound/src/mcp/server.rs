@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::{
-    CallToolResult, ContentBlock, Implementation, ProgressNotificationParam, RequestMetaObject,
-    ServerCapabilities, ServerConfig,
+    CallToolResult, ContentBlock, Implementation, ProgressNotificationParam, ServerCapabilities,
+    ServerConfig,
 };
-use rmcp::{tool, tool_handler, tool_router, ErrorData, Peer, RoleServer, ServerHandler};
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_handler, tool_router, ErrorData, RoleServer, ServerHandler};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -122,16 +123,17 @@ impl Leakhound {
     /// for them (`_meta.progressToken`), and turn the outcome into a tool result: a verdict
     /// (any code but 2, 4, 130) is a successful call whose structured content is the
     /// document; usage errors, a failed target and interruptions are tool errors carrying the
-    /// one-line message (and the partial document when one was written).
+    /// one-line message (and the partial document when one was written). A cancelled request
+    /// (`notifications/cancelled`) stops the child with SIGTERM, as Ctrl-C would.
     async fn call(
         &self,
         args: Vec<String>,
         doc: Doc,
         total_s: Option<f64>,
-        meta: RequestMetaObject,
-        peer: Peer<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let token = meta.get_progress_token();
+        let token = ctx.meta.get_progress_token();
+        let peer = ctx.peer.clone();
         let progress = |elapsed: f64, line: Option<String>| {
             let token = token.clone();
             let peer = peer.clone();
@@ -148,7 +150,8 @@ impl Leakhound {
                 }
             }
         };
-        let ran = spawn::run_json(&self.exe, &args, progress)
+        let cancelled = ctx.ct.clone().cancelled_owned();
+        let ran = spawn::run_json(&self.exe, &args, progress, cancelled)
             .await
             .map_err(|e| ErrorData::internal_error(format!("running leakhound: {e}"), None))?;
         let code = ran.code.unwrap_or(130);
@@ -200,8 +203,7 @@ impl Leakhound {
     async fn run(
         &self,
         Parameters(i): Parameters<RunInput>,
-        meta: RequestMetaObject,
-        peer: Peer<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         if i.command.is_empty() {
             return Err(ErrorData::invalid_params(
@@ -226,7 +228,7 @@ impl Leakhound {
         opt(&mut args, "--connections", i.connections);
         args.push("--".into());
         args.extend(i.command);
-        self.call(args, Doc::Run, Some(total), meta, peer).await
+        self.call(args, Doc::Run, Some(total), ctx).await
     }
 
     /// Summarise one .heapsnapshot: the classes holding the most memory and the suspects with
@@ -235,12 +237,11 @@ impl Leakhound {
     async fn heap_summary(
         &self,
         Parameters(i): Parameters<FileInput>,
-        meta: RequestMetaObject,
-        peer: Peer<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let mut args = vec!["heap".into(), "summary".into(), i.file];
         opt(&mut args, "--top", i.top);
-        self.call(args, Doc::Heap, None, meta, peer).await
+        self.call(args, Doc::Heap, None, ctx).await
     }
 
     /// Find what grows across three .heapsnapshot files of one process (taken in time
@@ -249,13 +250,12 @@ impl Leakhound {
     async fn heap_leaks(
         &self,
         Parameters(i): Parameters<LeaksInput>,
-        meta: RequestMetaObject,
-        peer: Peer<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let [a, b, c] = i.files;
         let mut args = vec!["heap".into(), "leaks".into(), a, b, c];
         opt(&mut args, "--top", i.top);
-        self.call(args, Doc::Heap, None, meta, peer).await
+        self.call(args, Doc::Heap, None, ctx).await
     }
 
     /// Judge a V8 --trace-gc log: leak, no leak, allocation pressure or inconclusive.
@@ -264,12 +264,11 @@ impl Leakhound {
     async fn gc(
         &self,
         Parameters(i): Parameters<GcInput>,
-        meta: RequestMetaObject,
-        peer: Peer<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let mut args = vec!["gc".into(), i.file];
         opt(&mut args, "--heap-limit", i.heap_limit);
-        self.call(args, Doc::Other, None, meta, peer).await
+        self.call(args, Doc::Other, None, ctx).await
     }
 
     /// Which code allocates, from a sampling heap profile (.heapprofile), with file:line.
@@ -278,12 +277,11 @@ impl Leakhound {
     async fn alloc(
         &self,
         Parameters(i): Parameters<FileInput>,
-        meta: RequestMetaObject,
-        peer: Peer<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let mut args = vec!["alloc".into(), i.file];
         opt(&mut args, "--top", i.top);
-        self.call(args, Doc::Other, None, meta, peer).await
+        self.call(args, Doc::Other, None, ctx).await
     }
 
     /// Compare two `run --json` results (before and after a fix): fix proven, not proven or
@@ -292,11 +290,10 @@ impl Leakhound {
     async fn compare(
         &self,
         Parameters(i): Parameters<CompareInput>,
-        meta: RequestMetaObject,
-        peer: Peer<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = vec!["compare".into(), i.before, i.after];
-        self.call(args, Doc::Other, None, meta, peer).await
+        self.call(args, Doc::Other, None, ctx).await
     }
 }
 

@@ -42,13 +42,47 @@ impl Ran {
     }
 }
 
+/// Ends the child when the call is dropped before it finished (the client cancelled the
+/// request, or the server is shutting down). SIGTERM, not SIGKILL: `leakhound run` then ends
+/// its target and exits 130, where a SIGKILL would leave the Node target running.
+struct StopOnDrop(Option<u32>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.signal();
+    }
+}
+
+impl StopOnDrop {
+    /// SIGTERM to the child, while it has not been reaped.
+    fn signal(&self) {
+        if let Some(pid) = self.0 {
+            // SAFETY: signalling the child this call spawned; once it has been reaped (the
+            // call finished) `disarm` cleared the pid, so no other process is signalled.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGTERM);
+            }
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
 /// How many stderr lines are kept for the message.
 const TAIL: usize = 20;
 
 /// Run `exe args --json -` (`--json -` goes before a `--`, after which the target's command
 /// starts); `progress` is called about every second with the seconds elapsed
-/// and the child's last stderr line.
-pub async fn run_json<F, Fut>(exe: &Path, args: &[String], mut progress: F) -> std::io::Result<Ran>
+/// and the child's last stderr line; when `cancel` completes the child gets SIGTERM (it then
+/// ends its target and writes what it has, as after Ctrl-C).
+pub async fn run_json<F, Fut>(
+    exe: &Path,
+    args: &[String],
+    mut progress: F,
+    cancel: impl std::future::Future<Output = ()>,
+) -> std::io::Result<Ran>
 where
     F: FnMut(f64, Option<String>) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -61,8 +95,8 @@ where
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()?;
+    let mut stop = StopOnDrop(child.id());
     let mut stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let out_task = tokio::spawn(async move {
@@ -75,8 +109,14 @@ where
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.tick().await;
     let mut stderr_open = true;
+    let mut cancel = std::pin::pin!(cancel);
+    let mut cancelled = false;
     while stderr_open {
         tokio::select! {
+            () = &mut cancel, if !cancelled => {
+                cancelled = true;
+                stop.signal();
+            }
             line = lines.next_line() => match line {
                 Ok(Some(l)) => {
                     let l = l.trim_end().to_string();
@@ -94,7 +134,9 @@ where
             }
         }
     }
-    let status = child.wait().await?;
+    let status = child.wait().await;
+    stop.disarm();
+    let status = status?;
     let stdout = out_task.await.map_err(std::io::Error::other)??;
     let doc = serde_json::from_slice::<Value>(&stdout)
         .ok()
