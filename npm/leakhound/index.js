@@ -49,10 +49,13 @@ function toArgs(options = {}) {
   return args;
 }
 
-/** The one-line reason of a failure, from the binary's stderr (or the partial document). */
+/**
+ * The one-line reason of a failure: leakhound's `leakhound: error: …` line, else the partial
+ * document's `reason` (a failed target, an interruption), else the last line of stderr.
+ */
 function oneLine(stderr, result) {
   const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  const own = [...lines].reverse().find((l) => l.startsWith('leakhound:'));
+  const own = [...lines].reverse().find((l) => l.startsWith('leakhound: error:'));
   if (own) return own;
   if (result && (result.reason || result.target_failed)) return `leakhound: ${result.reason || result.target_failed}`;
   return lines.length ? `leakhound: ${lines[lines.length - 1]}` : 'leakhound: failed without a message';

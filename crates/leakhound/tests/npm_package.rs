@@ -234,8 +234,9 @@ fn npx_prints_the_workspace_version_and_a_missing_platform_package_is_named() {
 }
 
 #[test]
-fn the_api_rejects_usage_errors_with_the_code_and_the_line() {
+fn the_api_rejects_usage_errors_and_failed_targets_with_the_code_and_the_line() {
     let inst = installed();
+    let _s = serial(); // one short-lived node target
     let script = r#"
 const lh = require('leakhound');
 (async () => {
@@ -246,6 +247,11 @@ const lh = require('leakhound');
     if (!(e instanceof lh.LeakhoundError)) { console.log('not a LeakhoundError:', e); process.exit(13); }
     console.log(JSON.stringify({ exitCode: e.exitCode, message: e.message }));
   }
+  // A target that exits at once: exit 4, the reason as the message, the partial run/v1.
+  try { await lh.run({ command: ['node', '-e', 'process.exit(3)'] }); process.exit(14); }
+  catch (e) {
+    console.log(JSON.stringify({ exitCode: e.exitCode, message: e.message, verdict: e.result && e.result.verdict }));
+  }
 })();
 "#;
     let out = node(&inst.project, script, Duration::from_secs(30));
@@ -255,12 +261,20 @@ const lh = require('leakhound');
         text(&out.stdout),
         text(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
     assert_eq!(v["exitCode"], 2);
     let msg = v["message"].as_str().unwrap();
     assert!(msg.starts_with("leakhound: error:"), "{msg}");
     assert!(msg.contains("/no/such/file.heapsnapshot"), "{msg}");
     assert!(!msg.contains('\n'), "{msg}");
+    let v: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(v["exitCode"], 4, "{v}");
+    assert_eq!(v["verdict"], "target-failed", "{v}");
+    let msg = v["message"].as_str().unwrap();
+    assert!(msg.contains("exited before listening"), "{msg}");
 }
 
 #[test]

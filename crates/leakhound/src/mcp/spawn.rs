@@ -26,7 +26,7 @@ impl Ran {
             .stderr_tail
             .iter()
             .rev()
-            .find(|l| l.starts_with("leakhound:"))
+            .find(|l| l.starts_with("leakhound: error:"))
         {
             return l.clone();
         }
