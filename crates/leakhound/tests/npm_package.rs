@@ -537,3 +537,19 @@ fn the_launcher_forwards_sigterm_and_ends_with_the_binary() {
         None => assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}"),
     }
 }
+
+/// The package's own JS unit tests (option mapping, the assertion message, the missing-package
+/// message), with no binary and no install.
+#[test]
+fn the_js_unit_tests_pass() {
+    let out = bounded(
+        Command::new("node")
+            .current_dir(repo_root())
+            .args(["--test", "npm/tests/"])
+            .env_remove("LEAKHOUND_BINARY"),
+        Duration::from_secs(60),
+    );
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(report.contains("# fail 0"), "{report}");
+}
