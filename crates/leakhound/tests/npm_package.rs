@@ -102,10 +102,16 @@ fn installed() -> &'static Installed {
         let base = scratch().join(format!("run-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
         let out_dir = base.join("tarballs");
+        // The test binary without its debug info (120 MB -> 18 MB): packing, installing and
+        // the copies below stay quick and small. Unstripped when `strip` is missing.
+        std::fs::create_dir_all(&base).unwrap();
+        let bin = base.join("leakhound");
+        std::fs::copy(env!("CARGO_BIN_EXE_leakhound"), &bin).unwrap();
+        let _ = Command::new("strip").arg(&bin).status();
         let pack = bounded(
             Command::new("bash")
                 .arg(root.join("npm/pack.sh"))
-                .env("LEAKHOUND_BIN", env!("CARGO_BIN_EXE_leakhound"))
+                .env("LEAKHOUND_BIN", &bin)
                 .env("LEAKHOUND_NPM_OUT", &out_dir),
             Duration::from_secs(180),
         );
@@ -200,14 +206,18 @@ fn npx_prints_the_workspace_version_and_a_missing_platform_package_is_named() {
     // The same project without the platform package: one clear line and exit 2.
     let bare = inst.project.parent().unwrap().join("no-platform");
     let _ = std::fs::remove_dir_all(&bare);
-    let cp = Command::new("cp")
-        .arg("-R")
-        .arg(&inst.project)
-        .arg(&bare)
-        .status()
-        .unwrap();
-    assert!(cp.success());
-    std::fs::remove_dir_all(bare.join("node_modules/@leakhound")).unwrap();
+    std::fs::create_dir_all(bare.join("node_modules")).unwrap();
+    std::fs::copy(inst.project.join("package.json"), bare.join("package.json")).unwrap();
+    for dir in ["node_modules/leakhound", "node_modules/.bin"] {
+        let cp = Command::new("cp")
+            .arg("-R")
+            .arg(inst.project.join(dir))
+            .arg(bare.join("node_modules"))
+            .status()
+            .unwrap();
+        assert!(cp.success());
+    }
+    assert!(!bare.join("node_modules/@leakhound").exists());
     let out = npx(&bare, &["--version"], Duration::from_secs(60));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let p = host_platform();
