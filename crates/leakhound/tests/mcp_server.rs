@@ -215,6 +215,47 @@ fn heap_summary_returns_the_document_and_redacts_snapshot_strings_on_request() {
     );
 }
 
+/// The file tools return their documents with the exit code's meaning: `gc` on a trace that
+/// ran out of memory is a leak (exit 1) and still a successful call; `alloc` names the sites.
+#[test]
+fn gc_and_alloc_return_their_documents_and_a_leak_is_not_an_error() {
+    let mut c = Client::start(&[]);
+    let root = repo_root().join("tests/fixtures");
+    let trace = root.join("gc-traces/node20-leak-oom.log");
+    let r = c.call(
+        2,
+        "gc",
+        json!({"file": trace.to_string_lossy()}),
+        Duration::from_secs(30),
+    );
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    assert_eq!(
+        r["result"]["structuredContent"]["schema"], "leakhound.gc/v1",
+        "{r}"
+    );
+    assert_eq!(r["result"]["structuredContent"]["verdict"], "leak", "{r}");
+    assert_eq!(
+        r["result"]["content"][0]["text"],
+        "leakhound exited 1 (leak)"
+    );
+
+    let profile = root.join("heapprofile/node20-heap-prof.heapprofile");
+    let r = c.call(
+        3,
+        "alloc",
+        json!({"file": profile.to_string_lossy(), "top": 3}),
+        Duration::from_secs(30),
+    );
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    let doc = &r["result"]["structuredContent"];
+    assert_eq!(doc["schema"], "leakhound.alloc/v1", "{r}");
+    let sites = doc["top_self"].as_array().expect("top_self");
+    assert!(
+        !sites.is_empty() && sites.len() <= 3,
+        "--top 3 was passed: {doc}"
+    );
+}
+
 #[test]
 fn run_on_the_leaky_example_reports_progress_and_a_leak() {
     let _s = serial();
