@@ -129,7 +129,6 @@ impl Leakhound {
         &self,
         args: Vec<String>,
         doc: Doc,
-        total_s: Option<f64>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let token = ctx.meta.get_progress_token();
@@ -139,10 +138,9 @@ impl Leakhound {
             let peer = peer.clone();
             async move {
                 if let Some(token) = token {
+                    // No `total`: a run takes its --max-duration under load plus start-up,
+                    // warm-up, idle and snapshots, and progress may not pass its total.
                     let mut p = ProgressNotificationParam::new(token, elapsed.floor());
-                    if let Some(t) = total_s {
-                        p = p.with_total(t);
-                    }
                     if let Some(l) = line {
                         p = p.with_message(l);
                     }
@@ -218,17 +216,12 @@ impl Leakhound {
             opt(&mut args, "-H", Some(h));
         }
         opt(&mut args, "--body", i.body);
-        let total = i
-            .max_duration
-            .as_deref()
-            .and_then(|d| humantime::parse_duration(d).ok())
-            .map_or(60.0, |d| d.as_secs_f64());
         opt(&mut args, "--max-duration", i.max_duration);
         opt(&mut args, "--heap-mb", i.heap_mb);
         opt(&mut args, "--connections", i.connections);
         args.push("--".into());
         args.extend(i.command);
-        self.call(args, Doc::Run, Some(total), ctx).await
+        self.call(args, Doc::Run, ctx).await
     }
 
     /// Summarise one .heapsnapshot: the classes holding the most memory and the suspects with
@@ -241,7 +234,7 @@ impl Leakhound {
     ) -> Result<CallToolResult, ErrorData> {
         let mut args = vec!["heap".into(), "summary".into(), i.file];
         opt(&mut args, "--top", i.top);
-        self.call(args, Doc::Heap, None, ctx).await
+        self.call(args, Doc::Heap, ctx).await
     }
 
     /// Find what grows across three .heapsnapshot files of one process (taken in time
@@ -255,7 +248,7 @@ impl Leakhound {
         let [a, b, c] = i.files;
         let mut args = vec!["heap".into(), "leaks".into(), a, b, c];
         opt(&mut args, "--top", i.top);
-        self.call(args, Doc::Heap, None, ctx).await
+        self.call(args, Doc::Heap, ctx).await
     }
 
     /// Judge a V8 --trace-gc log: leak, no leak, allocation pressure or inconclusive.
@@ -268,7 +261,7 @@ impl Leakhound {
     ) -> Result<CallToolResult, ErrorData> {
         let mut args = vec!["gc".into(), i.file];
         opt(&mut args, "--heap-limit", i.heap_limit);
-        self.call(args, Doc::Other, None, ctx).await
+        self.call(args, Doc::Other, ctx).await
     }
 
     /// Which code allocates, from a sampling heap profile (.heapprofile), with file:line.
@@ -281,7 +274,7 @@ impl Leakhound {
     ) -> Result<CallToolResult, ErrorData> {
         let mut args = vec!["alloc".into(), i.file];
         opt(&mut args, "--top", i.top);
-        self.call(args, Doc::Other, None, ctx).await
+        self.call(args, Doc::Other, ctx).await
     }
 
     /// Compare two `run --json` results (before and after a fix): fix proven, not proven or
@@ -293,7 +286,7 @@ impl Leakhound {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = vec!["compare".into(), i.before, i.after];
-        self.call(args, Doc::Other, None, ctx).await
+        self.call(args, Doc::Other, ctx).await
     }
 }
 
