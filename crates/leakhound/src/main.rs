@@ -5,6 +5,7 @@
 
 mod cmd_alloc;
 mod cmd_compare;
+mod cmd_completions;
 mod cmd_gc;
 mod cmd_heap;
 mod cmd_load;
@@ -13,6 +14,7 @@ mod cmd_run;
 mod culprit_args;
 mod exit;
 mod load_args;
+mod mcp;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -20,7 +22,7 @@ use clap::{Parser, Subcommand};
 /// Find memory leaks in Node.js services before production does.
 #[derive(Parser, Debug)]
 #[command(name = "leakhound", version, about, max_term_width = 100)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +43,12 @@ enum Command {
     Report(cmd_report::ReportCmd),
     /// Compare two `run --json` results (before and after a fix): fix proven, not proven or regression.
     Compare(cmd_compare::CompareCmd),
+    /// Serve leakhound's commands as MCP tools over stdio (for agents): run, heap_summary, heap_leaks, gc, alloc, compare.
+    Mcp(mcp::McpCmd),
+    /// Print a shell completion script: bash, zsh, fish or powershell.
+    Completions(cmd_completions::CompletionsCmd),
+    /// Print the man page (roff): `leakhound man > leakhound.1`.
+    Man(cmd_completions::ManCmd),
 }
 
 fn main() {
@@ -56,6 +64,9 @@ fn main() {
         Command::Alloc(c) => cmd_alloc::run(c),
         Command::Report(c) => cmd_report::run(c),
         Command::Compare(c) => cmd_compare::run(c),
+        Command::Mcp(c) => mcp::run(c),
+        Command::Completions(c) => cmd_completions::completions(c),
+        Command::Man(c) => cmd_completions::man(c),
     };
     exit::finish(code)
 }

@@ -52,6 +52,9 @@ help_snapshot!(heap_leaks, ["heap", "leaks"]);
 help_snapshot!(alloc, ["alloc"]);
 help_snapshot!(report, ["report"]);
 help_snapshot!(compare, ["compare"]);
+help_snapshot!(mcp, ["mcp"]);
+help_snapshot!(completions, ["completions"]);
+help_snapshot!(man, ["man"]);
 
 /// Every subcommand listed by `leakhound --help` has a snapshot above.
 #[test]
@@ -69,7 +72,18 @@ fn every_command_is_covered() {
         .collect();
     assert_eq!(
         listed,
-        ["run", "load", "gc", "heap", "alloc", "report", "compare"],
+        [
+            "run",
+            "load",
+            "gc",
+            "heap",
+            "alloc",
+            "report",
+            "compare",
+            "mcp",
+            "completions",
+            "man"
+        ],
         "{top}"
     );
 }
