@@ -5,6 +5,7 @@
 //! `docs/schema/`) agree on one definition. Documents are versioned by their `schema` string;
 //! changes are additive and keep `/v1`: existing field names and meanings never change.
 
+pub mod fleet;
 pub mod run;
 
 pub use run::{LeakKind, Phase, Verdict};
