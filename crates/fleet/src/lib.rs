@@ -36,7 +36,7 @@ pub const OTEL_LIMIT_METRICS: [&str; 2] =
 
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
-    #[error("{0}")]
+    #[error("--prometheus {0}")]
     NotLoopback(String),
     #[error("--prometheus {0}")]
     BadUrl(String),

@@ -5,6 +5,7 @@
 
 mod cmd_alloc;
 mod cmd_compare;
+mod cmd_fleet;
 mod cmd_gc;
 mod cmd_heap;
 mod cmd_load;
@@ -13,6 +14,7 @@ mod cmd_run;
 mod culprit_args;
 mod exit;
 mod load_args;
+mod metrics_server;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +43,8 @@ enum Command {
     Report(cmd_report::ReportCmd),
     /// Compare two `run --json` results (before and after a fix): fix proven, not proven or regression.
     Compare(cmd_compare::CompareCmd),
+    /// Find the leaking instances of a fleet from the heap series a Prometheus server holds.
+    Fleet(cmd_fleet::FleetCmd),
 }
 
 fn main() {
@@ -56,6 +60,7 @@ fn main() {
         Command::Alloc(c) => cmd_alloc::run(c),
         Command::Report(c) => cmd_report::run(c),
         Command::Compare(c) => cmd_compare::run(c),
+        Command::Fleet(c) => cmd_fleet::run(c),
     };
     exit::finish(code)
 }
