@@ -49,7 +49,7 @@ pub const MIN_GROWTH_SHARE: f64 = 0.05;
 /// no start-time series is available).
 pub const RESTART_DROP: f64 = 0.5;
 /// Peaks before restarts within this share of the highest count as "the same peak".
-pub const PEAK_SIMILARITY: f64 = 0.8;
+pub const PEAK_SIMILARITY: f64 = 0.7;
 
 /// One instance's data, as read from Prometheus.
 #[derive(Debug, Clone, Copy)]
@@ -99,24 +99,23 @@ pub fn segments(heap: &[(f64, f64)], start_times: &[(f64, f64)]) -> Vec<std::ops
             }
         }
     } else {
+        // A point below half the floor of the few points before it (since the last cut, two
+        // at least): the process started over.
         let w = FLOOR_WINDOW;
-        let values: Vec<f64> = heap.iter().map(|p| p.1).collect();
-        let mut i = w;
         let mut last_cut = 0;
-        while i < values.len() {
-            let before = values[last_cut.max(i.saturating_sub(w))..i]
+        for i in 1..heap.len() {
+            let from = last_cut.max(i.saturating_sub(w));
+            if i - from < 2 {
+                continue;
+            }
+            let before = heap[from..i]
                 .iter()
-                .copied()
+                .map(|p| p.1)
                 .fold(f64::INFINITY, f64::min);
-            let after = values[i..(i + w).min(values.len())]
-                .iter()
-                .copied()
-                .fold(f64::INFINITY, f64::min);
-            if i - last_cut >= w && after < RESTART_DROP * before {
+            if heap[i].1 < RESTART_DROP * before {
                 cuts.push(i);
                 last_cut = i;
             }
-            i += 1;
         }
     }
     let mut out = Vec::with_capacity(cuts.len() + 1);
@@ -184,9 +183,16 @@ impl SegmentFit {
     }
 }
 
+/// The rolling-minimum width for a segment of `len` points: [`FLOOR_WINDOW`], but never more
+/// than a quarter of the segment, so the few points of a crash loop's short segment keep
+/// their climb instead of collapsing into one minimum.
+pub fn floor_window(len: usize) -> usize {
+    FLOOR_WINDOW.min(len / 4).max(1)
+}
+
 /// Fit one segment's floor.
 pub fn fit_segment(points: &[(f64, f64)]) -> SegmentFit {
-    let fl = floor(points, FLOOR_WINDOW, MAX_FIT_POINTS);
+    let fl = floor(points, floor_window(points.len()), MAX_FIT_POINTS);
     let t0 = points.first().map_or(0.0, |p| p.0);
     let xs: Vec<f64> = fl.iter().map(|p| (p.0 - t0) / 3600.0).collect();
     let ys: Vec<f64> = fl.iter().map(|p| p.1).collect();
@@ -250,8 +256,13 @@ pub fn judge(d: &InstanceData<'_>) -> FleetInstance {
     out.mann_kendall_p = Some(main.p_up);
 
     let max_peak = ended.iter().map(|f| f.peak).fold(0.0, f64::max);
-    let similar_peaks =
-        ended.len() >= 2 && ended.iter().all(|f| f.peak >= PEAK_SIMILARITY * max_peak);
+    let mut peaks: Vec<f64> = ended.iter().map(|f| f.peak).collect();
+    let median_peak = stats::median(&mut peaks).unwrap_or(0.0);
+    let near_median = ended
+        .iter()
+        .filter(|f| (f.peak - median_peak).abs() <= (1.0 - PEAK_SIMILARITY) * median_peak)
+        .count();
+    let similar_peaks = ended.len() >= 2 && near_median * 4 >= ended.len() * 3;
     let climbing = ended
         .iter()
         .filter(|f| f.floor_end > f.floor_start * 1.1 || f.peak > f.floor_start * 1.5)
@@ -259,6 +270,14 @@ pub fn judge(d: &InstanceData<'_>) -> FleetInstance {
     let restart_leak = similar_peaks && climbing * 4 >= ended.len() * 3;
 
     let main_leak = main.leaks();
+    if restart_leak && !main_leak {
+        // Every segment is a short climb: the rate is the pooled climb since each restart.
+        if let Some((s, lo, hi)) = pooled_climb(d.heap, &ranges) {
+            out.bytes_per_hour = Some(s);
+            out.ci_low = Some(lo);
+            out.ci_high = Some(hi);
+        }
+    }
     out.verdict = if main_leak || restart_leak {
         Verdict::Leak
     } else if main.points >= MIN_POINTS {
@@ -276,8 +295,14 @@ pub fn judge(d: &InstanceData<'_>) -> FleetInstance {
         out.heap_limit_bytes = Some(limit);
         out.heap_limit_source = Some(source.clone());
         if rate > 0.0 && out.verdict == Verdict::Leak {
-            let left =
-                (limit - main.floor_end.max(fits.last().map_or(0.0, |f| f.floor_end))).max(0.0);
+            // Where the heap stands now: the last segment's floor in a crash loop, else the
+            // floor the slope was measured on.
+            let now = if restart_leak && !main_leak {
+                fits.last().map_or(0.0, |f| f.floor_end)
+            } else {
+                main.floor_end
+            };
+            let left = (limit - now).max(0.0);
             out.time_to_oom_s = Some(left / rate * 3600.0);
         }
     }
@@ -285,11 +310,21 @@ pub fn judge(d: &InstanceData<'_>) -> FleetInstance {
     // Evidence, most decisive first.
     if restart_leak {
         out.evidence.push(format!(
-            "restarted {} times in the window, each time after reaching {} or more (highest {})",
+            "restarted {} times in the window, each time after reaching about {} (highest {})",
             out.restarts,
-            fmt::bytes(ended.iter().map(|f| f.peak).fold(f64::INFINITY, f64::min)),
+            fmt::bytes(median_peak),
             fmt::bytes(max_peak)
         ));
+        if let (false, Some(s), Some(lo), Some(hi)) =
+            (main_leak, out.bytes_per_hour, out.ci_low, out.ci_high)
+        {
+            out.evidence.push(format!(
+                "climbing {} [{}, {}] after each restart",
+                fmt::bytes_per(s, "hour"),
+                fmt::bytes(lo),
+                fmt::bytes(hi)
+            ));
+        }
     } else if out.restarts > 0 {
         out.evidence.push(format!(
             "restarted {} time{} in the window (peaks {})",
@@ -342,6 +377,32 @@ pub fn judge(d: &InstanceData<'_>) -> FleetInstance {
         ));
     }
     out
+}
+
+/// Theil–Sen over every segment's floor, each shifted to start at (0, 0): the climb since a
+/// restart, pooled over restarts. Bytes per hour with Sen's interval.
+pub fn pooled_climb(
+    heap: &[(f64, f64)],
+    ranges: &[std::ops::Range<usize>],
+) -> Option<(f64, f64, f64)> {
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    let per = (MAX_FIT_POINTS * 2 / ranges.len().max(1)).max(4);
+    for r in ranges {
+        let seg = &heap[r.clone()];
+        let fl = floor(seg, floor_window(seg.len()), per);
+        let Some(&(t0, v0)) = fl.first() else {
+            continue;
+        };
+        for (t, v) in fl {
+            xs.push((t - t0) / 3600.0);
+            ys.push(v - v0);
+        }
+    }
+    if xs.len() < 3 {
+        return None;
+    }
+    stats::theil_sen_interval(&xs, &ys).map(|f| (f.slope, f.lo, f.hi))
 }
 
 fn p_text(p: f64) -> String {
@@ -499,11 +560,17 @@ mod tests {
         assert_eq!(j.restarts, 4);
         assert_eq!(j.verdict, Verdict::Leak, "{:?}", j.evidence);
         assert!(
-            j.evidence[0]
-                .starts_with("restarted 4 times in the window, each time after reaching 64.0 MiB"),
+            j.evidence[0].starts_with(
+                "restarted 4 times in the window, each time after reaching about 64.0 MiB"
+            ),
             "{:?}",
             j.evidence
         );
+        // The rate is the climb since each restart: 54 MiB over 18 s.
+        let want = 54.0 * MIB / 18.0 * 3600.0;
+        let rate = j.bytes_per_hour.unwrap();
+        assert!((rate / want - 1.0).abs() < 0.02, "{rate} vs {want}");
+        assert!(j.ci_low.unwrap() > 0.0);
         assert_eq!(j.heap_limit_source.as_deref(), Some("restart-peak"));
         assert!(j.time_to_oom_s.is_some());
         // The same loop without a start-time series: the >50 % fall finds the restarts.
