@@ -537,9 +537,11 @@ mod tests {
         assert!(j.evidence[0].contains("19 points"), "{:?}", j.evidence);
     }
 
+    type Points = Vec<(f64, f64)>;
+
     /// A crash loop: the heap climbs from 10 MiB to ~64 MiB in 10 steps, then the process
     /// restarts (a new start time) and does it again.
-    fn crash_loop(cycles: usize, len: usize) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+    fn crash_loop(cycles: usize, len: usize) -> (Points, Points) {
         let mut heap = Vec::new();
         let mut st = Vec::new();
         for c in 0..cycles {

@@ -38,8 +38,8 @@ pub struct FleetCmd {
     #[arg(long, value_name = "URL")]
     pub prometheus: String,
     /// Label matchers for the series to read, e.g. '{job="api"}' [default: every series]
-    #[arg(long, value_name = "{MATCHERS}", default_value = "")]
-    pub selector: String,
+    #[arg(long, value_name = "{MATCHERS}")]
+    pub selector: Option<String>,
     /// How far back to read (e.g. 6h, 2m).
     #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_positive_duration)]
     pub window: Duration,
@@ -85,7 +85,7 @@ pub fn run(cmd: FleetCmd) -> Outcome {
         .map_or(0.0, |d| d.as_secs_f64());
     let q = Query {
         prometheus: cmd.prometheus.clone(),
-        selector: cmd.selector.clone(),
+        selector: cmd.selector.clone().unwrap_or_default(),
         window_s: cmd.window.as_secs_f64(),
         step_s: cmd.step.as_secs_f64(),
         metric: cmd.metric.clone(),

@@ -52,6 +52,7 @@ help_snapshot!(heap_leaks, ["heap", "leaks"]);
 help_snapshot!(alloc, ["alloc"]);
 help_snapshot!(report, ["report"]);
 help_snapshot!(compare, ["compare"]);
+help_snapshot!(fleet, ["fleet"]);
 
 /// Every subcommand listed by `leakhound --help` has a snapshot above.
 #[test]
@@ -69,7 +70,7 @@ fn every_command_is_covered() {
         .collect();
     assert_eq!(
         listed,
-        ["run", "load", "gc", "heap", "alloc", "report", "compare"],
+        ["run", "load", "gc", "heap", "alloc", "report", "compare", "fleet"],
         "{top}"
     );
 }
