@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
-use crate::FleetError;
+use crate::error::FleetError;
 
 /// A parsed `http://HOST:PORT[/prefix]` on loopback.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use crate::endpoint::Endpoint;
-use crate::FleetError;
+use crate::error::FleetError;
 
 /// The largest body accepted (a 1,000-instance × 6 h response is ~30 MB).
 const MAX_BODY: usize = 1 << 30;

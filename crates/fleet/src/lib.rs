@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod endpoint;
+pub mod error;
 pub mod http;
 pub mod prom;
 
@@ -18,6 +19,7 @@ use leakhound_schema::fleet::{FleetReport, SCHEMA};
 use leakhound_schema::Verdict;
 
 pub use endpoint::Endpoint;
+pub use error::FleetError;
 pub use prom::Series;
 
 /// Heap metrics tried in order when `--metric` is not given: prom-client's default metric,
@@ -33,26 +35,6 @@ pub const START_TIME_METRIC: &str = "process_start_time_seconds";
 /// OpenTelemetry's heap limit, summed over heap spaces.
 pub const OTEL_LIMIT_METRICS: [&str; 2] =
     ["v8js_memory_heap_limit_bytes", "v8js_memory_heap_limit"];
-
-#[derive(Debug, thiserror::Error)]
-pub enum FleetError {
-    #[error("--prometheus {0}")]
-    NotLoopback(String),
-    #[error("--prometheus {0}")]
-    BadUrl(String),
-    #[error("{0}")]
-    BadInput(String),
-    #[error("{0}")]
-    Http(String),
-    #[error("Prometheus answered: {0}")]
-    Prometheus(String),
-    #[error("{0}")]
-    Response(String),
-    /// The window holds too little to judge any instance (no series, or fewer than
-    /// [`analysis::MIN_POINTS`] points for every instance).
-    #[error("{0}")]
-    TooLittleData(String),
-}
 
 /// What to read.
 #[derive(Debug, Clone)]

@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::endpoint::Endpoint;
+use crate::error::FleetError;
 use crate::http;
-use crate::FleetError;
 
 /// Steps per request; Prometheus refuses more than 11,000 points per series.
 pub const MAX_POINTS_PER_QUERY: u64 = 10_000;

@@ -81,3 +81,52 @@ pub struct FleetJob {
     /// Median leak rate over the job's instances.
     pub bytes_per_hour: f64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_are_flat_and_round_trip() {
+        let r = FleetReport {
+            schema: SCHEMA.into(),
+            verdict: Verdict::Leak,
+            instances: vec![FleetInstance {
+                instance: "127.0.0.1:9100".into(),
+                job: "api".into(),
+                verdict: Verdict::NoLeak,
+                bytes_per_hour: Some(1.5),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["verdict"], "leak");
+        let i = &v["instances"][0];
+        assert_eq!(i["instance"], "127.0.0.1:9100");
+        assert_eq!(i["verdict"], "no-leak");
+        assert_eq!(i["bytes_per_hour"], 1.5);
+        assert!(i["time_to_oom_s"].is_null());
+        let back: FleetReport = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+        // The published JSON Schema names every flat key of an instance.
+        let schema = serde_json::to_value(schemars::schema_for!(FleetReport)).unwrap();
+        let props = &schema["$defs"]["FleetInstance"]["properties"];
+        for key in [
+            "instance",
+            "job",
+            "verdict",
+            "segments",
+            "floor_start_bytes",
+            "floor_end_bytes",
+            "bytes_per_hour",
+            "ci_low",
+            "ci_high",
+            "time_to_oom_s",
+            "restarts",
+            "evidence",
+        ] {
+            assert!(props.get(key).is_some(), "{key} missing from {props}");
+        }
+    }
+}
