@@ -196,3 +196,62 @@ pub fn analyse(
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(instance: &str, values: impl Fn(usize) -> f64) -> Series {
+        Series {
+            job: "api".into(),
+            instance: instance.into(),
+            points: (0..40)
+                .map(|i| (1.7e9 + 30.0 * i as f64, values(i)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn limits_come_from_the_flag_first_then_the_metric() {
+        const MIB: f64 = 1024.0 * 1024.0;
+        let heap = vec![
+            series("a", |i| 100.0 * MIB + i as f64 * MIB),
+            series("b", |i| 100.0 * MIB + i as f64 * 1.1 * MIB),
+            series("c", |i| 50.0 * MIB + (i % 3) as f64 * MIB),
+        ];
+        let mut limits = HashMap::new();
+        limits.insert(("api".to_string(), "a".to_string()), 400.0 * MIB);
+        let r = analyse(&heap, &[], &limits, None);
+        assert_eq!(r.verdict, Verdict::Leak);
+        let get = |r: &FleetReport, n: &str| {
+            r.instances
+                .iter()
+                .find(|i| i.instance == n)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(get(&r, "a").heap_limit_source.as_deref(), Some("metric"));
+        assert!(get(&r, "a").time_to_oom_s.is_some());
+        assert_eq!(get(&r, "b").heap_limit_source, None);
+        assert_eq!(get(&r, "c").verdict, Verdict::NoLeak);
+        // Two of three api instances leak: not the job.
+        assert!(r.jobs.is_empty());
+        let r = analyse(&heap, &[], &limits, Some(1024.0 * MIB));
+        assert_eq!(get(&r, "a").heap_limit_source.as_deref(), Some("flag"));
+        assert_eq!(get(&r, "b").heap_limit_bytes, Some(1024.0 * MIB));
+        // Without the healthy one, the job leaks as a whole.
+        let r = analyse(&heap[..2], &[], &limits, None);
+        assert_eq!(r.jobs.len(), 1);
+        assert_eq!(r.jobs[0].job, "api");
+    }
+
+    #[test]
+    fn selectors_need_braces() {
+        assert_eq!(check_selector("").unwrap(), "");
+        assert_eq!(check_selector(" {job=\"api\"} ").unwrap(), "{job=\"api\"}");
+        assert!(matches!(
+            check_selector("job=\"api\""),
+            Err(FleetError::BadInput(_))
+        ));
+    }
+}

@@ -200,4 +200,74 @@ mod tests {
         let vector = br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
         assert!(matches!(parse_matrix(vector), Err(FleetError::Response(_))));
     }
+
+    /// A stand-in Prometheus that answers each `query_range` with one point per step of the
+    /// range it was asked, for two instances; returns the port.
+    fn stepping_server() -> u16 {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(mut s) = conn else { continue };
+                let mut buf = [0u8; 8192];
+                let n = s.read(&mut buf).unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let param = |k: &str| -> f64 {
+                    let at = req.find(&format!("{k}=")).unwrap() + k.len() + 1;
+                    req[at..].split(['&', ' ']).next().unwrap().parse().unwrap()
+                };
+                let (start, end, step) = (param("start"), param("end"), param("step"));
+                let mut vals = Vec::new();
+                let mut t = start;
+                while t <= end + 1e-9 {
+                    vals.push(format!("[{t},\"{t}\"]"));
+                    t += step;
+                }
+                let one = |inst: &str| {
+                    format!(
+                        r#"{{"metric":{{"job":"j","instance":"{inst}"}},"values":[{}]}}"#,
+                        vals.join(",")
+                    )
+                };
+                let body = format!(
+                    r#"{{"status":"success","data":{{"resultType":"matrix","result":[{},{}]}}}}"#,
+                    one("a"),
+                    one("b")
+                );
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn long_ranges_are_chunked_by_time_and_joined_per_instance() {
+        let port = stepping_server();
+        let mut c = Client {
+            endpoint: Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+            start: 0.0,
+            end: 25_000.0,
+            step: 1.0,
+            timeout: Duration::from_secs(10),
+            requests: 0,
+        };
+        let s = c.query_range("m").unwrap();
+        // 25,001 steps in chunks of at most 10,000: three requests, whatever the instances.
+        assert_eq!(c.requests, 3);
+        assert_eq!(s.len(), 2);
+        for series in &s {
+            assert_eq!(series.points.len(), 25_001);
+            assert!(series.points.windows(2).all(|w| w[1].0 == w[0].0 + 1.0));
+        }
+        // A short range is one request.
+        c.end = 100.0;
+        c.requests = 0;
+        assert_eq!(c.query_range("m").unwrap()[0].points.len(), 101);
+        assert_eq!(c.requests, 1);
+    }
 }
