@@ -23,8 +23,10 @@
 //!    [`MIN_GROWTH_SHARE`] of where it started (a significant but tiny rise is no leak worth
 //!    waking anyone for). An instance leaks when its longest segment leaks, or when it
 //!    restarted at least twice, each time after reaching a similar peak
-//!    ([`PEAK_SIMILARITY`]) with a floor that climbed in the segment before: a crash loop
-//!    driven by memory, whose segments may each be too short to test. It is `no-leak` when
+//!    ([`PEAK_SIMILARITY`]) in the last quarter of the segment (it died at its highest) with
+//!    the heap climbing in the segment before, and the climb since each restart, pooled over
+//!    restarts, is surely above zero (Sen's interval): a crash loop driven by memory, whose
+//!    segments may each be too short to test. It is `no-leak` when
 //!    its longest segment holds at least [`MIN_POINTS`] points and does not leak, else
 //!    `inconclusive`.
 
@@ -158,6 +160,9 @@ pub struct SegmentFit {
     pub floor_end: f64,
     /// The highest raw value in the segment.
     pub peak: f64,
+    /// Whether that peak is in the segment's last quarter (two points at least): a process
+    /// that dies of memory dies at its highest; one that crashes for another reason need not.
+    pub peak_at_end: bool,
     /// Theil–Sen slope of the floor and Sen's 95 % interval, bytes per hour (`None` with
     /// fewer than three floor points).
     pub slope: Option<(f64, f64, f64)>,
@@ -207,6 +212,15 @@ pub fn fit_segment(points: &[(f64, f64)]) -> SegmentFit {
         floor_start: ys.first().copied().unwrap_or(0.0),
         floor_end: ys.last().copied().unwrap_or(0.0),
         peak: points.iter().map(|p| p.1).fold(0.0, f64::max),
+        // The first time the peak is reached: a plateau that lasts is not a death at the top.
+        peak_at_end: points
+            .iter()
+            .enumerate()
+            .fold(None::<(usize, f64)>, |best, (i, p)| match best {
+                Some((_, v)) if v >= p.1 => best,
+                _ => Some((i, p.1)),
+            })
+            .is_some_and(|(i, _)| i + (points.len() / 4).max(2) >= points.len()),
         slope,
         p_up: stats::mann_kendall_p_up(&ys),
     }
@@ -265,18 +279,25 @@ pub fn judge(d: &InstanceData<'_>) -> FleetInstance {
     let similar_peaks = ended.len() >= 2 && near_median * 4 >= ended.len() * 3;
     let climbing = ended
         .iter()
-        .filter(|f| f.floor_end > f.floor_start * 1.1 || f.peak > f.floor_start * 1.5)
+        .filter(|f| {
+            f.peak_at_end && (f.floor_end > f.floor_start * 1.1 || f.peak > f.floor_start * 1.5)
+        })
         .count();
-    let restart_leak = similar_peaks && climbing * 4 >= ended.len() * 3;
+    // The climb since each restart, pooled: it must be surely above zero for a crash loop to
+    // be a leak.
+    let pooled = if similar_peaks && climbing * 4 >= ended.len() * 3 {
+        pooled_climb(d.heap, &ranges).filter(|&(_, lo, _)| lo > 0.0)
+    } else {
+        None
+    };
+    let restart_leak = pooled.is_some();
 
     let main_leak = main.leaks();
-    if restart_leak && !main_leak {
+    if let (Some((s, lo, hi)), false) = (pooled, main_leak) {
         // Every segment is a short climb: the rate is the pooled climb since each restart.
-        if let Some((s, lo, hi)) = pooled_climb(d.heap, &ranges) {
-            out.bytes_per_hour = Some(s);
-            out.ci_low = Some(lo);
-            out.ci_high = Some(hi);
-        }
+        out.bytes_per_hour = Some(s);
+        out.ci_low = Some(lo);
+        out.ci_high = Some(hi);
     }
     out.verdict = if main_leak || restart_leak {
         Verdict::Leak
@@ -579,6 +600,29 @@ mod tests {
         let j2 = judge(&data(&heap, &[]));
         assert_eq!(j2.restarts, 4, "{:?}", j2.evidence);
         assert_eq!(j2.verdict, Verdict::Leak);
+    }
+
+    #[test]
+    fn a_crash_loop_that_does_not_die_at_its_peak_is_no_memory_leak() {
+        // Each life: a warm-up climb to a plateau with a sawtooth, then a crash (an exception,
+        // say) well after the peak. Peaks are similar, but the process does not die at its top.
+        let mut heap = Vec::new();
+        let mut st = Vec::new();
+        for c in 0..4 {
+            for k in 0..30 {
+                let t = 1.7e9 + ((c * 31 + k) as f64) * 2.0;
+                let v = if k < 5 {
+                    10.0 * MIB + k as f64 * 6.0 * MIB
+                } else {
+                    40.0 * MIB - (k % 3) as f64 * 8.0 * MIB
+                };
+                heap.push((t, v));
+                st.push((t, c as f64));
+            }
+        }
+        let j = judge(&data(&heap, &st));
+        assert_eq!(j.restarts, 3);
+        assert_ne!(j.verdict, Verdict::Leak, "{:?}", j.evidence);
     }
 
     #[test]
