@@ -1,13 +1,16 @@
 //! From accumulated state to a verdict a person can act on, with the numbers that decided it.
+//!
+//! The output types are `leakhound.gc/v1` in the schema crate (re-exported here). This module
+//! depends on [`crate::analyzer`] (it reads the accumulated state), never the other way round.
 
-use crate::analyzer::{Analyzer, LineCounts, RingGc, INEFFECTIVE_SHARE};
-use crate::line::{Collector, FatalReason, Format};
+use crate::analyzer::{Analyzer, INEFFECTIVE_SHARE};
+use crate::line::{Collector, FatalReason};
 use crate::series::Point;
 use crate::stats;
-use serde::Serialize;
-
-/// The JSON schema name of [`GcAnalysis`].
-pub const SCHEMA: &str = "leakhound.gc/v1";
+pub use leakhound_schema::gc::{
+    AllocationRate, CollectorStats, GcAnalysis, HeapLimitSource, IneffectiveStreak, LiveSet,
+    LiveSetTrend, Mu, OomReport, ReasonCount, Verdict, SCHEMA,
+};
 
 /// Below this many major GCs after warm-up the live-set trend is not judged.
 pub const MIN_TREND_POINTS: usize = 5;
@@ -21,150 +24,6 @@ pub const PRESSURE_GC_SHARE: f64 = 0.10;
 pub const PRESSURE_ALLOC_MB_S: f64 = 300.0;
 /// Ineffective major GCs in a row, near the limit, that count as a leak signal.
 pub const INEFFECTIVE_STREAK_LEAK: u64 = 3;
-
-/// The four answers `leakhound gc` gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// The live set grows steadily, or the process died out of memory.
-    Leak,
-    /// Flat live set but heavy allocation or GC time: garbage, not retention.
-    AllocationPressure,
-    Healthy,
-    /// Too few major GCs to tell.
-    Inconclusive,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Leak => "leak",
-            Verdict::AllocationPressure => "allocation-pressure",
-            Verdict::Healthy => "healthy",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
-}
-
-/// Per-collector statistics.
-#[derive(Debug, Clone, Serialize)]
-pub struct CollectorStats {
-    pub collector: Collector,
-    pub name: &'static str,
-    pub count: u64,
-    pub pause_p50_ms: f64,
-    pub pause_p99_ms: f64,
-    pub pause_max_ms: f64,
-    pub pause_total_ms: f64,
-    /// Main-thread incremental marking time attributed to these GCs.
-    pub incremental_marking_ms: f64,
-    pub freed_mb_total: f64,
-    pub freed_mb_mean: f64,
-    /// Mean of (before − after) / before.
-    pub freed_share_mean: f64,
-}
-
-/// The trend of the live set after warm-up.
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveSetTrend {
-    /// Theil–Sen slope.
-    pub slope_mb_per_min: f64,
-    /// R² of the least-squares line.
-    pub r2: f64,
-    pub mann_kendall_z: f64,
-    pub mann_kendall_p: f64,
-    pub kendall_tau: f64,
-    pub direction: stats::Trend,
-    /// Points the trend was computed from, and the time they span.
-    pub points: usize,
-    pub span_s: f64,
-}
-
-/// The heap after each major GC.
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveSet {
-    /// Major GCs seen (the series below may be decimated).
-    pub major_gcs: u64,
-    pub samples: Vec<Point>,
-    /// Leading samples left out of the trend as warm-up.
-    pub warmup_excluded: usize,
-    pub trend: Option<LiveSetTrend>,
-    pub first_mb: Option<f64>,
-    pub last_mb: Option<f64>,
-    pub peak_mb: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct IneffectiveStreak {
-    /// Ineffective major GCs in a row at the end of the log.
-    pub current: u64,
-    pub longest: u64,
-    /// A major GC is ineffective when it frees less than this share of the heap near the limit.
-    pub freed_share_below: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AllocationRate {
-    /// Young-generation growth between GCs over the time between them, whole run.
-    pub mb_per_s: Option<f64>,
-    /// The same over the last 64 GC intervals.
-    pub recent_mb_per_s: Option<f64>,
-    pub allocated_mb: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OomReport {
-    pub fatal_reason: Option<FatalReason>,
-    pub fatal_line: Option<String>,
-    /// GC entries recovered from the `Last few GCs` ring buffer.
-    pub last_gcs: Vec<RingGc>,
-    pub native_stack_frames: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Mu {
-    pub average: f64,
-    pub current: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ReasonCount {
-    pub reason: String,
-    pub count: u64,
-}
-
-/// Everything `leakhound gc --json` prints (schema `leakhound.gc/v1`).
-#[derive(Debug, Clone, Serialize)]
-pub struct GcAnalysis {
-    pub schema: &'static str,
-    pub verdict: Verdict,
-    pub oom: bool,
-    /// Sentences with numbers, most decisive first.
-    pub evidence: Vec<String>,
-    pub lines: LineCounts,
-    pub formats: Vec<Format>,
-    pub pid: Option<u32>,
-    pub gc_events: u64,
-    /// Events from other pids/isolates than the first one seen (not analysed).
-    pub other_isolate_events: u64,
-    pub duration_s: f64,
-    pub collectors: Vec<CollectorStats>,
-    /// Share of wall time spent in GC pauses and incremental marking (0..1).
-    pub gc_share: Option<f64>,
-    pub gc_time_ms: f64,
-    pub allocation: AllocationRate,
-    pub live_set: LiveSet,
-    pub ineffective_streak: IneffectiveStreak,
-    pub heap_limit_mb: Option<f64>,
-    /// `flag` (given by the caller) or `oom-peak` (the heap size at the crash).
-    pub heap_limit_source: Option<&'static str>,
-    /// Projected seconds until the live set reaches the heap limit (0 after an OOM).
-    pub time_to_oom_s: Option<f64>,
-    pub mu: Option<Mu>,
-    pub reasons: Vec<ReasonCount>,
-    pub oom_report: Option<OomReport>,
-    pub last_gc_lines: Vec<String>,
-}
 
 fn warmup_count(n: usize) -> usize {
     if n >= 10 {
@@ -216,7 +75,15 @@ fn fmt_dur(s: f64) -> String {
     }
 }
 
-pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
+impl Analyzer {
+    /// The analysis of everything seen so far. Cheap enough to call after every GC (a few
+    /// hundred points at most go through the O(n²) trend statistics).
+    pub fn analysis(&self) -> GcAnalysis {
+        analyse(self)
+    }
+}
+
+fn analyse(a: &Analyzer) -> GcAnalysis {
     let duration_ms = a.first_t_ms.map_or(0.0, |f| (a.last_t_ms - f).max(0.0));
     let mut collectors = Vec::new();
     let mut gc_time_ms = 0.0;
@@ -228,7 +95,7 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
         let n = acc.count.max(1) as f64;
         collectors.push(CollectorStats {
             collector: c,
-            name: c.name(),
+            name: c.name().to_string(),
             count: acc.count,
             pause_p50_ms: acc.pauses_us.value_at_quantile(0.5) as f64 / 1000.0,
             pause_p99_ms: acc.pauses_us.value_at_quantile(0.99) as f64 / 1000.0,
@@ -240,7 +107,7 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
             freed_share_mean: acc.freed_share_sum / n,
         });
     }
-    let gc_share = (duration_ms >= 1.0).then(|| (gc_time_ms / duration_ms).min(1.0));
+    let gc_share = crate::share::gc_share(gc_time_ms, duration_ms);
     let rate = |mb: f64, ms: f64| (ms > 0.0).then(|| mb / (ms / 1000.0));
     let (rmb, rms) = a
         .recent_alloc
@@ -267,8 +134,10 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
 
     let oom = a.oom.fatal.is_some();
     let (heap_limit_mb, heap_limit_source) = match a.cfg.heap_limit_mb {
-        Some(l) => (Some(l), Some("flag")),
-        None if oom && a.peak_before_mb > 0.0 => (Some(a.peak_before_mb), Some("oom-peak")),
+        Some(l) => (Some(l), Some(HeapLimitSource::Flag)),
+        None if oom && a.peak_before_mb > 0.0 => {
+            (Some(a.peak_before_mb), Some(HeapLimitSource::OomPeak))
+        }
         None => (None, None),
     };
 
@@ -295,9 +164,9 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
         } else {
             Verdict::Healthy
         }
-    } else if a.lines.gc_events > 0 && (pressure_share || pressure_alloc) && floor_flat(a) {
-        Verdict::AllocationPressure
     } else {
+        // Allocation pressure says "garbage, not retention": without a live-set trend the
+        // retention half of that cannot be told, so heavy GC work alone stays inconclusive.
         Verdict::Inconclusive
     };
 
@@ -352,6 +221,13 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
                 live_set.major_gcs, MIN_TREND_POINTS
             )
         });
+        if pressure_share || pressure_alloc {
+            evidence.push(
+                "GC works hard, but whether that is garbage (allocation pressure) or retention \
+                 (a leak) needs the live set: trace a longer or busier run"
+                    .to_string(),
+            );
+        }
     }
     if a.ineffective_max > 0 {
         evidence.push(format!(
@@ -430,7 +306,7 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
     reasons.sort_by_key(|r| std::cmp::Reverse(r.count));
 
     GcAnalysis {
-        schema: SCHEMA,
+        schema: SCHEMA.to_string(),
         verdict,
         oom,
         evidence,
@@ -457,21 +333,6 @@ pub(crate) fn analyse(a: &Analyzer) -> GcAnalysis {
         reasons,
         oom_report,
         last_gc_lines: a.last_gc_lines(),
-    }
-}
-
-/// With too few major GCs, the heap after every GC (young ones included) stands in for the
-/// live set: if its trend is not significantly rising, heavy GC work is churn, not retention.
-fn floor_flat(a: &Analyzer) -> bool {
-    let pts = a.all_after.points();
-    if pts.len() < 20 {
-        return false;
-    }
-    let warm = pts.len() / 5;
-    let ys: Vec<f64> = pts[warm..].iter().map(|p| p.mb).collect();
-    match stats::mann_kendall(&ys) {
-        Some(mk) => mk.trend(TREND_ALPHA) != stats::Trend::Increasing,
-        None => false,
     }
 }
 
@@ -565,6 +426,25 @@ mod tests {
         let tto = an.time_to_oom_s.unwrap();
         assert!((tto - 29.5 * 60.0).abs() < 1.0, "{tto}");
         assert!(!an.oom);
+    }
+
+    #[test]
+    fn few_major_gcs_with_heavy_gc_are_inconclusive_with_the_reason() {
+        // 800 MB/s of garbage but only 3 major GCs: pressure cannot be told from retention.
+        let a = synth(3, |_| 40.0, 8.0, 10, 4.0);
+        let an = a.analysis();
+        assert_eq!(an.verdict, Verdict::Inconclusive, "{:?}", an.evidence);
+        assert!(an.allocation.mb_per_s.unwrap() > PRESSURE_ALLOC_MB_S);
+        assert!(
+            an.evidence[0].starts_with("only 3 major GCs"),
+            "{:?}",
+            an.evidence
+        );
+        assert!(
+            an.evidence[1].contains("trace a longer"),
+            "{:?}",
+            an.evidence
+        );
     }
 
     #[test]

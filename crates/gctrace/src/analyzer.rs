@@ -4,7 +4,6 @@
 //! histograms, series are decimated ([`BoundedSeries`]), and the few raw lines kept for
 //! evidence live in a small reused ring.
 
-use crate::analysis::{self, GcAnalysis};
 use crate::line::{self, Collector, FatalReason, Format, GcEvent, Line};
 use crate::series::{BoundedSeries, Point};
 use hdrhistogram::Histogram;
@@ -33,26 +32,7 @@ impl Default for AnalyzerConfig {
     }
 }
 
-/// Counts of the kinds of lines seen.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct LineCounts {
-    /// Every line pushed (including overlong ones).
-    pub total: u64,
-    /// GC trace lines (any format, any isolate), not counting the OOM ring-buffer copies.
-    pub gc_events: u64,
-    /// Other V8 heap-tracing lines (`--trace-gc-verbose` tables and the like).
-    pub gc_info: u64,
-    /// Lines that start like a GC line (`[pid:0x…] … ms: `) but could not be parsed.
-    pub malformed_gc: u64,
-    /// Lines that are not GC output (the application's own), skipped.
-    pub unrecognised: u64,
-    /// Lines longer than the cap, skipped without buffering.
-    pub overlong: u64,
-    /// Lines belonging to the out-of-memory banner.
-    pub oom_banner: u64,
-    /// Blank lines.
-    pub blank: u64,
-}
+pub use leakhound_schema::gc::{LineCounts, RingGc};
 
 #[derive(Debug, Clone)]
 pub(crate) struct CollectorAcc {
@@ -78,18 +58,6 @@ impl CollectorAcc {
             incremental_ms: 0.0,
         }
     }
-}
-
-/// A GC entry recovered from the OOM banner's ring buffer.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RingGc {
-    pub collector: Collector,
-    pub t_ms: f64,
-    pub before_mb: f64,
-    pub after_mb: f64,
-    /// The entry was cut off (fields after the sizes are missing).
-    pub truncated: bool,
-    pub raw: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -133,7 +101,6 @@ pub struct Analyzer {
     pub(crate) alloc_ms: f64,
     pub(crate) recent_alloc: VecDeque<(f64, f64)>,
     pub(crate) live: BoundedSeries,
-    pub(crate) all_after: BoundedSeries,
     pub(crate) peak_before_mb: f64,
     pub(crate) peak_live_mb: f64,
     pub(crate) ineffective_current: u64,
@@ -186,7 +153,6 @@ impl Analyzer {
             alloc_ms: 0.0,
             recent_alloc: VecDeque::with_capacity(RECENT_ALLOC),
             live: BoundedSeries::new(cap),
-            all_after: BoundedSeries::new(cap),
             peak_before_mb: 0.0,
             peak_live_mb: 0.0,
             ineffective_current: 0,
@@ -482,10 +448,6 @@ impl Analyzer {
         if ev.before_mb.is_finite() {
             self.peak_before_mb = self.peak_before_mb.max(ev.before_mb);
         }
-        self.all_after.push(Point {
-            t_s: t / 1000.0,
-            mb: ev.after_mb,
-        });
         if let (Some(a), Some(c)) = (ev.average_mu, ev.current_mu) {
             self.mu = Some((a, c));
         }
@@ -524,12 +486,6 @@ impl Analyzer {
         } else if self.reasons.len() < MAX_REASONS {
             self.reasons.push((reason.to_string(), 1));
         }
-    }
-
-    /// The analysis of everything seen so far. Cheap enough to call after every GC (a few
-    /// hundred points at most go through the O(n²) trend statistics).
-    pub fn analysis(&self) -> GcAnalysis {
-        analysis::analyse(self)
     }
 }
 

@@ -43,9 +43,12 @@ pub mod analysis;
 pub mod analyzer;
 pub mod line;
 pub mod series;
+pub mod share;
 pub mod stats;
 pub mod summary;
 
 pub use analysis::{GcAnalysis, Verdict, SCHEMA};
-pub use analyzer::{Analyzer, AnalyzerConfig, LineCounts, Stream};
+pub use analyzer::{Analyzer, AnalyzerConfig, LineCounts, RingGc, Stream};
 pub use line::{parse_line, parse_ring_entry, Collector, FatalReason, Format, GcEvent, Line};
+pub use share::{gc_share, gc_time_ms};
+pub use summary::GcAnalysisText;

@@ -7,75 +7,7 @@
 use serde::Serialize;
 use std::borrow::Cow;
 
-/// Which collector ran, as named by the first words after `ms: ` (or the NVP `gc=` key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum Collector {
-    /// `Scavenge` (young generation, every version).
-    Scavenge,
-    /// `Minor Mark-Compact` (Node 18/20 with `--minor-mc`).
-    MinorMarkCompact,
-    /// `Minor Mark-Sweep` (Node 22+ with `--minor-ms`).
-    MinorMarkSweep,
-    /// `Incremental Minor Mark-Sweep` (newer V8 sources).
-    IncrementalMinorMarkSweep,
-    /// `Mark-sweep`: Node 18's name for the major collector.
-    MarkSweep,
-    /// `Mark-Compact`: the atomic major collector (Node 20+).
-    MarkCompact,
-    /// `Incremental Mark-Compact` (Node 26).
-    IncrementalMarkCompact,
-}
-
-impl Collector {
-    /// Every variant, in a fixed order (used to index per-collector tables).
-    pub const ALL: [Collector; 7] = [
-        Collector::Scavenge,
-        Collector::MinorMarkCompact,
-        Collector::MinorMarkSweep,
-        Collector::IncrementalMinorMarkSweep,
-        Collector::MarkSweep,
-        Collector::MarkCompact,
-        Collector::IncrementalMarkCompact,
-    ];
-
-    /// A full (old-generation) collection: its heap-after is the live set.
-    pub fn is_major(self) -> bool {
-        matches!(
-            self,
-            Collector::MarkSweep | Collector::MarkCompact | Collector::IncrementalMarkCompact
-        )
-    }
-
-    /// The name V8 prints.
-    pub fn name(self) -> &'static str {
-        match self {
-            Collector::Scavenge => "Scavenge",
-            Collector::MinorMarkCompact => "Minor Mark-Compact",
-            Collector::MinorMarkSweep => "Minor Mark-Sweep",
-            Collector::IncrementalMinorMarkSweep => "Incremental Minor Mark-Sweep",
-            Collector::MarkSweep => "Mark-sweep",
-            Collector::MarkCompact => "Mark-Compact",
-            Collector::IncrementalMarkCompact => "Incremental Mark-Compact",
-        }
-    }
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// Which trace flavour a GC line came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// `--trace-gc`.
-    Plain,
-    /// `--trace-gc-nvp` up to Node 24: `key=value` pairs.
-    NvpKeyValue,
-    /// `--trace-gc-nvp` from Node 25: `GC: {json}`.
-    NvpJson,
-}
+pub use leakhound_schema::gc::{Collector, Format};
 
 /// Incremental marking that preceded a major GC: `(+ I ms in N steps …, walltime … W ms)`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -125,17 +57,7 @@ pub struct GcEvent<'a> {
     pub truncated: bool,
 }
 
-/// The message of an out-of-memory `FATAL ERROR` line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FatalReason {
-    /// `Reached heap limit`.
-    ReachedHeapLimit,
-    /// `Ineffective mark-compacts near heap limit`.
-    IneffectiveMarkCompacts,
-    /// Another text before `Allocation failed - JavaScript heap out of memory`.
-    Other,
-}
+pub use leakhound_schema::gc::FatalReason;
 
 /// What one line of output is.
 // Boxing the event would cost an allocation per GC line on the hot path.

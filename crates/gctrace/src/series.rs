@@ -5,14 +5,8 @@
 //! `stride`-th new point is kept, so the series stays evenly spread over the whole run.
 //! The most recent point is always kept aside, so the latest value is never decimated away.
 
-use serde::Serialize;
-
 /// One point: seconds since the isolate started, and a value in MB.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Point {
-    pub t_s: f64,
-    pub mb: f64,
-}
+pub use leakhound_schema::gc::Point;
 
 #[derive(Debug, Clone)]
 pub struct BoundedSeries {

@@ -105,13 +105,7 @@ pub fn theil_sen(xs: &[f64], ys: &[f64]) -> Option<TheilSen> {
 }
 
 /// Direction reported by [`mann_kendall`] at the requested significance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Trend {
-    Increasing,
-    Decreasing,
-    None,
-}
+pub use leakhound_schema::gc::Trend;
 
 /// Result of the Mann–Kendall test (normal approximation with tie correction).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -18,9 +18,17 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or_else(|| "n/a".to_string(), f)
 }
 
-impl GcAnalysis {
+/// The text renderings of a [`GcAnalysis`] (a trait because the type lives in the schema
+/// crate): `use leakhound_gctrace::GcAnalysisText` to call them as methods.
+pub trait GcAnalysisText {
     /// The multi-line report `leakhound gc` prints.
-    pub fn render_text(&self, source: &str) -> String {
+    fn render_text(&self, source: &str) -> String;
+    /// One line for a live status display.
+    fn status_line(&self) -> String;
+}
+
+impl GcAnalysisText for GcAnalysis {
+    fn render_text(&self, source: &str) -> String {
         let mut o = String::new();
         let _ = writeln!(
             o,
@@ -92,7 +100,7 @@ impl GcAnalysis {
             let _ = writeln!(
                 o,
                 "heap limit: {limit:.0} MB ({})   time to OOM: {}",
-                self.heap_limit_source.unwrap_or("?"),
+                self.heap_limit_source.map_or("?", |s| s.as_str()),
                 opt(self.time_to_oom_s, |s| if s == 0.0 {
                     "already out of memory".to_string()
                 } else {
@@ -134,8 +142,7 @@ impl GcAnalysis {
         o
     }
 
-    /// One line for a live status display.
-    pub fn status_line(&self) -> String {
+    fn status_line(&self) -> String {
         let majors = self.live_set.major_gcs;
         let mut s = format!("gc: {} GCs ({} major)", self.gc_events, majors);
         if let Some(last) = self.live_set.last_mb {

@@ -6,6 +6,7 @@
 use crate::classes;
 use crate::dominators::{self, parse_ephemeron};
 use crate::graph::{Graph, TypeIds};
+use crate::timing::timing;
 use rustc_hash::FxHashSet;
 use std::path::Path;
 
@@ -35,7 +36,7 @@ pub struct Heap {
 
 impl Heap {
     /// Parse and analyse a `.heapsnapshot` file (any size; memory-mapped).
-    pub fn open(path: &Path) -> anyhow::Result<Heap> {
+    pub fn open(path: &Path) -> Result<Heap, crate::error::OpenError> {
         let t0 = std::time::Instant::now();
         let g = crate::parse::read_file(path)?;
         timing("parse", t0);
@@ -326,26 +327,4 @@ fn distance_filter(
         }
     }
     true
-}
-
-/// `LEAKHOUND_HEAP_TIMING=1` prints how long each stage took (for the benchmark notes).
-pub fn timing(stage: &str, t0: std::time::Instant) {
-    if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
-        let rss = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .map(|s| {
-                let field = |k: &str| {
-                    s.lines()
-                        .find(|l| l.starts_with(k))
-                        .map_or("", |l| l[k.len()..].trim())
-                        .to_string()
-                };
-                format!("{}, peak {}", field("VmRSS:"), field("VmHWM:"))
-            })
-            .unwrap_or_default();
-        eprintln!(
-            "[heap] {stage}: {:.3}s (rss {rss})",
-            t0.elapsed().as_secs_f64()
-        );
-    }
 }

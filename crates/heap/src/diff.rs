@@ -4,26 +4,8 @@
 
 use crate::analysis::Heap;
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct ClassDiff {
-    pub class: String,
-    pub new_count: u64,
-    pub new_bytes: u64,
-    pub deleted_count: u64,
-    pub deleted_bytes: u64,
-    pub count_delta: i64,
-    pub bytes_delta: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DiffReport {
-    pub schema: &'static str,
-    pub total_before: u64,
-    pub total_after: u64,
-    pub classes: Vec<ClassDiff>,
-}
+pub use leakhound_schema::heap::{ClassDiff, DiffReport};
 
 fn js_ids(h: &Heap) -> FxHashSet<u64> {
     (0..h.node_count() as u32)
@@ -69,7 +51,7 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
             .then(x.class.cmp(&y.class))
     });
     DiffReport {
-        schema: "leakhound.heap.diff/v1",
+        schema: leakhound_schema::heap::DIFF_SCHEMA.into(),
         total_before: a.total,
         total_after: b.total,
         classes,

@@ -363,6 +363,21 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
             v = nv;
         }
     }
+    // Vertices still sitting in a bucket were never given a dominator: their `semi` is not a
+    // DFS ancestor. That happens to nodes held only by a cycle that nothing else reaches
+    // (the last pass above hangs them off the root one by one): in every snapshot written by
+    // `node -e`, `node -p` or `node -` the `ContextifyScript` running the script and its
+    // native half hold each other and little else. DevTools leaves their `dom` at 0 and the
+    // fix-up below maps 0 to the root; here `dom` holds the bucket links instead, so those
+    // links are cleared to the same 0 (without this, `dom[w] - 1` underflowed).
+    for head in bucket_head.iter_mut() {
+        let mut v = std::mem::take(head);
+        while v != 0 {
+            let nv = dom[v as usize];
+            dom[v as usize] = 0;
+            v = nv;
+        }
+    }
     dom[0] = root;
     dom[root as usize] = root;
     for i in 2..=n_vis {
@@ -396,4 +411,19 @@ pub fn retained_sizes(self_size: &[u64], d: &Dominators) -> Vec<u64> {
         ret[p] += ret[v as usize];
     }
     ret
+}
+
+#[cfg(test)]
+mod tests {
+    /// The root holds `Reached`; `ContextifyScript` and its native half hold only each other
+    /// (the shape every `node -e` snapshot has). DevTools hangs both off the root.
+    #[test]
+    fn a_cycle_nothing_reaches_hangs_off_the_root() {
+        let bytes = include_bytes!("../fuzz/corpus/parse/unreachable-cycle");
+        let g = crate::parse::parse(bytes).expect("the corpus file parses");
+        let h = crate::Heap::from_graph(g);
+        assert_eq!(h.idom, vec![0, 0, 0, 0]);
+        assert_eq!(h.retained, vec![60, 10, 20, 30]);
+        assert_eq!(h.total, 60);
+    }
 }

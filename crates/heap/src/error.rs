@@ -34,3 +34,33 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+/// Why `Heap::open` (or `parse::read_file`) could not read a file: the file
+/// itself (missing, unreadable), or its contents.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{action} {}", path.display())]
+    Io {
+        /// `opening`, `reading` or `mapping`.
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
+impl OpenError {
+    /// The error of `action` on `path`, for `map_err`.
+    pub(crate) fn io<'a>(
+        action: &'static str,
+        path: &'a std::path::Path,
+    ) -> impl FnOnce(std::io::Error) -> OpenError + 'a {
+        move |source| OpenError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

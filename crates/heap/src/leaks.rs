@@ -6,43 +6,15 @@
 
 use crate::analysis::Heap;
 use crate::fmt_bytes;
-use crate::paths::{path_to, render, signature, Step};
+use crate::paths::{path_to, render, signature};
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
 
 /// A group is significant when it has at least this many objects...
 pub const MIN_INSTANCES: u64 = 100;
 /// ...and retains at least this share of the last snapshot's heap.
 pub const MIN_SHARE: f64 = 0.01;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct LeakGroup {
-    pub class: String,
-    pub instances: u64,
-    pub retained_bytes: u64,
-    pub self_bytes: u64,
-    pub percent_of_heap: f64,
-    /// The named holder on the path (`responseCache (Map)`), when there is one.
-    pub holder: Option<String>,
-    pub path: String,
-    pub path_steps: Vec<Step>,
-    pub example_node_id: u64,
-    /// Objects of this class on this path shape in S1 and in S3, whatever their age: a leak
-    /// grows the population, a full bounded cache only replaces its members.
-    pub population: [u64; 2],
-    pub significant: bool,
-    pub sentence: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LeaksReport {
-    pub schema: &'static str,
-    pub totals: [u64; 3],
-    pub leaked_objects: u64,
-    pub leaked_retained_bytes: u64,
-    pub significant: bool,
-    pub groups: Vec<LeakGroup>,
-}
+pub use leakhound_schema::heap::{LeakGroup, LeaksReport};
 
 fn ids(h: &Heap) -> FxHashSet<u64> {
     (0..h.node_count() as u32)
@@ -166,7 +138,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
             .then(x.class.cmp(&y.class))
     });
     LeaksReport {
-        schema: "leakhound.heap.leaks/v1",
+        schema: leakhound_schema::heap::LEAKS_SCHEMA.into(),
         totals: [s1.total, s2.total, s3.total],
         leaked_objects,
         leaked_retained_bytes: leaked_retained,

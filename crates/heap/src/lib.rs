@@ -21,10 +21,11 @@ pub mod parse;
 pub mod paths;
 pub mod scan;
 pub mod summary;
+pub mod timing;
 
 pub use analysis::Heap;
 pub use diff::{diff, DiffReport};
-pub use error::ParseError;
+pub use error::{OpenError, ParseError};
 pub use graph::Graph;
 pub use leaks::{leaks, LeaksReport};
 pub use summary::{summary, Summary};

@@ -1,7 +1,7 @@
 //! From bytes to a [`Graph`]: serde_json for the small header, hand-written scanners for the
 //! big arrays, and checks that every index points somewhere, so later stages never panic.
 
-use crate::error::ParseError;
+use crate::error::{OpenError, ParseError};
 use crate::graph::Graph;
 use crate::scan::{
     expect, scan_range, scan_records, scan_string, scan_string_array, skip_ws, RangeEnd,
@@ -37,20 +37,18 @@ fn type_names(v: &[serde_json::Value]) -> Vec<String> {
 
 /// Read and parse a `.heapsnapshot` file through a memory map. Pages already scanned are
 /// dropped as the scan proceeds, so a 1 GB file does not sit in RSS next to its graph.
-pub fn read_file(path: &Path) -> anyhow::Result<Graph> {
-    use anyhow::Context;
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+pub fn read_file(path: &Path) -> Result<Graph, OpenError> {
+    let file = std::fs::File::open(path).map_err(OpenError::io("opening", path))?;
     let len = file
         .metadata()
-        .with_context(|| format!("reading {}", path.display()))?
+        .map_err(OpenError::io("reading", path))?
         .len();
     if len == 0 {
         return Err(ParseError::new("file", 0, "the file is empty").into());
     }
     // SAFETY: the map is read-only; a file truncated underneath us could SIGBUS, which is the
     // accepted risk of every mmap reader (ripgrep makes the same trade).
-    let map = unsafe { memmap2::Mmap::map(&file) }
-        .with_context(|| format!("mapping {}", path.display()))?;
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(OpenError::io("mapping", path))?;
     #[cfg(unix)]
     let _ = map.advise(memmap2::Advice::Sequential);
     let release = |from: usize, to: usize| {
@@ -275,7 +273,7 @@ fn parse_with_release(
                 seen_strings = true;
                 let t0 = std::time::Instant::now();
                 let (s, np) = scan_string_array(buf, p, "strings")?;
-                crate::analysis::timing("parse: strings", t0);
+                crate::timing::timing("parse: strings", t0);
                 g.strings = s;
                 p = np;
             }
@@ -307,7 +305,7 @@ fn parse_with_release(
     }
     let t0 = std::time::Instant::now();
     validate(&g, header.root_index.unwrap_or(0), nfc, p)?;
-    crate::analysis::timing("parse: validate", t0);
+    crate::timing::timing("parse: validate", t0);
     g.root = (header.root_index.unwrap_or(0) / nfc as u64) as u32;
     Ok(g)
 }
@@ -603,7 +601,7 @@ fn split_parse(
                 |r, at| second.push(r, at, ef),
                 release,
             );
-            crate::analysis::timing("parse: second half", t0);
+            crate::timing::timing("parse: second half", t0);
             match r {
                 Ok(RangeEnd::Closed(end)) if second.full() => Some(end),
                 _ => None,
@@ -628,7 +626,7 @@ fn split_parse(
             .ok()?;
             (end == RangeEnd::Stopped(split) && first.full()).then_some((nodes, nodes_end))
         })();
-        crate::analysis::timing("parse: first half", t0);
+        crate::timing::timing("parse: first half", t0);
         (nodes, h.join().ok().flatten())
     });
     let edges = EdgeCols { ty, name, to };

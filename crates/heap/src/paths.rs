@@ -2,16 +2,9 @@
 //! user reads it, e.g. `(GC roots) > global > responseCache (Map) > table`.
 
 use crate::analysis::{Heap, NO_EDGE};
-use serde::Serialize;
 
 /// One step of a retainer path: the edge taken and the node it reached.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Step {
-    pub edge: String,
-    pub edge_type: String,
-    pub class: String,
-    pub node_id: u64,
-}
+pub use leakhound_schema::heap::Step;
 
 /// The path from the root to `n` along the distance BFS tree (root excluded).
 pub fn path_to(h: &Heap, n: u32) -> Vec<Step> {

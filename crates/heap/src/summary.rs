@@ -5,7 +5,6 @@ use crate::analysis::Heap;
 use crate::fmt_bytes;
 use crate::paths::{path_to, render, Step};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
@@ -14,47 +13,7 @@ pub const SUSPECT_SHARE: f64 = 0.10;
 /// The accumulation point is where no single child keeps this share of its parent.
 const ACCUMULATION_SHARE: f64 = 0.80;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ClassRow {
-    pub class: String,
-    pub count: u64,
-    pub self_bytes: u64,
-    /// DevTools' class "retained size": instances nested under another instance count once.
-    pub retained_bytes: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct NodeRef {
-    pub class: String,
-    pub node_id: u64,
-    pub retained_bytes: u64,
-    pub path: String,
-    pub path_steps: Vec<Step>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Suspect {
-    /// `object` (one object retains the share) or `class` (many instances together do).
-    pub kind: &'static str,
-    pub class: String,
-    pub instances: u64,
-    pub retained_bytes: u64,
-    pub percent: f64,
-    pub accumulation_point: Option<NodeRef>,
-    pub sentence: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub schema: &'static str,
-    pub total_bytes: u64,
-    pub node_count: u64,
-    pub edge_count: u64,
-    pub class_count: u64,
-    pub top_by_retained: Vec<ClassRow>,
-    pub top_by_self: Vec<ClassRow>,
-    pub suspects: Vec<Suspect>,
-}
+pub use leakhound_schema::heap::{ClassRow, HeapSummary as Summary, NodeRef, Suspect, SuspectKind};
 
 /// Per-class count, self size and retained size, over nodes with a non-zero self size (as
 /// DevTools' Summary view counts them).
@@ -362,7 +321,7 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
             acc_ref.path
         );
         suspects.push(Suspect {
-            kind: "object",
+            kind: SuspectKind::Object,
             class: h.class_name(v).to_string(),
             instances: 1,
             retained_bytes: r,
@@ -418,7 +377,7 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
             where_
         );
         suspects.push(Suspect {
-            kind: "class",
+            kind: SuspectKind::Class,
             class: row.class.clone(),
             instances: row.count,
             retained_bytes: row.retained_bytes,
@@ -429,7 +388,7 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
     }
 
     Summary {
-        schema: "leakhound.heap.summary/v1",
+        schema: leakhound_schema::heap::SUMMARY_SCHEMA.into(),
         total_bytes: total,
         node_count: h.node_count() as u64,
         edge_count: h.graph.edge_count() as u64,

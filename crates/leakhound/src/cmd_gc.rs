@@ -5,7 +5,7 @@ use crate::load_args::parse_positive_duration;
 use crate::metrics_server;
 use crate::output::Outputs;
 use anyhow::{bail, Context};
-use leakhound_gctrace::{Analyzer, AnalyzerConfig, GcAnalysis, Verdict};
+use leakhound_gctrace::{Analyzer, AnalyzerConfig, GcAnalysis, GcAnalysisText, Verdict};
 use leakhound_report::openmetrics;
 use leakhound_report::render::Json;
 use leakhound_report::units;

@@ -2,7 +2,7 @@
 //! a [`Plan`]: `load` aims at a URL or a config's target, `run` at its child's port.
 
 use anyhow::{bail, Context, Result};
-use leakhound_load::{Bounds, Config, Endpoint, Plan, Target, Template};
+use leakhound_load::{Bounds, Config, Endpoint, Plan, StatusSet, Target, Template};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -78,6 +78,14 @@ pub struct LoadArgs {
     /// `load` replaces the URL's path with it
     #[arg(long, value_name = "PATH")]
     pub path: Option<String>,
+    /// Statuses that count as a success, replacing 2xx/3xx: codes, classes and ranges,
+    /// comma-separated (400, 4xx, 200-299); any other status is a failed request
+    #[arg(long = "expect-status", value_name = "LIST", value_parser = parse_expect_status)]
+    pub expect_status: Option<StatusSet>,
+}
+
+fn parse_expect_status(s: &str) -> Result<StatusSet, String> {
+    s.parse()
 }
 
 /// Where the load goes; the path and endpoint come from [`LoadArgs`] (`--path`, `--endpoint`).
@@ -211,6 +219,9 @@ impl LoadArgs {
         plan.rate = self.rate;
         plan.timeout = self.timeout;
         plan.connect_timeout = self.connect_timeout;
+        if let Some(expect) = &self.expect_status {
+            plan.expect_status = expect.clone();
+        }
         plan.validate()?;
         Ok(plan)
     }

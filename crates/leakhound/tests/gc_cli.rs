@@ -123,6 +123,24 @@ fn too_few_major_gcs_is_inconclusive_exit_3() {
     assert_eq!(json(&out)["verdict"], "inconclusive");
 }
 
+/// Issue 10 item 11: a real log with two major GCs among 1921 scavenges (62% of the time in
+/// GC). It used to say "at least 5 are needed" and still answer ALLOCATION PRESSURE with
+/// exit 0; with the live set unjudged the answer is inconclusive, exit 3.
+#[test]
+fn two_major_gcs_with_heavy_gc_are_inconclusive_exit_3() {
+    let _s = serial();
+    let log = fixture("node20-steady.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.matches(" Mark-Compact ").count(), 2, "two major GCs");
+    let out = run(&[log.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("verdict: INCONCLUSIVE"), "{stdout}");
+    assert!(stdout.contains("only 2 major GCs"), "{stdout}");
+    assert!(!stdout.contains("ALLOCATION PRESSURE"), "{stdout}");
+    assert!(stdout.contains("trace a longer or busier run"), "{stdout}");
+}
+
 #[test]
 fn empty_and_gc_free_inputs_are_one_line_errors() {
     let _s = serial();

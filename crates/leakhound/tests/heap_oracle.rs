@@ -3,6 +3,7 @@
 //! every node's retained size, distance and class name, and every class's totals.
 //! Needs `npm` (runs `npm ci` in tests/oracle when node_modules is missing).
 mod common;
+mod node_snapshots;
 
 use common::*;
 use leakhound_heap::Heap;
@@ -39,9 +40,32 @@ fn retained_sizes_distances_and_classes_match_devtools() {
     let oracle = ensure_oracle();
     let tmp = tempfile::tempdir().unwrap();
     let snap = write_known_snapshot(tmp.path());
+    assert_matches_devtools(&oracle, &snap);
+}
+
+/// The snapshots Node writes from `node -e`, `node -p` and a script piped into `node -`
+/// hold nodes that only an unreachable cycle retains (they once made the dominator pass
+/// index out of bounds): DevTools hangs them off the root, and so must we.
+#[test]
+fn snapshots_from_node_e_p_and_stdin_match_devtools() {
+    let _s = serial();
+    let oracle = ensure_oracle();
+    let tmp = tempfile::tempdir().unwrap();
+    for kind in node_snapshots::SnapshotKind::ALL {
+        let snap = node_snapshots::write_node_snapshot(tmp.path(), kind);
+        assert_matches_devtools(&oracle, &snap);
+    }
+    // The same shape cut down to four nodes (the fuzz corpus keeps it).
+    let tiny = repo_root().join("crates/heap/fuzz/corpus/parse/unreachable-cycle");
+    assert_matches_devtools(&oracle, &tiny);
+}
+
+/// Every node's id, retained size, self size, distance and class, and every class's totals,
+/// as DevTools computes them for `snap`.
+fn assert_matches_devtools(oracle: &std::path::Path, snap: &std::path::Path) {
     let out = Command::new("node")
         .arg(oracle.join("oracle.mjs"))
-        .arg(&snap)
+        .arg(snap)
         .output()
         .unwrap();
     assert!(
@@ -51,7 +75,7 @@ fn retained_sizes_distances_and_classes_match_devtools() {
     );
     let o: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
 
-    let h = Heap::open(&snap).unwrap();
+    let h = Heap::open(snap).unwrap();
     assert_eq!(o["node_count"].as_u64().unwrap() as usize, h.node_count());
     assert_eq!(o["total"].as_u64().unwrap(), h.total);
     let nodes = o["nodes"].as_array().unwrap();
@@ -81,7 +105,8 @@ fn retained_sizes_distances_and_classes_match_devtools() {
     }
     assert!(
         mismatches.is_empty(),
-        "{} mismatches, first: {:#?}",
+        "{}: {} mismatches, first: {:#?}",
+        snap.display(),
         mismatches.len(),
         &mismatches[..mismatches.len().min(10)]
     );

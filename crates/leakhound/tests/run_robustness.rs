@@ -72,7 +72,10 @@ fn a_target_that_exits_at_once_is_exit_4_with_its_stderr() {
     assert_eq!(code, Some(4), "{text}");
     assert!(text.contains("DATABASE_URL is not set"), "{text}");
     assert!(text.contains("exited before listening"), "{text}");
-    assert_eq!(v["verdict"], "inconclusive");
+    // issue 10: a failed target says so (it was "inconclusive", indistinguishable from a real
+    // inconclusive result).
+    assert_eq!(v["verdict"], "target-failed");
+    assert_eq!(v["reason"], v["target_failed"]);
 }
 
 #[test]

@@ -121,7 +121,7 @@ impl Engine {
 
     /// Everything so far, over all rounds.
     pub fn summary(&self) -> Summary {
-        Summary::build(
+        crate::stats::build_summary(
             &self.total,
             &self.plan,
             self.rounds,
@@ -199,7 +199,7 @@ impl Engine {
             bytes: stats.bytes,
             elapsed,
             stopped: self.stop.is_stopped(),
-            summary: Summary::build(&stats, plan, 1, elapsed.as_secs_f64()),
+            summary: crate::stats::build_summary(&stats, plan, 1, elapsed.as_secs_f64()),
         }
     }
 }
@@ -580,7 +580,7 @@ fn record(
         let fail = match result {
             Ok(status) => {
                 let lat = done.duration_since(ticket.intended.unwrap_or(sent));
-                if st.record_response(status, lat.as_micros() as u64) {
+                if st.record_response(status, lat.as_micros() as u64, &ctx.plan.expect_status) {
                     st.succeeded += 1;
                     ctx.counters.succeeded.fetch_add(1, Relaxed);
                     None

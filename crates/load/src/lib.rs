@@ -36,9 +36,11 @@ pub mod http;
 pub mod plan;
 mod request;
 pub mod stats;
+pub mod status;
 pub mod template;
 
 pub use engine::{Bounds, Counters, Engine, RoundReport, StopHandle};
 pub use plan::{parse_url, Config, Endpoint, Plan, Target};
 pub use stats::{ErrorKind, Failure, Latency, Summary};
+pub use status::StatusSet;
 pub use template::Template;

@@ -110,6 +110,8 @@ pub struct Plan {
     pub connect_timeout: Duration,
     /// Worker threads; `None`: the CPUs this process may run on, at most one per connection.
     pub threads: Option<usize>,
+    /// The statuses that count as a success (`--expect-status`; default 2xx and 3xx).
+    pub expect_status: crate::StatusSet,
 }
 
 /// Parse `http://host[:port][/path]` into a target and a path.
@@ -298,6 +300,7 @@ impl Plan {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
             threads: None,
+            expect_status: crate::StatusSet::default(),
         }
     }
 

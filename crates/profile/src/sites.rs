@@ -1,81 +1,33 @@
 //! Aggregation of a sampling profile into allocation sites.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::Path;
-
-use serde::Serialize;
 
 use crate::model::{CallFrame, Profile, ProfileNode};
 
-/// Where a frame's code comes from; decides who gets the blame for its allocations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FrameKind {
-    /// The application's own files: where a fix can go.
-    User,
-    /// Code under `node_modules`.
-    Dependency,
-    /// Node's own JavaScript (`node:internal/...`).
-    NodeInternal,
-    /// Built-ins and V8 pseudo-frames (`(root)`, `(V8 API)`, `JSON.stringify` ...): no source.
-    Native,
-}
+pub use leakhound_schema::alloc::{AllocSummary, FrameKind, Site, SiteStat};
 
-/// One function at one position in one script.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct Site {
-    pub function: String,
-    /// The script, relative to the base directory when it lies below it.
-    pub file: String,
-    /// 1-based (V8 reports 0-based lines; this is what an editor shows).
-    pub line: Option<u32>,
-    /// 1-based.
-    pub column: Option<u32>,
-    pub kind: FrameKind,
-}
-
-impl Site {
-    /// `below_node` says whether Node's own code is above this frame on the stack: a frame
-    /// whose script lost its URL is user code when Node called into it, and part of Node's
-    /// bootstrap when it is outermost.
-    fn from_frame(frame: &CallFrame, base: Option<&Path>, below_node: bool) -> Site {
-        let function = if frame.function_name.is_empty() {
-            "(anonymous)".to_string()
-        } else {
-            frame.function_name.clone()
-        };
-        let kind = match classify(frame) {
-            FrameKind::User if frame.url.is_empty() && !below_node => FrameKind::NodeInternal,
-            k => k,
-        };
-        let file = display_file(frame, base);
-        let one_based = |v: i64| u32::try_from(v).ok().map(|v| v.saturating_add(1));
-        Site {
-            function,
-            file,
-            line: one_based(frame.line_number),
-            column: one_based(frame.column_number),
-            kind,
-        }
-    }
-
-    /// `file:line` as editors and terminals link it, or the file alone when unknown.
-    pub fn location(&self) -> String {
-        match self.line {
-            Some(l) => format!("{}:{}", self.file, l),
-            None => self.file.clone(),
-        }
-    }
-}
-
-impl fmt::Display for Site {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.kind == FrameKind::Native {
-            write!(f, "{}", self.function)
-        } else {
-            write!(f, "{} ({})", self.function, self.location())
-        }
+/// The site of one frame. `below_node` says whether Node's own code is above this frame on the stack: a frame
+/// whose script lost its URL is user code when Node called into it, and part of Node's
+/// bootstrap when it is outermost.
+fn site_of(frame: &CallFrame, base: Option<&Path>, below_node: bool) -> Site {
+    let function = if frame.function_name.is_empty() {
+        "(anonymous)".to_string()
+    } else {
+        frame.function_name.clone()
+    };
+    let kind = match classify(frame) {
+        FrameKind::User if frame.url.is_empty() && !below_node => FrameKind::NodeInternal,
+        k => k,
+    };
+    let file = display_file(frame, base);
+    let one_based = |v: i64| u32::try_from(v).ok().map(|v| v.saturating_add(1));
+    Site {
+        function,
+        file,
+        line: one_based(frame.line_number),
+        column: one_based(frame.column_number),
+        kind,
     }
 }
 
@@ -115,29 +67,6 @@ fn display_file(frame: &CallFrame, base: Option<&Path>) -> String {
         }
     }
     path.to_string()
-}
-
-/// Bytes charged to one site.
-#[derive(Debug, Clone, Serialize)]
-pub struct SiteStat {
-    pub site: Site,
-    pub bytes: u64,
-    /// Share of all sampled bytes, 0..=1.
-    pub share: f64,
-    /// The heaviest call path that reached this site, outermost first, as `function (file:line)`.
-    pub path: Vec<String>,
-}
-
-/// What a profile says about who allocates.
-#[derive(Debug, Clone, Serialize)]
-pub struct AllocSummary {
-    pub total_bytes: u64,
-    pub samples: usize,
-    /// Sites by bytes allocated in the frame itself.
-    pub top_self: Vec<SiteStat>,
-    /// Sites by bytes charged to the nearest frame of application code on the stack (or, when
-    /// the stack has none, of a dependency, then of Node itself): the lines to fix.
-    pub top_culprits: Vec<SiteStat>,
 }
 
 /// Aggregate a profile. `base` makes file names relative (usually the target's working
@@ -184,6 +113,7 @@ pub fn summarize(profile: &Profile, base: Option<&Path>, top: usize) -> AllocSum
             .collect()
     };
     AllocSummary {
+        schema: leakhound_schema::alloc::SCHEMA.to_string(),
         total_bytes,
         samples: profile.samples.len(),
         top_self: rank(&by_self, &heaviest_self),
@@ -220,7 +150,7 @@ impl Flat {
         );
         let mut stack: Vec<Pending> = vec![(head, None, None, false)];
         while let Some((node, parent, above, below_node)) = stack.pop() {
-            let site = Site::from_frame(&node.call_frame, base, below_node);
+            let site = site_of(&node.call_frame, base, below_node);
             let below_node = below_node || node.call_frame.url.starts_with("node:");
             let kind = site.kind;
             let next = index.len();
@@ -264,17 +194,6 @@ impl Flat {
         }
         out.reverse();
         out
-    }
-}
-
-impl From<&SiteStat> for leakhound_schema::run::AllocSiteOut {
-    fn from(s: &SiteStat) -> Self {
-        leakhound_schema::run::AllocSiteOut {
-            function: s.site.function.clone(),
-            location: s.site.location(),
-            bytes: s.bytes,
-            share: s.share,
-        }
     }
 }
 

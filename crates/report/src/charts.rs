@@ -166,11 +166,6 @@ pub fn memory(o: &mut String, r: &RunReport) {
     o.push_str("</div>");
 }
 
-fn is_major(collector: &str) -> bool {
-    let c = collector.to_ascii_lowercase();
-    c.contains("mark") && !c.contains("minor")
-}
-
 pub fn gc(o: &mut String, r: &RunReport) {
     if r.gc_events.is_empty() {
         return;
@@ -179,7 +174,7 @@ pub fn gc(o: &mut String, r: &RunReport) {
     let split = |major: bool, f: fn(&crate::run_schema::GcEventOut) -> f64| -> Vec<(f64, f64)> {
         events
             .iter()
-            .filter(|e| is_major(&e.collector) == major)
+            .filter(|e| e.collector.is_major() == major)
             .map(|e| (e.t_s, f(e)))
             .collect()
     };

@@ -7,103 +7,54 @@
 
 use std::fmt::Write;
 
-use serde::Serialize;
-
 use crate::fit;
 use crate::format;
 use crate::run_schema::{FitAxis, RunReport, SeriesName};
 use leakhound_schema::Verdict as RunVerdict;
 
-pub const SCHEMA: &str = "leakhound.compare/v1";
+pub use leakhound_schema::compare::{
+    Comparison, Side, Verdict, EXIT_FIX_PROVEN, EXIT_NOT_PROVEN, EXIT_REGRESSION, SCHEMA,
+};
 
 /// One-sided significance level for both directions.
 pub const ALPHA: f64 = 0.05;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    FixProven,
-    NotProven,
-    Regression,
+/// One run's figures (a free function: [`Side`] lives in the schema crate). The slope and its
+/// interval are the run's decided fit ([`decided`]); without an interval the standard error
+/// comes from least squares ([`ols_se`]).
+pub fn side_of(r: &RunReport) -> Side {
+    let (slope, ci) = decided(r);
+    let slope_se = match ci {
+        Some([lo, hi]) if hi > lo && (hi - lo).is_finite() => Some((hi - lo) / (2.0 * 1.96)),
+        Some([lo, hi]) if hi == lo && lo.is_finite() => ols_se(r).or(Some(0.0)),
+        _ => ols_se(r),
+    };
+    let mut p99: Vec<f64> = r
+        .rounds
+        .iter()
+        .map(|x| x.p99_ms)
+        .filter(|v| v.is_finite())
+        .collect();
+    Side {
+        verdict: r.verdict,
+        oom: r.oom,
+        requests: r.requests,
+        retained_bytes_per_request: slope,
+        retained_bytes_per_request_ci: ci,
+        slope_se,
+        gc_time_share: r.gc_time_share,
+        allocated_bytes_per_request: r.allocated_bytes_per_request,
+        p99_ms: fit::median(&mut p99),
+        requests_per_second: r.requests_per_second,
+    }
 }
 
-/// Exit codes of `compare`; 1-4 are left to `run`'s meanings, 2 is bad input as everywhere.
-pub const EXIT_FIX_PROVEN: i32 = 0;
-pub const EXIT_NOT_PROVEN: i32 = 5;
-pub const EXIT_REGRESSION: i32 = 6;
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::FixProven => "fix proven",
-            Verdict::NotProven => "not proven",
-            Verdict::Regression => "regression",
-        }
-    }
-
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Verdict::FixProven => EXIT_FIX_PROVEN,
-            Verdict::NotProven => EXIT_NOT_PROVEN,
-            Verdict::Regression => EXIT_REGRESSION,
-        }
-    }
-}
-
-/// One run's figures, side by side with the other's.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Side {
-    pub verdict: leakhound_schema::Verdict,
-    pub oom: bool,
-    pub requests: u64,
-    pub retained_bytes_per_request: f64,
-    pub retained_bytes_per_request_ci: Option<[f64; 2]>,
-    /// Standard error of the slope, bytes per request; `None` when no figure supports one.
-    pub slope_se: Option<f64>,
-    pub gc_time_share: Option<f64>,
-    pub allocated_bytes_per_request: Option<f64>,
-    /// Median over load rounds of each round's p99, milliseconds.
-    pub p99_ms: Option<f64>,
-    pub requests_per_second: f64,
-}
-
-impl Side {
-    /// One run's figures. The slope and its interval are the run's decided fit ([`decided`]);
-    /// without an interval the standard error comes from least squares ([`ols_se`]).
-    pub fn of(r: &RunReport) -> Side {
-        let (slope, ci) = decided(r);
-        let slope_se = match ci {
-            Some([lo, hi]) if hi > lo && (hi - lo).is_finite() => Some((hi - lo) / (2.0 * 1.96)),
-            Some([lo, hi]) if hi == lo && lo.is_finite() => ols_se(r).or(Some(0.0)),
-            _ => ols_se(r),
-        };
-        let mut p99: Vec<f64> = r
-            .rounds
-            .iter()
-            .map(|x| x.p99_ms)
-            .filter(|v| v.is_finite())
-            .collect();
-        Side {
-            verdict: r.verdict,
-            oom: r.oom,
-            requests: r.requests,
-            retained_bytes_per_request: slope,
-            retained_bytes_per_request_ci: ci,
-            slope_se,
-            gc_time_share: r.gc_time_share,
-            allocated_bytes_per_request: r.allocated_bytes_per_request,
-            p99_ms: fit::median(&mut p99),
-            requests_per_second: r.requests_per_second,
-        }
-    }
-
-    /// The slope is significantly above zero (its interval lies above it).
-    fn significantly_positive(&self) -> bool {
-        match (self.retained_bytes_per_request_ci, self.slope_se) {
-            (Some([lo, _]), _) => lo > 0.0,
-            (None, Some(se)) => self.retained_bytes_per_request > 1.645 * se,
-            _ => false,
-        }
+/// The slope is significantly above zero (its interval lies above it).
+fn significantly_positive(s: &Side) -> bool {
+    match (s.retained_bytes_per_request_ci, s.slope_se) {
+        (Some([lo, _]), _) => lo > 0.0,
+        (None, Some(se)) => s.retained_bytes_per_request > 1.645 * se,
+        _ => false,
     }
 }
 
@@ -134,27 +85,9 @@ fn ols_se(r: &RunReport) -> Option<f64> {
     fit::ols_slope_se(&line.points()).map(|(_, se)| se)
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Comparison {
-    pub schema: &'static str,
-    pub verdict: Verdict,
-    pub before: Side,
-    pub after: Side,
-    /// `z-test on slopes (SE from 95% intervals)`.
-    pub method: String,
-    /// (before − after) / √(se_b² + se_a²); positive means the after run retains less.
-    pub z: Option<f64>,
-    /// One-sided p-value that after's slope is lower than before's.
-    pub p_lower: Option<f64>,
-    /// One-sided p-value that after's slope is higher than before's.
-    pub p_higher: Option<f64>,
-    /// Why the verdict came out as it did, one sentence each.
-    pub reasons: Vec<String>,
-}
-
 pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
-    let b = Side::of(before);
-    let a = Side::of(after);
+    let b = side_of(before);
+    let a = side_of(after);
     let z = match (b.slope_se, a.slope_se) {
         (Some(sb), Some(sa)) => {
             // A floor keeps two perfectly flat runs from dividing by zero.
@@ -167,7 +100,7 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
     let p_higher = z.map(fit::normal_cdf);
     let mut reasons = Vec::new();
 
-    let before_leaky = b.verdict == RunVerdict::Leak || b.significantly_positive();
+    let before_leaky = b.verdict == RunVerdict::Leak || significantly_positive(&b);
     let after_clean = a.verdict == RunVerdict::NoLeak && !a.oom;
     let lower = p_lower.is_some_and(|p| p < ALPHA);
     // A regression must be significant AND material (half as much again), so two runs of the
@@ -241,7 +174,7 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
         }
     }
     Comparison {
-        schema: SCHEMA,
+        schema: SCHEMA.to_string(),
         verdict,
         before: b,
         after: a,
@@ -530,7 +463,7 @@ mod tests {
             "{:?}",
             c.reasons
         );
-        let side = Side::of(&noci);
+        let side = side_of(&noci);
         assert_eq!(side.retained_bytes_per_request_ci, None);
         let se = side.slope_se.unwrap();
         assert!(se > 0.0 && se < 5.0, "{se}");

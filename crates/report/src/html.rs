@@ -364,11 +364,10 @@ mod tests {
                 .map(|i| GcEventOut {
                     t_s: i as f64 * 0.01,
                     collector: if i % 10 == 0 {
-                        "Mark-Compact"
+                        leakhound_schema::gc::Collector::MarkCompact
                     } else {
-                        "Scavenge"
-                    }
-                    .into(),
+                        leakhound_schema::gc::Collector::Scavenge
+                    },
                     before_mb: 20.0,
                     after_mb: 10.0,
                     pause_ms: 1.0,

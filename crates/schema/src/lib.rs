@@ -5,7 +5,13 @@
 //! `docs/schema/`) agree on one definition. Documents are versioned by their `schema` string;
 //! changes are additive and keep `/v1`: existing field names and meanings never change.
 
+pub mod alloc;
+pub mod compare;
 pub mod fleet;
+pub mod gc;
+pub mod heap;
+pub mod load;
+pub mod published;
 pub mod run;
 
 pub use run::{LeakKind, Phase, Verdict};

@@ -37,13 +37,16 @@ pub struct RunReport {
     /// The allocation-pressure finding, reported beside a `no-leak` verdict.
     pub allocation_pressure: Option<String>,
     pub allocated_bytes_per_request: Option<f64>,
+    /// GC time over wall time during the load rounds, 0..1. GC time is the pauses plus the
+    /// main-thread incremental marking of the app's own GCs (leakhound's forced GCs excluded):
+    /// the same definition as `gc_trace.gc_share`, which covers the whole process instead.
     pub gc_time_share: Option<f64>,
     pub gc_count: u64,
     pub major_gc_count: u64,
     /// The GC trace's last lines (evidence of an out-of-memory crash).
     pub gc_last_lines: Vec<String>,
     /// The GC trace's own analysis (`leakhound.gc/v1`), when GC lines were seen.
-    pub gc_trace: Option<serde_json::Value>,
+    pub gc_trace: Option<crate::gc::GcAnalysis>,
     /// The app's `[MEM] label: N MB` lines.
     pub mem_lines: Vec<MemLineOut>,
     pub target_failed: Option<String>,
@@ -83,7 +86,7 @@ pub struct RunReport {
     /// The load engine's cumulative summary over all rounds (`leakhound.load/v1`: latency
     /// percentiles, status codes, error kinds), when load was driven.
     #[serde(default)]
-    pub load: Option<serde_json::Value>,
+    pub load: Option<crate::load::LoadSummary>,
 
     // "One model of a run" additions
     /// Why the verdict is what it is when it is not a finding: what made a run inconclusive
@@ -264,8 +267,8 @@ pub const MAX_GC_EVENTS: usize = 2000;
 pub struct GcEventOut {
     /// Seconds since the target started.
     pub t_s: f64,
-    /// `scavenge`, `mark-compact`, `minor-ms` ... as V8 names it.
-    pub collector: String,
+    /// Which collector ran (`scavenge`, `mark-compact` ...).
+    pub collector: crate::gc::Collector,
     pub before_mb: f64,
     pub after_mb: f64,
     pub pause_ms: f64,

@@ -37,21 +37,16 @@ use anyhow::Context;
 use leakhound_heap::{Heap, LeaksReport};
 use leakhound_inspector::{Inspector, SnapshotOptions};
 use leakhound_profile::AllocSummary;
-use leakhound_report::run_schema::{AllocSiteOut, RunReport, SuspectOut};
+use leakhound_report::run_schema::{AllocSiteOut, RunReport};
 use serde_json::Value;
 
-use crate::run::Progress;
-
-/// V8's default sampling interval: about one sample per 32 KiB allocated. Cheap enough to
-/// leave on: at the seed's allocation rate (tens of MB/s) that is a few thousand samples a
-/// second.
-pub const DEFAULT_SAMPLING_INTERVAL: u64 = 32 * 1024;
+use crate::culprit_findings::significant;
+pub use crate::culprit_findings::{suspects, DEFAULT_SAMPLING_INTERVAL, TOP_SUSPECTS};
+pub use crate::culprit_options::{CulpritOptions, SNAPSHOT_FILES};
+use crate::progress::Progress;
 
 /// Sites kept per view in the JSON.
 pub const TOP_SITES: usize = 10;
-
-/// Suspects kept in the JSON.
-pub const TOP_SUSPECTS: usize = 5;
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -62,72 +57,6 @@ fn set_v8_flag(flag: &str) -> String {
          ? process.getBuiltinModule('v8') \
          : process.mainModule.require('v8')).setFlagsFromString('{flag}')"
     )
-}
-
-/// The snapshot files `--snapshots DIR` writes, in order.
-pub const SNAPSHOT_FILES: [&str; 3] = [
-    "s1-after-warmup.heapsnapshot",
-    "s2-after-load.heapsnapshot",
-    "s3-after-idle.heapsnapshot",
-];
-
-/// What to capture.
-#[derive(Debug, Clone)]
-pub struct CulpritOptions {
-    /// Sampling interval in bytes; 0 turns allocation sampling off.
-    pub sampling_interval: u64,
-    /// Where the two `.heapprofile` files go; not saved when `None`.
-    pub profile_dir: Option<PathBuf>,
-    /// Prefix of the profile file names (`<prefix>alloc-all.heapprofile`), so two runs saved
-    /// next to their JSON (`before.json`, `after.json`) do not overwrite each other's.
-    pub profile_prefix: String,
-    /// Take three heap snapshots into this directory.
-    pub snapshots_dir: Option<PathBuf>,
-    /// File names in the sites are shown relative to this directory (the target's working
-    /// directory); the current directory when `None`.
-    pub base: Option<PathBuf>,
-    pub snapshot: SnapshotOptions,
-}
-
-impl Default for CulpritOptions {
-    fn default() -> Self {
-        CulpritOptions {
-            sampling_interval: DEFAULT_SAMPLING_INTERVAL,
-            profile_dir: None,
-            profile_prefix: String::new(),
-            snapshots_dir: None,
-            base: None,
-            snapshot: SnapshotOptions::default(),
-        }
-    }
-}
-
-impl CulpritOptions {
-    /// Create the output directories now, so a bad path is a usage error before the target
-    /// starts rather than a note after a long run.
-    pub fn prepare(&self) -> anyhow::Result<()> {
-        for dir in [&self.profile_dir, &self.snapshots_dir]
-            .into_iter()
-            .flatten()
-        {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the directory {}", dir.display()))?;
-        }
-        Ok(())
-    }
-
-    /// The two profile files, when they are to be saved.
-    pub fn profile_paths(&self) -> Option<[PathBuf; 2]> {
-        self.profile_dir.as_ref().map(|d| {
-            [
-                d.join(format!("{}alloc-all.heapprofile", self.profile_prefix)),
-                d.join(format!(
-                    "{}alloc-survivors.heapprofile",
-                    self.profile_prefix
-                )),
-            ]
-        })
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -406,106 +335,4 @@ async fn write_snapshot(
     let stats = ins.take_heap_snapshot(&mut out, opts).await?;
     out.into_inner().sync_all().await.ok();
     Ok(stats)
-}
-
-/// The significant groups of the three-snapshot comparison, as the report shows suspects.
-pub fn suspects(l: &LeaksReport) -> Vec<SuspectOut> {
-    significant(l)
-        .map(|g| SuspectOut {
-            title: format!(
-                "{} {} objects allocated during the load rounds still alive after idle{}",
-                g.instances,
-                g.class,
-                g.holder
-                    .as_ref()
-                    .map(|h| format!(", held by {h}"))
-                    .unwrap_or_default()
-            ),
-            bytes: g.retained_bytes,
-            percent: g.percent_of_heap,
-            path: g.path.split(" > ").map(str::to_string).collect(),
-            source: Vec::new(),
-        })
-        .collect()
-}
-
-fn significant(l: &LeaksReport) -> impl Iterator<Item = &leakhound_heap::leaks::LeakGroup> {
-    l.groups.iter().filter(|g| g.significant).take(TOP_SUSPECTS)
-}
-
-// The terminal text of the allocation sites and the culprit (formerly `render` here) is
-// drawn by the report crate's run renderer (`leakhound_report::render::Text`).
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn profile_files_are_prefixed_so_runs_do_not_clobber_each_other() {
-        let o = CulpritOptions {
-            profile_dir: Some("/tmp/x".into()),
-            profile_prefix: "before.".into(),
-            ..Default::default()
-        };
-        let [a, s] = o.profile_paths().unwrap();
-        assert_eq!(a, Path::new("/tmp/x/before.alloc-all.heapprofile"));
-        assert_eq!(s, Path::new("/tmp/x/before.alloc-survivors.heapprofile"));
-        assert!(CulpritOptions::default().profile_paths().is_none());
-    }
-
-    fn group(
-        class: &str,
-        significant: bool,
-        holder: Option<&str>,
-    ) -> leakhound_heap::leaks::LeakGroup {
-        leakhound_heap::leaks::LeakGroup {
-            class: class.into(),
-            instances: 2500,
-            retained_bytes: 3 << 20,
-            self_bytes: 1 << 20,
-            percent_of_heap: 31.5,
-            holder: holder.map(str::to_string),
-            path: "(GC roots) > global > responseCache (Map) > table > (object elements)".into(),
-            path_steps: vec![],
-            example_node_id: 7,
-            population: [0, 2500],
-            significant,
-            sentence: String::new(),
-        }
-    }
-
-    #[test]
-    fn only_significant_groups_become_suspects_with_their_path() {
-        let l = LeaksReport {
-            schema: "leakhound.heap.leaks/v1",
-            totals: [1, 2, 3],
-            leaked_objects: 5000,
-            leaked_retained_bytes: 6 << 20,
-            significant: true,
-            groups: vec![
-                group("Object", true, Some("responseCache (Map)")),
-                group("Noise", false, None),
-                group("(concatenated string)", true, None),
-            ],
-        };
-        let s = suspects(&l);
-        assert_eq!(s.len(), 2);
-        assert_eq!(
-            s[0].title,
-            "2500 Object objects allocated during the load rounds still alive after idle, held by responseCache (Map)"
-        );
-        assert_eq!(s[0].bytes, 3 << 20);
-        assert_eq!(s[0].percent, 31.5);
-        assert_eq!(
-            s[0].path,
-            [
-                "(GC roots)",
-                "global",
-                "responseCache (Map)",
-                "table",
-                "(object elements)"
-            ]
-        );
-        assert!(!s[1].title.contains("held by"));
-    }
 }

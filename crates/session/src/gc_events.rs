@@ -51,15 +51,11 @@ impl GcEvents {
         } else {
             0.0
         };
-        let collector = serde_json::to_value(e.collector)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
         self.push(
             e.pid,
             GcEventOut {
                 t_s: e.t_ms / 1000.0,
-                collector,
+                collector: e.collector,
                 before_mb: e.before_mb,
                 after_mb: e.after_mb,
                 pause_ms: e.pause_ms,
@@ -117,10 +113,10 @@ mod tests {
         g.push_line("[7:0x1]  2000 ms: Mark-Compact 30.1 (40.0) -> 10.0 (35.0) MB, 12.50 / 0.00 ms  (average mu = 0.900, current mu = 0.800) low memory notification; GC in old space requested");
         let e = g.events_of(7);
         assert_eq!(e.len(), 2);
-        assert_eq!(e[0].collector, "scavenge");
+        assert_eq!(e[0].collector, leakhound_gctrace::Collector::Scavenge);
         assert!((e[0].t_s - 1.5).abs() < 1e-9);
         assert!((e[0].freed_share - 0.75).abs() < 1e-9);
-        assert_eq!(e[1].collector, "mark-compact");
+        assert_eq!(e[1].collector, leakhound_gctrace::Collector::MarkCompact);
         assert!((e[1].pause_ms - 12.5).abs() < 1e-9);
     }
 

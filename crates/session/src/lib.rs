@@ -1,16 +1,42 @@
 //! `leakhound run`: the target's lifecycle, the phases of load, the sampling after forced
-//! full GCs, and the verdict statistics.
+//! full GCs, and the decision.
 //!
-//! Pure parts ([`stats`], [`verdict`], [`gclog`]) are separate from the edges that touch
-//! processes and sockets ([`target`], [`run`]; the load itself is `leakhound-load`'s engine).
+//! The layers, each depending only on the ones before it:
+//! - data and pure statistics: [`stats`], [`verdict`] (series assessment), [`observations`]
+//!   (what a run saw), [`failed_requests`], [`pressure`], [`inconclusive`];
+//! - the decision: [`decide`] (a pure function of the observations), then its words
+//!   ([`evidence`]) and its document ([`report`]);
+//! - the edges that touch processes and sockets: [`target`], [`culprit`], and the driving loop
+//!   [`run`] with its state ([`state`]) and its ending ([`conclude`]). The load itself is
+//!   `leakhound-load`'s engine.
 
+mod attach;
+mod conclude;
 pub mod culprit;
+pub mod culprit_findings;
+pub mod culprit_options;
+pub mod decide;
+pub mod evidence;
+pub mod exit_code;
+pub mod failed_requests;
 pub mod gc_events;
 pub mod gclog;
+pub mod heap_flag;
+pub mod inconclusive;
+pub mod observations;
+pub mod options;
+pub mod pressure;
+pub mod procfs;
+pub mod progress;
+pub mod report;
 pub mod run;
 pub mod source_lines;
+pub mod startup;
+mod state;
 pub mod stats;
 pub mod target;
 pub mod verdict;
 
-pub use run::{exit_code, run, RunOptions, RunOutcome};
+pub use options::{default_plan, RunOptions, RunOutcome};
+pub use progress::Progress;
+pub use run::run;

@@ -13,6 +13,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::Notify;
 
 use crate::gclog::GcTally;
+use crate::heap_flag::OldSpace;
 
 /// Lines of the app's own output kept for the report when something fails.
 const TAIL: usize = 30;
@@ -52,6 +53,21 @@ pub struct Captured {
     pub oom_lines: Vec<String>,
     /// The target finished and waits for the inspector client to go.
     pub waiting_for_debugger: bool,
+    /// `(pid, v8 heap_size_limit)` of each Node process, as the preload reports it at start
+    /// (before any user code runs, so it is known even when the app dies while starting).
+    pub heap_limits: Vec<(u32, f64)>,
+    /// How many of the two output streams reached their end.
+    pub closed_streams: u8,
+}
+
+impl Captured {
+    /// The heap limit a Node process of the target reported (`pid`'s when known, else the
+    /// last one reported), in bytes.
+    pub fn heap_limit(&self, pid: Option<u32>) -> Option<f64> {
+        pid.and_then(|p| self.heap_limits.iter().rev().find(|(q, _)| *q == p))
+            .or(self.heap_limits.last())
+            .map(|&(_, l)| l)
+    }
 }
 
 fn push_tail(q: &mut VecDeque<String>, line: &str) {
@@ -80,24 +96,52 @@ pub struct Target {
     pub news: Arc<Notify>,
     _preload: tempfile::TempDir,
     exit: Option<std::process::ExitStatus>,
+    /// The old-space size it runs with: `--heap-mb`, or the user's own flag.
+    pub old_space: OldSpace,
 }
 
-/// The `NODE_OPTIONS` leakhound gives the target: the user's own first, then ours.
-pub fn node_options(user: Option<&str>, heap_mb: u64, preload: &std::path::Path) -> String {
+/// The `NODE_OPTIONS` leakhound gives the target: the user's own first, then ours. The heap
+/// flag is left out (`heap_mb` None) when the user gave their own: in `NODE_OPTIONS` the last
+/// occurrence wins, so adding ours after theirs would silently override it.
+pub fn node_options(user: Option<&str>, heap_mb: Option<u64>, preload: &std::path::Path) -> String {
     let mut v = String::new();
     if let Some(u) = user.map(str::trim).filter(|u| !u.is_empty()) {
         v.push_str(u);
         v.push(' ');
     }
+    if let Some(mb) = heap_mb {
+        v.push_str(&format!("--max-old-space-size={mb} "));
+    }
     v.push_str(&format!(
-        "--max-old-space-size={heap_mb} --inspect=127.0.0.1:0 --require \"{}\"",
+        "--inspect=127.0.0.1:0 --require \"{}\"",
         preload.display()
     ));
     v
 }
 
-/// `--trace-gc` is refused in NODE_OPTIONS (exit 9), so a preload turns it on.
-const PRELOAD: &str = "require('v8').setFlagsFromString('--trace-gc');\n";
+/// What the preload writes to stderr, before the app's code runs: `[leakhound] pid=N
+/// heap_size_limit=BYTES`. Read back by [`read_lines`] and kept out of the app's output.
+const MARKER: &str = "[leakhound] pid=";
+
+/// `--trace-gc` is refused in NODE_OPTIONS (exit 9), so a preload turns it on. It also reports
+/// the real heap limit at once: an app that runs out of memory while starting never gets as
+/// far as an inspector session that could ask. Workers run preloads too but have heaps of
+/// their own, so only the main thread reports.
+const PRELOAD: &str = "require('v8').setFlagsFromString('--trace-gc');
+try {
+  if (require('worker_threads').isMainThread) {
+    require('fs').writeSync(2, '[leakhound] pid=' + process.pid + ' heap_size_limit=' +
+      require('v8').getHeapStatistics().heap_size_limit + '\\n');
+  }
+} catch (e) {}
+";
+
+/// `(pid, heap_size_limit)` from a [`MARKER`] line.
+fn parse_marker(line: &str) -> Option<(u32, f64)> {
+    let (pid, rest) = line.strip_prefix(MARKER)?.split_once(' ')?;
+    let limit = rest.strip_prefix("heap_size_limit=")?;
+    Some((pid.parse().ok()?, limit.trim().parse().ok()?))
+}
 
 impl Target {
     pub fn spawn(spec: &TargetSpec) -> anyhow::Result<Target> {
@@ -112,11 +156,13 @@ impl Target {
         let preload: PathBuf = dir.path().join("trace-gc-preload.js");
         std::fs::write(&preload, PRELOAD).context("writing the GC-trace preload")?;
         let user = std::env::var("NODE_OPTIONS").ok();
+        let old_space = crate::heap_flag::old_space(&spec.command, user.as_deref(), spec.heap_mb);
+        let ours = old_space.ours().then_some(old_space.mb);
         let mut cmd = Command::new(prog);
         cmd.args(args)
             .env(
                 "NODE_OPTIONS",
-                node_options(user.as_deref(), spec.heap_mb, &preload),
+                node_options(user.as_deref(), ours, &preload),
             )
             .env("PORT", spec.port.to_string())
             .stdin(Stdio::null())
@@ -154,6 +200,7 @@ impl Target {
             news,
             _preload: dir,
             exit: None,
+            old_space,
         })
     }
 
@@ -222,6 +269,12 @@ async fn read_lines(
     while let Ok(Some(raw)) = lines.next_segment().await {
         let line = String::from_utf8_lossy(&raw);
         let line = line.trim_end_matches('\r');
+        if is_stderr {
+            if let Some(limit) = parse_marker(line) {
+                captured.lock().unwrap().heap_limits.push(limit);
+                continue;
+            }
+        }
         if verbose {
             // Not eprintln!: a closed stderr must not panic (the run ends on its next progress line).
             let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("  | {line}\n"));
@@ -262,63 +315,18 @@ async fn read_lines(
             push_tail(&mut c.stdout_tail, line);
         }
     }
+    captured.lock().unwrap().closed_streams += 1;
     news.notify_waiters();
 }
 
-/// The PID of the process listening on 127.0.0.1:`port` (or any address), from
-/// /proc/net/tcp{,6} inodes matched against /proc/<pid>/fd.
+/// The pid listening on `port`, `None` when unknown (see [`crate::procfs::port_owner`]).
 pub fn port_owner(port: u16) -> Option<u32> {
-    let mut inodes = Vec::new();
-    for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(f) else {
-            continue;
-        };
-        for l in text.lines().skip(1) {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            if cols.len() < 10 || cols[3] != "0A" {
-                continue;
-            }
-            let lport = cols[1]
-                .rsplit(':')
-                .next()
-                .and_then(|p| u16::from_str_radix(p, 16).ok());
-            if lport == Some(port) {
-                inodes.push(format!("socket:[{}]", cols[9]));
-            }
-        }
-    }
-    if inodes.is_empty() {
-        return None;
-    }
-    for e in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
-            continue;
-        };
-        for fd in fds.flatten() {
-            if let Ok(link) = std::fs::read_link(fd.path()) {
-                if inodes.iter().any(|i| link.as_os_str() == i.as_str()) {
-                    return Some(pid);
-                }
-            }
-        }
-    }
-    None
+    crate::procfs::port_owner(port).ok().flatten()
 }
 
-/// Resident set size of `pid` in bytes (VmRSS), 0 when unknown.
+/// Resident set size of `pid` in bytes, 0 when unknown (see [`crate::procfs::rss_bytes`]).
 pub fn rss_bytes(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb * 1024.0)
+    crate::procfs::rss_bytes(pid).map_or(0.0, |b| b as f64)
 }
 
 #[cfg(test)]
@@ -342,21 +350,43 @@ mod tests {
     fn user_node_options_come_first_and_are_kept() {
         let o = node_options(
             Some("--enable-source-maps"),
-            64,
+            Some(64),
             std::path::Path::new("/tmp/x/p.js"),
         );
         assert_eq!(
             o,
             "--enable-source-maps --max-old-space-size=64 --inspect=127.0.0.1:0 --require \"/tmp/x/p.js\""
         );
-        assert!(node_options(None, 128, std::path::Path::new("/p.js")).starts_with("--max-old"));
+        assert!(
+            node_options(None, Some(128), std::path::Path::new("/p.js")).starts_with("--max-old")
+        );
     }
 
     #[test]
-    fn finds_the_owner_of_a_listening_port() {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        assert_eq!(port_owner(port), Some(std::process::id()));
-        assert!(rss_bytes(std::process::id()) > 0.0);
+    fn the_users_heap_flag_is_not_overridden() {
+        let o = node_options(
+            Some("--max-old-space-size=512"),
+            None,
+            std::path::Path::new("/p.js"),
+        );
+        assert_eq!(o.matches("--max-old-space-size").count(), 1, "{o}");
+        assert!(o.starts_with("--max-old-space-size=512 "), "{o}");
+    }
+
+    #[test]
+    fn the_preloads_heap_limit_line_is_read() {
+        assert_eq!(
+            parse_marker("[leakhound] pid=42 heap_size_limit=184549376"),
+            Some((42, 184_549_376.0))
+        );
+        assert_eq!(parse_marker("[leakhound] pid=x heap_size_limit=1"), None);
+        assert_eq!(parse_marker("listening on 3000"), None);
+        let c = Captured {
+            heap_limits: vec![(1, 10.0), (2, 20.0)],
+            ..Default::default()
+        };
+        assert_eq!(c.heap_limit(Some(1)), Some(10.0));
+        assert_eq!(c.heap_limit(Some(9)), Some(20.0));
+        assert_eq!(c.heap_limit(None), Some(20.0));
     }
 }

@@ -37,6 +37,17 @@ pub struct Thresholds {
     /// Stability: or, with a late slope under `min_bpr` and no late trend, the late part grew
     /// by less than this in total (bytes).
     pub stable_growth: f64,
+    /// More than this share of failed requests and the run gives no verdict (target-failed).
+    pub max_failed_share: f64,
+    /// Allocation pressure: GC takes at least this share of the load time ...
+    pub pressure_gc_share: f64,
+    /// ... while each request allocates at least this much (bytes); see [`crate::pressure`].
+    pub pressure_bpr: f64,
+    /// Allocation pressure whatever the size per request: GC takes this share of the time.
+    pub pressure_heavy_gc_share: f64,
+    /// Fewer requests per round than this and an undecided run blames the request count
+    /// (raise `-c`) rather than noise.
+    pub min_requests_per_round: f64,
 }
 
 impl Default for Thresholds {
@@ -48,6 +59,11 @@ impl Default for Thresholds {
             min_bpr: 10.0,
             stable_bpr: 16.0,
             stable_growth: 256.0 * KIB,
+            max_failed_share: 0.5,
+            pressure_gc_share: 0.05,
+            pressure_bpr: 64.0 * KIB,
+            pressure_heavy_gc_share: 0.2,
+            min_requests_per_round: 100.0,
         }
     }
 }

@@ -3,12 +3,11 @@
 use std::io;
 
 use leakhound_profile::{AllocSummary, SiteStat};
-use serde::Serialize;
 
 use super::{write_json, Json, Render, Text};
 use crate::format;
 
-pub const SCHEMA: &str = "leakhound.alloc/v1";
+pub use leakhound_schema::alloc::SCHEMA;
 
 impl Render<AllocSummary> for Text {
     fn render(&self, s: &AllocSummary, out: &mut dyn io::Write) -> io::Result<()> {
@@ -48,23 +47,10 @@ fn rows(out: &mut dyn io::Write, rows: &[SiteStat], with_path: bool) -> io::Resu
     Ok(())
 }
 
-/// The summary with its `schema` first, as `alloc --json` writes it.
-#[derive(Serialize)]
-struct Versioned<'a> {
-    schema: &'static str,
-    #[serde(flatten)]
-    summary: &'a AllocSummary,
-}
-
+/// The summary carries its own `schema` (`leakhound.alloc/v1`, the schema crate's type).
 impl Render<AllocSummary> for Json {
     fn render(&self, s: &AllocSummary, out: &mut dyn io::Write) -> io::Result<()> {
-        write_json(
-            &Versioned {
-                schema: SCHEMA,
-                summary: s,
-            },
-            out,
-        )
+        write_json(s, out)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use leakhound_gctrace::GcAnalysis;
+use leakhound_gctrace::{GcAnalysis, GcAnalysisText};
 
 use super::{Json, Render, Text};
 

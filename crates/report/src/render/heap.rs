@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn leaks_text_marks_significant_groups_and_honours_top() {
         let r = LeaksReport {
-            schema: "leakhound.heap.leaks/v1",
+            schema: "leakhound.heap.leaks/v1".into(),
             totals: [1 << 20, 2 << 20, 3 << 20],
             leaked_objects: 2500,
             leaked_retained_bytes: 1536 << 10,
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn diff_text_shows_the_top_rows_only() {
         let d = DiffReport {
-            schema: "leakhound.heap.diff/v1",
+            schema: "leakhound.heap.diff/v1".into(),
             total_before: 1000,
             total_after: 3048,
             classes: (0..5)

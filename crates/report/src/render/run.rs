@@ -26,6 +26,7 @@ impl Render<RunReport> for Text {
                         .or(r.reason.as_deref())
                         .unwrap_or("unknown")
                 )?;
+                later_evidence(r, out)?;
                 if !r.target_stderr_tail.is_empty() {
                     writeln!(out, "last lines of the target's stderr:")?;
                     for l in r.target_stderr_tail.iter().rev().take(15).rev() {
@@ -39,6 +40,7 @@ impl Render<RunReport> for Text {
                 if let Some(why) = &r.reason {
                     writeln!(out, "  - {why}")?;
                 }
+                later_evidence(r, out)?;
                 warnings(r, out)
             }
             Verdict::Leak | Verdict::NoLeak | Verdict::Inconclusive => finding(r, out),
@@ -101,6 +103,15 @@ fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
     Ok(())
 }
 
+/// A run without a verdict: the evidence after its reason (the statistics reached so far).
+fn later_evidence(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+    let said = [r.reason.as_ref(), r.target_failed.as_ref()];
+    for e in r.evidence.iter().filter(|e| !said.contains(&Some(e))) {
+        writeln!(out, "  - {e}")?;
+    }
+    Ok(())
+}
+
 fn warnings(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
     for w in &r.warnings {
         writeln!(out, "  warning: {w}")?;
@@ -110,11 +121,9 @@ fn warnings(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
 
 /// ", p50 1.2 ms, p99 8.4 ms" from the engine's summary, when there was one.
 fn latency(r: &RunReport) -> String {
-    let l = r.load.as_ref().and_then(|l| l.get("latency"));
-    let ms = |k: &str| l.and_then(|l| l.get(k)).and_then(|v| v.as_f64());
-    match (ms("p50_ms"), ms("p99_ms")) {
-        (Some(p50), Some(p99)) => format!(", p50 {p50:.1} ms, p99 {p99:.1} ms"),
-        _ => String::new(),
+    match r.load.as_ref().and_then(|l| l.latency.as_ref()) {
+        Some(l) => format!(", p50 {:.1} ms, p99 {:.1} ms", l.p50_ms, l.p99_ms),
+        None => String::new(),
     }
 }
 
@@ -309,7 +318,34 @@ mod tests {
             heap_limit_bytes: 128 << 20,
             retained_bytes_per_request: 995.0,
             projection: Some("at 1890 req/s a 2.0 GiB heap fills in about 18.3 min".into()),
-            load: Some(serde_json::json!({"latency": {"p50_ms": 1.25, "p99_ms": 8.4}})),
+            load: Some(leakhound_schema::load::LoadSummary {
+                schema: leakhound_schema::load::SCHEMA.into(),
+                target: "127.0.0.1:3000".into(),
+                endpoints: vec!["GET /api".into()],
+                connections: 50,
+                rate: None,
+                rounds: 8,
+                total_requests: 40146,
+                successful: 40146,
+                failed: 0,
+                total_time_s: 21.25,
+                requests_per_sec: 1890.0,
+                latency: Some(leakhound_schema::load::Latency {
+                    min_ms: 0.2,
+                    avg_ms: 1.9,
+                    max_ms: 30.0,
+                    p50_ms: 1.25,
+                    p90_ms: 4.0,
+                    p99_ms: 8.4,
+                    p999_ms: 20.0,
+                }),
+                status_codes: Default::default(),
+                status_classes: Default::default(),
+                errors: Default::default(),
+                bytes_received: 0,
+                completed_after_deadline: 0,
+                first_failures: vec![],
+            }),
             mem_lines: vec![MemLineOut {
                 label: "processData END".into(),
                 mb: 85.0,

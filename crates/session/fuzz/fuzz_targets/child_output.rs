@@ -3,7 +3,7 @@
 #![no_main]
 
 use leakhound_session::gc_events::GcEvents;
-use leakhound_session::gclog::{parse_gc_line, GcTally};
+use leakhound_session::gclog::GcTally;
 use leakhound_session::target::parse_mem_line;
 use libfuzzer_sys::fuzz_target;
 
@@ -13,7 +13,6 @@ fuzz_target!(|data: &[u8]| {
     let mut events = GcEvents::with_capacity(8);
     for line in text.split('\n') {
         events.push_line(line);
-        let _ = parse_gc_line(line);
         let _ = parse_mem_line(line);
         let _ = leakhound_inspector::parse_banner(line);
         tally.push(line);

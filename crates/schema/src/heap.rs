@@ -1,0 +1,146 @@
+//! `leakhound.heap.summary/v1`, `leakhound.heap.diff/v1` and `leakhound.heap.leaks/v1`: what
+//! `leakhound heap summary|diff|leaks --json` write.
+//!
+//! The producer is `leakhound-heap`, which re-exports these types under their old paths
+//! (`leakhound_heap::Summary` is [`HeapSummary`]). Byte figures are bytes.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The JSON schema name of [`HeapSummary`].
+pub const SUMMARY_SCHEMA: &str = "leakhound.heap.summary/v1";
+/// The JSON schema name of [`DiffReport`].
+pub const DIFF_SCHEMA: &str = "leakhound.heap.diff/v1";
+/// The JSON schema name of [`LeaksReport`].
+pub const LEAKS_SCHEMA: &str = "leakhound.heap.leaks/v1";
+
+/// One step of a retainer path: the edge taken and the node it reached.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+pub struct Step {
+    pub edge: String,
+    /// The snapshot's own edge type name (`property`, `element`, `context` ...).
+    pub edge_type: String,
+    pub class: String,
+    pub node_id: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClassRow {
+    pub class: String,
+    pub count: u64,
+    pub self_bytes: u64,
+    /// DevTools' class "retained size": instances nested under another instance count once.
+    pub retained_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NodeRef {
+    pub class: String,
+    pub node_id: u64,
+    pub retained_bytes: u64,
+    pub path: String,
+    pub path_steps: Vec<Step>,
+}
+
+/// What holds a suspect's share of the heap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SuspectKind {
+    /// One object retains the share.
+    Object,
+    /// Many instances of one class together do.
+    Class,
+}
+
+impl SuspectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuspectKind::Object => "object",
+            SuspectKind::Class => "class",
+        }
+    }
+}
+
+impl std::fmt::Display for SuspectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Suspect {
+    /// `object` (one object retains the share) or `class` (many instances together do).
+    pub kind: SuspectKind,
+    pub class: String,
+    pub instances: u64,
+    pub retained_bytes: u64,
+    pub percent: f64,
+    pub accumulation_point: Option<NodeRef>,
+    pub sentence: String,
+}
+
+/// `leakhound.heap.summary/v1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HeapSummary {
+    /// Always [`SUMMARY_SCHEMA`].
+    pub schema: String,
+    pub total_bytes: u64,
+    pub node_count: u64,
+    pub edge_count: u64,
+    pub class_count: u64,
+    pub top_by_retained: Vec<ClassRow>,
+    pub top_by_self: Vec<ClassRow>,
+    pub suspects: Vec<Suspect>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClassDiff {
+    pub class: String,
+    pub new_count: u64,
+    pub new_bytes: u64,
+    pub deleted_count: u64,
+    pub deleted_bytes: u64,
+    pub count_delta: i64,
+    pub bytes_delta: i64,
+}
+
+/// `leakhound.heap.diff/v1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DiffReport {
+    /// Always [`DIFF_SCHEMA`].
+    pub schema: String,
+    pub total_before: u64,
+    pub total_after: u64,
+    pub classes: Vec<ClassDiff>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeakGroup {
+    pub class: String,
+    pub instances: u64,
+    pub retained_bytes: u64,
+    pub self_bytes: u64,
+    pub percent_of_heap: f64,
+    /// The named holder on the path (`responseCache (Map)`), when there is one.
+    pub holder: Option<String>,
+    pub path: String,
+    pub path_steps: Vec<Step>,
+    pub example_node_id: u64,
+    /// Objects of this class on this path shape in S1 and in S3, whatever their age: a leak
+    /// grows the population, a full bounded cache only replaces its members.
+    pub population: [u64; 2],
+    pub significant: bool,
+    pub sentence: String,
+}
+
+/// `leakhound.heap.leaks/v1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeaksReport {
+    /// Always [`LEAKS_SCHEMA`].
+    pub schema: String,
+    pub totals: [u64; 3],
+    pub leaked_objects: u64,
+    pub leaked_retained_bytes: u64,
+    pub significant: bool,
+    pub groups: Vec<LeakGroup>,
+}

@@ -1,0 +1,119 @@
+//! The end of a run: read what the loop and the target's output gathered into
+//! [`Observations`], [`decide`], and assemble the report. The only impure step is the reading.
+
+use std::sync::atomic::Ordering;
+
+use leakhound_report::run_schema::MemLineOut;
+
+use crate::decide::decide;
+use crate::observations::{LoadWindow, Observations, OomDetail, Responses};
+use crate::options::{RunOptions, RunOutcome};
+use crate::report::{self, Captured};
+use crate::state::State;
+use crate::target::Target;
+
+/// Decide the run the loop in [`crate::run`] drove, and write its report.
+pub(crate) fn conclude(
+    opts: &RunOptions,
+    port: u16,
+    target: &Target,
+    st: &State,
+    interrupted: bool,
+) -> RunOutcome {
+    let cap = target.captured.lock().unwrap();
+    let trace = cap.trace.analysis();
+    let oom = cap.oom || trace.oom;
+    let requests = st.counters.completed.load(Ordering::Relaxed);
+    let load_secs = match (st.load_started, st.load_ended) {
+        (Some((a, _, _)), Some((b, _, _))) => (b - a).as_secs_f64(),
+        (Some((a, _, _)), None) => a.elapsed().as_secs_f64(),
+        _ => 0.0,
+    };
+    // Throughput over the time under load (the engine's own clock), else over the load window.
+    let rps = match &st.summary {
+        Some(s) if s.requests_per_sec > 0.0 => s.requests_per_sec,
+        _ if load_secs > 0.0 => requests as f64 / load_secs,
+        _ => 0.0,
+    };
+    let responses = match &st.summary {
+        Some(s) => Responses {
+            by_status: s
+                .status_codes
+                .iter()
+                .filter_map(|(k, n)| Some((k.parse().ok()?, *n)))
+                .collect(),
+            transport: s.errors.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+            expect: opts.plan.expect_status.clone(),
+        },
+        None => Responses {
+            expect: opts.plan.expect_status.clone(),
+            ..Responses::default()
+        },
+    };
+    let load = match (st.load_started, st.load_ended) {
+        (Some((t0, a0, p0)), Some((t1, a1, p1))) => Some(LoadWindow {
+            seconds: (t1 - t0).as_secs_f64(),
+            allocated_bytes: a1 - a0,
+            gc_pause_ms: p1 - p0,
+        }),
+        _ => None,
+    };
+    let obs = Observations {
+        samples: st.samples.clone(),
+        requests,
+        responses,
+        oom,
+        // Nothing was measured: the target never got to serve (it ran out while starting).
+        startup_oom: oom && (st.startup.oom_before_listening || st.samples.is_empty()),
+        startup_oom_reason: st
+            .startup
+            .oom_before_listening
+            .then(|| st.failure.clone())
+            .flatten(),
+        interrupted,
+        died: st.died,
+        failure: st.failure.clone(),
+        heap_limit: st.heap_limit,
+        // The old space in force: the user's own --max-old-space-size when they gave one.
+        heap_mb: target.old_space.mb,
+        idle: opts.idle,
+        load,
+        rps,
+        prod_rps: opts.prod_rps,
+        prod_heap_mb: opts.prod_heap_mb,
+        stopped_by: st.stopped_by,
+        oom_detail: OomDetail {
+            v8_fatal: trace.oom_report.as_ref().and_then(|o| o.fatal_line.clone()),
+            last_gc_lines: cap.gc.last_lines.iter().cloned().collect(),
+            trace_evidence: trace.evidence.clone(),
+        },
+    };
+    let decision = decide(&obs, &opts.thresholds);
+    let captured = Captured {
+        command: opts.command.clone(),
+        port,
+        target_pid: st.serving_pid,
+        duration_s: st.started.elapsed().as_secs_f64(),
+        gc_count: cap.gc.gcs,
+        major_gc_count: cap.gc.majors,
+        gc_last_lines: if trace.last_gc_lines.is_empty() {
+            cap.gc.last_lines.iter().cloned().collect()
+        } else {
+            trace.last_gc_lines.clone()
+        },
+        gc_trace: Some(trace.clone()),
+        gc_events: cap.gc_events.events_of(st.serving_pid),
+        mem_lines: cap
+            .mem_lines
+            .iter()
+            .map(|m| MemLineOut {
+                label: m.label.clone(),
+                mb: m.mb,
+            })
+            .collect(),
+        target_stderr_tail: cap.stderr_tail.iter().cloned().collect(),
+        rounds: st.rounds.clone(),
+        load: st.summary.clone(),
+    };
+    report::outcome(&decision, &obs, captured)
+}

@@ -1,0 +1,43 @@
+//! The driving loop's running state: what the rounds have gathered so far. The loop
+//! ([`crate::run`]) fills it; [`crate::conclude`] reads it once the loop has ended.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use leakhound_inspector::Inspector;
+use leakhound_load::{Counters, Engine, StopHandle, Summary};
+use leakhound_report::run_schema::RoundOut;
+use tokio::time::Instant;
+
+use crate::culprit::Culprit;
+use crate::observations::Stop;
+use crate::startup::Startup;
+use crate::verdict::Sample;
+
+/// The loop's state (one per run).
+pub(crate) struct State {
+    pub(crate) inspector: Option<Inspector>,
+    pub(crate) serving_pid: u32,
+    pub(crate) heap_limit: f64,
+    pub(crate) samples: Vec<Sample>,
+    /// The load engine; out of here (on a blocking thread) while a round runs.
+    pub(crate) engine: Option<Engine>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) stop: StopHandle,
+    /// The engine's cumulative summary after the last finished round.
+    pub(crate) summary: Option<Summary>,
+    pub(crate) rounds: Vec<RoundOut>,
+    /// Time under load so far (for `-d`).
+    pub(crate) load_time: Duration,
+    pub(crate) failure: Option<String>,
+    pub(crate) died: bool,
+    /// Why the rounds ended (a budget, a clear trend, a failed sample).
+    pub(crate) stopped_by: Option<Stop>,
+    pub(crate) load_started: Option<(Instant, f64, f64)>,
+    pub(crate) load_ended: Option<(Instant, f64, f64)>,
+    pub(crate) started: Instant,
+    pub(crate) culprit: Culprit,
+    /// The port really used, start-up warnings, and whether the target ran out of memory
+    /// before it listened (a failed target, not a leak).
+    pub(crate) startup: Startup,
+}
