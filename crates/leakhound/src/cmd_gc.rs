@@ -2,9 +2,11 @@
 
 use crate::exit::{self, Outcome};
 use crate::load_args::parse_positive_duration;
+use crate::metrics_server;
 use crate::output::Outputs;
 use anyhow::{bail, Context};
 use leakhound_gctrace::{Analyzer, AnalyzerConfig, GcAnalysis, GcAnalysisText, Verdict};
+use leakhound_report::openmetrics;
 use leakhound_report::render::Json;
 use leakhound_report::units;
 use std::fs::File;
@@ -23,7 +25,14 @@ Exit codes:
 Examples:
   node --trace-gc app.js > gc.log 2>&1; leakhound gc gc.log
   leakhound gc --json gc.json gc.log
-  node --trace-gc app.js 2>&1 | leakhound gc --follow --heap-limit 4GB -";
+  node --trace-gc app.js 2>&1 | leakhound gc --follow --heap-limit 4GB -
+  node --trace-gc app.js 2>&1 | leakhound gc --follow --metrics 127.0.0.1:9464 -
+
+--metrics serves OpenMetrics at http://ADDR/metrics for Prometheus: leakhound_live_set_floor_bytes,
+leakhound_live_set_slope_bytes_per_second (and _low_/_high_ for its 95% interval),
+leakhound_time_to_oom_seconds, leakhound_heap_limit_bytes, leakhound_gc_time_ratio, leakhound_oom,
+leakhound_gc_events_total and leakhound_verdict (0 healthy, 1 leak, 2 allocation pressure,
+3 inconclusive), labelled with source and pid.";
 
 /// Read a V8 --trace-gc log (a file, or - for stdin) and judge the live set.
 #[derive(clap::Args, Debug)]
@@ -53,6 +62,10 @@ pub struct GcCmd {
     /// With --follow and stderr not a terminal, print a status line at most this often (e.g. 1s).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_positive_duration)]
     pub status_interval: Duration,
+    /// With --follow, serve the live figures as OpenMetrics at http://ADDR/metrics for
+    /// Prometheus to scrape; loopback addresses only (e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR", requires = "follow")]
+    pub metrics: Option<String>,
 }
 
 pub fn run(cmd: GcCmd) -> Outcome {
@@ -64,6 +77,15 @@ pub fn run(cmd: GcCmd) -> Outcome {
     let mut outs = Outputs::new(&[&cmd.file]);
     let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
     let human = outs.human();
+    let metrics = match &cmd.metrics {
+        Some(addr) => {
+            let addr = metrics_server::loopback_addr(addr)?;
+            let e = metrics_server::Exposition::default();
+            metrics_server::serve(addr, e.clone())?;
+            Some(e)
+        }
+        None => None,
+    };
     if cmd.file == "-" && io::stdin().is_terminal() {
         bail!("no input: give a trace FILE, or pipe `node --trace-gc app.js 2>&1` into `leakhound gc -`");
     }
@@ -77,7 +99,7 @@ pub fn run(cmd: GcCmd) -> Outcome {
         cmd.file.clone()
     };
     if cmd.follow {
-        follow(&cmd, &mut analyzer)?;
+        follow(&cmd, &mut analyzer, metrics.as_ref(), &source)?;
     } else {
         read_all(&cmd.file, &mut analyzer)?;
     }
@@ -135,7 +157,15 @@ enum Msg {
 }
 
 /// Read until end of input (stdin) or Ctrl-C (a growing file), updating the status line.
-fn follow(cmd: &GcCmd, a: &mut Analyzer) -> anyhow::Result<()> {
+fn follow(
+    cmd: &GcCmd,
+    a: &mut Analyzer,
+    metrics: Option<&metrics_server::Exposition>,
+    source: &str,
+) -> anyhow::Result<()> {
+    if let Some(m) = metrics {
+        m.set(openmetrics::gc_exposition(&a.analysis(), source));
+    }
     let (tx, rx) = mpsc::sync_channel::<Msg>(64);
     let is_file = cmd.file != "-";
     if is_file {
@@ -162,6 +192,9 @@ fn follow(cmd: &GcCmd, a: &mut Analyzer) -> anyhow::Result<()> {
     let mut err = io::stderr();
     let mut show = |a: &Analyzer, err: &mut io::Stderr| {
         let an = a.analysis();
+        if let Some(m) = metrics {
+            m.set(openmetrics::gc_exposition(&an, source));
+        }
         show_status(err, tty, &an);
         warn_oom(
             err,

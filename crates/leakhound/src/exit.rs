@@ -7,9 +7,9 @@
 //! | code | meaning | commands |
 //! |---|---|---|
 //! | 0   | done: no leak, fix proven, written | all |
-//! | 1   | leak (an out-of-memory crash is a leak); `load`: not a single request succeeded | run, gc, heap leaks; load |
+//! | 1   | leak (an out-of-memory crash is a leak; `fleet`: any instance leaks); `load`: not a single request succeeded | run, gc, heap leaks, fleet; load |
 //! | 2   | usage, bad input or tool error | all |
-//! | 3   | inconclusive, or no verdict reached yet (output closed early) | run, gc |
+//! | 3   | inconclusive, or no verdict reached yet (output closed early); `fleet`: too little data | run, gc, fleet |
 //! | 4   | the target failed (did not start, crashed without OOM, OOM while starting, most requests failed) | run |
 //! | 5   | fix not proven | compare |
 //! | 6   | regression | compare |

@@ -6,6 +6,7 @@
 mod cmd_alloc;
 mod cmd_compare;
 mod cmd_completions;
+mod cmd_fleet;
 mod cmd_gc;
 mod cmd_heap;
 mod cmd_load;
@@ -15,6 +16,7 @@ mod culprit_args;
 mod exit;
 mod load_args;
 mod mcp;
+mod metrics_server;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +45,8 @@ enum Command {
     Report(cmd_report::ReportCmd),
     /// Compare two `run --json` results (before and after a fix): fix proven, not proven or regression.
     Compare(cmd_compare::CompareCmd),
+    /// Find the leaking instances of a fleet from the heap series a Prometheus server holds.
+    Fleet(cmd_fleet::FleetCmd),
     /// Serve leakhound's commands as MCP tools over stdio (for agents): run, heap_summary, heap_leaks, gc, alloc, compare.
     Mcp(mcp::McpCmd),
     /// Print a shell completion script: bash, zsh, fish or powershell.
@@ -64,6 +68,7 @@ fn main() {
         Command::Alloc(c) => cmd_alloc::run(c),
         Command::Report(c) => cmd_report::run(c),
         Command::Compare(c) => cmd_compare::run(c),
+        Command::Fleet(c) => cmd_fleet::run(c),
         Command::Mcp(c) => mcp::run(c),
         Command::Completions(c) => cmd_completions::completions(c),
         Command::Man(c) => cmd_completions::man(c),

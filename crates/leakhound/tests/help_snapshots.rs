@@ -52,6 +52,7 @@ help_snapshot!(heap_leaks, ["heap", "leaks"]);
 help_snapshot!(alloc, ["alloc"]);
 help_snapshot!(report, ["report"]);
 help_snapshot!(compare, ["compare"]);
+help_snapshot!(fleet, ["fleet"]);
 help_snapshot!(mcp, ["mcp"]);
 help_snapshot!(completions, ["completions"]);
 help_snapshot!(man, ["man"]);
@@ -80,6 +81,7 @@ fn every_command_is_covered() {
             "alloc",
             "report",
             "compare",
+            "fleet",
             "mcp",
             "completions",
             "man"

@@ -14,6 +14,7 @@ pub mod format;
 pub mod gate;
 pub mod html;
 pub mod markdown;
+pub mod openmetrics;
 pub mod render;
 /// `leakhound.run/v1` lives in the schema crate; re-exported under its old name.
 pub use leakhound_schema::run as run_schema;

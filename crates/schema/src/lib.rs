@@ -7,6 +7,7 @@
 
 pub mod alloc;
 pub mod compare;
+pub mod fleet;
 pub mod gc;
 pub mod heap;
 pub mod load;

@@ -46,6 +46,11 @@ pub fn documents() -> Vec<(&'static str, &'static str, Schema)> {
             crate::heap::LEAKS_SCHEMA,
             schema_for!(crate::heap::LeaksReport),
         ),
+        (
+            "fleet",
+            crate::fleet::SCHEMA,
+            schema_for!(crate::fleet::FleetReport),
+        ),
     ]
     .into_iter()
     .map(|(stem, name, schema)| (stem, name, versioned(schema, name)))

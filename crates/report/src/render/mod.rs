@@ -8,6 +8,7 @@
 //! | comparison (`compare::Comparison`) | ✓      | ✓        |              |          |
 //! | load summary                     | ✓        | ✓        |              |          |
 //! | GC analysis ([`gc::Trace`])      | ✓        | ✓        |              |          |
+//! | fleet (`schema::fleet::FleetReport`) | ✓    | ✓        | ✓            |          |
 //! | exceeded budgets (`[gate::BudgetFailure]`) | ✓ |         |              |          |
 //! | allocation summary               | ✓        | ✓        |              |          |
 //! | heap summary / diff / leaks      | ✓        | ✓        |              |          |
@@ -23,6 +24,7 @@ use serde::Serialize;
 
 pub mod alloc;
 pub mod compare;
+pub mod fleet;
 pub mod gate;
 pub mod gc;
 pub mod heap;
