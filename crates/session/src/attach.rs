@@ -13,7 +13,7 @@ use crate::target::Target;
 pub(crate) async fn pick_inspector(
     target: &mut Target,
     owner: Option<u32>,
-) -> anyhow::Result<(Inspector, u32)> {
+) -> crate::error::Result<(Inspector, u32)> {
     let t = Duration::from_secs(3);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -35,8 +35,8 @@ pub(crate) async fn pick_inspector(
         }
         if Instant::now() > deadline {
             return fallback.ok_or_else(|| {
-                anyhow::anyhow!(
-                    "the target printed no usable inspector banner (is it a Node process?)"
+                crate::error::Error::Invalid(
+                    "the target printed no usable inspector banner (is it a Node process?)".into(),
                 )
             });
         }

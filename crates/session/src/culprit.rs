@@ -33,7 +33,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
+use crate::error::IoContext;
 use leakhound_heap::{Heap, LeaksReport};
 use leakhound_inspector::{Inspector, SnapshotOptions};
 use leakhound_profile::AllocSummary;
@@ -242,7 +242,7 @@ impl Culprit {
         if self.snapshots.len() == 3 {
             progress("comparing the three heap snapshots");
             let files = self.snapshots.clone();
-            let r = tokio::task::spawn_blocking(move || -> anyhow::Result<LeaksReport> {
+            let r = tokio::task::spawn_blocking(move || -> crate::error::Result<LeaksReport> {
                 let s1 = Heap::open(&files[0])?;
                 let s2 = Heap::open(&files[1])?;
                 let s3 = Heap::open(&files[2])?;
@@ -327,10 +327,10 @@ async fn write_snapshot(
     ins: &Inspector,
     path: &Path,
     opts: SnapshotOptions,
-) -> anyhow::Result<leakhound_inspector::SnapshotStats> {
+) -> crate::error::Result<leakhound_inspector::SnapshotStats> {
     let file = tokio::fs::File::create(path)
         .await
-        .with_context(|| format!("creating {}", path.display()))?;
+        .io_context(|| format!("creating {}", path.display()))?;
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let stats = ins.take_heap_snapshot(&mut out, opts).await?;
     out.into_inner().sync_all().await.ok();

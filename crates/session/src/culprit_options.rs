@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use crate::error::IoContext;
 use leakhound_inspector::SnapshotOptions;
 
 use crate::culprit_findings::DEFAULT_SAMPLING_INTERVAL;
@@ -49,13 +49,13 @@ impl Default for CulpritOptions {
 impl CulpritOptions {
     /// Create the output directories now, so a bad path is a usage error before the target
     /// starts rather than a note after a long run.
-    pub fn prepare(&self) -> anyhow::Result<()> {
+    pub fn prepare(&self) -> crate::error::Result<()> {
         for dir in [&self.profile_dir, &self.snapshots_dir]
             .into_iter()
             .flatten()
         {
             std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+                .io_context(|| format!("cannot create the directory {}", dir.display()))?;
         }
         Ok(())
     }

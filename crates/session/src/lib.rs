@@ -16,6 +16,7 @@ pub mod culprit;
 pub mod culprit_findings;
 pub mod culprit_options;
 pub mod decide;
+pub mod error;
 pub mod evidence;
 pub mod exit_code;
 pub mod failed_requests;

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use crate::attach::pick_inspector;
 use crate::conclude::conclude;
 use crate::culprit::Culprit;
+use crate::error::{IoContext, Result};
 use crate::observations::Stop;
 use crate::options::{RunOptions, RunOutcome};
 use crate::progress::Progress;
@@ -20,9 +21,9 @@ use crate::target::{port_owner, rss_bytes, Target, TargetSpec};
 use crate::verdict::{assess, thousands, Phase, Sample, MIB};
 
 /// Run the whole loop. Errors are tool errors (exit 2); every other ending is an outcome.
-pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<RunOutcome> {
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sigterm = signal(SignalKind::terminate())?;
+pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome> {
+    let mut sigint = signal(SignalKind::interrupt()).io_context(|| "listening for Ctrl-C")?;
+    let mut sigterm = signal(SignalKind::terminate()).io_context(|| "listening for SIGTERM")?;
     let port = match opts.port {
         Some(p) => p,
         None => free_port()?,
@@ -92,10 +93,11 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> anyhow::Result<Ru
     Ok(outcome)
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .io_context(|| "finding a free port on 127.0.0.1")
 }
 
 async fn drive(
@@ -103,7 +105,7 @@ async fn drive(
     target: &mut Target,
     st: &mut State,
     progress: Progress<'_>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     // 1. The port: PORT, or the one the target's processes listen on (crate::startup).
     let waited = st
         .startup

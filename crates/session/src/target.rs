@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::Context;
+use crate::error::{Error, IoContext};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::Notify;
@@ -144,17 +144,17 @@ fn parse_marker(line: &str) -> Option<(u32, f64)> {
 }
 
 impl Target {
-    pub fn spawn(spec: &TargetSpec) -> anyhow::Result<Target> {
+    pub fn spawn(spec: &TargetSpec) -> crate::error::Result<Target> {
         let (prog, args) = spec
             .command
             .split_first()
-            .context("no command given after --")?;
+            .ok_or_else(|| Error::Invalid("no command given after --".into()))?;
         let dir = tempfile::Builder::new()
             .prefix("leakhound-")
             .tempdir()
-            .context("creating a temporary directory")?;
+            .io_context(|| "creating a temporary directory")?;
         let preload: PathBuf = dir.path().join("trace-gc-preload.js");
-        std::fs::write(&preload, PRELOAD).context("writing the GC-trace preload")?;
+        std::fs::write(&preload, PRELOAD).io_context(|| "writing the GC-trace preload")?;
         let user = std::env::var("NODE_OPTIONS").ok();
         let old_space = crate::heap_flag::old_space(&spec.command, user.as_deref(), spec.heap_mb);
         let ours = old_space.ours().then_some(old_space.mb);
@@ -172,8 +172,10 @@ impl Target {
             .kill_on_drop(true);
         let mut child = cmd
             .spawn()
-            .with_context(|| format!("cannot start `{prog}`"))?;
-        let pid = child.id().context("the target exited at once")?;
+            .io_context(|| format!("cannot start `{prog}`"))?;
+        let pid = child
+            .id()
+            .ok_or_else(|| Error::Invalid("the target exited at once".into()))?;
         let captured = Arc::new(Mutex::new(Captured::default()));
         let news = Arc::new(Notify::new());
         let out = child.stdout.take().expect("piped stdout");
