@@ -175,7 +175,7 @@ fn analyse(a: &Analyzer) -> GcAnalysis {
             "the live set stays flat while the program {}: it allocates fast and keeps little (allocation pressure, not a leak)",
             match (pressure_share, gc_share, allocation.mb_per_s) {
                 (true, Some(sh), _) => format!("spends {:.0}% of its time in GC", sh * 100.0),
-                (_, _, Some(r)) => format!("allocates {r:.0} MB/s"),
+                (_, _, Some(r)) => format!("allocates {r:.0} MiB/s"),
                 _ => "works the GC hard".to_string(),
             }
         ));
@@ -194,7 +194,7 @@ fn analyse(a: &Analyzer) -> GcAnalysis {
         let mut s = format!("the process died out of memory (FATAL ERROR: {reason})");
         if a.peak_before_mb > 0.0 {
             s.push_str(&format!(
-                " with {:.1} MB of live objects at its peak",
+                " with {:.1} MiB of live objects at its peak",
                 a.peak_before_mb
             ));
         }
@@ -203,7 +203,7 @@ fn analyse(a: &Analyzer) -> GcAnalysis {
     if let Some(t) = &live_set.trend {
         let growth = t.slope_mb_per_min * t.span_s / 60.0;
         evidence.push(format!(
-            "live set after major GCs {} {:.2} MB/min (Theil–Sen) over {} major GCs in {} after warm-up: {:+.1} MB, R²={:.2}, Mann–Kendall p={}",
+            "live set after major GCs {} {:.2} MiB/min (Theil–Sen) over {} major GCs in {} after warm-up: {:+.1} MiB, R²={:.2}, Mann–Kendall p={}",
             if rising.is_some() { "grows" } else if t.slope_mb_per_min > 0.0 { "is flat at most, slope" } else { "does not grow, slope" },
             t.slope_mb_per_min,
             t.points,
@@ -251,7 +251,7 @@ fn analyse(a: &Analyzer) -> GcAnalysis {
     }
     if let Some(r) = allocation.mb_per_s {
         evidence.push(format!(
-            "allocation rate {:.0} MB/s between GCs ({:.0} MB allocated)",
+            "allocation rate {:.0} MiB/s between GCs ({:.0} MiB allocated)",
             r, allocation.allocated_mb
         ));
     }
@@ -275,7 +275,7 @@ fn analyse(a: &Analyzer) -> GcAnalysis {
     };
     if let (Some(s), false) = (time_to_oom_s, oom) {
         evidence.push(format!(
-            "at this rate the live set reaches the {:.0} MB heap limit in about {}",
+            "at this rate the live set reaches the {:.0} MiB heap limit in about {}",
             heap_limit_mb.unwrap_or(0.0),
             fmt_dur(s)
         ));

@@ -52,7 +52,7 @@ impl GcAnalysisText for GcAnalysis {
         let _ = writeln!(
             o,
             "\n{:<30} {:>7} {:>9} {:>9} {:>9} {:>10} {:>9} {:>7}",
-            "collector", "count", "p50 ms", "p99 ms", "max ms", "total ms", "freed MB", "freed%"
+            "collector", "count", "p50 ms", "p99 ms", "max ms", "total ms", "freed MiB", "freed%"
         );
         for c in &self.collectors {
             let _ = writeln!(
@@ -73,22 +73,22 @@ impl GcAnalysisText for GcAnalysis {
             o,
             "GC share of wall time: {}   allocation rate: {} (recent {})",
             opt(self.gc_share, |s| format!("{:.1}%", s * 100.0)),
-            opt(self.allocation.mb_per_s, |r| format!("{r:.0} MB/s")),
-            opt(self.allocation.recent_mb_per_s, |r| format!("{r:.0} MB/s")),
+            opt(self.allocation.mb_per_s, |r| format!("{r:.0} MiB/s")),
+            opt(self.allocation.recent_mb_per_s, |r| format!("{r:.0} MiB/s")),
         );
         let ls = &self.live_set;
         let _ = write!(
             o,
             "live set after major GCs: {} samples, first {}, last {}, peak {}",
             ls.major_gcs,
-            opt(ls.first_mb, |v| format!("{v:.1} MB")),
-            opt(ls.last_mb, |v| format!("{v:.1} MB")),
-            opt(ls.peak_mb, |v| format!("{v:.1} MB")),
+            opt(ls.first_mb, |v| format!("{v:.1} MiB")),
+            opt(ls.last_mb, |v| format!("{v:.1} MiB")),
+            opt(ls.peak_mb, |v| format!("{v:.1} MiB")),
         );
         if let Some(t) = &ls.trend {
             let _ = write!(
                 o,
-                "; trend {:+.2} MB/min, R²={:.2}, Mann–Kendall p={} ({} warm-up samples excluded)",
+                "; trend {:+.2} MiB/min, R²={:.2}, Mann–Kendall p={} ({} warm-up samples excluded)",
                 t.slope_mb_per_min,
                 t.r2,
                 crate::analysis::fmt_p(t.mann_kendall_p),
@@ -99,7 +99,7 @@ impl GcAnalysisText for GcAnalysis {
         if let Some(limit) = self.heap_limit_mb {
             let _ = writeln!(
                 o,
-                "heap limit: {limit:.0} MB ({})   time to OOM: {}",
+                "heap limit: {limit:.0} MiB ({})   time to OOM: {}",
                 self.heap_limit_source.map_or("?", |s| s.as_str()),
                 opt(self.time_to_oom_s, |s| if s == 0.0 {
                     "already out of memory".to_string()
@@ -123,7 +123,7 @@ impl GcAnalysisText for GcAnalysis {
             for g in &r.last_gcs {
                 let _ = writeln!(
                     o,
-                    "  last GC: {} at {:.0} ms, {:.1} -> {:.1} MB{}",
+                    "  last GC: {} at {:.0} ms, {:.1} -> {:.1} MiB{}",
                     g.collector.name(),
                     g.t_ms,
                     g.before_mb,
@@ -146,16 +146,16 @@ impl GcAnalysisText for GcAnalysis {
         let majors = self.live_set.major_gcs;
         let mut s = format!("gc: {} GCs ({} major)", self.gc_events, majors);
         if let Some(last) = self.live_set.last_mb {
-            let _ = write!(s, " | live {last:.1} MB");
+            let _ = write!(s, " | live {last:.1} MiB");
             if let Some(t) = &self.live_set.trend {
-                let _ = write!(s, " {:+.1} MB/min", t.slope_mb_per_min);
+                let _ = write!(s, " {:+.1} MiB/min", t.slope_mb_per_min);
             }
         }
         if let Some(g) = self.gc_share {
             let _ = write!(s, " | GC {:.0}%", g * 100.0);
         }
         if let Some(r) = self.allocation.recent_mb_per_s {
-            let _ = write!(s, " | alloc {r:.0} MB/s");
+            let _ = write!(s, " | alloc {r:.0} MiB/s");
         }
         let _ = write!(s, " | {}", self.verdict.as_str());
         if self.oom {

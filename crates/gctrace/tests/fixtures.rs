@@ -275,7 +275,7 @@ fn a_leak_log_cut_before_the_crash_is_still_a_leak_with_a_projection() {
         let tto = an.time_to_oom_s.expect("time to OOM with a known limit");
         assert!(tto > 0.0 && tto < 600.0, "{name}: {tto}");
         assert!(
-            an.evidence.iter().any(|e| e.contains("112 MB heap limit")),
+            an.evidence.iter().any(|e| e.contains("112 MiB heap limit")),
             "{name}: {:?}",
             an.evidence
         );

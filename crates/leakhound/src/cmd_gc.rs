@@ -281,7 +281,7 @@ fn warn_oom(
             .map_or(0.0, |t| t.slope_mb_per_min);
         let _ = writeln!(
             err,
-            "{prefix}leakhound: warning: projected out of memory in about {} (live set {:.1} MB of a {:.0} MB limit, growing {:.1} MB/min)",
+            "{prefix}leakhound: warning: projected out of memory in about {} (live set {:.1} MiB of a {:.0} MiB limit, growing {:.1} MiB/min)",
             humantime::format_duration(Duration::from_secs(t.round() as u64)),
             an.live_set.last_mb.unwrap_or(0.0),
             an.heap_limit_mb.unwrap_or(0.0),

@@ -23,9 +23,9 @@ Examples:
 
 Exit codes:
   0  the run completed (even with some failed requests: see the summary)
-  1  not a single request succeeded
   2  usage or input error (bad URL, unknown endpoint, bad config, -c 0, missing body file,
-     an output that cannot be written)")]
+     an output that cannot be written)
+  4  not a single request succeeded (the target failed, as in `run`)")]
 pub struct LoadCmd {
     #[command(flatten)]
     pub load: LoadArgs,

@@ -7,10 +7,10 @@
 //! | code | meaning | commands |
 //! |---|---|---|
 //! | 0   | done: no leak, fix proven, written | all |
-//! | 1   | leak (an out-of-memory crash is a leak; `fleet`: any instance leaks); `load`: not a single request succeeded | run, gc, heap leaks, fleet; load |
+//! | 1   | leak (an out-of-memory crash is a leak; `fleet`: any instance leaks) | run, gc, heap leaks, fleet |
 //! | 2   | usage, bad input or tool error | all |
 //! | 3   | inconclusive, or no verdict reached yet (output closed early); `fleet`: too little data | run, gc, fleet |
-//! | 4   | the target failed (did not start, crashed without OOM, OOM while starting, most requests failed) | run |
+//! | 4   | the target failed (did not start, crashed without OOM, OOM while starting, most requests failed; `load`: not a single request succeeded) | run, load |
 //! | 5   | fix not proven | compare |
 //! | 6   | regression | compare |
 //! | 10  | `--fail-on pressure`: allocation pressure | run |
@@ -36,8 +36,8 @@ use leakhound_session::exit_code as session;
 
 pub const OK: i32 = 0;
 pub const LEAK: i32 = session::LEAK;
-/// `load`: not a single request succeeded.
-pub const NOTHING_SUCCEEDED: i32 = 1;
+/// `load`: not a single request succeeded: the target failed (as `run`'s 4), never a leak's 1.
+pub const NOTHING_SUCCEEDED: i32 = TARGET_FAILED;
 /// Usage or tool error: bad flags, bad input files, I/O failures.
 pub const USAGE: i32 = 2;
 pub const INCONCLUSIVE: i32 = session::INCONCLUSIVE;
@@ -197,7 +197,7 @@ mod tests {
             (gate::EXIT_LEAK, 1),
             (session::NO_LEAK, 0),
             (compare::EXIT_FIX_PROVEN, 0),
-            (NOTHING_SUCCEEDED, 1),
+            (NOTHING_SUCCEEDED, 4),
             (USAGE, 2),
             (INCONCLUSIVE, 3),
             (TARGET_FAILED, 4),

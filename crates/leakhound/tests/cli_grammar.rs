@@ -681,7 +681,7 @@ fn load_against_a_closed_port_reports_no_throughput() {
     cmd.args(["load", "-d", "1s", "-c", "2"])
         .arg(format!("http://127.0.0.1:{port}/"));
     let (out, _) = run_within(cmd, Duration::from_secs(30));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("Successful: 0"), "{stdout}");
     assert!(

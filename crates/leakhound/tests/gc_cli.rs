@@ -311,7 +311,7 @@ fn follow_reacts_to_lines_written_over_time() {
         &|l| l.contains("warning: projected out of memory"),
         "OOM warning",
     );
-    assert!(warn.contains("112 MB limit"), "{warn}");
+    assert!(warn.contains("112 MiB limit"), "{warn}");
     let status = wait_for(&|l| l.starts_with("gc: 13 GCs (10 major)"), "final status");
     assert!(status.contains("leak"), "{status}");
     assert!(status.contains("OOM in ~"), "{status}");

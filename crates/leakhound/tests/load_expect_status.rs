@@ -39,14 +39,14 @@ fn expected_statuses_are_successes_and_the_rest_failures() {
     let server = NodeServer::start(&routes, &[]);
     // By default a 400 is a failure: nothing succeeded, exit 1.
     let (code, ok, failed, text) = load(&[], &server.url("/bad"));
-    assert_eq!((code, ok, failed), (Some(1), 0, 40), "{text}");
+    assert_eq!((code, ok, failed), (Some(4), 0, 40), "{text}");
     assert!(text.contains("Status codes: 400: 40"), "{text}");
     // Aimed at the error path on purpose.
     let (code, ok, failed, text) = load(&["--expect-status", "400"], &server.url("/bad"));
     assert_eq!((code, ok, failed), (Some(0), 40, 0), "{text}");
     // A list replaces the default: 200 is no longer expected with `4xx`.
     let (code, ok, failed, text) = load(&["--expect-status", "4xx"], &server.url("/ok"));
-    assert_eq!((code, ok, failed), (Some(1), 0, 40), "{text}");
+    assert_eq!((code, ok, failed), (Some(4), 0, 40), "{text}");
     let (code, ok, _, text) = load(&["--expect-status", "200-299,404"], &server.url("/x"));
     assert_eq!((code, ok), (Some(0), 40), "{text}");
 }

@@ -30,7 +30,7 @@ fn per_request_timeout_fires_against_a_server_that_never_answers() {
     let (out, elapsed) = run_within(cmd, Duration::from_secs(20));
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(4),
         "nothing succeeded: {}",
         text(&out.stderr)
     );

@@ -197,7 +197,7 @@ impl Culprit {
         match written {
             Ok(stats) => {
                 progress(&format!(
-                    "heap snapshot {}: {:.1} MB in {:.1}s{}",
+                    "heap snapshot {}: {:.1} MiB in {:.1}s{}",
                     i + 1,
                     stats.bytes as f64 / 1048576.0,
                     stats.seconds,

@@ -143,7 +143,7 @@ pub fn decide(obs: &Observations, th: &Thresholds) -> Decision {
     };
     if obs.oom && obs.startup_oom {
         let limit = if obs.heap_limit > 0.0 {
-            format!(" (V8 heap limit {:.0} MB)", obs.heap_limit / MIB)
+            format!(" (V8 heap limit {:.0} MiB)", obs.heap_limit / MIB)
         } else {
             String::new()
         };
@@ -153,7 +153,7 @@ pub fn decide(obs: &Observations, th: &Thresholds) -> Decision {
             Finding::StartupOom,
             obs.startup_oom_reason.clone().unwrap_or_else(|| {
                 format!(
-                    "ran out of memory while starting with a {} MB heap{limit}: raise --heap-mb",
+                    "ran out of memory while starting with a {} MiB heap{limit}: raise --heap-mb",
                     obs.heap_mb
                 )
             }),

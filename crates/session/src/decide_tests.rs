@@ -159,7 +159,7 @@ fn out_of_memory_while_starting_is_a_failed_target() {
     assert_eq!((d.verdict, d.exit_code), (Verdict::TargetFailed, 4));
     assert_eq!(
         d.reason.as_deref(),
-        Some("ran out of memory while starting with a 128 MB heap: raise --heap-mb")
+        Some("ran out of memory while starting with a 128 MiB heap: raise --heap-mb")
     );
 }
 
@@ -180,7 +180,7 @@ fn an_asset_table_rebuilt_per_call_is_pressure_and_an_express_route_is_not() {
     assert!(d.pressure, "{d:?}");
     assert!(evidence::pressure(&d)
         .unwrap()
-        .contains("97.0 KB allocated per request"));
+        .contains("97.0 KiB allocated per request"));
     o.load = Some(window(26.7, 0.054, o.requests));
     let d = decide(&o, &th());
     assert!(!d.pressure && evidence::pressure(&d).is_none(), "{d:?}");

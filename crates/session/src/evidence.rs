@@ -13,7 +13,7 @@ pub fn evidence(d: &Decision, obs: &Observations) -> Vec<String> {
     match &d.finding {
         Finding::Oom => {
             ev.push(format!(
-                "the target ran out of memory (JavaScript heap out of memory) after {} requests, heap limit {:.0} MB",
+                "the target ran out of memory (JavaScript heap out of memory) after {} requests, heap limit {:.0} MiB",
                 thousands(obs.requests),
                 obs.heap_limit / MIB
             ));
@@ -48,7 +48,7 @@ pub fn evidence(d: &Decision, obs: &Observations) -> Vec<String> {
             last,
             idle,
         } => ev.push(format!(
-            "{} grew from {:.1} to {:.1} MB under load but fell back to {:.1} MB when idle: an expiring cache, not a leak",
+            "{} grew from {:.1} to {:.1} MiB under load but fell back to {:.1} MiB when idle: an expiring cache, not a leak",
             what(*kind),
             first / MIB,
             last / MIB,
@@ -83,7 +83,7 @@ fn leak(ev: &mut Vec<String>, kind: LeakKind, l: &LeakFacts, obs: &Observations)
     let what = what(kind);
     let f = l.fit;
     ev.push(format!(
-        "{what} grew {:.1} MB over {} requests ({:.0} B/request, 95% CI {:.0}–{:.0}, R²={:.2})",
+        "{what} grew {:.1} MiB over {} requests ({:.0} B/request, 95% CI {:.0}–{:.0}, R²={:.2})",
         l.growth / MIB,
         thousands(l.requests as u64),
         f.slope,
@@ -97,7 +97,7 @@ fn leak(ev: &mut Vec<String>, kind: LeakKind, l: &LeakFacts, obs: &Observations)
     ));
     if let Some(i) = l.idle {
         ev.push(format!(
-            "after {:?} idle and a forced GC, {what} stayed at {:.1} MB",
+            "after {:?} idle and a forced GC, {what} stayed at {:.1} MiB",
             obs.idle,
             i / MIB
         ));
@@ -106,7 +106,7 @@ fn leak(ev: &mut Vec<String>, kind: LeakKind, l: &LeakFacts, obs: &Observations)
 
 fn stable(ev: &mut Vec<String>, s: &StableFacts) {
     ev.push(format!(
-        "retained heap settled at {:.1} MB: the late rounds changed by {:+.0} KB ({:.1} B/request, 95% CI {:.1}–{:.1})",
+        "retained heap settled at {:.1} MiB: the late rounds changed by {:+.0} KiB ({:.1} B/request, 95% CI {:.1}–{:.1})",
         s.settled / MIB,
         s.late_growth / KIB,
         s.late.slope,
@@ -115,12 +115,12 @@ fn stable(ev: &mut Vec<String>, s: &StableFacts) {
     ));
     if s.early_growth_shown {
         ev.push(format!(
-            "early growth of {:.1} MB stopped (a cache filling up, or warm-up)",
+            "early growth of {:.1} MiB stopped (a cache filling up, or warm-up)",
             s.growth / MIB
         ));
     }
     ev.push(format!(
-        "external memory changed by {:+.0} KB in the late rounds",
+        "external memory changed by {:+.0} KiB in the late rounds",
         s.external_late_growth / KIB
     ));
 }
@@ -141,7 +141,7 @@ fn so_far(d: &Decision) -> Option<String> {
 pub fn pressure(d: &Decision) -> Option<String> {
     let a = d.allocation.filter(|_| d.pressure)?;
     Some(format!(
-        "allocation pressure without retention: {:.1} KB allocated per request ({:.0} MB/s), {:.1}% of the time in GC, while the live set stays flat",
+        "allocation pressure without retention: {:.1} KiB allocated per request ({:.0} MiB/s), {:.1}% of the time in GC, while the live set stays flat",
         a.bytes_per_request / KIB,
         a.bytes_per_second / MIB,
         a.gc_share * 100.0

@@ -90,7 +90,7 @@ impl Why {
                 );
                 if *growth > 0.0 {
                     s.push_str(&format!(
-                        "; it grew {:.1} MB under load: a longer --idle tells a cache that expires from a leak",
+                        "; it grew {:.1} MiB under load: a longer --idle tells a cache that expires from a leak",
                         growth / MIB
                     ));
                 }

@@ -138,7 +138,7 @@ async fn drive(
     let stats = ins.heap_statistics(t).await?;
     st.heap_limit = stats.heap_size_limit;
     progress(&format!(
-        "heap limit: {:.0} MB (v8 heap_size_limit of pid {})",
+        "heap limit: {:.0} MiB (v8 heap_size_limit of pid {})",
         stats.heap_size_limit / MIB,
         st.serving_pid
     ));
@@ -368,7 +368,7 @@ async fn take_sample(
         phase,
     };
     progress(&format!(
-        "{:>6.1}s {:<8} {:>10} req  heap {:>7.2} MB  external {:>7.2} MB  rss {:>7.1} MB",
+        "{:>6.1}s {:<8} {:>10} req  heap {:>7.2} MiB  external {:>7.2} MiB  rss {:>7.1} MiB",
         s.t_s,
         format!("{phase:?}").to_lowercase(),
         thousands(s.requests),

@@ -170,7 +170,7 @@ impl Startup {
         self.oom_before_listening = true;
         let old = target.old_space;
         let limit = c.heap_limit(Some(target.pid)).map_or(String::new(), |l| {
-            format!(" (heap limit {:.0} MB)", l / MIB)
+            format!(" (heap limit {:.0} MiB)", l / MIB)
         });
         let raise = match old.source {
             HeapSource::HeapMb => "raise --heap-mb".to_string(),
@@ -180,7 +180,7 @@ impl Startup {
             HeapSource::NodeOptions => "raise the --max-old-space-size in NODE_OPTIONS".to_string(),
         };
         Waited::Failed(format!(
-            "ran out of memory while starting with a {} MB heap{limit}: {raise}",
+            "ran out of memory while starting with a {} MiB heap{limit}: {raise}",
             old.mb
         ))
     }
