@@ -31,6 +31,7 @@
 //! it through `tokio::task::spawn_blocking` (move the engine in and back out, or keep it in a
 //! `std::sync::Mutex`). Connections are opened per round and closed when it ends.
 
+pub mod abort;
 mod engine;
 pub mod http;
 pub mod plan;
@@ -39,6 +40,7 @@ pub mod stats;
 pub mod status;
 pub mod template;
 
+pub use abort::{Abort, BadShare};
 pub use engine::{Bounds, Counters, Engine, RoundReport, StopHandle};
 pub use plan::{parse_url, Config, Endpoint, Plan, Target};
 pub use stats::{ErrorKind, Failure, Latency, Summary};

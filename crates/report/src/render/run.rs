@@ -328,6 +328,8 @@ mod tests {
                 total_requests: 40146,
                 successful: 40146,
                 failed: 0,
+                aborted: 0,
+                connections_opened: 400,
                 total_time_s: 21.25,
                 requests_per_sec: 1890.0,
                 latency: Some(leakhound_schema::load::Latency {
