@@ -91,7 +91,7 @@ pub fn run(cmd: LoadCmd) -> Outcome {
     stop_on_ctrl_c(engine.stop_handle());
     let progress = !cmd.no_progress && std::io::stderr().is_terminal();
     let summary = run_with_progress(&mut engine, bounds, progress);
-    let code = if summary.successful == 0 {
+    let code = if summary.nothing_succeeded() {
         exit::NOTHING_SUCCEEDED
     } else {
         exit::OK
@@ -101,7 +101,7 @@ pub fn run(cmd: LoadCmd) -> Outcome {
         j.render(&Json, &summary)?;
     }
     human.render(&summary)?;
-    if summary.successful == 0 {
+    if summary.nothing_succeeded() {
         note!("{}", nothing_succeeded(&summary));
     }
     Ok(code)

@@ -2,7 +2,7 @@
 //! a [`Plan`]: `load` aims at a URL or a config's target, `run` at its child's port.
 
 use anyhow::{bail, Context, Result};
-use leakhound_load::{Bounds, Config, Endpoint, Plan, StatusSet, Target, Template};
+use leakhound_load::{Abort, Bounds, Config, Endpoint, Plan, StatusSet, Target, Template};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -82,6 +82,22 @@ pub struct LoadArgs {
     /// comma-separated (400, 4xx, 200-299); any other status is a failed request
     #[arg(long = "expect-status", value_name = "LIST", value_parser = parse_expect_status)]
     pub expect_status: Option<StatusSet>,
+    /// A new connection for every request (sent with `Connection: close`, closed after the
+    /// response): state the target keeps per connection then grows with the requests. The
+    /// same as -H 'Connection: close'
+    #[arg(long = "no-keepalive")]
+    pub no_keepalive: bool,
+    /// Abandon this share of the requests (5% or 0.05): each is sent, then its connection is
+    /// closed before the response ends (cancelled requests). Counted as aborted, not as
+    /// failures; which ones is random but the same on every run
+    #[arg(long = "abort", value_name = "RATE", value_parser = parse_abort)]
+    pub abort: Option<Abort>,
+}
+
+/// `5%` or `0.05` (a bare number above 1 is a percentage, as for every share leakhound takes).
+fn parse_abort(s: &str) -> Result<Abort, String> {
+    let share = leakhound_report::units::parse_percent(s).map_err(|e| e.to_string())?;
+    Abort::new(share).map_err(|_| format!("`{s}` must be above 0% (and at most 100%)"))
 }
 
 fn parse_expect_status(s: &str) -> Result<StatusSet, String> {
@@ -219,6 +235,8 @@ impl LoadArgs {
         plan.rate = self.rate;
         plan.timeout = self.timeout;
         plan.connect_timeout = self.connect_timeout;
+        plan.keep_alive = !self.no_keepalive;
+        plan.abort = self.abort;
         if let Some(expect) = &self.expect_status {
             plan.expect_status = expect.clone();
         }

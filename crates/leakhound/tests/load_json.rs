@@ -55,6 +55,8 @@ fn json_object_has_every_summary_field() {
         "bytes_received",
         "completed_after_deadline",
         "first_failures",
+        "aborted",
+        "connections_opened",
     ] {
         assert!(j.get(field).is_some(), "missing {field}: {j}");
     }

@@ -39,12 +39,14 @@ impl Bounds {
 }
 
 /// Live tallies over the engine's whole life (all rounds), readable from any thread while a
-/// round runs. `completed == succeeded + failed` once a round has ended.
+/// round runs. `completed == succeeded + failed + aborted` once a round has ended.
 #[derive(Debug, Default)]
 pub struct Counters {
     pub completed: AtomicU64,
     pub succeeded: AtomicU64,
     pub failed: AtomicU64,
+    /// Abandoned on purpose (`--abort`).
+    pub aborted: AtomicU64,
     pub bytes: AtomicU64,
 }
 
@@ -71,6 +73,7 @@ pub struct RoundReport {
     pub requests: u64,
     pub succeeded: u64,
     pub failed: u64,
+    pub aborted: u64,
     pub bytes: u64,
     pub elapsed: Duration,
     /// The round was ended by the [`StopHandle`]; requests in flight were abandoned uncounted.
@@ -196,6 +199,7 @@ impl Engine {
             requests: stats.completed(),
             succeeded: stats.succeeded,
             failed: stats.failed,
+            aborted: stats.aborted,
             bytes: stats.bytes,
             elapsed,
             stopped: self.stop.is_stopped(),
@@ -313,6 +317,8 @@ struct Conn {
     /// Bytes of `buf` already read but not yet consumed.
     filled: usize,
     bytes: u64,
+    /// Sockets this connection slot has opened.
+    opened: u64,
 }
 
 impl Conn {
@@ -334,7 +340,36 @@ impl Conn {
         let _ = s.set_nodelay(true);
         self.stream = Some(s);
         self.filled = 0;
+        self.opened += 1;
         Ok(())
+    }
+
+    /// Send `req` and close the connection without reading the response (`--abort`): the
+    /// server sees the request, then the client going away before its response has ended. A
+    /// reused connection found closed by the server is retried once on a fresh one, as in
+    /// [`Conn::exchange`].
+    async fn abandon(&mut self, plan: &Plan, req: &[u8]) -> Result<(), Fail> {
+        for attempt in 0..2 {
+            let reused = self.stream.is_some();
+            if !reused {
+                self.connect(plan).await?;
+            }
+            let s = self.stream.as_mut().expect("connected");
+            let sent = s.write_all(req).await;
+            // Dropping the socket closes it (FIN; RST if response bytes were already there).
+            self.stream = None;
+            match sent {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    let f = Fail::io(e, true);
+                    let stale = matches!(f.kind, ErrorKind::ClosedEarly | ErrorKind::Reset);
+                    if !(reused && attempt == 0 && stale) {
+                        return Err(f);
+                    }
+                }
+            }
+        }
+        unreachable!("the second attempt always returns")
     }
 
     /// Send `req`, read the whole response; retry once on a fresh connection when a reused
@@ -464,6 +499,7 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
         buf: vec![0; 16 * 1024],
         filled: 0,
         bytes: 0,
+        opened: 0,
     };
     let mut rng = fastrand::Rng::new();
     let (mut scratch, mut req_buf) = (Vec::new(), Vec::new());
@@ -498,6 +534,7 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
                 render(
                     &p.endpoint,
                     &plan.target.host_header,
+                    p.add_close,
                     ticket.seq,
                     &mut rng,
                     &mut scratch,
@@ -513,9 +550,17 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
         if timer.is_elapsed() {
             timer.as_mut().reset(deadline.into());
         }
-        let bytes_before = conn.bytes;
+        let (bytes_before, opened_before) = (conn.bytes, conn.opened);
+        let abort = plan.abort.is_some_and(|a| a.aborts(ticket.seq));
         let result = {
-            let exchange = conn.exchange(plan, req, p.head_request);
+            // `Ok(None)`: abandoned on purpose.
+            let exchange = async {
+                if abort {
+                    conn.abandon(plan, req).await.map(|()| None)
+                } else {
+                    conn.exchange(plan, req, p.head_request).await.map(Some)
+                }
+            };
             tokio::pin!(exchange);
             loop {
                 tokio::select! {
@@ -534,12 +579,17 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
                 }
             }
         };
-        if result.as_ref().is_err_and(|f| f.kind == ErrorKind::Timeout) {
+        // A request that said `Connection: close` ends its connection here, whether or not
+        // the server closed it too: one mechanism for `--no-keepalive` and the user's header.
+        if p.close || result.as_ref().is_err_and(|f| f.kind == ErrorKind::Timeout) {
             conn.stream = None;
         }
         let done = Instant::now();
-        let bytes = conn.bytes - bytes_before;
-        let fail = record(ctx, stats, p, &ticket, sent, done, bytes, result);
+        let took = Took {
+            bytes: conn.bytes - bytes_before,
+            opened: conn.opened - opened_before,
+        };
+        let fail = record(ctx, stats, p, &ticket, sent, done, took, result);
         if fail.is_some_and(|k| {
             matches!(
                 k,
@@ -558,7 +608,15 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
     }
 }
 
-/// Tally one finished request; returns the transport error kind, if any.
+/// What one request cost the connection.
+struct Took {
+    bytes: u64,
+    /// Sockets opened for it (0 on a reused connection; 2 when a stale one was retried).
+    opened: u64,
+}
+
+/// Tally one finished request (`Ok(None)`: aborted on purpose); returns the transport error
+/// kind, if any.
 #[allow(clippy::too_many_arguments)]
 fn record(
     ctx: Ctx<'_>,
@@ -567,18 +625,24 @@ fn record(
     ticket: &Ticket,
     sent: Instant,
     done: Instant,
-    bytes: u64,
-    result: Result<u16, Fail>,
+    took: Took,
+    result: Result<Option<u16>, Fail>,
 ) -> Option<ErrorKind> {
     {
         let mut st = stats.borrow_mut();
-        st.bytes += bytes;
-        ctx.counters.bytes.fetch_add(bytes, Relaxed);
+        st.bytes += took.bytes;
+        st.connections_opened += took.opened;
+        ctx.counters.bytes.fetch_add(took.bytes, Relaxed);
         if ctx.round.deadline.is_some_and(|d| done > d) {
             st.after_deadline += 1;
         }
         let fail = match result {
-            Ok(status) => {
+            Ok(None) => {
+                st.aborted += 1;
+                ctx.counters.aborted.fetch_add(1, Relaxed);
+                None
+            }
+            Ok(Some(status)) => {
                 let lat = done.duration_since(ticket.intended.unwrap_or(sent));
                 if st.record_response(status, lat.as_micros() as u64, &ctx.plan.expect_status) {
                     st.succeeded += 1;

@@ -30,7 +30,16 @@
 //! current-thread tokio runtime) do the work, so it never nests runtimes: from async code call
 //! it through `tokio::task::spawn_blocking` (move the engine in and back out, or keep it in a
 //! `std::sync::Mutex`). Connections are opened per round and closed when it ends.
+//!
+//! # Connection shapes
+//!
+//! By default each connection is kept alive for the whole round. [`Plan::keep_alive`] `false`
+//! (`--no-keepalive`) sends every request with `Connection: close` on a new connection that the
+//! client closes once the response has ended; an endpoint's own `Connection: close` header
+//! does exactly the same. [`Plan::abort`] (`--abort`) abandons a seeded share of the requests
+//! after sending them ([`abort`]). The summary counts `connections_opened` and `aborted`.
 
+pub mod abort;
 mod engine;
 pub mod error;
 pub mod http;
@@ -40,6 +49,7 @@ pub mod stats;
 pub mod status;
 pub mod template;
 
+pub use abort::{Abort, BadShare};
 pub use engine::{Bounds, Counters, Engine, RoundReport, StopHandle};
 pub use error::Error;
 pub use plan::{parse_url, Config, Endpoint, Plan, Target};

@@ -112,6 +112,12 @@ pub struct Plan {
     pub threads: Option<usize>,
     /// The statuses that count as a success (`--expect-status`; default 2xx and 3xx).
     pub expect_status: crate::StatusSet,
+    /// `false` (`--no-keepalive`): every request on a new connection, sent with
+    /// `Connection: close` and closed by the client once the response has ended — the only
+    /// way per-connection state on the server grows with the request count.
+    pub keep_alive: bool,
+    /// `--abort`: the share of requests abandoned after they are sent.
+    pub abort: Option<crate::Abort>,
 }
 
 /// Parse `http://host[:port][/path]` into a target and a path.
@@ -300,6 +306,8 @@ impl Plan {
             connect_timeout: Duration::from_secs(5),
             threads: None,
             expect_status: crate::StatusSet::default(),
+            keep_alive: true,
+            abort: None,
         }
     }
 
@@ -345,6 +353,23 @@ impl Plan {
         }
         if self.threads == Some(0) {
             bail!("threads must be at least 1");
+        }
+        if !self.keep_alive {
+            for ep in &self.endpoints {
+                if let Some((k, v)) = ep
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("connection"))
+                {
+                    if !crate::request::asks_close(v) {
+                        bail!(
+                            "--no-keepalive sends `Connection: close`, but endpoint {:?} sets `{k}: {}`",
+                            ep.name,
+                            String::from_utf8_lossy(v.as_literal().unwrap_or(b"{{...}}"))
+                        );
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -1,7 +1,12 @@
 //! Request bytes: built once when nothing varies, else rendered per request into a buffer the
 //! connection reuses, so the fast path neither formats nor allocates.
+//!
+//! Also where a connection's fate after each request is settled, once per endpoint: a request
+//! that says `Connection: close` (`--no-keepalive`, or the user's own `-H 'Connection: close'`)
+//! has its connection closed by the client when the response ends, whatever the server does.
 
 use crate::plan::{Endpoint, Plan};
+use crate::template::Template;
 
 /// An endpoint ready to send.
 #[derive(Debug)]
@@ -10,12 +15,32 @@ pub(crate) struct Prepared {
     /// The whole request, when the endpoint has no placeholder.
     pub fixed: Option<Vec<u8>>,
     pub head_request: bool,
+    /// The request says `Connection: close`: the client closes the connection after the
+    /// response (one request per connection).
+    pub close: bool,
+    /// ... and `render` must add that header (`--no-keepalive` without a header of the user's).
+    pub add_close: bool,
+}
+
+/// A `Connection` header value that asks for the connection to be closed (`close`, or a list
+/// holding it). A value with placeholders is judged on its literal text only.
+pub(crate) fn asks_close(v: &Template) -> bool {
+    v.as_literal().is_some_and(|b| {
+        b.split(|&c| c == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+    })
 }
 
 pub(crate) fn prepare(plan: &Plan) -> Vec<Prepared> {
     plan.endpoints
         .iter()
         .map(|ep| {
+            let connection = ep
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("connection"));
+            let add_close = !plan.keep_alive && connection.is_none();
+            let close = add_close || connection.is_some_and(|(_, v)| asks_close(v));
             let fixed_ok = ep.path.as_literal().is_some()
                 && ep.body.as_literal().is_some()
                 && ep.headers.iter().all(|(_, v)| v.as_literal().is_some());
@@ -25,6 +50,7 @@ pub(crate) fn prepare(plan: &Plan) -> Vec<Prepared> {
                 render(
                     ep,
                     &plan.target.host_header,
+                    add_close,
                     0,
                     &mut fastrand::Rng::with_seed(0),
                     &mut scratch,
@@ -36,15 +62,19 @@ pub(crate) fn prepare(plan: &Plan) -> Vec<Prepared> {
                 endpoint: ep.clone(),
                 fixed,
                 head_request: ep.method == "HEAD",
+                close,
+                add_close,
             }
         })
         .collect()
 }
 
 /// Render one request for sequence number `seq` into `out` (cleared first); `body` is scratch.
+/// `add_close`: add `Connection: close` (the endpoint has no `Connection` header of its own).
 pub(crate) fn render(
     ep: &Endpoint,
     host: &str,
+    add_close: bool,
     seq: u64,
     rng: &mut fastrand::Rng,
     body: &mut Vec<u8>,
@@ -64,6 +94,9 @@ pub(crate) fn render(
     }
     if !has("user-agent") {
         out.extend_from_slice(b"User-Agent: leakhound\r\n");
+    }
+    if add_close {
+        out.extend_from_slice(b"Connection: close\r\n");
     }
     let skip_length = has("content-length") || has("transfer-encoding");
     for (k, v) in &ep.headers {
@@ -96,10 +129,72 @@ mod tests {
         )
         .unwrap();
         let (mut b, mut o) = (Vec::new(), Vec::new());
-        render(&ep, "h:1", 12, &mut fastrand::Rng::new(), &mut b, &mut o);
+        render(
+            &ep,
+            "h:1",
+            false,
+            12,
+            &mut fastrand::Rng::new(),
+            &mut b,
+            &mut o,
+        );
         assert_eq!(
             String::from_utf8(o).unwrap(),
             "POST /u/12 HTTP/1.1\r\nHost: h:1\r\nUser-Agent: leakhound\r\nX-Id: 12\r\nContent-Length: 8\r\n\r\n{\"n\":12}"
         );
+    }
+
+    fn plan(headers: &[(&str, &str)], keep_alive: bool) -> Plan {
+        let hs: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let ep = Endpoint::new("d", "GET", "/", &hs, Template::literal(Vec::new())).unwrap();
+        let mut p = Plan::new(crate::Target::local(1), vec![ep]);
+        p.keep_alive = keep_alive;
+        p
+    }
+
+    fn text(p: &Prepared) -> String {
+        String::from_utf8(p.fixed.clone().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn no_keepalive_and_the_users_connection_close_are_one_mechanism() {
+        let ka = &prepare(&plan(&[], true))[0];
+        assert!(!ka.close && !ka.add_close);
+        assert!(!text(ka).contains("Connection"), "{}", text(ka));
+
+        let nk = &prepare(&plan(&[], false))[0];
+        assert!(nk.close && nk.add_close);
+        assert!(
+            text(nk).contains("\r\nConnection: close\r\n"),
+            "{}",
+            text(nk)
+        );
+
+        // The user's own header: sent as written (once), and the connection closed after it.
+        for keep_alive in [true, false] {
+            let own = &prepare(&plan(&[("connection", "Close")], keep_alive))[0];
+            assert!(own.close && !own.add_close);
+            assert_eq!(text(own).matches("onnection").count(), 1, "{}", text(own));
+        }
+        let upgrade = &prepare(&plan(&[("Connection", "keep-alive, close")], true))[0];
+        assert!(upgrade.close);
+        let kept = &prepare(&plan(&[("Connection", "keep-alive")], true))[0];
+        assert!(!kept.close);
+    }
+
+    #[test]
+    fn no_keepalive_refuses_a_keep_alive_header() {
+        let e = plan(&[("Connection", "keep-alive")], false)
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--no-keepalive") && e.contains("keep-alive"),
+            "{e}"
+        );
+        assert!(plan(&[("Connection", "close")], false).validate().is_ok());
     }
 }

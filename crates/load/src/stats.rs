@@ -18,6 +18,10 @@ pub struct Stats {
     pub hist: Histogram<u64>,
     pub succeeded: u64,
     pub failed: u64,
+    /// Requests abandoned on purpose (`--abort`): neither successes nor failures.
+    pub aborted: u64,
+    /// Connections the client opened (successful connects).
+    pub connections_opened: u64,
     pub bytes: u64,
     pub latency_sum_us: u128,
     /// Requests answered after the round's deadline (waited for, up to the timeout).
@@ -33,6 +37,8 @@ impl Default for Stats {
             hist: Histogram::new_with_bounds(1, MAX_US, 3).expect("valid histogram bounds"),
             succeeded: 0,
             failed: 0,
+            aborted: 0,
+            connections_opened: 0,
             bytes: 0,
             latency_sum_us: 0,
             after_deadline: 0,
@@ -44,8 +50,9 @@ impl Default for Stats {
 }
 
 impl Stats {
+    /// Requests finished one way or another: answered, failed, or abandoned on purpose.
     pub fn completed(&self) -> u64 {
-        self.succeeded + self.failed
+        self.succeeded + self.failed + self.aborted
     }
 
     /// A response with a status; `true` when `expect` holds it (by default 2xx and 3xx).
@@ -77,6 +84,8 @@ impl Stats {
         let _ = self.hist.add(&o.hist);
         self.succeeded += o.succeeded;
         self.failed += o.failed;
+        self.aborted += o.aborted;
+        self.connections_opened += o.connections_opened;
         self.bytes += o.bytes;
         self.latency_sum_us += o.latency_sum_us;
         self.after_deadline += o.after_deadline;
@@ -127,6 +136,8 @@ pub(crate) fn build_summary(
         total_requests: total,
         successful: stats.succeeded,
         failed: stats.failed,
+        aborted: stats.aborted,
+        connections_opened: stats.connections_opened,
         total_time_s: elapsed_s,
         requests_per_sec: if elapsed_s > 0.0 {
             total as f64 / elapsed_s

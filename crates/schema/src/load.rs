@@ -110,9 +110,19 @@ pub struct LoadSummary {
     /// Requests per second asked for (`-q`), or null in the closed model.
     pub rate: Option<f64>,
     pub rounds: u64,
+    /// Every request sent: `successful + failed + aborted`.
     pub total_requests: u64,
     pub successful: u64,
     pub failed: u64,
+    /// Requests the client abandoned on purpose (`--abort`) after sending them and before the
+    /// response ended: not failures, and without a status or a latency.
+    #[serde(default)]
+    pub aborted: u64,
+    /// TCP connections the client opened: at most `connections` per round with keep-alive,
+    /// one per request with `--no-keepalive`, plus one per aborted request and per connection
+    /// the server closed.
+    #[serde(default)]
+    pub connections_opened: u64,
     pub total_time_s: f64,
     pub requests_per_sec: f64,
     /// Null when no response had a status.
@@ -141,6 +151,14 @@ fn error_counts_schema(generator: &mut schemars::SchemaGenerator) -> schemars::S
     })
 }
 
+impl LoadSummary {
+    /// No request got an expected answer, and not because every one was aborted on purpose
+    /// (`--abort 100%` answers nothing by design).
+    pub fn nothing_succeeded(&self) -> bool {
+        self.successful == 0 && (self.failed > 0 || self.aborted == 0)
+    }
+}
+
 impl std::fmt::Display for LoadSummary {
     /// The seed's summary, then percentiles, status codes and error kinds.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -148,6 +166,9 @@ impl std::fmt::Display for LoadSummary {
         writeln!(f, "Total requests: {}", self.total_requests)?;
         writeln!(f, "Successful: {}", self.successful)?;
         writeln!(f, "Failed: {}", self.failed)?;
+        if self.aborted > 0 {
+            writeln!(f, "Aborted (by the client, --abort): {}", self.aborted)?;
+        }
         writeln!(f, "Total time: {:.3} s", self.total_time_s)?;
         if let Some(l) = &self.latency {
             writeln!(f, "Average response time: {:.3} ms", l.avg_ms)?;
@@ -155,7 +176,7 @@ impl std::fmt::Display for LoadSummary {
             writeln!(f, "Max response time: {:.3} ms", l.max_ms)?;
         }
         // Failures come back fast (a refused connection): their rate is not throughput.
-        if self.successful == 0 {
+        if self.nothing_succeeded() {
             writeln!(f, "Requests/sec: 0 (no request succeeded)")?;
         } else {
             writeln!(f, "Requests/sec: {:.1}", self.requests_per_sec)?;
@@ -191,6 +212,7 @@ impl std::fmt::Display for LoadSummary {
             }
         )?;
         writeln!(f, "Bytes received: {}", self.bytes_received)?;
+        writeln!(f, "Connections opened: {}", self.connections_opened)?;
         if self.completed_after_deadline > 0 {
             writeln!(
                 f,

@@ -44,6 +44,7 @@ pub(crate) fn conclude(
                 .collect(),
             transport: s.errors.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
             expect: opts.plan.expect_status.clone(),
+            aborted: s.aborted,
         },
         None => Responses {
             expect: opts.plan.expect_status.clone(),

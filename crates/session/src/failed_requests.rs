@@ -119,7 +119,29 @@ mod tests {
             by_status: statuses.iter().copied().collect(),
             transport: transport.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
             expect: expect.parse().unwrap(),
+            aborted: 0,
         }
+    }
+
+    #[test]
+    fn aborted_requests_are_outside_the_failure_share() {
+        // 40 of 100 answers failed: under half. The 900 requests abandoned on purpose
+        // (--abort) count neither way: they neither dilute nor add to the share.
+        let mut r = responses(&[(200, 60), (500, 40)], &[], "2xx,3xx");
+        r.aborted = 900;
+        let f = failures(&r).unwrap();
+        assert_eq!((f.failed, f.total), (40, 100));
+        assert!(!f.most(0.5));
+        // Every answer failing is still a failed target, however many were aborted.
+        let mut r = responses(&[(401, 50)], &[], "2xx,3xx");
+        r.aborted = 5_000;
+        let f = failures(&r).unwrap();
+        assert!(f.most(0.5));
+        assert!(f.sentence("2xx,3xx").starts_with("every response was 401"));
+        // Only aborted requests: nothing failed.
+        let mut r = responses(&[], &[], "2xx,3xx");
+        r.aborted = 10;
+        assert_eq!(failures(&r), None);
     }
 
     #[test]

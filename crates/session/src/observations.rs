@@ -35,9 +35,13 @@ pub struct Responses {
     pub transport: BTreeMap<String, u64>,
     /// The statuses that count as answers (`--expect-status`, default 2xx/3xx).
     pub expect: StatusSet,
+    /// Requests abandoned on purpose (`--abort`): they have no status, and they are neither
+    /// failures nor part of [`Responses::total`], so they cannot tip the failure share.
+    pub aborted: u64,
 }
 
 impl Responses {
+    /// Requests that got an answer or a transport error (aborted ones excluded).
     pub fn total(&self) -> u64 {
         self.by_status.values().sum::<u64>() + self.transport_errors()
     }

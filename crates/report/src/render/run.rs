@@ -79,6 +79,9 @@ fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
         format::thousands(r.transport_errors),
         format::bytes_u64(r.heap_limit_bytes)
     )?;
+    if let Some(c) = connections(r) {
+        writeln!(out, "  {c}")?;
+    }
     if r.verdict == Verdict::Leak {
         writeln!(
             out,
@@ -125,6 +128,28 @@ fn latency(r: &RunReport) -> String {
         Some(l) => format!(", p50 {:.1} ms, p99 {:.1} ms", l.p50_ms, l.p99_ms),
         None => String::new(),
     }
+}
+
+/// The connection shape when it was not plain keep-alive: about a connection per request
+/// (`--no-keepalive`, or `Connection: close`) or requests aborted on purpose (`--abort`).
+fn connections(r: &RunReport) -> Option<String> {
+    let l = r.load.as_ref()?;
+    let per_request = l.connections_opened * 2 > l.total_requests;
+    if l.aborted == 0 && !per_request {
+        return None;
+    }
+    let mut s = format!(
+        "{} connections opened for {} requests",
+        format::thousands(l.connections_opened),
+        format::thousands(l.total_requests)
+    );
+    if l.aborted > 0 {
+        s.push_str(&format!(
+            "; {} aborted by the client (--abort), not counted as errors",
+            format::thousands(l.aborted)
+        ));
+    }
+    Some(s)
 }
 
 /// The allocation-sites and culprit sections (nothing when nothing was captured).
@@ -328,6 +353,8 @@ mod tests {
                 total_requests: 40146,
                 successful: 40146,
                 failed: 0,
+                aborted: 0,
+                connections_opened: 400,
                 total_time_s: 21.25,
                 requests_per_sec: 1890.0,
                 latency: Some(leakhound_schema::load::Latency {
@@ -367,6 +394,38 @@ mod tests {
         assert_eq!(lines[3], "  retained: 995 B/request");
         assert!(t.contains("culprit (heap snapshots"));
         assert!(t.ends_with("the app's own [MEM] lines: 1 seen, last `processData END: 85 MB`\n"));
+    }
+
+    #[test]
+    fn the_connection_shape_is_told_when_it_is_not_keep_alive() {
+        let with = |opened: u64, aborted: u64| {
+            let r = RunReport {
+                load: Some(leakhound_schema::load::LoadSummary {
+                    total_requests: 2_000,
+                    connections_opened: opened,
+                    aborted,
+                    ..serde_json::from_str(
+                        r#"{"schema":"leakhound.load/v1","target":"t",
+                        "endpoints":[],"connections":16,"rate":null,"rounds":4,"total_requests":0,
+                        "successful":0,"failed":0,"total_time_s":1.0,"requests_per_sec":1.0,
+                        "latency":null,"status_codes":{},"status_classes":{},"errors":{},
+                        "bytes_received":0,"completed_after_deadline":0,"first_failures":[]}"#,
+                    )
+                    .unwrap()
+                }),
+                ..Default::default()
+            };
+            to_string(&Text, &r)
+        };
+        assert!(
+            !with(64, 0).contains("connections opened"),
+            "{}",
+            with(64, 0)
+        );
+        assert!(with(2_000, 0).contains("  2,000 connections opened for 2,000 requests\n"));
+        assert!(with(164, 100).contains(
+            "  164 connections opened for 2,000 requests; 100 aborted by the client (--abort), not counted as errors\n"
+        ));
     }
 
     #[test]
