@@ -30,6 +30,7 @@ pub mod procfs;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod script_maps;
 pub mod source_lines;
 pub mod startup;
 mod state;
