@@ -204,7 +204,7 @@ impl SourceMaps {
     /// script at `url`, as the inspector's `Debugger.scriptParsed` reports it.
     pub fn know(&mut self, url: &str, map_url: &str) {
         if !map_url.is_empty() {
-            self.known.insert(url.to_string(), map_url.to_string());
+            self.known.insert(script_key(url), map_url.to_string());
         }
     }
 
@@ -236,13 +236,22 @@ impl SourceMaps {
             _ => script,
         };
         let read = |p: &Path| read_bounded(p, MAX_MAP_BYTES);
-        if let Some(reference) = self.known.get(url) {
+        if let Some(reference) = self.known.get(&script_key(url)) {
             return ScriptMap::parse(reference, &script, read);
         }
         let text = read_bounded(&script, MAX_SCRIPT_BYTES)?;
         let text = String::from_utf8_lossy(&text);
         let reference = map_reference(&text)?;
         ScriptMap::parse(reference, &script, read)
+    }
+}
+
+/// One name per script: the debugger calls a CommonJS module `file:///srv/a.js` where the
+/// sampling profiler says `/srv/a.js`.
+fn script_key(url: &str) -> String {
+    match url_to_path(url) {
+        Some(p) => p.to_string_lossy().into_owned(),
+        None => url.to_string(),
     }
 }
 
@@ -363,6 +372,29 @@ mod tests {
         assert_eq!(maps.map(&url, 0, 0), None);
         assert_eq!(maps.map("node:internal/x", 0, 0), None);
         assert_eq!(maps.map("", 0, 0), None);
+    }
+
+    #[test]
+    fn a_map_node_saw_wins_over_the_file_on_disk() {
+        // tsx: the file on disk is the TypeScript itself (no map comment); V8 ran tsx's output,
+        // whose inline map the debugger reported under the file:// URL, while the profile
+        // names the script by its plain path.
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        std::fs::write(src.join("a.ts"), "export function f(): void {}\n").unwrap();
+        let map = MAP.replace("../src/a.ts", &src.join("a.ts").display().to_string());
+        let mut maps = SourceMaps::new(Some(dir.path()));
+        let plain = src.join("a.ts").display().to_string();
+        assert_eq!(
+            maps.map(&plain, 1, 0),
+            None,
+            "nothing on disk says where a map is"
+        );
+        let mut maps = SourceMaps::new(Some(dir.path()));
+        maps.know(&format!("file://{plain}"), &data_url(&map));
+        let m = maps.map(&plain, 1, 0).unwrap();
+        assert_eq!((m.file.as_str(), m.line), ("src/a.ts", 4));
     }
 
     #[test]
