@@ -150,6 +150,28 @@ impl ScriptMap {
         Some(ScriptMap { map, dir })
     }
 
+    /// The original sources the map names, resolved like [`ScriptMap::lookup`]'s, each with
+    /// its text when the map carries it (`sourcesContent`).
+    pub fn sources(&self) -> Vec<(PathBuf, Option<&str>)> {
+        let DecodedMap::Regular(sm) = &self.map else {
+            return Vec::new();
+        };
+        (0..sm.get_source_count())
+            .filter_map(|i| {
+                let file = self.resolve(sm.get_source(i)?);
+                Some((file, sm.get_source_contents(i)))
+            })
+            .collect()
+    }
+
+    fn resolve(&self, source: &str) -> PathBuf {
+        match url_to_path(source) {
+            Some(p) if p.is_absolute() => normalize(&p),
+            Some(p) => normalize(&self.dir.join(p)),
+            None => PathBuf::from(source),
+        }
+    }
+
     /// The original position of the generated 0-based `line` and `column`: the mapping at or
     /// before it on that line. `None` when the map has nothing for that line (generated
     /// helper code) or names no source.
@@ -158,12 +180,7 @@ impl ScriptMap {
         if token.get_dst_line() != line {
             return None;
         }
-        let source = token.get_source()?;
-        let file = match url_to_path(source) {
-            Some(p) if p.is_absolute() => normalize(&p),
-            Some(p) => normalize(&self.dir.join(p)),
-            None => PathBuf::from(source),
-        };
+        let file = self.resolve(token.get_source()?);
         Some(Original {
             file,
             line: token.get_src_line(),
@@ -221,6 +238,18 @@ impl SourceMaps {
             line: orig.line,
             column: orig.column,
         })
+    }
+
+    /// The original sources of the script at `url` (a path or URL), with the text the map
+    /// carries for each; `None` when the script has no map.
+    pub fn sources(&mut self, url: &str) -> Option<Vec<(PathBuf, Option<String>)>> {
+        if !self.cache.contains_key(url) {
+            let loaded = self.load(url);
+            self.cache.insert(url.to_string(), loaded);
+        }
+        let map = self.cache.get(url)?.as_ref()?;
+        let list = map.sources().into_iter();
+        Some(list.map(|(p, t)| (p, t.map(str::to_string))).collect())
     }
 
     /// `path` relative to the base directory when it lies below it.
@@ -352,6 +381,8 @@ mod tests {
         std::fs::write(dist.join("a.js.map"), MAP).unwrap();
         let plain = dist.join("a.js").display().to_string();
         assert_eq!(maps.map(&plain, 1, 0).unwrap().file, "src/a.ts");
+        let sources = maps.sources(&plain).unwrap();
+        assert_eq!(sources, [(dir.path().join("src/a.ts"), None)]);
     }
 
     #[test]

@@ -321,7 +321,7 @@ impl Culprit {
                     sites.map(|s| s.location.as_str()),
                     base.as_deref(),
                 );
-                let texts = crate::source_lines::read(&files, base.as_deref());
+                let texts = crate::source_lines::read(&files, base.as_deref(), &mut maps);
                 for (s, name) in r.suspects.iter_mut().zip(names) {
                     if let Some(id) = name {
                         s.source = crate::source_lines::find(id, &texts);

@@ -3,6 +3,7 @@
 //! files are few and small, so the lines that declare the holder and the lines that grow it
 //! (`responseCache.set(...)`) are found by reading them: the line a user has to change.
 
+use leakhound_profile::SourceMaps;
 use leakhound_report::run_schema::SourceLine;
 use std::path::{Path, PathBuf};
 
@@ -226,18 +227,48 @@ pub fn app_files<'a>(
 }
 
 /// Read `files` (skipping big or unreadable ones), named relative to `base` when inside it.
-pub fn read(files: &[PathBuf], base: Option<&Path>) -> Vec<(String, String)> {
-    files
-        .iter()
-        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_FILE_BYTES))
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(p).ok()?;
-            let name = base
-                .and_then(|b| p.strip_prefix(b).ok())
-                .unwrap_or(p)
-                .display()
-                .to_string();
-            Some((name, text))
+/// A generated file with a source map (`dist/app.js` and its `app.js.map`) is replaced by the
+/// original sources its map names (read from disk, else the text the map carries), without
+/// `node_modules`: the lines to change are in those.
+pub fn read(
+    files: &[PathBuf],
+    base: Option<&Path>,
+    maps: &mut SourceMaps,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(PathBuf, String)> = Vec::new();
+    let mut push = |p: PathBuf, text: Option<String>| {
+        if out.iter().any(|(q, _)| *q == p) || out.len() == MAX_FILES {
+            return;
+        }
+        let text = match text {
+            Some(t) => Some(t),
+            None if std::fs::metadata(&p).is_ok_and(|m| m.len() <= MAX_FILE_BYTES) => {
+                std::fs::read_to_string(&p).ok()
+            }
+            None => None,
+        };
+        if let Some(t) = text {
+            out.push((p, t));
+        }
+    };
+    for p in files {
+        match maps.sources(&p.to_string_lossy()) {
+            Some(sources) => {
+                for (src, carried) in sources {
+                    if src.to_string_lossy().contains("node_modules") {
+                        continue;
+                    }
+                    let text = if src.is_file() { None } else { carried };
+                    push(src, text);
+                }
+            }
+            None => push(p.clone(), None),
+        }
+    }
+    out.into_iter()
+        .map(|(p, t)| {
+            let name = base.and_then(|b| p.strip_prefix(b).ok()).unwrap_or(&p);
+            (name.display().to_string(), t)
         })
         .collect()
 }
@@ -245,6 +276,48 @@ pub fn read(files: &[PathBuf], base: Option<&Path>) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_generated_file_is_read_as_its_original_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("dist")).unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("dist/app.js"),
+            "var cache = new Map();\ncache.set(1, 2);\n//# sourceMappingURL=app.js.map\n",
+        )
+        .unwrap();
+        // Two sources: one on disk, one only in the map's sourcesContent; node_modules is
+        // left out.
+        std::fs::write(
+            dir.path().join("dist/app.js.map"),
+            r#"{"version":3,"sources":["../src/app.ts","../src/gone.ts","../node_modules/x/i.js"],"sourcesContent":[null,"cache.set(3, 4);\n","x"],"names":[],"mappings":"AAAA"}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("src/app.ts"),
+            "// the cache\nconst cache = new Map<number, number>();\n\ncache.set(1, 2);\n",
+        )
+        .unwrap();
+        let files = vec![dir.path().join("dist/app.js")];
+        let mut maps = SourceMaps::new(Some(dir.path()));
+        let texts = read(&files, Some(dir.path()), &mut maps);
+        let names: Vec<&str> = texts.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["src/app.ts", "src/gone.ts"]);
+        let lines = find("cache", &texts);
+        let got: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|l| (l.kind.as_str(), l.location.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("grows", "src/app.ts:4"),
+                ("grows", "src/gone.ts:1"),
+                ("declared", "src/app.ts:2")
+            ]
+        );
+    }
 
     #[test]
     fn holder_names_that_can_be_searched() {
@@ -348,7 +421,11 @@ mod tests {
             files,
             [dir.path().join("server.js"), dir.path().join("lib.js")]
         );
-        let texts = read(&files, Some(dir.path()));
+        let texts = read(
+            &files,
+            Some(dir.path()),
+            &mut SourceMaps::new(Some(dir.path())),
+        );
         assert_eq!(texts[0].0, "server.js");
     }
 }
