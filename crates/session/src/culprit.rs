@@ -316,12 +316,12 @@ impl Culprit {
                 .collect();
             if names.iter().any(Option::is_some) {
                 let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
-                let files = crate::source_lines::app_files(
+                let files = crate::source_files::app_files(
                     &r.command,
                     sites.map(|s| s.location.as_str()),
                     base.as_deref(),
                 );
-                let texts = crate::source_lines::read(&files, base.as_deref(), &mut maps);
+                let texts = crate::source_files::read(&files, base.as_deref(), &mut maps);
                 for (s, name) in r.suspects.iter_mut().zip(names) {
                     if let Some(id) = name {
                         s.source = crate::source_lines::find(id, &texts);
