@@ -41,10 +41,15 @@ fn site_of(
     match mapped {
         Some(m) => Site {
             function,
+            // A bundle holds its dependencies too: the map tells them apart from the app's code.
+            kind: if m.file.starts_with("node_modules/") || m.file.contains("/node_modules/") {
+                FrameKind::Dependency
+            } else {
+                kind
+            },
             file: m.file,
             line: Some(m.line.saturating_add(1)),
             column: Some(m.column.saturating_add(1)),
-            kind,
             generated: Some(Generated {
                 file,
                 line: line.unwrap_or(0),
@@ -330,6 +335,55 @@ mod tests {
         assert_eq!(s.top_culprits[2].site.function, "emit");
         assert_eq!(s.top_culprits[2].bytes, 100);
         assert!((s.top_culprits.iter().map(|c| c.share).sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn mapped_sites_keep_the_generated_position_and_bundled_dependencies_are_dependencies() {
+        // dist/app.js line 2 is `src/a.ts` line 5; line 3 is `node_modules/x/i.js` line 1.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        std::fs::write(
+            dir.path().join("dist/app.js"),
+            "\nfunction f() {}\nfunction g() {}\n//# sourceMappingURL=app.js.map\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("dist/app.js.map"),
+            r#"{"version":3,"sources":["../src/a.ts","../node_modules/x/i.js"],"names":[],"mappings":";AAIA;ACJA"}"#,
+        )
+        .unwrap();
+        let url = format!("file://{}/dist/app.js", dir.path().display());
+        let profile = Profile {
+            head: node(
+                frame("(root)", "", -1),
+                0.0,
+                vec![node(
+                    frame("f", &url, 1),
+                    10.0,
+                    vec![node(frame("g", &url, 2), 90.0, vec![])],
+                )],
+            ),
+            samples: vec![],
+        };
+        let mut maps = SourceMaps::new(Some(dir.path()));
+        let s = summarize_mapped(&profile, Some(dir.path()), 5, &mut maps);
+        // g's bytes go to f: g is a dependency once mapped.
+        let f = &s.top_culprits[0];
+        assert_eq!((f.site.function.as_str(), f.bytes), ("f", 100));
+        assert_eq!(f.site.location(), "src/a.ts:5");
+        let g = Generated {
+            file: "dist/app.js".into(),
+            line: 2,
+            column: 5,
+        };
+        assert_eq!(f.site.generated, Some(g));
+        let dep = s.top_self.iter().find(|x| x.site.function == "g").unwrap();
+        assert_eq!(dep.site.kind, FrameKind::Dependency);
+        assert_eq!(dep.site.location(), "node_modules/x/i.js:1");
+        // Unmapped, the same profile stays in the bundle.
+        let plain = summarize(&profile, Some(dir.path()), 5);
+        assert_eq!(plain.top_culprits[0].site.location(), "dist/app.js:3");
+        assert_eq!(plain.top_culprits[0].site.generated, None);
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //! `Debugger.scriptParsed` event for every script V8 compiled, with the `sourceMapURL` the
 //! script named; that is what the sampling profiles' positions refer to.
 //!
+//! Node's `--enable-source-maps` changes nothing here: it makes Node read the same comments for
+//! its stack traces, and V8 reports them to the debugger either way (Node's own map cache,
+//! `module.findSourceMap`, is not consulted).
+//!
 //! This is asked once, after the last profile is read (the debugger is enabled for a moment
 //! and disabled again, so it cannot change what was measured). Failures leave the maps on disk
 //! as the only source.
