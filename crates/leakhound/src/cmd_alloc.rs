@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use leakhound_profile::summarize;
+use leakhound_profile::{summarize_mapped, SourceMaps};
 
 use crate::exit::{self, Outcome};
 use crate::output::Outputs;
@@ -31,7 +31,10 @@ pub fn run(cmd: AllocCmd) -> Outcome {
     let profile =
         leakhound_profile::parse(&bytes).with_context(|| format!("{}", cmd.file.display()))?;
     let base = std::env::current_dir().ok();
-    let summary = summarize(&profile, base.as_deref(), cmd.top as usize);
+    // Scripts with a source map (a `.map` beside them or an inline one) are shown in their
+    // original sources; the generated position stays in the JSON.
+    let mut maps = SourceMaps::new(base.as_deref());
+    let summary = summarize_mapped(&profile, base.as_deref(), cmd.top as usize, &mut maps);
     exit::reached(exit::OK);
     if let Some(j) = &mut json {
         j.render(&Json, &summary)?;

@@ -8,9 +8,11 @@
 
 mod model;
 mod sites;
+pub mod sourcemap;
 
 pub use model::{CallFrame, Profile, ProfileNode, Sample};
-pub use sites::{summarize, AllocSummary, FrameKind, Site, SiteStat};
+pub use sites::{summarize, summarize_mapped, AllocSummary, FrameKind, Generated, Site, SiteStat};
+pub use sourcemap::SourceMaps;
 
 /// Why a profile could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -31,10 +31,12 @@ pub struct CallFrame {
     pub script_id: String,
     #[serde(default)]
     pub url: String,
-    /// 0-based, -1 when unknown (built-ins).
+    /// Where the *function* starts (the sampling profiler has no per-allocation positions),
+    /// in the code V8 ran: 0-based, -1 when unknown (built-ins). Mapped to the original source
+    /// through the script's source map by [`crate::summarize_mapped`].
     #[serde(default = "minus_one")]
     pub line_number: i64,
-    /// 0-based, -1 when unknown.
+    /// 0-based, -1 when unknown; the function's start, like `line_number`.
     #[serde(default = "minus_one")]
     pub column_number: i64,
 }

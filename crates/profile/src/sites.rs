@@ -4,13 +4,20 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::model::{CallFrame, Profile, ProfileNode};
+use crate::sourcemap::SourceMaps;
 
-pub use leakhound_schema::alloc::{AllocSummary, FrameKind, Site, SiteStat};
+pub use leakhound_schema::alloc::{AllocSummary, FrameKind, Generated, Site, SiteStat};
 
 /// The site of one frame. `below_node` says whether Node's own code is above this frame on the stack: a frame
 /// whose script lost its URL is user code when Node called into it, and part of Node's
-/// bootstrap when it is outermost.
-fn site_of(frame: &CallFrame, base: Option<&Path>, below_node: bool) -> Site {
+/// bootstrap when it is outermost. With `maps`, a frame of a script that has a source map is
+/// placed in the original source (V8 gives the function's start, so that is what is mapped).
+fn site_of(
+    frame: &CallFrame,
+    base: Option<&Path>,
+    below_node: bool,
+    maps: Option<&mut SourceMaps>,
+) -> Site {
     let function = if frame.function_name.is_empty() {
         "(anonymous)".to_string()
     } else {
@@ -22,12 +29,41 @@ fn site_of(frame: &CallFrame, base: Option<&Path>, below_node: bool) -> Site {
     };
     let file = display_file(frame, base);
     let one_based = |v: i64| u32::try_from(v).ok().map(|v| v.saturating_add(1));
-    Site {
-        function,
-        file,
-        line: one_based(frame.line_number),
-        column: one_based(frame.column_number),
-        kind,
+    let (line, column) = (one_based(frame.line_number), one_based(frame.column_number));
+    let mapped = match (maps, line, column) {
+        (Some(maps), Some(l), Some(c))
+            if matches!(kind, FrameKind::User | FrameKind::Dependency) =>
+        {
+            maps.map(&frame.url, l - 1, c - 1)
+        }
+        _ => None,
+    };
+    match mapped {
+        Some(m) => Site {
+            function,
+            // A bundle holds its dependencies too: the map tells them apart from the app's code.
+            kind: if m.file.starts_with("node_modules/") || m.file.contains("/node_modules/") {
+                FrameKind::Dependency
+            } else {
+                kind
+            },
+            file: m.file,
+            line: Some(m.line.saturating_add(1)),
+            column: Some(m.column.saturating_add(1)),
+            generated: Some(Generated {
+                file,
+                line: line.unwrap_or(0),
+                column: column.unwrap_or(0),
+            }),
+        },
+        None => Site {
+            function,
+            file,
+            line,
+            column,
+            kind,
+            generated: None,
+        },
     }
 }
 
@@ -70,9 +106,31 @@ fn display_file(frame: &CallFrame, base: Option<&Path>) -> String {
 }
 
 /// Aggregate a profile. `base` makes file names relative (usually the target's working
-/// directory); `top` bounds both lists.
+/// directory); `top` bounds both lists. Positions are the generated code's: see
+/// [`summarize_mapped`] for the original sources.
 pub fn summarize(profile: &Profile, base: Option<&Path>, top: usize) -> AllocSummary {
-    let flat = Flat::build(&profile.head, base);
+    summarize_inner(profile, base, top, None)
+}
+
+/// [`summarize`], with every frame of a script that has a source map placed in the original
+/// source (the generated position kept in [`Site::generated`]). Frames that map to the same
+/// original function are one site.
+pub fn summarize_mapped(
+    profile: &Profile,
+    base: Option<&Path>,
+    top: usize,
+    maps: &mut SourceMaps,
+) -> AllocSummary {
+    summarize_inner(profile, base, top, Some(maps))
+}
+
+fn summarize_inner(
+    profile: &Profile,
+    base: Option<&Path>,
+    top: usize,
+    maps: Option<&mut SourceMaps>,
+) -> AllocSummary {
+    let flat = Flat::build(&profile.head, base, maps);
     // Only positive sizes are charged below, so only they count in the total: a damaged
     // profile with a negative size must not push a site's share over 100%.
     let total: f64 = flat.self_size.iter().filter(|&&s| s > 0.0).sum();
@@ -131,7 +189,7 @@ struct Flat {
 }
 
 impl Flat {
-    fn build(head: &ProfileNode, base: Option<&Path>) -> Flat {
+    fn build(head: &ProfileNode, base: Option<&Path>, mut maps: Option<&mut SourceMaps>) -> Flat {
         let mut flat = Flat {
             sites: Vec::new(),
             site: Vec::new(),
@@ -150,7 +208,7 @@ impl Flat {
         );
         let mut stack: Vec<Pending> = vec![(head, None, None, false)];
         while let Some((node, parent, above, below_node)) = stack.pop() {
-            let site = site_of(&node.call_frame, base, below_node);
+            let site = site_of(&node.call_frame, base, below_node, maps.as_deref_mut());
             let below_node = below_node || node.call_frame.url.starts_with("node:");
             let kind = site.kind;
             let next = index.len();
@@ -277,6 +335,55 @@ mod tests {
         assert_eq!(s.top_culprits[2].site.function, "emit");
         assert_eq!(s.top_culprits[2].bytes, 100);
         assert!((s.top_culprits.iter().map(|c| c.share).sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn mapped_sites_keep_the_generated_position_and_bundled_dependencies_are_dependencies() {
+        // dist/app.js line 2 is `src/a.ts` line 5; line 3 is `node_modules/x/i.js` line 1.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        std::fs::write(
+            dir.path().join("dist/app.js"),
+            "\nfunction f() {}\nfunction g() {}\n//# sourceMappingURL=app.js.map\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("dist/app.js.map"),
+            r#"{"version":3,"sources":["../src/a.ts","../node_modules/x/i.js"],"names":[],"mappings":";AAIA;ACJA"}"#,
+        )
+        .unwrap();
+        let url = format!("file://{}/dist/app.js", dir.path().display());
+        let profile = Profile {
+            head: node(
+                frame("(root)", "", -1),
+                0.0,
+                vec![node(
+                    frame("f", &url, 1),
+                    10.0,
+                    vec![node(frame("g", &url, 2), 90.0, vec![])],
+                )],
+            ),
+            samples: vec![],
+        };
+        let mut maps = SourceMaps::new(Some(dir.path()));
+        let s = summarize_mapped(&profile, Some(dir.path()), 5, &mut maps);
+        // g's bytes go to f: g is a dependency once mapped.
+        let f = &s.top_culprits[0];
+        assert_eq!((f.site.function.as_str(), f.bytes), ("f", 100));
+        assert_eq!(f.site.location(), "src/a.ts:5");
+        let g = Generated {
+            file: "dist/app.js".into(),
+            line: 2,
+            column: 5,
+        };
+        assert_eq!(f.site.generated, Some(g));
+        let dep = s.top_self.iter().find(|x| x.site.function == "g").unwrap();
+        assert_eq!(dep.site.kind, FrameKind::Dependency);
+        assert_eq!(dep.site.location(), "node_modules/x/i.js:1");
+        // Unmapped, the same profile stays in the bundle.
+        let plain = summarize(&profile, Some(dir.path()), 5);
+        assert_eq!(plain.top_culprits[0].site.location(), "dist/app.js:3");
+        assert_eq!(plain.top_culprits[0].site.generated, None);
     }
 
     #[test]

@@ -393,6 +393,7 @@ mod tests {
                 location: "server.js:10".into(),
                 bytes: 100,
                 share: 1.0,
+                ..Default::default()
             }],
             suspects: vec![SuspectOut {
                 title: "Map".into(),

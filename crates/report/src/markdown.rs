@@ -220,6 +220,7 @@ mod tests {
                 location: "server.js:12".into(),
                 bytes: 4096,
                 share: 0.5,
+                ..Default::default()
             }],
             ..Default::default()
         };

@@ -29,6 +29,11 @@ pub enum FrameKind {
 }
 
 /// One function at one position in one script.
+///
+/// The position is where the *function* starts (V8's sampling profiler records function
+/// positions, not the line of each allocation). When the script has a source map (a bundle, a
+/// `tsc`/`esbuild` build, TypeScript run through `tsx`), `file`, `line` and `column` are the
+/// original source's and `generated` keeps the position in the code V8 ran.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Site {
     pub function: String,
@@ -39,6 +44,23 @@ pub struct Site {
     /// 1-based.
     pub column: Option<u32>,
     pub kind: FrameKind,
+    /// The position in the generated code V8 ran, when `file:line` was mapped to the original
+    /// source through a source map; absent when there was no map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Generated>,
+}
+
+/// A position in generated code (a bundle, transpiled TypeScript) before source mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct Generated {
+    /// The generated script, relative to the working directory when it lies below it
+    /// (`dist/app.js`; for code transpiled in memory, such as `tsx`'s, the original file's
+    /// path, since that is the URL V8 knows the script by).
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+    /// 1-based.
+    pub column: u32,
 }
 
 impl Site {
@@ -93,6 +115,7 @@ impl From<&SiteStat> for crate::run::AllocSiteOut {
             location: s.site.location(),
             bytes: s.bytes,
             share: s.share,
+            generated: s.site.generated.clone(),
         }
     }
 }

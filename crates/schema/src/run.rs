@@ -290,11 +290,16 @@ pub struct RoundOut {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct AllocSiteOut {
     pub function: String,
-    /// `file:line` (1-based), or the file alone when V8 gave no line.
+    /// `file:line` (1-based) where the function starts, or the file alone when V8 gave no
+    /// line. Mapped to the original source when the script has a source map.
     pub location: String,
     pub bytes: u64,
     /// Share of the profile's total, 0..1.
     pub share: f64,
+    /// The function's position in the generated code V8 ran, when `location` was mapped
+    /// through a source map (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<crate::alloc::Generated>,
 }
 
 /// A heap-snapshot suspect: what holds memory and the path that keeps it alive.

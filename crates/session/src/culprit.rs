@@ -36,7 +36,7 @@ use std::time::Duration;
 use crate::error::IoContext;
 use leakhound_heap::{Heap, LeaksReport};
 use leakhound_inspector::{Inspector, SnapshotOptions};
-use leakhound_profile::AllocSummary;
+use leakhound_profile::{AllocSummary, SourceMaps};
 use leakhound_report::run_schema::{AllocSiteOut, RunReport};
 use serde_json::Value;
 
@@ -78,6 +78,8 @@ pub struct Culprit {
     saved_profiles: Vec<PathBuf>,
     /// The snapshot being written, so an interrupted run leaves no half file behind.
     writing: Option<PathBuf>,
+    /// The source maps V8 saw, by script URL (see [`crate::script_maps`]).
+    script_maps: Vec<(String, String)>,
 }
 
 impl Culprit {
@@ -92,6 +94,7 @@ impl Culprit {
             leaks: None,
             saved_profiles: Vec::new(),
             writing: None,
+            script_maps: Vec::new(),
         }
     }
 
@@ -163,7 +166,8 @@ impl Culprit {
         self.snapshot(ins, 1, progress).await;
     }
 
-    /// After the idle phase's forced GC: the survivors profile, then snapshot 3.
+    /// After the idle phase's forced GC: the survivors profile, the scripts' source maps,
+    /// then snapshot 3.
     pub async fn after_idle(&mut self, ins: Option<&Inspector>, progress: Progress<'_>) {
         let Some(ins) = ins else { return };
         if self.sampling == Sampling::Survivors {
@@ -172,6 +176,9 @@ impl Culprit {
                 Ok(p) => self.survivors = Some(p),
                 Err(e) => self.note(progress, format!("reading the survivors' allocations: {e}")),
             }
+        }
+        if self.all.is_some() || self.survivors.is_some() {
+            self.script_maps = crate::script_maps::collect(ins, CALL_TIMEOUT).await;
         }
         self.snapshot(ins, 2, progress).await;
     }
@@ -270,13 +277,20 @@ impl Culprit {
             .base
             .clone()
             .or_else(|| std::env::current_dir().ok());
-        let summarize = |p: &Option<Value>| -> Option<AllocSummary> {
+        // Sites in scripts with a source map are shown in the original source: the map V8
+        // saw (tsx's in-memory output), else the one the script on disk names.
+        let mut maps = SourceMaps::new(base.as_deref());
+        for (url, map) in &self.script_maps {
+            maps.know(url, map);
+        }
+        let mut summarize = |p: &Option<Value>| -> Option<AllocSummary> {
             let bytes = serde_json::to_vec(p.as_ref()?).ok()?;
             let profile = leakhound_profile::parse(&bytes).ok()?;
-            Some(leakhound_profile::summarize(
+            Some(leakhound_profile::summarize_mapped(
                 &profile,
                 base.as_deref(),
                 TOP_SITES,
+                &mut maps,
             ))
         };
         if let Some(s) = summarize(&self.all) {
@@ -302,12 +316,12 @@ impl Culprit {
                 .collect();
             if names.iter().any(Option::is_some) {
                 let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
-                let files = crate::source_lines::app_files(
+                let files = crate::source_files::app_files(
                     &r.command,
                     sites.map(|s| s.location.as_str()),
                     base.as_deref(),
                 );
-                let texts = crate::source_lines::read(&files, base.as_deref());
+                let texts = crate::source_files::read(&files, base.as_deref(), &mut maps);
                 for (s, name) in r.suspects.iter_mut().zip(names) {
                     if let Some(id) = name {
                         s.source = crate::source_lines::find(id, &texts);

@@ -31,6 +31,8 @@ pub mod procfs;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod script_maps;
+pub mod source_files;
 pub mod source_lines;
 pub mod startup;
 mod state;

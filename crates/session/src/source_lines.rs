@@ -4,11 +4,7 @@
 //! (`responseCache.set(...)`) are found by reading them: the line a user has to change.
 
 use leakhound_report::run_schema::SourceLine;
-use std::path::{Path, PathBuf};
 
-/// At most this many files are read, each at most [`MAX_FILE_BYTES`].
-const MAX_FILES: usize = 50;
-const MAX_FILE_BYTES: u64 = 2 << 20;
 /// Lines reported per suspect: up to three that grow the holder, one that declares it.
 const MAX_GROWS: usize = 3;
 const MAX_CODE_CHARS: usize = 160;
@@ -189,59 +185,6 @@ pub fn find(ident: &str, files: &[(String, String)]) -> Vec<SourceLine> {
     grows
 }
 
-/// The application's own source files: the scripts on the target's command line and the
-/// files of the allocation sites (`file:line`), without Node's internals or `node_modules`.
-pub fn app_files<'a>(
-    command: &[String],
-    alloc_locations: impl Iterator<Item = &'a str>,
-    base: Option<&Path>,
-) -> Vec<PathBuf> {
-    let scripts = command.iter().skip(1).map(String::as_str).filter(|a| {
-        [".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"]
-            .iter()
-            .any(|e| a.ends_with(e))
-    });
-    let sites = alloc_locations.map(|l| match l.rsplit_once(':') {
-        Some((f, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => f,
-        _ => l,
-    });
-    let mut out: Vec<PathBuf> = Vec::new();
-    for f in scripts.chain(sites) {
-        if f.is_empty() || f.starts_with("node:") || f.contains("node_modules") {
-            continue;
-        }
-        let p = Path::new(f.strip_prefix("file://").unwrap_or(f));
-        let p = match base {
-            Some(b) if p.is_relative() => b.join(p),
-            _ => p.to_path_buf(),
-        };
-        if !out.contains(&p) && p.is_file() {
-            out.push(p);
-        }
-        if out.len() == MAX_FILES {
-            break;
-        }
-    }
-    out
-}
-
-/// Read `files` (skipping big or unreadable ones), named relative to `base` when inside it.
-pub fn read(files: &[PathBuf], base: Option<&Path>) -> Vec<(String, String)> {
-    files
-        .iter()
-        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_FILE_BYTES))
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(p).ok()?;
-            let name = base
-                .and_then(|b| p.strip_prefix(b).ok())
-                .unwrap_or(p)
-                .display()
-                .to_string();
-            Some((name, text))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,26 +272,5 @@ mod tests {
             ]
         );
         assert_eq!(lines[0].code, "cache.set(k, 1);");
-    }
-
-    #[test]
-    fn app_files_skip_node_internals_and_missing_files() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("server.js"), "x").unwrap();
-        std::fs::write(dir.path().join("lib.js"), "y").unwrap();
-        let cmd = vec!["node".to_string(), "server.js".to_string()];
-        let sites = [
-            "lib.js:3",
-            "node:internal/streams/writable:698",
-            "gone.js:1",
-            "server.js:9",
-        ];
-        let files = app_files(&cmd, sites.into_iter(), Some(dir.path()));
-        assert_eq!(
-            files,
-            [dir.path().join("server.js"), dir.path().join("lib.js")]
-        );
-        let texts = read(&files, Some(dir.path()));
-        assert_eq!(texts[0].0, "server.js");
     }
 }

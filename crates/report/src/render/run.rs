@@ -267,12 +267,14 @@ mod tests {
                 location: "examples/leaky-server.js:14".into(),
                 bytes: 3 << 20,
                 share: 0.6,
+                ..Default::default()
             }],
             alloc_survivors: vec![AllocSiteOut {
                 function: "processData".into(),
                 location: "examples/leaky-server.js:30".into(),
                 bytes: 2048,
                 share: 0.5,
+                ..Default::default()
             }],
             alloc_sampling_interval: Some(32768),
             snapshots: vec!["d/s1".into(), "d/s2".into(), "d/s3".into()],
