@@ -48,6 +48,11 @@ export interface SiteStat {
 /**
  * One function at one position in one script.
  *
+ * The position is where the *function* starts (V8's sampling profiler records function
+ * positions, not the line of each allocation). When the script has a source map (a bundle, a
+ * `tsc`/`esbuild` build, TypeScript run through `tsx`), `file`, `line` and `column` are the
+ * original source's and `generated` keeps the position in the code V8 ran.
+ *
  * This interface was referenced by `AllocResult`'s JSON-Schema
  * via the `definition` "Site".
  */
@@ -61,9 +66,36 @@ export interface Site {
    */
   file: string;
   function: string;
+  /**
+   * The position in the generated code V8 ran, when `file:line` was mapped to the original
+   * source through a source map; absent when there was no map.
+   */
+  generated?: Generated | null;
   kind: FrameKind;
   /**
    * 1-based (V8 reports 0-based lines; this is what an editor shows).
    */
   line?: number | null;
+}
+/**
+ * A position in generated code (a bundle, transpiled TypeScript) before source mapping.
+ *
+ * This interface was referenced by `AllocResult`'s JSON-Schema
+ * via the `definition` "Generated".
+ */
+export interface Generated {
+  /**
+   * 1-based.
+   */
+  column: number;
+  /**
+   * The generated script, relative to the working directory when it lies below it
+   * (`dist/app.js`; for code transpiled in memory, such as `tsx`'s, the original file's
+   * path, since that is the URL V8 knows the script by).
+   */
+  file: string;
+  /**
+   * 1-based.
+   */
+  line: number;
 }

@@ -18,12 +18,23 @@ export type ErrorKind =
  * The `leakhound.load/v1` object: the seed's summary, plus what the seed lacked.
  */
 export interface LoadResult {
+  /**
+   * Requests the client abandoned on purpose (`--abort`) after sending them and before the
+   * response ended: not failures, and without a status or a latency.
+   */
+  aborted?: number;
   bytes_received: number;
   /**
    * Requests in flight at the deadline that were waited for and then counted.
    */
   completed_after_deadline: number;
   connections: number;
+  /**
+   * TCP connections the client opened: at most `connections` per round with keep-alive,
+   * one per request with `--no-keepalive`, plus one per aborted request and per connection
+   * the server closed.
+   */
+  connections_opened?: number;
   endpoints: string[];
   /**
    * Counts per transport error kind (every kind present, zero or not).
@@ -61,6 +72,9 @@ export interface LoadResult {
   };
   successful: number;
   target: string;
+  /**
+   * Every request sent: `successful + failed + aborted`.
+   */
   total_requests: number;
   total_time_s: number;
 }

@@ -231,13 +231,41 @@ export interface AllocSiteOut {
   bytes: number;
   function: string;
   /**
-   * `file:line` (1-based), or the file alone when V8 gave no line.
+   * The function's position in the generated code V8 ran, when `location` was mapped
+   * through a source map (absent otherwise).
+   */
+  generated?: Generated | null;
+  /**
+   * `file:line` (1-based) where the function starts, or the file alone when V8 gave no
+   * line. Mapped to the original source when the script has a source map.
    */
   location: string;
   /**
    * Share of the profile's total, 0..1.
    */
   share: number;
+}
+/**
+ * A position in generated code (a bundle, transpiled TypeScript) before source mapping.
+ *
+ * This interface was referenced by `RunResult`'s JSON-Schema
+ * via the `definition` "Generated".
+ */
+export interface Generated {
+  /**
+   * 1-based.
+   */
+  column: number;
+  /**
+   * The generated script, relative to the working directory when it lies below it
+   * (`dist/app.js`; for code transpiled in memory, such as `tsx`'s, the original file's
+   * path, since that is the URL V8 knows the script by).
+   */
+  file: string;
+  /**
+   * 1-based.
+   */
+  line: number;
 }
 /**
  * A robust linear fit of one series (Theil–Sen slope with its 95 % interval).
@@ -552,12 +580,23 @@ export interface ReasonCount {
  * via the `definition` "LoadSummary".
  */
 export interface LoadSummary {
+  /**
+   * Requests the client abandoned on purpose (`--abort`) after sending them and before the
+   * response ended: not failures, and without a status or a latency.
+   */
+  aborted?: number;
   bytes_received: number;
   /**
    * Requests in flight at the deadline that were waited for and then counted.
    */
   completed_after_deadline: number;
   connections: number;
+  /**
+   * TCP connections the client opened: at most `connections` per round with keep-alive,
+   * one per request with `--no-keepalive`, plus one per aborted request and per connection
+   * the server closed.
+   */
+  connections_opened?: number;
   endpoints: string[];
   /**
    * Counts per transport error kind (every kind present, zero or not).
@@ -598,6 +637,9 @@ export interface LoadSummary {
   };
   successful: number;
   target: string;
+  /**
+   * Every request sent: `successful + failed + aborted`.
+   */
   total_requests: number;
   total_time_s: number;
 }
