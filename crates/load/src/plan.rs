@@ -361,7 +361,7 @@ impl Plan {
                     .iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case("connection"))
                 {
-                    if !crate::request::asks_close(v) {
+                    if !asks_close(v) {
                         bail!(
                             "--no-keepalive sends `Connection: close`, but endpoint {:?} sets `{k}: {}`",
                             ep.name,
@@ -373,6 +373,15 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// A `Connection` header value that asks for the connection to be closed (`close`, or a list
+/// holding it). A value with placeholders is judged on its literal text only.
+pub(crate) fn asks_close(v: &Template) -> bool {
+    v.as_literal().is_some_and(|b| {
+        b.split(|&c| c == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+    })
 }
 
 #[cfg(test)]

@@ -5,8 +5,7 @@
 //! that says `Connection: close` (`--no-keepalive`, or the user's own `-H 'Connection: close'`)
 //! has its connection closed by the client when the response ends, whatever the server does.
 
-use crate::plan::{Endpoint, Plan};
-use crate::template::Template;
+use crate::plan::{asks_close, Endpoint, Plan};
 
 /// An endpoint ready to send.
 #[derive(Debug)]
@@ -20,15 +19,6 @@ pub(crate) struct Prepared {
     pub close: bool,
     /// ... and `render` must add that header (`--no-keepalive` without a header of the user's).
     pub add_close: bool,
-}
-
-/// A `Connection` header value that asks for the connection to be closed (`close`, or a list
-/// holding it). A value with placeholders is judged on its literal text only.
-pub(crate) fn asks_close(v: &Template) -> bool {
-    v.as_literal().is_some_and(|b| {
-        b.split(|&c| c == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
-    })
 }
 
 pub(crate) fn prepare(plan: &Plan) -> Vec<Prepared> {

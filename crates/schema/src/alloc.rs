@@ -107,15 +107,3 @@ pub struct AllocSummary {
     /// the stack has none, of a dependency, then of Node itself): the lines to fix.
     pub top_culprits: Vec<SiteStat>,
 }
-
-impl From<&SiteStat> for crate::run::AllocSiteOut {
-    fn from(s: &SiteStat) -> Self {
-        crate::run::AllocSiteOut {
-            function: s.site.function.clone(),
-            location: s.site.location(),
-            bytes: s.bytes,
-            share: s.share,
-            generated: s.site.generated.clone(),
-        }
-    }
-}

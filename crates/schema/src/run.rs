@@ -345,6 +345,20 @@ pub struct MemLineOut {
     pub mb: f64,
 }
 
+/// `run` carries a flattened copy of an `alloc` site (the run depends on alloc, never the
+/// other way round).
+impl From<&crate::alloc::SiteStat> for AllocSiteOut {
+    fn from(s: &crate::alloc::SiteStat) -> Self {
+        AllocSiteOut {
+            function: s.site.function.clone(),
+            location: s.site.location(),
+            bytes: s.bytes,
+            share: s.share,
+            generated: s.site.generated.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
