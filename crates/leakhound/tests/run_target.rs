@@ -58,8 +58,8 @@ fn running_out_of_memory_while_starting_is_a_failed_target() {
     assert_eq!(v["requests"], 0);
     let why = v["target_failed"].as_str().unwrap_or_else(|| panic!("{v}"));
     assert!(
-        why.starts_with("ran out of memory while starting with a 128 MB heap (heap limit ")
-            && why.ends_with(" MB): raise --heap-mb"),
+        why.starts_with("ran out of memory while starting with a 128 MiB heap (heap limit ")
+            && why.ends_with(" MiB): raise --heap-mb"),
         "{why}"
     );
     // The real limit (old space plus young generation), not 0: Node 20 gives 176 MB.
