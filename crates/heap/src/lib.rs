@@ -19,6 +19,7 @@ pub mod leaks;
 pub mod mem;
 pub mod parse;
 pub mod paths;
+pub mod replicate;
 pub mod scan;
 pub mod summary;
 pub mod timing;
