@@ -7,9 +7,13 @@
 //! the distinct ids (`base + 2 × ((c − 1) × distinct + rank) + parity`), so ids stay unique,
 //! under 2^32 and keep their parity (JS object ids are odd, and `diff`/`leaks` rely on it).
 //! A plain offset per copy does not fit: V8 gives a few native objects pointer-like ids near
-//! 2^31. Node indices in edges are offset by `c` copies; the first copy's root gets one `element` edge
-//! to each other copy's root, so every copy hangs off the one root and `heap summary` of the
-//! result is K× the totals of the original (plus K − 1 edges). Sections after the edges
+//! 2^31. Node indices in edges are offset by `c` copies. The first copy's root gets, for
+//! each other copy, one `element` edge to that copy's root and a copy of each of its own
+//! edges pointing into that copy (to its `(GC roots)` and its user roots): every copy hangs
+//! off the one root, and its objects keep their distances from the user roots, which
+//! DevTools' rules depend on (objects only system roots reach are named and counted
+//! differently). `heap summary` of the result is K× the totals of the original, with
+//! (K − 1) × (1 + root edges) more edges. Sections after the edges
 //! (`strings`, `locations`, …) are written once, unchanged: locations name nodes of copy 0.
 //!
 //! The output is written record by record (V8's one-record-per-line layout, which the
@@ -288,8 +292,10 @@ pub fn replicate(src: &[u8], k: u32, out: &mut dyn Write) -> Result<Replicated, 
         .step_by(nw)
         .take(s.root)
         .sum();
-    let root_end = root_first + s.nodes[s.root * nw + s.n_edges];
-    let (nodes_total, edges_total) = (n * k64, e * k64 + (k64 - 1));
+    let root_edges = s.nodes[s.root * nw + s.n_edges];
+    let root_end = root_first + root_edges;
+    let links = (k64 - 1) * (1 + root_edges);
+    let (nodes_total, edges_total) = (n * k64, e * k64 + links);
 
     let header = std::str::from_utf8(&src[s.header.0..s.header.1])
         .map_err(|_| unsupported("the header is not UTF-8"))?;
@@ -309,7 +315,7 @@ pub fn replicate(src: &[u8], k: u32, out: &mut dyn Write) -> Result<Replicated, 
                 rec[s.n_id] = base + 2 * ((c - 1) * distinct + u64::from(rank[i])) + parity;
             }
             if c == 0 && i == s.root {
-                rec[s.n_edges] += k64 - 1;
+                rec[s.n_edges] += links;
             }
             w.record(&rec[..nw])?;
         }
@@ -324,6 +330,12 @@ pub fn replicate(src: &[u8], k: u32, out: &mut dyn Write) -> Result<Replicated, 
             rec[s.e_name] = other - 1;
             rec[s.e_to] = (other * n + s.root as u64) * nw as u64;
             w.record(&rec[..ew])?;
+            let own = root_first as usize * ew..root_end as usize * ew;
+            for edge in s.edges[own].chunks_exact(ew) {
+                rec[..ew].copy_from_slice(edge);
+                rec[s.e_to] += other * n * nw as u64;
+                w.record(&rec[..ew])?;
+            }
         }
         Ok(())
     };
@@ -377,7 +389,9 @@ mod tests {
         let h1 = Heap::from_graph(one);
         let mut out = Vec::new();
         let r = replicate(SMALL.as_bytes(), 3, &mut out).unwrap();
-        assert_eq!((r.nodes, r.edges, r.bytes), (15, 14, out.len() as u64));
+        // 3 × 4 edges, and for each of the two other copies a link to its root and copies
+        // of the root's two edges.
+        assert_eq!((r.nodes, r.edges, r.bytes), (15, 18, out.len() as u64));
         let g3 = crate::parse::parse(&out).unwrap();
         // Ids unique, parity kept.
         let mut ids = g3.node_id.clone();
@@ -390,7 +404,7 @@ mod tests {
         assert_eq!(h3.total, 3 * h1.total);
         let (s1, s3) = (crate::summary(&h1, 10), crate::summary(&h3, 10));
         assert_eq!(s3.node_count, 3 * s1.node_count);
-        assert_eq!(s3.edge_count, 3 * s1.edge_count + 2);
+        assert_eq!(s3.edge_count, 3 * s1.edge_count + 6);
         for row in &s1.top_by_self {
             let r3 = s3
                 .top_by_self
