@@ -13,6 +13,7 @@ pub mod analysis;
 pub mod classes;
 pub mod diff;
 pub mod dominators;
+pub mod domtree;
 pub mod error;
 pub mod graph;
 pub mod leaks;

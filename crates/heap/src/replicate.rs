@@ -364,13 +364,13 @@ pub fn replicate(src: &[u8], k: u32, out: &mut dyn Write) -> Result<Replicated, 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analysis::Heap;
 
     /// A root with two children (a synthetic "(GC roots)" and an object), one more object
     /// held by the first, and a string; V8's layout and field order.
-    const SMALL: &str = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"]},"node_count":5,"edge_count":4,"trace_function_count":0},
+    pub(crate) const SMALL: &str = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"]},"node_count":5,"edge_count":4,"trace_function_count":0},
 "nodes":[9,0,1,0,2,0,0
 ,3,1,3,100,2,0,0
 ,3,2,5,40,0,0,0

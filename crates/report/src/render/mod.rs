@@ -26,6 +26,7 @@ pub mod compare;
 pub mod gate;
 pub mod gc;
 pub mod heap;
+pub mod heap_html;
 pub mod load;
 pub mod run;
 
