@@ -8,7 +8,10 @@
 #   SKIP_MEMLAB=1 bench/heap-scale.sh   # memlab runs on the 1 GB file only, and needs ~4 GB RSS
 #   REAL_2GB=1 bench/heap-scale.sh      # also a real ~2 GB snapshot written by Node (slow: Node
 #                                       # needs about twice the heap to write it)
-#   COLD=1 bench/heap-scale.sh          # drop the page cache before each leakhound run (root)
+#   COLD=1 bench/heap-scale.sh          # drop the page cache before each leakhound run (root);
+#                                       # otherwise each file is read once first (`cat`) so the
+#                                       # runs start warm: on a shared machine the page cache
+#                                       # does not keep a 4 GB file between runs by itself
 #
 # Prints per file: size, wall, user+sys CPU and peak RSS (`/usr/bin/time -v`), peak RSS over the
 # file size, the load average, and checks that K copies summarise to K× the original's totals.
@@ -50,11 +53,12 @@ if [ -z "${SKIP_MEMLAB:-}" ] && [ ! -d "$OUT/memlab/node_modules/memlab" ]; then
     || echo "note: memlab could not be installed; skipped" >&2
 fi
 
-# measure CMD... -> "wall_s rss_mib cpu_s" of the best-wall run of RUNS
+# measure FILE CMD... -> "wall_s rss_mib cpu_s" of the best-wall run of RUNS (CMD reads FILE)
 measure() {
+  local file=$1; shift
   local best_w="" best_r="" best_c=""
   for _ in $(seq "$RUNS"); do
-    if [ -n "${COLD:-}" ]; then sync; echo 1 > /proc/sys/vm/drop_caches; fi
+    if [ -n "${COLD:-}" ]; then sync; echo 1 > /proc/sys/vm/drop_caches; else cat "$file" >/dev/null; fi
     local log; log=$(mktemp)
     if ! /usr/bin/time -v "$@" >/dev/null 2>"$log"; then
       tail -3 "$log" >&2; rm -f "$log"; echo "fail fail fail"; return
@@ -82,17 +86,17 @@ check() { # FILE K
 check "$G1" 5
 check "$G4" 19
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; $( [ -n "${COLD:-}" ] && echo "cold page cache (dropped before each run)" || echo "warm page cache (each file read before each run)")"
 printf '%-28s %9s %9s %9s %9s %9s %7s  %s\n' file size_mb wall_s cpu_s rss_mib rss/file nodes load_after
 for f in $FILES; do
   bytes=$(stat -L -c %s "$f")
-  read -r w r c < <(measure "$LH" heap summary "$f" --json /dev/null)
+  read -r w r c < <(measure "$f" "$LH" heap summary "$f" --json /dev/null)
   ratio=$(awk "BEGIN{printf \"%.2f\", $r * 1048576 / $bytes}")
   nodes=$(awk 'NR==1 {print}' <(head -c 2000 "$f" | grep -o '"node_count":[0-9]*' | cut -d: -f2))
   printf '%-28s %9s %9s %9s %9s %9s %7s  %s\n' "$(basename "$f")" "$((bytes / 1000000))" "$w" "$c" "$r" "$ratio" "$((nodes / 1000000))M" "$(cut -d' ' -f1-3 /proc/loadavg)"
 done
 if [ -z "${SKIP_MEMLAB:-}" ] && [ -d "$OUT/memlab/node_modules/memlab" ]; then
-  read -r w r c < <(measure node --max-old-space-size=16000 bench/memlab-parse.js "$G1")
+  read -r w r c < <(measure "$G1" node --max-old-space-size=16000 bench/memlab-parse.js "$G1")
   printf '%-28s %9s %9s %9s %9s %9s %7s  %s\n' "memlab $(basename "$G1")" "$(($(stat -L -c %s "$G1") / 1000000))" "$w" "$c" "$r" - - "$(cut -d' ' -f1-3 /proc/loadavg)"
 else
   echo "memlab skipped"
