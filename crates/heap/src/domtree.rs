@@ -10,8 +10,9 @@ use std::collections::BinaryHeap;
 
 /// Nodes kept when the caller does not say: about 1 MB of page on any snapshot.
 pub const DEFAULT_MAX_NODES: usize = 3000;
-/// Children below this share of the heap are summed, not listed.
-pub const DEFAULT_FLOOR_SHARE: f64 = 0.0001;
+/// Children below this share of the heap are summed, not listed (the node budget is what
+/// bounds the page; the floor keeps crumbs out of it).
+pub const DEFAULT_FLOOR_SHARE: f64 = 0.000_001;
 /// Retainer paths longer than this keep their first and last steps.
 const MAX_PATH_CHARS: usize = 400;
 
