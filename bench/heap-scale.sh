@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `leakhound heap summary` at production scale: a ~1 GB and a ~4.4 GB (> 2^32 bytes, 56 M
+# `leakhound heap summary` at production scale: the ~215 MB source, a ~1.1 GB and a ~4.4 GB (> 2^32 bytes, 56 M
 # nodes) snapshot, made by replicating a real ~215 MB Node snapshot (bench/heap-gen.js) with
 # `heap-replicate` (crates/heap/examples): Node cannot write a 4 GB snapshot on this machine.
 #
@@ -35,7 +35,7 @@ LH=target/release/leakhound
 REP=target/release/examples/heap-replicate
 [ -s "$G1" ] || "$REP" "$SRC" 5 "$G1" >&2
 [ -s "$G4" ] || "$REP" "$SRC" 19 "$G4" >&2
-FILES="$G1 $G4"
+FILES="$SRC $G1 $G4"
 if [ -n "${REAL_2GB:-}" ]; then
   if [ ! -s "$R2" ]; then
     echo "generating $R2 (heap ~1150 MB; needs ~8 GB RSS) ..." >&2
