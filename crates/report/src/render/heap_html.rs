@@ -79,11 +79,15 @@ var top=document.getElementById('tree');
 N[0][5].forEach(function(c){top.appendChild(row(c));});
 if(N[0][6]>0){var m=document.createElement('li');m.className='more';m.textContent=N[0][6]+' smaller objects under the root not shown, '+fmt(N[0][7])+' together';top.appendChild(m);}
 function byId(id){for(var i=0;i<N.length;i++)if(String(N[i][1])===id)return i;return -1;}
-var h=/expand=([0-9,]+)/.exec(location.hash);
-if(h)h[1].split(',').forEach(function(id){
- var i=byId(id),chain=[];while(i>0){chain.unshift(i);i=P[i];}
- chain.forEach(function(j){var el=document.querySelector('li[data-i="'+j+'"]');if(el)expand(el);});
-});
+function fromHash(){
+ var h=/expand=([0-9,]+)/.exec(location.hash),last=null;
+ if(h)h[1].split(',').forEach(function(id){
+  var i=byId(id),chain=[];while(i>0){chain.unshift(i);i=P[i];}
+  chain.forEach(function(j){var el=document.querySelector('li[data-i="'+j+'"]');if(el){expand(el);last=el;}});
+ });
+ if(last&&last.scrollIntoView)last.scrollIntoView({block:'center'});
+}
+fromHash();window.addEventListener('hashchange',fromHash);
 document.body.setAttribute('data-tree','ready');
 })();
 "#;
@@ -195,7 +199,10 @@ impl Render<HeapPage<'_>> for Html {
                 esc(&sp.sentence)
             ));
             if let Some(a) = &sp.accumulation_point {
-                o.push_str("<ol>");
+                o.push_str(&format!(
+                    "<p><a href=\"#expand={}\">show @{} in the dominator tree</a></p><ol>",
+                    a.node_id, a.node_id
+                ));
                 for st in &a.path_steps {
                     o.push_str(&format!(
                         "<li>{} → {} @{}</li>",
