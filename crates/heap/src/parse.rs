@@ -50,26 +50,7 @@ pub fn read_file(path: &Path) -> Result<Graph, OpenError> {
     // accepted risk of every mmap reader (ripgrep makes the same trade).
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(OpenError::io("mapping", path))?;
     #[cfg(unix)]
-    {
-        let _ = map.advise(memmap2::Advice::Sequential);
-        // With a cold page cache the two parse threads wait on the disk at two places in
-        // the file; asking for the whole file up front keeps the disk busy ahead of both
-        // (the pages go to the page cache, not to our RSS, until the scan touches them).
-        // Only for files that fit in half the memory: a bigger one would push its own
-        // first pages out before the scan gets there. `LEAKHOUND_HEAP_NO_PREFETCH=1` turns
-        // it off, to measure it.
-        // SAFETY: sysconf has no preconditions.
-        let (pages, page) = unsafe {
-            (
-                libc::sysconf(libc::_SC_PHYS_PAGES),
-                libc::sysconf(libc::_SC_PAGESIZE),
-            )
-        };
-        let memory = (pages.max(0) as u64).saturating_mul(page.max(0) as u64);
-        if len < memory / 2 && std::env::var_os("LEAKHOUND_HEAP_NO_PREFETCH").is_none() {
-            let _ = map.advise(memmap2::Advice::WillNeed);
-        }
-    }
+    let _ = map.advise(memmap2::Advice::Sequential);
     let release = |from: usize, to: usize| {
         #[cfg(unix)]
         {
