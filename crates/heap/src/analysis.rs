@@ -48,21 +48,19 @@ impl Heap {
         let self_size = std::mem::take(&mut g.self_size);
         // Two chains share the two cores. This one: page flags, essential edges, retainers,
         // Lengauer–Tarjan (the long pole). The other needs only the graph: the shallow-size
-        // transfer, then the distance BFS, both done while Lengauer–Tarjan runs. Class names
-        // wait until the dominator buffers are freed, to keep the peak memory down, and run
-        // next to the retained sizes.
+        // transfer. The distance BFS and class names wait until the dominator buffers are
+        // freed, to keep the peak memory down: the BFS's three node-length arrays (12 bytes
+        // a node, 680 MB on a 4 GB snapshot) beside Lengauer–Tarjan's six made the peak
+        // 1.29× the file; after it, the BFS queue is a dead dominator-tree buffer.
         let owned = g;
         let g = &owned;
-        let (dom, (self_size, (distance, parent_edge))) = std::thread::scope(|sc| {
+        let (dom, self_size) = std::thread::scope(|sc| {
             let other = sc.spawn(|| {
                 let t0 = std::time::Instant::now();
                 let mut self_size = self_size;
                 shallow_sizes(g, &t, &mut self_size);
                 timing("shallow (2nd thread)", t0);
-                let t0 = std::time::Instant::now();
-                let d = distances(g, &t);
-                timing("distances (2nd thread)", t0);
-                (self_size, d)
+                self_size
             });
             let t0 = std::time::Instant::now();
             let page = dominators::page_owned(g, &t);
@@ -79,10 +77,10 @@ impl Heap {
             drop(r);
             drop(ess);
             timing("dominators", t0);
-            (d, other.join().expect("shallow-size and distance thread"))
+            (d, other.join().expect("shallow-size thread"))
         });
         let t0 = std::time::Instant::now();
-        let ((class_of, class_names), (retained, idom, dom_first, dom_children)) =
+        let ((class_of, class_names), (retained, idom, dom_first, dom_children, dist)) =
             std::thread::scope(|sc| {
                 let c = sc.spawn(|| {
                     let t0 = std::time::Instant::now();
@@ -93,14 +91,18 @@ impl Heap {
                 let retained = dominators::retained_sizes(&self_size, &dom);
                 let idom = dom.idom;
                 drop(dom.order);
-                let (first, children) = dominated(&idom, g.root, dom.spare);
+                let (first, children, queue) = dominated(&idom, g.root, dom.spare);
                 timing("retained+tree", t0);
+                let t1 = std::time::Instant::now();
+                let d = distances_in(g, &t, queue);
+                timing("distances", t1);
                 (
                     c.join().expect("class-name thread"),
-                    (retained, idom, first, children),
+                    (retained, idom, first, children, d),
                 )
             });
-        timing("retained+tree | classes", t0);
+        let (distance, parent_edge) = dist;
+        timing("retained+tree+distances | classes", t0);
         let total = retained[g.root as usize];
         Heap {
             graph: owned,
@@ -138,8 +140,9 @@ impl Heap {
 }
 
 /// The dominator tree's child lists (CSR: `first[n]..first[n + 1]` into `children`), built
-/// in `spare` buffers when there are any, for the reason given on [`dominators::Dominators`].
-fn dominated(idom: &[u32], root: u32, mut spare: Vec<Vec<u32>>) -> (Vec<u32>, Vec<u32>) {
+/// in `spare` buffers when there are any, for the reason given on [`dominators::Dominators`];
+/// the third buffer, dead afterwards, is handed back for the distance BFS's queue.
+fn dominated(idom: &[u32], root: u32, mut spare: Vec<Vec<u32>>) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
     let n = idom.len();
     let mut take = |len: usize| -> Vec<u32> {
         match spare.pop() {
@@ -172,7 +175,7 @@ fn dominated(idom: &[u32], root: u32, mut spare: Vec<Vec<u32>>) -> (Vec<u32>, Ve
             fill[d as usize] += 1;
         }
     }
-    (first, children)
+    (first, children, fill)
 }
 
 /// DevTools' `calculateShallowSizes`: hidden and array nodes (and external string data) owned
@@ -236,10 +239,16 @@ pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) {
 /// DevTools' `calculateDistances` (JS flavour, with its edge filter), plus the first edge that
 /// reached each node, which gives the shortest retainer path from the user roots.
 pub fn distances(g: &Graph, t: &TypeIds) -> (Vec<i32>, Vec<u32>) {
+    distances_in(g, t, Vec::new())
+}
+
+/// [`distances`], with `queue`'s buffer (any contents) as the BFS queue.
+fn distances_in(g: &Graph, t: &TypeIds, mut queue: Vec<u32>) -> (Vec<i32>, Vec<u32>) {
     let n = g.node_count();
     let mut dist = vec![NO_DISTANCE; n];
     let mut parent = vec![NO_EDGE; n];
-    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    queue.clear();
+    queue.reserve(n);
     for e in g.edges(g.root) {
         let to = g.edge_to[e];
         if g.node_type[to as usize] != t.synthetic {

@@ -54,10 +54,7 @@ pub fn read_file(path: &Path) -> Result<Graph, OpenError> {
     let release = |from: usize, to: usize| {
         #[cfg(unix)]
         {
-            let page = 4096;
-            let start = from.div_ceil(page) * page;
-            let end = to / page * page;
-            if end > start {
+            if let Some((start, end)) = whole_pages(from, to, 4096) {
                 // SAFETY: a read-only private file mapping; dropped pages are re-read on access.
                 let _ = unsafe {
                     map.unchecked_advise_range(
@@ -159,8 +156,8 @@ fn parse_with_release(
         ));
     }
     // Pre-size from the header, but never trust a corrupt count with a huge allocation.
-    let cap_n = (header.node_count.unwrap_or(0) as usize).min(buf.len() / (2 * nfc).max(1));
-    let cap_e = (header.edge_count.unwrap_or(0) as usize).min(buf.len() / (2 * efc).max(1));
+    let cap_n = presize(header.node_count, buf.len(), nfc);
+    let cap_e = presize(header.edge_count, buf.len(), efc);
     let nf = NodeFields {
         width: nfc,
         ty: n_type,
@@ -371,8 +368,9 @@ fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), Pa
             format!("root_index {root_index} is not a node"),
         ));
     }
-    let ns = g.strings.len() as u32;
-    if let Some(i) = g.node_name.iter().position(|&s| s >= ns) {
+    // Compared as usize: a table of 2^32 strings or more must not wrap to a small count.
+    let ns = g.strings.len();
+    if let Some(i) = g.node_name.iter().position(|&s| s as usize >= ns) {
         return Err(ParseError::new(
             "nodes",
             end,
@@ -391,7 +389,7 @@ fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), Pa
     }
     let t = g.types();
     for e in 0..g.edge_count() {
-        if g.edge_has_string_name(e, &t) && g.edge_name[e] >= ns {
+        if g.edge_has_string_name(e, &t) && g.edge_name[e] as usize >= ns {
             return Err(ParseError::new(
                 "edges",
                 end,
@@ -524,6 +522,18 @@ fn boundary(mut lo: usize, mut hi: usize, past: impl Fn(usize) -> bool) -> usize
 /// (six columns written per record instead of three); measured on a 1 GB snapshot.
 const NODE_BYTE_COST: f64 = 1.3;
 
+/// Where in `edges_start..edges_end` the second thread should start so both threads scan
+/// about the same cost; `None` when the nodes alone outweigh the edges. Byte positions are
+/// `usize` (64-bit) and the balance is computed in `f64`, exact for any file under 2^53 bytes.
+fn split_target(nodes_at: usize, edges_start: usize, edges_end: usize) -> Option<usize> {
+    let node_bytes = edges_start.checked_sub(nodes_at)? as f64 * NODE_BYTE_COST;
+    let edge_bytes = edges_end.checked_sub(edges_start)? as f64;
+    if node_bytes >= edge_bytes {
+        return None;
+    }
+    Some(edges_start + ((edge_bytes - node_bytes) / 2.0) as usize)
+}
+
 /// The two-thread scan balanced by bytes; `None` when it does not apply or anything failed.
 ///
 /// The split point is found without reading the arrays (a scan would fault in the whole
@@ -547,12 +557,7 @@ fn split_parse(
     let edges_end = boundary(edges_start, buf.len(), |x| {
         line_fields(buf, x) != Some(ef.width)
     });
-    let node_bytes = edges_start.checked_sub(nodes_at)? as f64 * NODE_BYTE_COST;
-    let edge_bytes = edges_end.checked_sub(edges_start)? as f64;
-    if node_bytes >= edge_bytes {
-        return None;
-    }
-    let target = edges_start + ((edge_bytes - node_bytes) / 2.0) as usize;
+    let target = split_target(nodes_at, edges_start, edges_end)?;
     let window = buf.get(target..(target + 4096).min(buf.len()))?;
     // V8 writes each record on its own line as `\n,a,b,c`: split after such a comma.
     let nl = target + memchr::memchr(b'\n', window)?;
@@ -661,6 +666,46 @@ impl EdgeSlices<'_> {
     }
 }
 
+/// Node ordinals are u32 everywhere after the parse (half the memory of usize on 55 M
+/// nodes), and the dominator pass numbers vertices from 1 with `u32::MAX` and `u32::MAX - 1`
+/// as markers, so at most this many nodes (about 4.3 billion: a snapshot of 60 GB or more).
+pub const MAX_NODES: usize = u32::MAX as usize - 2;
+/// Edge ordinals are u32 (`first_edge`), so at most this many edges.
+pub const MAX_EDGES: u64 = u32::MAX as u64;
+
+fn too_many_nodes(at: usize) -> ParseError {
+    ParseError::new(
+        "nodes",
+        at,
+        format!("more than {MAX_NODES} nodes: leakhound indexes nodes with 32 bits"),
+    )
+}
+
+fn too_many_edges(at: usize) -> ParseError {
+    ParseError::new(
+        "nodes",
+        at,
+        format!(
+            "the nodes declare more than {MAX_EDGES} edges: leakhound indexes edges with 32 bits"
+        ),
+    )
+}
+
+/// How many records to reserve for a section whose header count is `count`: the header's
+/// word, but never more than the file could hold (each record takes at least two bytes per
+/// field), so a corrupt or hostile count cannot make a huge allocation. All in 64 bits.
+fn presize(count: Option<u64>, file_len: usize, width: usize) -> usize {
+    let fit = file_len as u64 / (2 * width as u64).max(1);
+    count.unwrap_or(0).min(fit) as usize
+}
+
+/// The whole pages inside `from..to` (`page` a power of two), to drop from a map once read.
+fn whole_pages(from: usize, to: usize, page: usize) -> Option<(usize, usize)> {
+    let start = from.div_ceil(page) * page;
+    let end = to / page * page;
+    (end > start).then_some((start, end))
+}
+
 fn parse_nodes(
     buf: &[u8],
     p: usize,
@@ -691,6 +736,9 @@ fn parse_nodes(
                     format!("node type {ty} is not in snapshot.meta"),
                 ));
             }
+            if c.ty.len() >= MAX_NODES {
+                return Err(too_many_nodes(at));
+            }
             c.ty.push(ty as u8);
             c.name.push(
                 u32::try_from(r[f.name])
@@ -701,11 +749,12 @@ fn parse_nodes(
                     .map_err(|_| ParseError::new("nodes", at, "node id too large"))?,
             );
             c.size.push(r[f.size]);
-            edges_total += r[f.edges];
-            c.first_edge.push(
-                u32::try_from(edges_total)
-                    .map_err(|_| ParseError::new("nodes", at, "too many edges"))?,
-            );
+            // Checked: a corrupt edge_count near u64::MAX must be an error, not a wrap.
+            edges_total = edges_total
+                .checked_add(r[f.edges])
+                .filter(|&t| t <= MAX_EDGES)
+                .ok_or_else(|| too_many_edges(at))?;
+            c.first_edge.push(edges_total as u32);
             if f.detached < f.width {
                 c.detached.push(r[f.detached].min(255) as u8);
             }
@@ -857,6 +906,94 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    /// A header may claim any counts (they only pre-size the columns): 2^40 nodes and
+    /// 2^41 edges over a small file parse as the file says, sized in 64 bits, no huge
+    /// allocation, no overflow.
+    #[test]
+    fn huge_header_counts_are_hints_not_allocations() {
+        let text = String::from_utf8(snapshot(10, true)).unwrap();
+        let text = text
+            .replace(
+                "\"node_count\":10,",
+                &format!("\"node_count\":{},", 1u64 << 40),
+            )
+            .replace(
+                "\"edge_count\":30,",
+                &format!("\"edge_count\":{},", 1u64 << 41),
+            );
+        assert!(text.contains("1099511627776"));
+        let g = parse(text.as_bytes()).unwrap();
+        assert_eq!((g.node_count(), g.edge_count()), (10, 30));
+        // Capacities: the file bounds them, computed without overflow even for u64::MAX
+        // counts and files past 4 GiB.
+        assert_eq!(presize(Some(1 << 40), text.len(), 7), text.len() / 14);
+        assert_eq!(presize(Some(u64::MAX), 5 << 30, 3), (5 << 30) / 6);
+        assert_eq!(presize(Some(55_000_000), 5 << 30, 7), 55_000_000);
+        assert_eq!(presize(None, 5 << 30, 7), 0);
+        // A root_index far past the nodes is a clear error.
+        let bad = text.replace(
+            "\"trace_function_count\"",
+            "\"root_index\":70000000000000,\"trace_function_count\"",
+        );
+        let e = parse(bad.as_bytes()).unwrap_err();
+        assert_eq!(e.section, "header");
+        assert!(
+            e.message.contains("70000000000000 is not a node"),
+            "{}",
+            e.message
+        );
+    }
+
+    /// Edge counts that would overflow the u32 edge ordinals (or u64 itself) are an error
+    /// that says so, never a wrap or an arithmetic panic.
+    #[test]
+    fn edge_counts_past_32_bits_are_an_error() {
+        let text = String::from_utf8(snapshot(10, false)).unwrap();
+        for (first, second) in [
+            (u64::from(u32::MAX), u64::MAX),
+            (u64::MAX, 3),
+            (1 << 31, 1 << 31),
+        ] {
+            // Node records are `type,name,id,size,3,0,0`; give nodes 0 and 1 other counts.
+            let bad = text
+                .replacen(",0,1,0,3,0,0", &format!(",0,1,0,{first},0,0"), 1)
+                .replacen(",1,3,37,3,0,0", &format!(",1,3,37,{second},0,0"), 1);
+            assert_ne!(bad, text);
+            let e = parse(bad.as_bytes()).unwrap_err();
+            assert_eq!(e.section, "nodes", "{first} {second}: {e}");
+            assert!(e.message.contains("32 bits"), "{}", e.message);
+        }
+    }
+
+    /// Byte positions past 2^32 (a 4.3 GB file) in the arithmetic that maps, splits and
+    /// reports them: all 64-bit.
+    #[test]
+    fn byte_offsets_past_4_gib() {
+        const G4: usize = 1 << 32;
+        assert_eq!(
+            whole_pages(G4 + 1, (G4 << 1) + 5, 4096),
+            Some((G4 + 4096, G4 << 1))
+        );
+        assert_eq!(whole_pages(G4 + 1, G4 + 4000, 4096), None);
+        // Nodes from byte 100 to 1.5 GB, edges to 12 GB: the split lands past 4 GiB, where
+        // exact integer arithmetic puts it.
+        let (nodes_at, es, ee) = (100usize, 1_500_000_000usize, 12_000_000_000usize);
+        let t = split_target(nodes_at, es, ee).unwrap();
+        let exact = es as u128 + ((ee - es) as u128 * 10 - (es - nodes_at) as u128 * 13) / 20;
+        assert!(
+            t > G4 && (t as i128 - exact as i128).abs() <= 1,
+            "{t} vs {exact}"
+        );
+        assert_eq!(split_target(0, 9_000_000_000, 10_000_000_000), None);
+        // The edge-boundary search over a 6 GB range stops within a page of the boundary.
+        let b = boundary(0, 6_000_000_000, |x| x >= 5_000_000_123);
+        assert!((5_000_000_123..5_000_000_123 + 4096).contains(&b), "{b}");
+        // Errors report the 64-bit offset.
+        let e = ParseError::new("edges", G4 + 7, "x");
+        assert_eq!(e.offset, 4_294_967_303);
+        assert!(e.to_string().ends_with("at byte 4294967303"), "{e}");
     }
 
     fn find(hay: &[u8], needle: &[u8]) -> usize {

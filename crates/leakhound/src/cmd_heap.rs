@@ -5,7 +5,7 @@ use crate::note;
 use crate::output::{Output, Outputs};
 use anyhow::Context;
 use leakhound_heap::Heap;
-use leakhound_report::render::{heap::Top, Json};
+use leakhound_report::render::{heap::Top, heap_html::HeapPage, Html, Json};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -29,6 +29,10 @@ pub enum HeapAction {
         /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Also write the summary as an offline HTML page with a browsable dominator tree
+        /// (the biggest objects, expandable, each with its retainer path) to FILE.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Per class: objects new in B and gone since A, matched by object id.
     #[command(after_help = "Exit codes: 0 done, 2 bad input or an output that cannot be written.")]
@@ -86,8 +90,14 @@ fn outputs(inputs: &[&PathBuf], json: Option<&Path>) -> anyhow::Result<(Outputs,
 
 pub fn run(cmd: HeapCmd) -> Outcome {
     match cmd.action {
-        HeapAction::Summary { file, top, json } => {
-            let (outs, mut json) = outputs(&[&file], json.as_deref())?;
+        HeapAction::Summary {
+            file,
+            top,
+            json,
+            report,
+        } => {
+            let (mut outs, mut json) = outputs(&[&file], json.as_deref())?;
+            let mut report = outs.open_opt("--report", report.as_deref())?;
             let h = open(&file)?;
             let t0 = std::time::Instant::now();
             let s = leakhound_heap::summary(&h, top);
@@ -97,6 +107,22 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             exit::reached(exit::OK);
             if let Some(j) = &mut json {
                 j.render(&Json, &s)?;
+            }
+            if let Some(r) = &mut report {
+                let tree = leakhound_heap::domtree::dominator_tree(
+                    &h,
+                    leakhound_heap::domtree::DEFAULT_MAX_NODES,
+                    leakhound_heap::domtree::default_floor(h.total),
+                );
+                let name = file.display().to_string();
+                r.render(
+                    &Html,
+                    &HeapPage {
+                        summary: &s,
+                        tree: &tree,
+                        file: &name,
+                    },
+                )?;
             }
             outs.human().render(&s)?;
             Ok(exit::OK)

@@ -60,6 +60,23 @@ fn snapshots_from_node_e_p_and_stdin_match_devtools() {
     assert_matches_devtools(&oracle, &tiny);
 }
 
+/// A big snapshot (the scale benchmark's, e.g. `bench/out/heap-1gb-x5.heapsnapshot`) against
+/// DevTools on every `LEAKHOUND_ORACLE_SAMPLE`th node (default 1000) and every class:
+/// `LEAKHOUND_ORACLE_FILE=FILE cargo test --release -p leakhound --test heap_oracle -- --ignored`.
+/// DevTools needs several times the file in memory, so this is not part of the normal run.
+#[test]
+#[ignore]
+fn a_big_snapshot_matches_devtools_on_a_sample() {
+    let _s = serial();
+    let Some(file) = std::env::var_os("LEAKHOUND_ORACLE_FILE") else {
+        panic!("set LEAKHOUND_ORACLE_FILE to a .heapsnapshot");
+    };
+    let oracle = ensure_oracle();
+    let step = std::env::var("LEAKHOUND_ORACLE_SAMPLE").unwrap_or_else(|_| "1000".into());
+    std::env::set_var("ORACLE_SAMPLE", step);
+    assert_matches_devtools(&oracle, std::path::Path::new(&file));
+}
+
 /// Every node's id, retained size, self size, distance and class, and every class's totals,
 /// as DevTools computes them for `snap`.
 fn assert_matches_devtools(oracle: &std::path::Path, snap: &std::path::Path) {
@@ -79,8 +96,10 @@ fn assert_matches_devtools(oracle: &std::path::Path, snap: &std::path::Path) {
     assert_eq!(o["node_count"].as_u64().unwrap() as usize, h.node_count());
     assert_eq!(o["total"].as_u64().unwrap(), h.total);
     let nodes = o["nodes"].as_array().unwrap();
+    let step = o["sample_step"].as_u64().unwrap_or(1) as usize;
     let mut mismatches = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
+    for (k, n) in nodes.iter().enumerate() {
+        let i = k * step;
         let (id, ret, selfs, dist, class) = (
             n[0].as_u64().unwrap(),
             n[1].as_u64().unwrap(),

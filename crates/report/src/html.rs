@@ -10,7 +10,8 @@ pub use crate::escape::html as esc;
 use crate::format;
 use crate::run_schema::{AllocSiteOut, LeakKind, RunReport, Verdict};
 
-const CSS: &str = r#"
+/// The report style, shared with the heap summary page (`render::heap_html`).
+pub(crate) const CSS: &str = r#"
 :root{--fg:#1d2330;--muted:#5b6475;--line:#d9dde5;--bg:#f6f7f9;--card:#fff}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}

@@ -28,6 +28,7 @@ pub mod fleet;
 pub mod gate;
 pub mod gc;
 pub mod heap;
+pub mod heap_html;
 pub mod load;
 pub mod run;
 
