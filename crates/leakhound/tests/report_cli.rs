@@ -3,12 +3,10 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{kill_group, leakhound, repo_root, serial};
+use common::{chromium, leakhound, repo_root, serial};
 
 /// Run `leakhound run` on a seed example and return the path of its JSON result.
 fn real_run(dir: &Path, script: &str, name: &str) -> PathBuf {
@@ -113,60 +111,6 @@ fn bad_input_is_one_line_and_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(err.contains(needle), "{needle}: {err}");
-    }
-}
-
-/// Run chromium headless with a hard deadline; its whole process group dies on timeout.
-fn chromium(args: &[String]) -> std::process::Output {
-    let mut child = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .expect("start chromium");
-    // Drain both pipes while it runs: a DOM over the pipe's 64 KB would block chromium forever.
-    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut r) = r {
-                use std::io::Read;
-                let _ = r.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let out_t = drain(child.stdout.take().map(|s| Box::new(s) as _));
-    let err_t = drain(child.stderr.take().map(|s| Box::new(s) as _));
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if Instant::now() > deadline {
-            kill_group(child.id());
-            panic!("chromium did not finish within 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    kill_group(child.id());
-    let status = child.wait().unwrap();
-    std::process::Output {
-        status,
-        stdout: out_t.join().unwrap(),
-        stderr: err_t.join().unwrap(),
     }
 }
 
