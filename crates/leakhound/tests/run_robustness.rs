@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{leakhound, repo_root, serial};
+use common::{leakhound, repo_root, run_json, serial};
 
 fn fixture(name: &str) -> String {
     repo_root()
@@ -15,27 +15,6 @@ fn fixture(name: &str) -> String {
         .join(name)
         .to_string_lossy()
         .into_owned()
-}
-
-fn run_json(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, serde_json::Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("r.json");
-    let mut cmd = leakhound();
-    cmd.arg("run").arg("--json").arg(&json);
-    cmd.args(args).stdin(Stdio::null()).current_dir(repo_root());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = std::fs::read_to_string(&json)
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or(serde_json::Value::Null);
-    (out.status.code(), v, text)
 }
 
 fn alive(pid: i32) -> bool {

@@ -3,11 +3,9 @@
 //! found on the port it listens on; the user's own `--max-old-space-size` wins.
 mod common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{free_port, leakhound, repo_root, serial};
-use serde_json::Value;
+use common::{free_port, repo_root, run_json, serial};
 
 fn server(name: &str) -> String {
     repo_root()
@@ -15,29 +13,6 @@ fn server(name: &str) -> String {
         .join(name)
         .to_string_lossy()
         .into_owned()
-}
-
-/// `leakhound run --json FILE ARGS`: exit code, the JSON document, and stdout + stderr.
-fn run_json(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("r.json");
-    let mut cmd = leakhound();
-    cmd.arg("run").arg("--json").arg(&json);
-    cmd.args(args).stdin(Stdio::null()).current_dir(repo_root());
-    cmd.env_remove("NODE_OPTIONS");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = std::fs::read_to_string(&json)
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or(Value::Null);
-    (out.status.code(), v, text)
 }
 
 fn alive(pid: i32) -> bool {

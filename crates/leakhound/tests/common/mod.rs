@@ -168,3 +168,28 @@ pub fn chromium(args: &[String]) -> std::process::Output {
         stderr: err_t.join().unwrap(),
     }
 }
+
+/// `leakhound run --json FILE ARGS` in the repository root, without the caller's
+/// `NODE_OPTIONS` (a test sets its own through `envs`): the exit code, the JSON document (null
+/// when none was written) and stdout + stderr.
+pub fn run_json(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let mut cmd = leakhound();
+    cmd.arg("run").arg("--json").arg(&json);
+    cmd.args(args).stdin(Stdio::null()).current_dir(repo_root());
+    cmd.env_remove("NODE_OPTIONS");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = std::fs::read_to_string(&json)
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or(serde_json::Value::Null);
+    (out.status.code(), v, text)
+}
