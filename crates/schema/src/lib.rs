@@ -7,10 +7,12 @@
 
 pub mod alloc;
 pub mod compare;
+pub mod endpoint;
 pub mod fleet;
 pub mod gc;
 pub mod heap;
 pub mod load;
+pub mod process;
 pub mod published;
 pub mod run;
 

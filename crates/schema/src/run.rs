@@ -101,6 +101,25 @@ pub struct RunReport {
     /// re-fitting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitOut>,
+
+    // Process shapes and real traffic additions
+    /// Every Node process of the target's tree that was followed (cluster workers, forked
+    /// children, wrappers), each with its own samples, verdict and worker threads.
+    #[serde(default)]
+    pub processes: Vec<crate::process::ProcessOut>,
+    /// Retained memory per endpoint, when several endpoints were driven in one run.
+    #[serde(default)]
+    pub endpoints: Vec<crate::endpoint::EndpointOut>,
+    /// What drives the growth (`requests`, `time` ...); absent when nothing grows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<crate::endpoint::Driver>,
+    /// Retained bytes per unit of `driver` (equal to `retained_bytes_per_request` when the
+    /// driver is requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_bytes_per_unit: Option<f64>,
+    /// The unit of `retained_bytes_per_unit` (`request`, `second`, `connection` ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// The run's decision.
