@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::run::Verdict;
+use crate::verdict::Verdict;
 
 /// Retained memory attributed to one endpoint by a multiple regression over rounds whose
 /// endpoint mix varies.

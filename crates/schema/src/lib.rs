@@ -8,6 +8,7 @@
 pub mod alloc;
 pub mod compare;
 pub mod endpoint;
+pub mod evidence;
 pub mod fleet;
 pub mod gc;
 pub mod heap;
@@ -15,5 +16,6 @@ pub mod load;
 pub mod process;
 pub mod published;
 pub mod run;
+pub mod verdict;
 
-pub use run::{LeakKind, Phase, Verdict};
+pub use verdict::{LeakKind, Phase, Verdict};

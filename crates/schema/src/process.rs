@@ -9,7 +9,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::run::{AllocSiteOut, FitOut, LeakKind, RunSample, SuspectOut, Verdict};
+use crate::evidence::{AllocSiteOut, FitOut, RunSample, SuspectOut};
+use crate::verdict::{LeakKind, Verdict};
 
 /// What a process is to the service.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]

@@ -6,6 +6,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::evidence::{
+    AllocSiteOut, FitAxis, FitOut, RunSample, SeriesName, SourceLine, SuspectOut,
+};
+pub use crate::verdict::{LeakKind, Phase, Verdict};
+
 pub const SCHEMA: &str = "leakhound.run/v1";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
@@ -122,146 +127,6 @@ pub struct RunReport {
     pub unit: Option<String>,
 }
 
-/// The run's decision.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Leak,
-    NoLeak,
-    #[default]
-    Inconclusive,
-    /// The target did not start, crashed without running out of memory, ran out of memory
-    /// while starting, or most responses were not the expected status.
-    TargetFailed,
-    /// Stopped by the user (Ctrl-C, SIGTERM) or a closed output pipe before a verdict.
-    Interrupted,
-}
-
-impl Verdict {
-    /// The JSON spelling (`no-leak` ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Leak => "leak",
-            Verdict::NoLeak => "no-leak",
-            Verdict::Inconclusive => "inconclusive",
-            Verdict::TargetFailed => "target-failed",
-            Verdict::Interrupted => "interrupted",
-        }
-    }
-}
-
-impl std::str::FromStr for Verdict {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        [
-            Verdict::Leak,
-            Verdict::NoLeak,
-            Verdict::Inconclusive,
-            Verdict::TargetFailed,
-            Verdict::Interrupted,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
-        .ok_or_else(|| format!("`{s}` is not a run verdict"))
-    }
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Which memory grows.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum LeakKind {
-    /// The JavaScript heap (`heapUsed` after a forced full GC).
-    JsHeap,
-    /// Memory outside the heap owned by JS objects (Buffers, ArrayBuffers).
-    External,
-    /// Resident memory that neither the heap nor external memory explains.
-    Rss,
-    #[default]
-    None,
-}
-
-impl LeakKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeakKind::JsHeap => "js-heap",
-            LeakKind::External => "external",
-            LeakKind::Rss => "rss",
-            LeakKind::None => "none",
-        }
-    }
-}
-
-impl std::fmt::Display for LeakKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Where in the run a sample was taken.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Phase {
-    #[default]
-    Baseline,
-    Warmup,
-    Load,
-    Idle,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Baseline => "baseline",
-            Phase::Warmup => "warmup",
-            Phase::Load => "load",
-            Phase::Idle => "idle",
-        }
-    }
-}
-
-/// Which sample series a fit is over.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SeriesName {
-    #[default]
-    HeapUsed,
-    External,
-    Rss,
-}
-
-/// What a fit's x axis counts.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FitAxis {
-    /// Completed requests (the slope is bytes per request).
-    #[default]
-    Requests,
-    /// Seconds since the run started (the slope is bytes per second).
-    Seconds,
-}
-
-/// A robust linear fit of one series (Theil–Sen slope with its 95 % interval).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct FitOut {
-    pub series: SeriesName,
-    pub x: FitAxis,
-    /// Bytes per unit of `x`.
-    pub slope: f64,
-    /// Bytes at x = 0.
-    pub intercept: f64,
-    pub ci_low: f64,
-    pub ci_high: f64,
-    pub r_squared: f64,
-    /// Indices into `samples` of the points the fit was made on.
-    pub samples_used: Vec<usize>,
-}
-
 /// Parse a saved `leakhound.run/v1` result, refusing other JSON with one readable reason.
 pub fn from_json(bytes: &[u8]) -> Result<RunReport, String> {
     let v: serde_json::Value =
@@ -305,77 +170,10 @@ pub struct RoundOut {
     pub p99_ms: f64,
 }
 
-/// An allocation site: a serializable copy of `leakhound_profile::SiteStat`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct AllocSiteOut {
-    pub function: String,
-    /// `file:line` (1-based) where the function starts, or the file alone when V8 gave no
-    /// line. Mapped to the original source when the script has a source map.
-    pub location: String,
-    pub bytes: u64,
-    /// Share of the profile's total, 0..1.
-    pub share: f64,
-    /// The function's position in the generated code V8 ran, when `location` was mapped
-    /// through a source map (absent otherwise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generated: Option<crate::alloc::Generated>,
-}
-
-/// A heap-snapshot suspect: what holds memory and the path that keeps it alive.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct SuspectOut {
-    pub title: String,
-    pub bytes: u64,
-    /// Share of the heap, 0..100.
-    pub percent: f64,
-    /// Retainer path from a GC root to the suspect, outermost first.
-    pub path: Vec<String>,
-    /// Lines of the application's own sources that name the holder (`responseCache`): where
-    /// it is declared and where it grows. The snapshots know the variable, not the line.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub source: Vec<SourceLine>,
-}
-
-/// One source line that names a suspect's holder.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct SourceLine {
-    /// `declared` or `grows` (a call such as `.set(`, `.push(`, or an indexed assignment).
-    pub kind: String,
-    /// `file:line`, 1-based, the file relative to the working directory when inside it.
-    pub location: String,
-    /// The line itself, trimmed (at most 160 characters).
-    pub code: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct RunSample {
-    pub t_s: f64,
-    pub requests: u64,
-    pub heap_used: u64,
-    pub external: u64,
-    pub array_buffers: u64,
-    pub rss: u64,
-    pub phase: Phase,
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct MemLineOut {
     pub label: String,
     pub mb: f64,
-}
-
-/// `run` carries a flattened copy of an `alloc` site (the run depends on alloc, never the
-/// other way round).
-impl From<&crate::alloc::SiteStat> for AllocSiteOut {
-    fn from(s: &crate::alloc::SiteStat) -> Self {
-        AllocSiteOut {
-            function: s.site.function.clone(),
-            location: s.site.location(),
-            bytes: s.bytes,
-            share: s.share,
-            generated: s.site.generated.clone(),
-        }
-    }
 }
 
 #[cfg(test)]
