@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use leakhound_inspector::Inspector;
 use leakhound_load::{Counters, Engine, StopHandle, Summary};
 use leakhound_report::run_schema::RoundOut;
 use tokio::time::Instant;
@@ -16,7 +15,8 @@ use crate::verdict::Sample;
 
 /// The loop's state (one per run).
 pub(crate) struct State {
-    pub(crate) inspector: Option<Inspector>,
+    /// Every node process followed; the main one is the loop's own.
+    pub(crate) procs: crate::processes::Processes,
     pub(crate) serving_pid: u32,
     pub(crate) heap_limit: f64,
     pub(crate) samples: Vec<Sample>,
