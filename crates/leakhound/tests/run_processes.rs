@@ -167,3 +167,37 @@ fn an_es_module_with_top_level_await_is_found_to_leak() {
     assert_eq!(procs[0]["role"], "primary");
     all_gone(&v);
 }
+
+#[test]
+fn a_worker_that_runs_out_of_memory_and_is_restarted_is_the_leaks_evidence() {
+    let _s = serial();
+    // 50 KB kept per request in a 32 MiB heap: a worker dies within the warm-up, and the
+    // primary forks a new one.
+    let (code, v, text) = run(
+        &["--heap-mb", "32"],
+        &[("LEAK", "1"), ("PAD", "50000")],
+        &["node", "cluster.js"],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    assert_eq!(v["oom"], true, "{text}");
+    let dead: Vec<Value> = with_role(&v, "worker")
+        .into_iter()
+        .filter(|w| w["exit"].is_string())
+        .collect();
+    assert!(!dead.is_empty(), "{:#}", v["processes"]);
+    let exit = dead[0]["exit"].as_str().unwrap();
+    assert!(
+        exit.starts_with("ran out of memory; restarted as pid "),
+        "{exit}"
+    );
+    // The new worker is followed too, and named in the exit line.
+    let new_pid: u64 = exit.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(
+        processes(&v).iter().any(|p| p["pid"] == new_pid),
+        "{:#}",
+        v["processes"]
+    );
+    assert!(text.contains(exit), "{text}");
+    all_gone(&v);
+}

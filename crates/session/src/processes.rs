@@ -239,20 +239,22 @@ impl Processes {
     /// Name the processes that took the place of the ones that died: a cluster primary forks
     /// a new worker when one exits.
     pub(crate) fn note_restarts(&mut self) {
-        let n = self.list.len();
-        for i in 0..n {
+        let mut taken: Vec<usize> = Vec::new();
+        for i in 0..self.list.len() {
             let (Some(exit), Some(ppid)) = (self.list[i].exit.clone(), self.list[i].ppid) else {
                 continue;
             };
-            let was_worker = self.list[i].worker_id.is_some();
-            let seq = self.list[i].seq;
-            let next = self.list.iter().find(|q| {
-                q.seq > seq && q.ppid == Some(ppid) && q.worker_id.is_some() == was_worker
+            let (worker, seq) = (self.list[i].worker_id.is_some(), self.list[i].seq);
+            let next = self.list.iter().position(|q| {
+                q.seq > seq
+                    && q.ppid == Some(ppid)
+                    && q.worker_id.is_some() == worker
+                    && !taken.contains(&q.seq)
             });
-            if let Some(q) = next {
-                if !exit.contains("restarted") {
-                    self.list[i].exit = Some(format!("{exit}; restarted as pid {}", q.pid));
-                }
+            if let Some(j) = next.filter(|_| !exit.contains("restarted")) {
+                taken.push(self.list[j].seq);
+                let pid = self.list[j].pid;
+                self.list[i].exit = Some(format!("{exit}; restarted as pid {pid}"));
             }
         }
     }
