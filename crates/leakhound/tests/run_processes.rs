@@ -191,13 +191,21 @@ fn a_worker_that_runs_out_of_memory_and_is_restarted_is_the_leaks_evidence() {
         exit.starts_with("ran out of memory; restarted as pid "),
         "{exit}"
     );
-    // The new worker is followed too, and named in the exit line.
+    // The new worker is followed too, named in the exit line: one forked after the death,
+    // not the other original worker (which had a baseline sample).
     let new_pid: u64 = exit.rsplit(' ').next().unwrap().parse().unwrap();
-    assert!(
-        processes(&v).iter().any(|p| p["pid"] == new_pid),
-        "{:#}",
-        v["processes"]
-    );
+    let new = processes(&v)
+        .into_iter()
+        .find(|p| p["pid"] == new_pid)
+        .unwrap_or_else(|| panic!("{new_pid} not followed: {:#}", v["processes"]));
+    assert_eq!(new["role"], "worker", "{new:#}");
+    let phases: Vec<&Value> = new["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["phase"])
+        .collect();
+    assert!(!phases.iter().any(|p| *p == "baseline"), "{new:#}");
     assert!(text.contains(exit), "{text}");
     all_gone(&v);
 }

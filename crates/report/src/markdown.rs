@@ -7,24 +7,7 @@ use crate::format;
 use crate::run_schema::RunReport;
 use leakhound_schema::{LeakKind, Verdict};
 
-/// Text from the target can hold Markdown or HTML: keep it inert inside tables and bullets.
-pub fn md_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
-                o.push('\\');
-                o.push(c);
-            }
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '\n' | '\r' => o.push(' '),
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub use crate::escape::markdown as md_escape;
 
 fn icon(verdict: Verdict) -> &'static str {
     match verdict {

@@ -97,7 +97,6 @@ pub(crate) fn conclude(
     let mut top_pid = st.serving_pid;
     if let Some(j) = leader.and_then(|i| judged.iter().find(|j| j.index == i)) {
         top.samples = j.obs.samples.clone();
-        top.requests = j.obs.requests;
         top.rps = j.obs.rps;
         top.heap_limit = j.obs.heap_limit;
         top_pid = st.procs.list[j.index].pid;

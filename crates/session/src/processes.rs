@@ -54,6 +54,8 @@ pub(crate) struct Followed {
     pub(crate) exit: Option<String>,
     /// Order of discovery.
     pub(crate) seq: usize,
+    /// How many processes had been discovered when it went (its replacement comes later).
+    pub(crate) gone_after: Option<usize>,
 }
 
 /// The processes of the run.
@@ -109,6 +111,7 @@ impl Processes {
                 oom: false,
                 exit: None,
                 seq,
+                gone_after: None,
             });
             added += 1;
         }
@@ -156,14 +159,21 @@ impl Processes {
                 p.role = ProcessRole::Wrapper;
             }
         }
+        // Labels stay as first given (the progress lines used them); a worker forked later
+        // (a restart) is numbered on without an "of".
+        let labelled = self.list.iter().any(|p| !p.label.is_empty());
         let workers = self.list.iter().filter(|p| p.worker_id.is_some()).count();
         let mut nth = 0;
         for p in self.list.iter_mut() {
+            if p.role == ProcessRole::Worker {
+                nth += 1;
+            }
+            if p.label.starts_with(p.role.as_str()) {
+                continue;
+            }
             p.label = match p.role {
-                ProcessRole::Worker => {
-                    nth += 1;
-                    format!("worker {nth} of {workers}, pid {}", p.pid)
-                }
+                ProcessRole::Worker if labelled => format!("worker {nth}, pid {}", p.pid),
+                ProcessRole::Worker => format!("worker {nth} of {workers}, pid {}", p.pid),
                 ProcessRole::Wrapper => format!("wrapper `{}`, pid {}", short(&p.command), p.pid),
                 r => format!("{}, pid {}", r.as_str(), p.pid),
             };
@@ -224,7 +234,9 @@ impl Processes {
     /// Process `i` stopped answering: it exited (of running out of memory when the target's
     /// output said so).
     pub(crate) async fn gone(&mut self, i: usize, oom: bool) {
+        let n = self.list.len();
         let p = &mut self.list[i];
+        p.gone_after = Some(n);
         if let Some(ins) = p.ins.take() {
             ins.close().await;
         }
@@ -244,9 +256,10 @@ impl Processes {
             let (Some(exit), Some(ppid)) = (self.list[i].exit.clone(), self.list[i].ppid) else {
                 continue;
             };
-            let (worker, seq) = (self.list[i].worker_id.is_some(), self.list[i].seq);
+            let worker = self.list[i].worker_id.is_some();
+            let after = self.list[i].gone_after.unwrap_or(usize::MAX);
             let next = self.list.iter().position(|q| {
-                q.seq > seq
+                q.seq >= after
                     && q.ppid == Some(ppid)
                     && q.worker_id.is_some() == worker
                     && !taken.contains(&q.seq)

@@ -9,8 +9,8 @@ use leakhound_schema::process::ProcessOut;
 use leakhound_schema::{Phase, Verdict};
 
 use crate::escape::html as esc;
+use crate::escape::markdown as md_escape;
 use crate::format;
-use crate::markdown::md_escape;
 use crate::run_schema::RunReport;
 use crate::svg::{Chart, Series, Style};
 
