@@ -4,7 +4,8 @@
 //! server it starts is judged) and an ES module with top-level await are found to leak; a
 //! worker that runs out of memory and is restarted by its primary is the leak's evidence.
 //!
-//! The fixtures are in `tests/servers/processes`: `handler.js` keeps a ~0.5 KB record per
+//! Allocation sampling runs in every serving process (each worker's survivors name the
+//! leaking function). The fixtures are in `tests/servers/processes`: `handler.js` keeps a ~0.5 KB record per
 //! request with `LEAK=1` (the default) and drops it with `LEAK=0`.
 
 mod common;
@@ -28,7 +29,7 @@ fn run(args: &[&str], envs: &[(&str, &str)], command: &[&str]) -> (Option<i32>, 
         .arg("run")
         .arg("--json")
         .arg(&json)
-        .args(["--max-duration", "40s", "--no-alloc-sites"])
+        .args(["--max-duration", "40s"])
         .args(args)
         .arg("--")
         .args(command)
@@ -92,6 +93,13 @@ fn a_cluster_whose_workers_leak_is_a_leak_naming_the_workers() {
             // ~0.5 KB kept per request the worker served itself.
             let bpr = w["retained_bytes_per_request"].as_f64().unwrap();
             assert!((300.0..2000.0).contains(&bpr), "{bpr} {w:#}");
+            // Allocation sampling ran in every worker: each names the leaking function.
+            let top = &w["alloc_survivors"][0];
+            assert_eq!(top["function"], "rememberRequest", "{w:#}");
+            assert!(
+                top["location"].as_str().unwrap().starts_with("handler.js:"),
+                "{top:#}"
+            );
         }
     }
     assert!(!leaking.is_empty(), "{text}");
@@ -119,7 +127,11 @@ fn a_cluster_whose_workers_leak_is_a_leak_naming_the_workers() {
 #[test]
 fn a_healthy_cluster_is_not_a_leak() {
     let _s = serial();
-    let (code, v, text) = run(&[], &[("LEAK", "0")], &["node", "cluster.js"]);
+    let (code, v, text) = run(
+        &["--no-alloc-sites"],
+        &[("LEAK", "0")],
+        &["node", "cluster.js"],
+    );
     assert_eq!(code, Some(0), "{text}");
     assert_eq!(v["verdict"], "no-leak", "{text}");
     let workers = with_role(&v, "worker");
@@ -134,7 +146,7 @@ fn a_healthy_cluster_is_not_a_leak() {
 #[test]
 fn npm_start_is_a_wrapper_and_the_server_it_starts_leaks() {
     let _s = serial();
-    let (code, v, text) = run(&[], &[("LEAK", "1")], &["npm", "start"]);
+    let (code, v, text) = run(&["--no-alloc-sites"], &[("LEAK", "1")], &["npm", "start"]);
     assert_eq!(code, Some(1), "{text}");
     assert_eq!(v["verdict"], "leak", "{text}");
     let wrappers = with_role(&v, "wrapper");
@@ -157,7 +169,7 @@ fn npm_start_is_a_wrapper_and_the_server_it_starts_leaks() {
 #[test]
 fn an_es_module_with_top_level_await_is_found_to_leak() {
     let _s = serial();
-    let (code, v, text) = run(&[], &[], &["node", "esm.mjs"]);
+    let (code, v, text) = run(&["--no-alloc-sites"], &[], &["node", "esm.mjs"]);
     assert_eq!(code, Some(1), "{text}");
     assert_eq!(v["verdict"], "leak", "{text}");
     let bpr = v["retained_bytes_per_request"].as_f64().unwrap();
@@ -174,7 +186,7 @@ fn a_worker_that_runs_out_of_memory_and_is_restarted_is_the_leaks_evidence() {
     // 50 KB kept per request in a 32 MiB heap: a worker dies within the warm-up, and the
     // primary forks a new one.
     let (code, v, text) = run(
-        &["--heap-mb", "32"],
+        &["--heap-mb", "32", "--no-alloc-sites"],
         &[("LEAK", "1"), ("PAD", "50000")],
         &["node", "cluster.js"],
     );

@@ -27,6 +27,7 @@ pub mod inconclusive;
 pub mod observations;
 pub mod options;
 pub mod pressure;
+mod process_culprits;
 mod process_run;
 mod process_verdicts;
 mod processes;

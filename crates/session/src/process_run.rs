@@ -10,7 +10,6 @@ use crate::progress::Progress;
 use crate::state::State;
 use crate::target::Target;
 use crate::verdict::{assess, Phase, Sample, Thresholds, MIB};
-use leakhound_report::run_schema::RunReport;
 
 /// "processes: primary, pid 1; worker 1 of 2, pid 2 …" when there is more than one.
 pub(crate) fn tell_processes(procs: &Processes, progress: Progress<'_>) {
@@ -117,25 +116,4 @@ pub(crate) async fn wind_up(st: &mut State, target: &mut Target) {
     }
     st.procs.note_restarts();
     st.procs.close_all().await;
-}
-
-/// The culprit (allocation sampling, snapshots) followed the main process: its findings are
-/// that process's copy in `processes[]`, and the top level says whose they are when the
-/// leaking process is another one.
-pub(crate) fn culprit_copy(procs: &Processes, r: &mut RunReport) {
-    let Some(main) = procs.main.map(|i| &procs.list[i]) else {
-        return;
-    };
-    if let Some(p) = r.processes.iter_mut().find(|p| p.pid == main.pid) {
-        p.alloc_survivors = r.alloc_survivors.clone();
-        p.suspects = r.suspects.clone();
-    }
-    let found = !r.alloc_survivors.is_empty() || !r.suspects.is_empty();
-    if procs.list.len() > 1 && found {
-        let mut note = format!("allocation sampling and snapshots followed {}", main.label);
-        if r.target_pid != main.pid {
-            note.push_str(" (the leaking process described above is another one)");
-        }
-        r.culprit_notes.push(note);
-    }
 }

@@ -14,6 +14,7 @@ use crate::culprit::Culprit;
 use crate::error::{IoContext, Result};
 use crate::observations::Stop;
 use crate::options::{RunOptions, RunOutcome};
+use crate::process_culprits::{self, At};
 use crate::progress::Progress;
 use crate::startup::{Startup, Waited};
 use crate::state::State;
@@ -62,6 +63,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         load_ended: None,
         started: Instant::now(),
         culprit: Culprit::new(&opts.culprit),
+        other_culprits: Vec::new(),
         startup: Startup::new(port),
     };
     let driven = tokio::select! {
@@ -81,13 +83,10 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     let interrupted = driven?;
     if interrupted {
         progress("interrupted: the target was stopped");
-        st.culprit.abandon();
-    } else {
-        st.culprit.finish(progress).await;
     }
+    process_culprits::finish(&mut st, interrupted, progress).await;
     let mut outcome = conclude(opts, port, &target, &st, interrupted);
-    st.culprit.fill(&mut outcome.report);
-    crate::process_run::culprit_copy(&st.procs, &mut outcome.report);
+    process_culprits::fill(&st, &mut outcome.report);
     st.startup.fill(&mut outcome.report);
     Ok(outcome)
 }
@@ -159,9 +158,8 @@ async fn drive(
         let c = t.captured.lock().unwrap();
         (c.gc.allocated_bytes, c.gc.gc_time_ms)
     };
-    st.culprit
-        .before_warmup(st.procs.main_inspector(), progress)
-        .await;
+    st.other_culprits = process_culprits::for_others(&opts.culprit, &st.procs);
+    process_culprits::step(st, At::BeforeWarmup, progress).await;
     let (a0, p0) = gc_now(target);
     st.load_started = Some((Instant::now(), a0, p0));
     load_round(opts, st, target, opts.warmup).await;
@@ -170,9 +168,7 @@ async fn drive(
     }
     // A snapshot here is a pause in load: it does not count as load time.
     let paused = Instant::now();
-    st.culprit
-        .after_warmup(st.procs.main_inspector(), progress)
-        .await;
+    process_culprits::step(st, At::AfterWarmup, progress).await;
     if let Some(l) = st.load_started.as_mut() {
         l.0 += paused.elapsed();
     }
@@ -218,18 +214,14 @@ async fn drive(
     let (a1, p1) = gc_now(target);
     st.load_ended = Some((Instant::now(), a1, p1));
     if !st.died {
-        st.culprit
-            .after_load(st.procs.main_inspector(), progress)
-            .await;
+        process_culprits::step(st, At::AfterLoad, progress).await;
     }
     // 5. Idle, then the last sample.
     if !st.died {
         progress(&format!("idle: {:?} without load", opts.idle));
         tokio::time::sleep(opts.idle).await;
         if take_sample(st, target, Phase::Idle, progress).await {
-            st.culprit
-                .after_idle(st.procs.main_inspector(), progress)
-                .await;
+            process_culprits::step(st, At::AfterIdle, progress).await;
         }
     }
     Ok(())

@@ -37,6 +37,8 @@ pub(crate) struct State {
     pub(crate) load_ended: Option<(Instant, f64, f64)>,
     pub(crate) started: Instant,
     pub(crate) culprit: Culprit,
+    /// The culprits of the other serving processes, by pid.
+    pub(crate) other_culprits: Vec<(u32, Culprit)>,
     /// The port really used, start-up warnings, and whether the target ran out of memory
     /// before it listened (a failed target, not a leak).
     pub(crate) startup: Startup,
