@@ -97,12 +97,12 @@ pub(crate) fn trend(procs: &Processes, th: &Thresholds, old_space: f64) -> Trend
     t
 }
 
-/// After the loop: when a process ran out of memory and its parent lives on (a cluster
-/// primary forks a new worker), wait a moment for the new process so the report can name
-/// it; then detach from every process.
+/// After the loop: when a process died and its parent lives on (a cluster primary forks a
+/// new worker), wait a moment for the new process so the report can name it; tell which of
+/// the dead ran out of memory; then detach from every process.
 pub(crate) async fn wind_up(st: &mut State, target: &mut Target) {
-    let oom_exit = st.procs.list.iter().any(|p| p.oom);
-    if oom_exit && target.exited().is_none() {
+    let died = st.procs.list.iter().any(|p| p.exit.is_some());
+    if died && target.exited().is_none() {
         let before = st.procs.list.len();
         for _ in 0..15 {
             st.procs.discover(target).await;
@@ -111,9 +111,24 @@ pub(crate) async fn wind_up(st: &mut State, target: &mut Target) {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        st.procs
-            .classify(crate::target::port_owner(st.startup.port));
+        st.procs.classify(crate::target::port_owner(st.startup.port));
     }
+    // A process's inspector may close before its out-of-memory banner is read: V8's last GC
+    // lines carry the pid (`[4242:0x…]`).
+    let cap = target.captured.lock().unwrap();
+    let dead: Vec<usize> = (0..st.procs.list.len())
+        .filter(|&i| st.procs.list[i].exit.is_some() && !st.procs.list[i].oom)
+        .collect();
+    let lone = dead.len() == 1 && !st.procs.list.iter().any(|p| p.oom);
+    for i in dead {
+        let p = &mut st.procs.list[i];
+        let tag = format!("[{}:", p.pid);
+        if cap.oom && (lone || cap.oom_lines.iter().any(|l| l.contains(&tag))) {
+            p.oom = true;
+            p.exit = Some("ran out of memory".into());
+        }
+    }
+    drop(cap);
     st.procs.note_restarts();
     st.procs.close_all().await;
 }
