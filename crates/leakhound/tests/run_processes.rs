@@ -221,3 +221,20 @@ fn a_worker_that_runs_out_of_memory_and_is_restarted_is_the_leaks_evidence() {
     assert!(text.contains(exit), "{text}");
     all_gone(&v);
 }
+
+#[test]
+fn rss_growth_the_heaps_do_not_explain_is_an_rss_leak() {
+    let _s = serial();
+    // native.js keeps OpenSSL contexts (malloc'd, outside the JS heap and `external`).
+    let (code, v, text) = run(&["--no-alloc-sites"], &[], &["node", "native.js"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    assert_eq!(v["leak_kind"], "rss", "{text}");
+    assert_eq!(v["fit"]["series"], "rss", "{text}");
+    // ~16 KB per context, one context per 4 requests.
+    let bpr = v["retained_bytes_per_request"].as_f64().unwrap();
+    assert!((1000.0..10000.0).contains(&bpr), "{bpr}");
+    assert!(text.contains("LEAK (rss)"), "{text}");
+    assert!(text.contains("do not explain it"), "{text}");
+    all_gone(&v);
+}

@@ -102,7 +102,8 @@ pub(crate) fn conclude(
         top_pid = st.procs.list[j.index].pid;
     }
     let obs = top;
-    let decision = decide(&obs, &opts.thresholds);
+    let mut decision = decide(&obs, &opts.thresholds);
+    let rss_note = crate::rss_growth::apply(&mut decision, &obs, &opts.thresholds);
     let captured = Captured {
         command: opts.command.clone(),
         port,
@@ -132,6 +133,9 @@ pub(crate) fn conclude(
     let mut outcome = report::outcome(&decision, &obs, captured);
     let (evidence, warnings) = process_verdicts::sentences(&judged, &st.procs);
     let r = &mut outcome.report;
+    if let Some(n) = rss_note {
+        r.evidence.insert(r.evidence.len().min(1), n);
+    }
     // The fit and the projection are the leading process's (its requests, its share of the
     // throughput); the run's own figures stay the run's.
     r.requests = requests;

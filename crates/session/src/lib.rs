@@ -34,6 +34,7 @@ mod processes;
 pub mod procfs;
 pub mod progress;
 pub mod report;
+pub mod rss_growth;
 pub mod run;
 pub mod script_maps;
 pub mod source_files;

@@ -90,9 +90,10 @@ pub(crate) fn trend(procs: &Processes, th: &Thresholds, old_space: f64) -> Trend
             old_space
         };
         t.near_limit |= last > 0.7 * limit && a.heap.fit.is_some_and(|f| f.lo > 0.0);
-        t.leak |= a.leak().is_some();
+        let rss = crate::rss_growth::rss_only(&load, th);
+        t.leak |= a.leak().is_some() || rss;
         // A process that is gone no longer holds the rounds back.
-        t.stable &= a.stable() || p.ins.is_none();
+        t.stable &= (a.stable() && !rss) || p.ins.is_none();
     }
     t
 }
@@ -111,7 +112,8 @@ pub(crate) async fn wind_up(st: &mut State, target: &mut Target) {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        st.procs.classify(crate::target::port_owner(st.startup.port));
+        st.procs
+            .classify(crate::target::port_owner(st.startup.port));
     }
     // A process's inspector may close before its out-of-memory banner is read: V8's last GC
     // lines carry the pid (`[4242:0x…]`).

@@ -50,9 +50,11 @@ pub(crate) fn judge(run: &Observations, procs: &Processes, th: &Thresholds) -> V
                 obs.died = p.exit.is_some() && !p.oom;
                 obs.failure = None;
             }
+            let mut decision = decide(&obs, th);
+            crate::rss_growth::apply(&mut decision, &obs, th);
             Judged {
                 index,
-                decision: decide(&obs, th),
+                decision,
                 obs,
                 own_requests,
             }
