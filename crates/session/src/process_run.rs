@@ -117,7 +117,10 @@ pub(crate) async fn wind_up(st: &mut State, target: &mut Target) {
     }
     // A process's inspector may close before its out-of-memory banner is read: V8's last GC
     // lines carry the pid (`[4242:0x…]`).
-    let cap = target.captured.lock().unwrap();
+    let (oom, oom_lines) = {
+        let cap = target.captured.lock().unwrap();
+        (cap.oom, cap.oom_lines.clone())
+    };
     let dead: Vec<usize> = (0..st.procs.list.len())
         .filter(|&i| st.procs.list[i].exit.is_some() && !st.procs.list[i].oom)
         .collect();
@@ -125,12 +128,11 @@ pub(crate) async fn wind_up(st: &mut State, target: &mut Target) {
     for i in dead {
         let p = &mut st.procs.list[i];
         let tag = format!("[{}:", p.pid);
-        if cap.oom && (lone || cap.oom_lines.iter().any(|l| l.contains(&tag))) {
+        if oom && (lone || oom_lines.iter().any(|l| l.contains(&tag))) {
             p.oom = true;
             p.exit = Some("ran out of memory".into());
         }
     }
-    drop(cap);
     st.procs.note_restarts();
     st.procs.close_all().await;
 }
