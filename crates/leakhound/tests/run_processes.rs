@@ -1,8 +1,10 @@
 //! `leakhound run` on services of more than one Node process (issue 12): every process that
 //! opens an inspector is followed and judged on its own. A cluster whose workers leak is a
 //! leak naming the workers; a healthy cluster is not; `npm start` (npm is a wrapper, the
-//! server it starts is judged) and an ES module with top-level await are found to leak; a
-//! worker that runs out of memory and is restarted by its primary is the leak's evidence.
+//! server it starts is judged), a child forked by a launcher (`child`, the launcher a
+//! `wrapper`) and an ES module with top-level await are found to leak; a worker that runs out
+//! of memory and is restarted by its primary is the leak's evidence; RSS that grows while the
+//! heaps stay flat is an `rss` leak.
 //!
 //! Allocation sampling runs in every serving process (each worker's survivors name the
 //! leaking function). The fixtures are in `tests/servers/processes`: `handler.js` keeps a ~0.5 KB record per
@@ -236,5 +238,28 @@ fn rss_growth_the_heaps_do_not_explain_is_an_rss_leak() {
     assert!((1000.0..10000.0).contains(&bpr), "{bpr}");
     assert!(text.contains("LEAK (rss)"), "{text}");
     assert!(text.contains("do not explain it"), "{text}");
+    all_gone(&v);
+}
+
+#[test]
+fn a_forked_child_that_serves_is_judged_and_its_launcher_is_a_wrapper() {
+    let _s = serial();
+    let (code, v, text) = run(
+        &["--no-alloc-sites"],
+        &[("LEAK", "1")],
+        &["node", "fork.js"],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    let child = with_role(&v, "child");
+    let wrapper = with_role(&v, "wrapper");
+    assert_eq!(child.len(), 1, "{:#}", v["processes"]);
+    assert_eq!(wrapper.len(), 1, "{:#}", v["processes"]);
+    assert_eq!(child[0]["serving"], true);
+    assert_eq!(child[0]["verdict"], "leak", "{:#}", child[0]);
+    assert_eq!(wrapper[0]["serving"], false);
+    assert_eq!(v["target_pid"], child[0]["pid"]);
+    let label = child[0]["label"].as_str().unwrap();
+    assert!(text.contains(label), "{label} not in:\n{text}");
     all_gone(&v);
 }
