@@ -1,4 +1,4 @@
-//! Escaping untrusted text (app output, evidence, command lines) for HTML. Its own module so
+//! Escaping untrusted text (app output, evidence, command lines) for HTML and Markdown. Its own module so
 //! that the page (`html`) and the charts (`svg`) both use it without importing each other.
 
 /// HTML-escape text for element content and quoted attribute values.
@@ -11,6 +11,25 @@ pub fn html(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Text from the target can hold Markdown or HTML: keep it inert inside tables and bullets.
+pub fn markdown(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '\n' | '\r' => o.push(' '),
             c => o.push(c),
         }
     }

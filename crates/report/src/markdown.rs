@@ -7,24 +7,7 @@ use crate::format;
 use crate::run_schema::RunReport;
 use leakhound_schema::{LeakKind, Verdict};
 
-/// Text from the target can hold Markdown or HTML: keep it inert inside tables and bullets.
-pub fn md_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
-                o.push('\\');
-                o.push(c);
-            }
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '\n' | '\r' => o.push(' '),
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub use crate::escape::markdown as md_escape;
 
 fn icon(verdict: Verdict) -> &'static str {
     match verdict {
@@ -148,6 +131,7 @@ pub fn render(r: &RunReport) -> String {
         }
         let _ = writeln!(o);
     }
+    crate::render::processes::markdown(r, &mut o);
     let sites = if !r.alloc_survivors.is_empty() && r.verdict == Verdict::Leak {
         Some((
             "Top allocation sites (surviving objects)",

@@ -8,6 +8,7 @@ use leakhound_report::run_schema::MemLineOut;
 use crate::decide::decide;
 use crate::observations::{LoadWindow, Observations, OomDetail, Responses};
 use crate::options::{RunOptions, RunOutcome};
+use crate::process_verdicts;
 use crate::report::{self, Captured};
 use crate::state::State;
 use crate::target::Target;
@@ -89,11 +90,24 @@ pub(crate) fn conclude(
             trace_evidence: trace.evidence.clone(),
         },
     };
-    let decision = decide(&obs, &opts.thresholds);
+    // Each process judged on its own series; the top level describes the leaking one.
+    let judged = process_verdicts::judge(&obs, &st.procs, &opts.thresholds);
+    let leader = process_verdicts::leader(&judged, &st.procs);
+    let mut top = obs;
+    let mut top_pid = st.serving_pid;
+    if let Some(j) = leader.and_then(|i| judged.iter().find(|j| j.index == i)) {
+        top.samples = j.obs.samples.clone();
+        top.rps = j.obs.rps;
+        top.heap_limit = j.obs.heap_limit;
+        top_pid = st.procs.list[j.index].pid;
+    }
+    let obs = top;
+    let mut decision = decide(&obs, &opts.thresholds);
+    let rss_note = crate::rss_growth::apply(&mut decision, &obs, &opts.thresholds);
     let captured = Captured {
         command: opts.command.clone(),
         port,
-        target_pid: st.serving_pid,
+        target_pid: top_pid,
         duration_s: st.started.elapsed().as_secs_f64(),
         gc_count: cap.gc.gcs,
         major_gc_count: cap.gc.majors,
@@ -103,7 +117,7 @@ pub(crate) fn conclude(
             trace.last_gc_lines.clone()
         },
         gc_trace: Some(trace.clone()),
-        gc_events: cap.gc_events.events_of(st.serving_pid),
+        gc_events: cap.gc_events.events_of(top_pid),
         mem_lines: cap
             .mem_lines
             .iter()
@@ -116,5 +130,18 @@ pub(crate) fn conclude(
         rounds: st.rounds.clone(),
         load: st.summary.clone(),
     };
-    report::outcome(&decision, &obs, captured)
+    let mut outcome = report::outcome(&decision, &obs, captured);
+    let (evidence, warnings) = process_verdicts::sentences(&judged, &st.procs);
+    let r = &mut outcome.report;
+    if let Some(n) = rss_note {
+        r.evidence.insert(r.evidence.len().min(1), n);
+    }
+    // The fit and the projection are the leading process's (its requests, its share of the
+    // throughput); the run's own figures stay the run's.
+    r.requests = requests;
+    r.requests_per_second = rps;
+    r.evidence.splice(0..0, evidence);
+    r.warnings.extend(warnings);
+    r.processes = process_verdicts::outs(&judged, &st.procs);
+    outcome
 }

@@ -75,6 +75,7 @@ pub fn evidence(d: &Decision, obs: &Observations) -> Vec<String> {
 fn what(kind: LeakKind) -> &'static str {
     match kind {
         LeakKind::External => "external (Buffer/ArrayBuffer) memory",
+        LeakKind::Rss => "resident memory (RSS)",
         _ => "retained heap",
     }
 }

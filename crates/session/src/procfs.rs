@@ -185,6 +185,21 @@ mod imp {
             .ok()
     }
 
+    pub fn parent(pid: u32) -> Option<u32> {
+        parent_of(pid)
+    }
+
+    pub fn cmdline(pid: u32) -> Vec<String> {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| {
+                b.split(|&c| c == 0)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn process_tree(root: u32) -> Result<Vec<u32>, ProcError> {
         let parents: Vec<(u32, u32)> = all_pids()?
             .into_iter()
@@ -220,6 +235,12 @@ mod imp {
     pub fn port_owner(_port: u16) -> Result<Option<u32>, ProcError> {
         Err(ProcError::Unsupported)
     }
+    pub fn parent(_pid: u32) -> Option<u32> {
+        None
+    }
+    pub fn cmdline(_pid: u32) -> Vec<String> {
+        Vec::new()
+    }
     pub fn process_tree(_root: u32) -> Result<Vec<u32>, ProcError> {
         Err(ProcError::Unsupported)
     }
@@ -234,6 +255,17 @@ pub fn rss_bytes(pid: u32) -> Result<u64, ProcError> {
 /// `/proc/net/tcp{,6}` matched against every process's open files.
 pub fn port_owner(port: u16) -> Result<Option<u32>, ProcError> {
     imp::port_owner(port)
+}
+
+/// The parent pid of `pid` (`None` when it is gone or `/proc` is missing).
+pub fn parent(pid: u32) -> Option<u32> {
+    imp::parent(pid)
+}
+
+/// `pid`'s command line, as `/proc/PID/cmdline` gives it (a process may rewrite it:
+/// `npm` shows `npm start`); empty when unknown.
+pub fn cmdline(pid: u32) -> Vec<String> {
+    imp::cmdline(pid)
 }
 
 /// `root` and all its descendants (by parent pid), `root` first.

@@ -8,17 +8,18 @@ use leakhound_report::run_schema::RoundOut;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::time::Instant;
 
-use crate::attach::pick_inspector;
+use crate::attach::attach;
 use crate::conclude::conclude;
 use crate::culprit::Culprit;
 use crate::error::{IoContext, Result};
 use crate::observations::Stop;
 use crate::options::{RunOptions, RunOutcome};
+use crate::process_culprits::{self, At};
 use crate::progress::Progress;
 use crate::startup::{Startup, Waited};
 use crate::state::State;
-use crate::target::{port_owner, rss_bytes, Target, TargetSpec};
-use crate::verdict::{assess, thousands, Phase, Sample, MIB};
+use crate::target::{port_owner, Target, TargetSpec};
+use crate::verdict::{thousands, Phase, MIB};
 
 /// Run the whole loop. Errors are tool errors (exit 2); every other ending is an outcome.
 pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome> {
@@ -45,7 +46,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         target.old_space.describe()
     ));
     let mut st = State {
-        inspector: None,
+        procs: Default::default(),
         serving_pid: target.pid,
         heap_limit: 0.0,
         samples: Vec::new(),
@@ -62,6 +63,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         load_ended: None,
         started: Instant::now(),
         culprit: Culprit::new(&opts.culprit),
+        other_culprits: Vec::new(),
         startup: Startup::new(port),
     };
     let driven = tokio::select! {
@@ -72,9 +74,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     };
     // A round still running on its blocking thread ends now rather than at its bounds.
     st.stop.stop();
-    if let Some(ins) = st.inspector.take() {
-        ins.close().await;
-    }
+    crate::process_run::wind_up(&mut st, &mut target).await;
     // Give a crashing target a moment to finish its OOM banner before the group goes.
     if st.died {
         target.wait_exit(Duration::from_millis(500)).await;
@@ -83,12 +83,10 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     let interrupted = driven?;
     if interrupted {
         progress("interrupted: the target was stopped");
-        st.culprit.abandon();
-    } else {
-        st.culprit.finish(progress).await;
     }
+    process_culprits::finish(&mut st, interrupted, progress).await;
     let mut outcome = conclude(opts, port, &target, &st, interrupted);
-    st.culprit.fill(&mut outcome.report);
+    process_culprits::fill(&st, &mut outcome.report);
     st.startup.fill(&mut outcome.report);
     Ok(outcome)
 }
@@ -132,17 +130,21 @@ async fn drive(
     progress(&format!("listening on 127.0.0.1:{port}"));
     // 2. The inspector of the process that serves the port.
     let owner = port_owner(port);
-    let (ins, pid) = pick_inspector(target, owner).await?;
-    st.serving_pid = owner.unwrap_or(pid);
+    attach(target, &mut st.procs, owner).await?;
+    let main = &st.procs.list[st.procs.main.unwrap_or(0)];
+    st.serving_pid = main.pid;
     let t = Duration::from_secs(5);
-    let stats = ins.heap_statistics(t).await?;
+    let stats = match main.ins.as_ref() {
+        Some(ins) => ins.heap_statistics(t).await?,
+        None => return Ok(()),
+    };
     st.heap_limit = stats.heap_size_limit;
     progress(&format!(
         "heap limit: {:.0} MiB (v8 heap_size_limit of pid {})",
         stats.heap_size_limit / MIB,
         st.serving_pid
     ));
-    st.inspector = Some(ins);
+    crate::process_run::tell_processes(&st.procs, progress);
     // 3. Baseline, warm-up.
     if !take_sample(st, target, Phase::Baseline, progress).await {
         return Ok(());
@@ -156,9 +158,8 @@ async fn drive(
         let c = t.captured.lock().unwrap();
         (c.gc.allocated_bytes, c.gc.gc_time_ms)
     };
-    st.culprit
-        .before_warmup(st.inspector.as_ref(), progress)
-        .await;
+    st.other_culprits = process_culprits::for_others(&opts.culprit, &st.procs);
+    process_culprits::step(st, At::BeforeWarmup, progress).await;
     let (a0, p0) = gc_now(target);
     st.load_started = Some((Instant::now(), a0, p0));
     load_round(opts, st, target, opts.warmup).await;
@@ -167,9 +168,7 @@ async fn drive(
     }
     // A snapshot here is a pause in load: it does not count as load time.
     let paused = Instant::now();
-    st.culprit
-        .after_warmup(st.inspector.as_ref(), progress)
-        .await;
+    process_culprits::step(st, At::AfterWarmup, progress).await;
     if let Some(l) = st.load_started.as_mut() {
         l.0 += paused.elapsed();
     }
@@ -191,34 +190,22 @@ async fn drive(
             st.stopped_by = Some(Stop::SampleFailed);
             break;
         }
-        let load: Vec<Sample> = st
-            .samples
-            .iter()
-            .filter(|s| matches!(s.phase, Phase::Warmup | Phase::Load))
-            .copied()
-            .collect();
-        let a = assess(&load, &opts.thresholds);
-        let last = load.last().map_or(0.0, |s| s.heap_used);
-        // V8's heap_size_limit adds the young generation to the old space; a leak dies when the
-        // old space (--heap-mb) is full, so that is the limit to stay clear of.
+        if target.captured.lock().unwrap().oom {
+            // A cluster worker ran out of memory while its primary lives on: that is the
+            // leak's evidence, not a reason to start over.
+            progress("a process of the target ran out of memory: leak");
+            st.stopped_by = Some(Stop::Leak);
+            break;
+        }
         let old_space = target.old_space.mb as f64 * MIB;
-        let limit = if st.heap_limit > 0.0 {
-            st.heap_limit.min(old_space)
-        } else {
-            old_space
-        };
-        let near_limit = last > 0.7 * limit && a.heap.fit.is_some_and(|f| f.lo > 0.0);
-        leak_streak = if a.leak().is_some() {
-            leak_streak + 1
-        } else {
-            0
-        };
-        if leak_streak >= 2 || near_limit {
+        let trend = crate::process_run::trend(&st.procs, &opts.thresholds, old_space);
+        leak_streak = if trend.leak { leak_streak + 1 } else { 0 };
+        if leak_streak >= 2 || trend.near_limit {
             progress("retained memory keeps growing with requests: leak suspected");
             st.stopped_by = Some(Stop::Leak);
             break;
         }
-        if a.stable() {
+        if trend.stable {
             progress("retained memory is flat after warm-up");
             st.stopped_by = Some(Stop::Stable);
             break;
@@ -227,14 +214,14 @@ async fn drive(
     let (a1, p1) = gc_now(target);
     st.load_ended = Some((Instant::now(), a1, p1));
     if !st.died {
-        st.culprit.after_load(st.inspector.as_ref(), progress).await;
+        process_culprits::step(st, At::AfterLoad, progress).await;
     }
     // 5. Idle, then the last sample.
     if !st.died {
         progress(&format!("idle: {:?} without load", opts.idle));
         tokio::time::sleep(opts.idle).await;
         if take_sample(st, target, Phase::Idle, progress).await {
-            st.culprit.after_idle(st.inspector.as_ref(), progress).await;
+            process_culprits::step(st, At::AfterIdle, progress).await;
         }
     }
     Ok(())
@@ -323,14 +310,19 @@ async fn load_round(opts: &RunOptions, st: &mut State, target: &mut Target, dur:
     st.engine = Some(engine);
 }
 
-/// Force a full GC and read memory. `false` when the target is gone (or stopped answering).
+/// Force a full GC in every followed process and read memory. `false` when the main process
+/// is gone (or stopped answering).
 async fn take_sample(
     st: &mut State,
     target: &mut Target,
     phase: Phase,
     progress: Progress<'_>,
 ) -> bool {
-    let Some(ins) = st.inspector.as_ref() else {
+    let Some(main) = st
+        .procs
+        .main
+        .filter(|_| st.procs.main_inspector().is_some())
+    else {
         return false;
     };
     // The target's event loop ran dry: it only waits for our inspector session to go.
@@ -339,34 +331,42 @@ async fn take_sample(
         progress("the target finished on its own");
         return false;
     }
-    let gc = ins.collect_garbage(Duration::from_secs(15)).await;
-    let mem = match gc {
-        Ok(()) => ins.memory_usage(Duration::from_secs(5)).await,
-        Err(e) => Err(e),
-    };
-    let mem = match mem {
-        Ok(m) => m,
-        Err(e) => {
+    // Processes that appeared since the last round (a late fork, a restarted worker).
+    if st.procs.discover(target).await > 0 {
+        st.procs.classify(port_owner(st.startup.port));
+        crate::process_run::tell_processes(&st.procs, progress);
+    }
+    let oom = target.captured.lock().unwrap().oom;
+    let t_s = st.started.elapsed().as_secs_f64();
+    let requests = st.counters.completed.load(Ordering::Relaxed);
+    let answer = st.procs.sample(t_s, requests, phase, oom).await;
+    let (mem, own) = match answer {
+        Some(Ok(m)) => m,
+        other => {
+            let e = match other {
+                Some(Err(e)) => e.to_string(),
+                _ => "no answer".to_string(),
+            };
             let gone = target.wait_exit(Duration::from_millis(300)).await.is_some()
                 || target.captured.lock().unwrap().oom;
+            let oom = target.captured.lock().unwrap().oom;
+            st.procs.gone(main, oom).await;
             if gone {
                 st.died = true;
-                progress("the target died under load");
+                if st.procs.list.len() > 1 {
+                    let what = if oom { "ran out of memory" } else { "died" };
+                    progress(&format!("{} {what} under load", st.procs.list[main].label));
+                } else {
+                    progress("the target died under load");
+                }
             } else {
                 st.failure = Some(format!("the target stopped answering the inspector: {e}"));
             }
             return false;
         }
     };
-    let s = Sample {
-        t_s: st.started.elapsed().as_secs_f64(),
-        requests: st.counters.completed.load(Ordering::Relaxed),
-        heap_used: mem.heap_used,
-        external: mem.external,
-        array_buffers: mem.array_buffers,
-        rss: rss_bytes(st.serving_pid),
-        phase,
-    };
+    let s = crate::processes::sample_of(t_s, requests, phase, &mem, st.serving_pid);
+    st.procs.record(main, s, own);
     progress(&format!(
         "{:>6.1}s {:<8} {:>10} req  heap {:>7.2} MiB  external {:>7.2} MiB  rss {:>7.1} MiB",
         s.t_s,
@@ -376,6 +376,7 @@ async fn take_sample(
         s.external / MIB,
         s.rss / MIB
     ));
+    crate::process_run::tell_others(&st.procs, t_s, progress);
     st.samples.push(s);
     true
 }

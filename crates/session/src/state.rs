@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use leakhound_inspector::Inspector;
 use leakhound_load::{Counters, Engine, StopHandle, Summary};
 use leakhound_report::run_schema::RoundOut;
 use tokio::time::Instant;
@@ -16,7 +15,8 @@ use crate::verdict::Sample;
 
 /// The loop's state (one per run).
 pub(crate) struct State {
-    pub(crate) inspector: Option<Inspector>,
+    /// Every node process followed; the main one is the loop's own.
+    pub(crate) procs: crate::processes::Processes,
     pub(crate) serving_pid: u32,
     pub(crate) heap_limit: f64,
     pub(crate) samples: Vec<Sample>,
@@ -37,6 +37,8 @@ pub(crate) struct State {
     pub(crate) load_ended: Option<(Instant, f64, f64)>,
     pub(crate) started: Instant,
     pub(crate) culprit: Culprit,
+    /// The culprits of the other serving processes, by pid.
+    pub(crate) other_culprits: Vec<(u32, Culprit)>,
     /// The port really used, start-up warnings, and whether the target ran out of memory
     /// before it listened (a failed target, not a leak).
     pub(crate) startup: Startup,

@@ -126,13 +126,18 @@ const MARKER: &str = "[leakhound] pid=";
 /// `--trace-gc` is refused in NODE_OPTIONS (exit 9), so a preload turns it on. It also reports
 /// the real heap limit at once: an app that runs out of memory while starting never gets as
 /// far as an inspector session that could ask. Workers run preloads too but have heaps of
-/// their own, so only the main thread reports.
+/// their own, so only the main thread reports. It counts the requests the process's HTTP servers
+/// get (read over the inspector), so a cluster worker is regressed on the requests it served.
 const PRELOAD: &str = "require('v8').setFlagsFromString('--trace-gc');
 try {
   if (require('worker_threads').isMainThread) {
     require('fs').writeSync(2, '[leakhound] pid=' + process.pid + ' heap_size_limit=' +
       require('v8').getHeapStatistics().heap_size_limit + '\\n');
   }
+} catch (e) {}
+try {
+  const k = Symbol.for('leakhound.requests'); globalThis[k] = 0;
+  require('diagnostics_channel').subscribe('http.server.request.start', () => { globalThis[k]++; });
 } catch (e) {}
 ";
 

@@ -30,6 +30,7 @@ pub mod gc;
 pub mod heap;
 pub mod heap_html;
 pub mod load;
+pub mod processes;
 pub mod run;
 
 /// Tells a document `D` in one format.

@@ -1,0 +1,265 @@
+//! `leakhound run` on services of more than one Node process (issue 12): every process that
+//! opens an inspector is followed and judged on its own. A cluster whose workers leak is a
+//! leak naming the workers; a healthy cluster is not; `npm start` (npm is a wrapper, the
+//! server it starts is judged), a child forked by a launcher (`child`, the launcher a
+//! `wrapper`) and an ES module with top-level await are found to leak; a worker that runs out
+//! of memory and is restarted by its primary is the leak's evidence; RSS that grows while the
+//! heaps stay flat is an `rss` leak.
+//!
+//! Allocation sampling runs in every serving process (each worker's survivors name the
+//! leaking function). The fixtures are in `tests/servers/processes`: `handler.js` keeps a ~0.5 KB record per
+//! request with `LEAK=1` (the default) and drops it with `LEAK=0`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use common::{leakhound, serial};
+use serde_json::Value;
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/processes")
+}
+
+/// `leakhound run --json … -- COMMAND` in the fixture directory: exit code, JSON, output.
+fn run(args: &[&str], envs: &[(&str, &str)], command: &[&str]) -> (Option<i32>, Value, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("r.json");
+    let mut cmd = leakhound();
+    cmd.current_dir(dir())
+        .arg("run")
+        .arg("--json")
+        .arg(&json)
+        .args(["--max-duration", "40s"])
+        .args(args)
+        .arg("--")
+        .args(command)
+        .stdin(Stdio::null())
+        .env_remove("NODE_OPTIONS")
+        .env("npm_config_update_notifier", "false")
+        .env("npm_config_fund", "false");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = std::fs::read_to_string(&json)
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or(Value::Null);
+    (out.status.code(), v, text)
+}
+
+fn processes(v: &Value) -> Vec<Value> {
+    v["processes"].as_array().cloned().unwrap_or_default()
+}
+
+fn with_role(v: &Value, role: &str) -> Vec<Value> {
+    processes(v)
+        .into_iter()
+        .filter(|p| p["role"] == role)
+        .collect()
+}
+
+/// Every process the run followed is gone once it ended.
+fn all_gone(v: &Value) {
+    for p in processes(v) {
+        let pid = p["pid"].as_i64().unwrap() as i32;
+        // SAFETY: signal 0 only probes.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        assert!(!alive, "pid {pid} outlived the run");
+    }
+}
+
+#[test]
+fn a_cluster_whose_workers_leak_is_a_leak_naming_the_workers() {
+    let _s = serial();
+    let (code, v, text) = run(&[], &[("LEAK", "1")], &["node", "cluster.js"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    assert_eq!(v["leak_kind"], "js-heap", "{text}");
+    let primary = with_role(&v, "primary");
+    let workers = with_role(&v, "worker");
+    assert_eq!(primary.len(), 1, "{:#}", v["processes"]);
+    assert_eq!(workers.len(), 2, "{:#}", v["processes"]);
+    let mut leaking = Vec::new();
+    for w in &workers {
+        assert_eq!(w["serving"], true, "{w:#}");
+        assert!(w["samples"].as_array().unwrap().len() >= 6, "{w:#}");
+        if w["verdict"] == "leak" {
+            leaking.push(w["label"].as_str().unwrap().to_string());
+            // ~0.5 KB kept per request the worker served itself.
+            let bpr = w["retained_bytes_per_request"].as_f64().unwrap();
+            assert!((300.0..2000.0).contains(&bpr), "{bpr} {w:#}");
+            // Allocation sampling ran in every worker: each names the leaking function.
+            let top = &w["alloc_survivors"][0];
+            assert_eq!(top["function"], "rememberRequest", "{w:#}");
+            assert!(
+                top["location"].as_str().unwrap().starts_with("handler.js:"),
+                "{top:#}"
+            );
+        }
+    }
+    assert!(!leaking.is_empty(), "{text}");
+    // The verdict names the leaking workers ("worker 1 of 2, pid N").
+    for l in &leaking {
+        assert!(l.starts_with("worker ") && l.contains(" of 2, pid "), "{l}");
+        assert!(text.contains(l.as_str()), "{l} not in:\n{text}");
+    }
+    // The top level describes a leaking worker, regressed on the requests it served.
+    let pids: Vec<&Value> = workers.iter().map(|w| &w["pid"]).collect();
+    assert!(pids.contains(&&v["target_pid"]), "{}", v["target_pid"]);
+    assert!(
+        text.contains("regressed on the requests its own HTTP server counted"),
+        "{text}"
+    );
+    // The run's own request count stays the run's, the sum over the workers and more.
+    let total = v["requests"].as_u64().unwrap();
+    let top_samples = v["samples"].as_array().unwrap();
+    let top_last = top_samples.last().unwrap()["requests"].as_u64().unwrap();
+    assert!(top_last < total, "{top_last} {total}");
+    assert_eq!(primary[0]["serving"], true);
+    all_gone(&v);
+}
+
+#[test]
+fn a_healthy_cluster_is_not_a_leak() {
+    let _s = serial();
+    let (code, v, text) = run(
+        &["--no-alloc-sites"],
+        &[("LEAK", "0")],
+        &["node", "cluster.js"],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(v["verdict"], "no-leak", "{text}");
+    let workers = with_role(&v, "worker");
+    assert_eq!(workers.len(), 2, "{:#}", v["processes"]);
+    for w in &workers {
+        assert_ne!(w["verdict"], "leak", "{w:#}");
+    }
+    assert!(!text.contains("leaking:"), "{text}");
+    all_gone(&v);
+}
+
+#[test]
+fn npm_start_is_a_wrapper_and_the_server_it_starts_leaks() {
+    let _s = serial();
+    let (code, v, text) = run(&["--no-alloc-sites"], &[("LEAK", "1")], &["npm", "start"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    let wrappers = with_role(&v, "wrapper");
+    assert_eq!(wrappers.len(), 1, "{:#}", v["processes"]);
+    let npm = &wrappers[0];
+    assert_eq!(npm["serving"], false, "{npm:#}");
+    let cmd = npm["command"].to_string();
+    assert!(cmd.contains("npm"), "{cmd}");
+    let serving: Vec<Value> = processes(&v)
+        .into_iter()
+        .filter(|p| p["serving"] == true)
+        .collect();
+    assert_eq!(serving.len(), 1, "{:#}", v["processes"]);
+    assert_eq!(serving[0]["verdict"], "leak", "{:#}", serving[0]);
+    assert_eq!(v["target_pid"], serving[0]["pid"]);
+    assert!(serving[0]["command"].to_string().contains("server.js"));
+    all_gone(&v);
+}
+
+#[test]
+fn an_es_module_with_top_level_await_is_found_to_leak() {
+    let _s = serial();
+    let (code, v, text) = run(&["--no-alloc-sites"], &[], &["node", "esm.mjs"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    let bpr = v["retained_bytes_per_request"].as_f64().unwrap();
+    assert!((300.0..2000.0).contains(&bpr), "{bpr}");
+    let procs = processes(&v);
+    assert_eq!(procs.len(), 1, "{:#}", v["processes"]);
+    assert_eq!(procs[0]["role"], "primary");
+    all_gone(&v);
+}
+
+#[test]
+fn a_worker_that_runs_out_of_memory_and_is_restarted_is_the_leaks_evidence() {
+    let _s = serial();
+    // 50 KB kept per request in a 32 MiB heap: a worker dies within the warm-up, and the
+    // primary forks a new one.
+    let (code, v, text) = run(
+        &["--heap-mb", "32", "--no-alloc-sites"],
+        &[("LEAK", "1"), ("PAD", "50000")],
+        &["node", "cluster.js"],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    assert_eq!(v["oom"], true, "{text}");
+    let dead: Vec<Value> = with_role(&v, "worker")
+        .into_iter()
+        .filter(|w| w["exit"].is_string())
+        .collect();
+    assert!(!dead.is_empty(), "{:#}", v["processes"]);
+    let exit = dead[0]["exit"].as_str().unwrap();
+    assert!(
+        exit.starts_with("ran out of memory; restarted as pid "),
+        "{exit}"
+    );
+    // The new worker is followed too, named in the exit line: one forked after the death,
+    // not the other original worker (which had a baseline sample).
+    let new_pid: u64 = exit.rsplit(' ').next().unwrap().parse().unwrap();
+    let new = processes(&v)
+        .into_iter()
+        .find(|p| p["pid"] == new_pid)
+        .unwrap_or_else(|| panic!("{new_pid} not followed: {:#}", v["processes"]));
+    assert_eq!(new["role"], "worker", "{new:#}");
+    let phases: Vec<&Value> = new["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["phase"])
+        .collect();
+    assert!(!phases.iter().any(|p| *p == "baseline"), "{new:#}");
+    assert!(text.contains(exit), "{text}");
+    all_gone(&v);
+}
+
+#[test]
+fn rss_growth_the_heaps_do_not_explain_is_an_rss_leak() {
+    let _s = serial();
+    // native.js keeps OpenSSL contexts (malloc'd, outside the JS heap and `external`).
+    let (code, v, text) = run(&["--no-alloc-sites"], &[], &["node", "native.js"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    assert_eq!(v["leak_kind"], "rss", "{text}");
+    assert_eq!(v["fit"]["series"], "rss", "{text}");
+    // ~16 KB per context, one context per 4 requests.
+    let bpr = v["retained_bytes_per_request"].as_f64().unwrap();
+    assert!((1000.0..10000.0).contains(&bpr), "{bpr}");
+    assert!(text.contains("LEAK (rss)"), "{text}");
+    assert!(text.contains("do not explain it"), "{text}");
+    all_gone(&v);
+}
+
+#[test]
+fn a_forked_child_that_serves_is_judged_and_its_launcher_is_a_wrapper() {
+    let _s = serial();
+    let (code, v, text) = run(
+        &["--no-alloc-sites"],
+        &[("LEAK", "1")],
+        &["node", "fork.js"],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    let child = with_role(&v, "child");
+    let wrapper = with_role(&v, "wrapper");
+    assert_eq!(child.len(), 1, "{:#}", v["processes"]);
+    assert_eq!(wrapper.len(), 1, "{:#}", v["processes"]);
+    assert_eq!(child[0]["serving"], true);
+    assert_eq!(child[0]["verdict"], "leak", "{:#}", child[0]);
+    assert_eq!(wrapper[0]["serving"], false);
+    assert_eq!(v["target_pid"], child[0]["pid"]);
+    let label = child[0]["label"].as_str().unwrap();
+    assert!(text.contains(label), "{label} not in:\n{text}");
+    all_gone(&v);
+}

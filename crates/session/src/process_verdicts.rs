@@ -1,0 +1,213 @@
+//! The verdict of each followed process, and of the run from them: every process is judged by
+//! the same [`decide`] on its own observations (its samples; the requests its own servers
+//! counted when several processes serve, else the run's total). A leak in any serving process
+//! is the run's leak; the top level then describes the leaking process with the steepest
+//! significant slope.
+
+use leakhound_report::run_schema::{LeakKind, RunSample, Verdict};
+use leakhound_schema::process::ProcessOut;
+
+use crate::decide::{decide, Decision};
+use crate::observations::Observations;
+use crate::processes::{Followed, Processes};
+use crate::verdict::{Sample, Thresholds};
+
+/// One process's verdict.
+pub(crate) struct Judged {
+    pub(crate) index: usize,
+    pub(crate) decision: Decision,
+    pub(crate) obs: Observations,
+    /// Its series is on the requests it served itself.
+    pub(crate) own_requests: bool,
+}
+
+/// Judge every process that has samples. `run` holds the run's observations (the main
+/// process's samples); each process gets a copy with its own samples.
+pub(crate) fn judge(run: &Observations, procs: &Processes, th: &Thresholds) -> Vec<Judged> {
+    let several = procs.serving() > 1;
+    procs
+        .list
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.samples.is_empty())
+        .map(|(index, p)| {
+            let (samples, own_requests) = series(p, several);
+            let main = procs.main == Some(index);
+            let mut obs = run.clone();
+            obs.requests = samples.last().map_or(0, |s| s.requests);
+            if own_requests {
+                // Its share of the requests: the failure counts stay the run's.
+                obs.rps = run.rps * obs.requests as f64 / run.requests.max(1) as f64;
+            }
+            obs.samples = samples;
+            if p.heap_limit > 0.0 {
+                obs.heap_limit = p.heap_limit;
+            }
+            if !main {
+                // The run's ending is the main process's; another one's is its own.
+                obs.oom = p.oom;
+                obs.startup_oom = false;
+                obs.died = p.exit.is_some() && !p.oom;
+                obs.failure = None;
+            }
+            let mut decision = decide(&obs, th);
+            crate::rss_growth::apply(&mut decision, &obs, th);
+            Judged {
+                index,
+                decision,
+                obs,
+                own_requests,
+            }
+        })
+        .collect()
+}
+
+/// The samples of `p`, on its own request count when several processes serve and its
+/// servers counted some.
+pub(crate) fn series(p: &Followed, several: bool) -> (Vec<Sample>, bool) {
+    let counted = p.own.last().copied().flatten().unwrap_or(0);
+    if !several || counted == 0 || p.own.iter().any(Option::is_none) {
+        return (p.samples.clone(), false);
+    }
+    let s = p
+        .samples
+        .iter()
+        .zip(&p.own)
+        .map(|(s, o)| Sample {
+            requests: o.unwrap_or(0),
+            ..*s
+        })
+        .collect();
+    (s, true)
+}
+
+/// The process the run's top level describes: among serving processes, the leaking one with
+/// the steepest slope (one that ran out of memory first); else an inconclusive one when the
+/// main process is flat; else the main process. `None` when the main process is the one.
+pub(crate) fn leader(judged: &[Judged], procs: &Processes) -> Option<usize> {
+    let serving = |j: &&Judged| procs.list[j.index].serving;
+    let steepest = judged
+        .iter()
+        .filter(serving)
+        .filter(|j| j.decision.verdict == Verdict::Leak)
+        .max_by(|a, b| {
+            let key = |j: &Judged| {
+                (
+                    procs.list[j.index].oom,
+                    j.decision.retained_bytes_per_request,
+                )
+            };
+            let (ka, kb) = (key(a), key(b));
+            ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
+        });
+    if let Some(j) = steepest {
+        return Some(j.index);
+    }
+    let main = judged.iter().find(|j| Some(j.index) == procs.main)?;
+    if main.decision.verdict != Verdict::NoLeak {
+        return None;
+    }
+    judged
+        .iter()
+        .filter(serving)
+        .find(|j| j.decision.verdict == Verdict::Inconclusive)
+        .map(|j| j.index)
+}
+
+/// The names of the leaking serving processes, for the verdict's line.
+pub(crate) fn leaking(judged: &[Judged], procs: &Processes) -> Vec<String> {
+    judged
+        .iter()
+        .filter(|j| procs.list[j.index].serving && j.decision.verdict == Verdict::Leak)
+        .map(|j| procs.list[j.index].label.clone())
+        .collect()
+}
+
+/// `processes[]` of the report.
+pub(crate) fn outs(judged: &[Judged], procs: &Processes) -> Vec<ProcessOut> {
+    procs
+        .list
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let j = judged.iter().find(|j| j.index == i);
+            let d = j.map(|j| &j.decision);
+            let samples = j.map_or(&p.samples[..], |j| &j.obs.samples[..]);
+            ProcessOut {
+                pid: p.pid,
+                role: p.role,
+                label: p.label.clone(),
+                command: p.command.clone(),
+                serving: p.serving,
+                samples: samples.iter().map(run_sample).collect(),
+                verdict: d.map_or(Verdict::Inconclusive, |d| d.verdict),
+                leak_kind: d.map_or(LeakKind::None, |d| d.kind),
+                retained_bytes_per_request: d.map(|d| d.retained_bytes_per_request),
+                retained_bytes_per_request_ci: d
+                    .and_then(|d| d.fit.as_ref())
+                    .map(|f| [f.ci_low, f.ci_high]),
+                fit: d.and_then(|d| d.fit.clone()),
+                exit: p.exit.clone(),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+/// What the report says about the processes besides the table: which one is described, and
+/// on which requests each was regressed.
+pub(crate) fn sentences(judged: &[Judged], procs: &Processes) -> (Vec<String>, Vec<String>) {
+    let mut evidence = Vec::new();
+    let mut warnings = Vec::new();
+    if procs.list.len() < 2 {
+        return (evidence, warnings);
+    }
+    let names = leaking(judged, procs);
+    if !names.is_empty() {
+        evidence.push(format!("leaking: {}", names.join("; ")));
+    }
+    for p in procs.list.iter().filter(|p| p.exit.is_some()) {
+        evidence.push(format!(
+            "{} {}",
+            p.label,
+            p.exit.as_deref().unwrap_or_default()
+        ));
+    }
+    if procs.serving() > 1 {
+        let own: Vec<&str> = judged
+            .iter()
+            .filter(|j| j.own_requests)
+            .map(|j| procs.list[j.index].label.as_str())
+            .collect();
+        let total: Vec<&str> = judged
+            .iter()
+            .filter(|j| !j.own_requests && procs.list[j.index].serving)
+            .map(|j| procs.list[j.index].label.as_str())
+            .collect();
+        if !own.is_empty() {
+            warnings.push(format!(
+                "requests per process: {} regressed on the requests its own HTTP server counted",
+                own.join("; ")
+            ));
+        }
+        if !total.is_empty() {
+            warnings.push(format!(
+                "{} regressed on the run's total requests (it counted none of its own)",
+                total.join("; ")
+            ));
+        }
+    }
+    (evidence, warnings)
+}
+
+fn run_sample(s: &Sample) -> RunSample {
+    RunSample {
+        t_s: s.t_s,
+        requests: s.requests,
+        heap_used: s.heap_used as u64,
+        external: s.external as u64,
+        array_buffers: s.array_buffers as u64,
+        rss: s.rss as u64,
+        phase: s.phase,
+    }
+}

@@ -1,0 +1,348 @@
+//! Every Node process of the target's tree that opens an inspector: a cluster primary and its
+//! workers, a forked child, an `npm`/`npx` wrapper. Each is followed from its "Debugger
+//! listening" banner on (new banners may come during the run: a cluster forking late, a worker
+//! restarted after running out of memory), given a role, and sampled after a forced GC in every
+//! round, all processes at once. [`crate::process_verdicts`] judges each one afterwards.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use leakhound_inspector::{CdpError, Inspector, MemoryUsage};
+use leakhound_schema::process::ProcessRole;
+
+use crate::procfs;
+use crate::target::Target;
+use crate::verdict::Sample;
+
+/// How long one process gets to answer when it is first met.
+const HELLO: Duration = Duration::from_secs(3);
+
+/// What leakhound asks a process it meets: whether it is a cluster worker (and its id), its
+/// parent, and whether the preload's request counter is there. Node deletes the
+/// `NODE_UNIQUE_ID` a worker is started with once the worker is set up, so the `cluster`
+/// module is asked (`process.getBuiltinModule` on Node 20.16+, else the main module's
+/// `require`, CommonJS only).
+const WHO: &str =
+    "(() => { let c = null; try { c = typeof process.getBuiltinModule === 'function' \
+    ? process.getBuiltinModule('cluster') : process.mainModule.require('cluster'); } catch (e) {} \
+    return {id: c && c.isWorker ? String(c.worker ? c.worker.id : '?') : null, ppid: process.ppid, \
+    counted: typeof globalThis[Symbol.for('leakhound.requests')] === 'number'}; })()";
+
+/// Memory after the forced GC, and the requests this process's HTTP servers saw (the
+/// preload counts `http.server.request.start`).
+const MEM: &str = "({m: process.memoryUsage(), r: globalThis[Symbol.for('leakhound.requests')]})";
+
+/// One followed process.
+pub(crate) struct Followed {
+    pub(crate) pid: u32,
+    pub(crate) ppid: Option<u32>,
+    /// `None` once it is gone.
+    pub(crate) ins: Option<Inspector>,
+    /// Its `NODE_UNIQUE_ID` when it is a cluster worker.
+    pub(crate) worker_id: Option<String>,
+    pub(crate) role: ProcessRole,
+    pub(crate) serving: bool,
+    pub(crate) label: String,
+    pub(crate) command: Vec<String>,
+    pub(crate) samples: Vec<Sample>,
+    /// The requests its own servers counted at each sample (`None` without the counter).
+    pub(crate) own: Vec<Option<u64>>,
+    pub(crate) heap_limit: f64,
+    /// It ran out of memory.
+    pub(crate) oom: bool,
+    /// How it ended, when it did.
+    pub(crate) exit: Option<String>,
+    /// Order of discovery.
+    pub(crate) seq: usize,
+    /// How many processes had been discovered when it went (its replacement comes later).
+    pub(crate) gone_after: Option<usize>,
+}
+
+/// The processes of the run.
+#[derive(Default)]
+pub(crate) struct Processes {
+    pub(crate) list: Vec<Followed>,
+    /// Banners already looked at.
+    seen: usize,
+    /// The process the loop's own sample, the culprit and the progress lines follow.
+    pub(crate) main: Option<usize>,
+}
+
+impl Processes {
+    /// Attach to the processes whose banners appeared since the last call; returns how many
+    /// were new.
+    pub(crate) async fn discover(&mut self, target: &Target) -> usize {
+        let banners = target.captured.lock().unwrap().banners.clone();
+        let mut added = 0;
+        for url in banners.iter().skip(self.seen) {
+            self.seen += 1;
+            let Ok(ins) = Inspector::connect(url, HELLO).await else {
+                continue;
+            };
+            let Ok(pid) = ins.pid(HELLO).await else {
+                ins.close().await;
+                continue;
+            };
+            if self.list.iter().any(|p| p.pid == pid && p.ins.is_some()) {
+                ins.close().await;
+                continue;
+            }
+            let who = ins.evaluate(WHO, HELLO).await.unwrap_or_default();
+            let heap_limit = ins
+                .heap_statistics(HELLO)
+                .await
+                .map_or(0.0, |h| h.heap_size_limit);
+            let seq = self.list.len();
+            self.list.push(Followed {
+                pid,
+                ppid: who["ppid"]
+                    .as_u64()
+                    .map(|p| p as u32)
+                    .or_else(|| procfs::parent(pid)),
+                ins: Some(ins),
+                worker_id: who["id"].as_str().map(str::to_string),
+                role: ProcessRole::Wrapper,
+                serving: false,
+                label: String::new(),
+                command: procfs::cmdline(pid),
+                samples: Vec::new(),
+                own: Vec::new(),
+                heap_limit,
+                oom: false,
+                exit: None,
+                seq,
+                gone_after: None,
+            });
+            added += 1;
+        }
+        added
+    }
+
+    /// Give every process its role, whether it serves, and its label. `owner` holds the
+    /// listening socket of the target port. In a cluster the primary holds it and hands the
+    /// connections to its workers (they hold no listening socket of their own), so a cluster's
+    /// workers serve too.
+    pub(crate) fn classify(&mut self, owner: Option<u32>) {
+        let main_pid = self.main.map(|i| self.list[i].pid);
+        let owner = owner.or(main_pid);
+        let info: Vec<(u32, Option<u32>, bool)> = self
+            .list
+            .iter()
+            .map(|p| (p.pid, p.ppid, p.worker_id.is_some()))
+            .collect();
+        let followed = |pid: u32| info.iter().any(|&(q, _, _)| q == pid);
+        let mut serving_pids = Vec::new();
+        for p in self.list.iter_mut() {
+            let has_workers = info.iter().any(|&(_, pp, w)| w && pp == Some(p.pid));
+            let parent_followed = p.ppid.is_some_and(followed);
+            (p.role, p.serving) = if p.worker_id.is_some() {
+                (ProcessRole::Worker, true)
+            } else if has_workers {
+                (ProcessRole::Primary, true)
+            } else if owner == Some(p.pid) {
+                let role = if parent_followed {
+                    ProcessRole::Child
+                } else {
+                    ProcessRole::Primary
+                };
+                (role, true)
+            } else {
+                (ProcessRole::Child, false)
+            };
+            if p.serving {
+                serving_pids.push(p.pid);
+            }
+        }
+        // A process that does not serve but starts one that does is a wrapper.
+        for p in self.list.iter_mut().filter(|p| !p.serving) {
+            if serving_pids.iter().any(|&s| descends_from(s, p.pid)) {
+                p.role = ProcessRole::Wrapper;
+            }
+        }
+        // Labels stay as first given (the progress lines used them); a worker forked later
+        // (a restart) is numbered on without an "of".
+        let labelled = self.list.iter().any(|p| !p.label.is_empty());
+        let workers = self.list.iter().filter(|p| p.worker_id.is_some()).count();
+        let mut nth = 0;
+        for p in self.list.iter_mut() {
+            if p.role == ProcessRole::Worker {
+                nth += 1;
+            }
+            if p.label.starts_with(p.role.as_str()) {
+                continue;
+            }
+            p.label = match p.role {
+                ProcessRole::Worker if labelled => format!("worker {nth}, pid {}", p.pid),
+                ProcessRole::Worker => format!("worker {nth} of {workers}, pid {}", p.pid),
+                ProcessRole::Wrapper => format!("wrapper `{}`, pid {}", short(&p.command), p.pid),
+                r => format!("{}, pid {}", r.as_str(), p.pid),
+            };
+        }
+    }
+
+    pub(crate) fn main_inspector(&self) -> Option<&Inspector> {
+        self.list[self.main?].ins.as_ref()
+    }
+
+    /// How many processes serve.
+    pub(crate) fn serving(&self) -> usize {
+        self.list.iter().filter(|p| p.serving).count()
+    }
+
+    /// Force a GC in every live process at once and read its memory. The main process's
+    /// answer is returned (the loop decides what its failure means); every other process's
+    /// sample is recorded here, and one that does not answer is marked as gone.
+    pub(crate) async fn sample(
+        &mut self,
+        t_s: f64,
+        total: u64,
+        phase: crate::verdict::Phase,
+        oom: bool,
+    ) -> Option<Result<(MemoryUsage, Option<u64>), CdpError>> {
+        let live: Vec<usize> = (0..self.list.len())
+            .filter(|&i| self.list[i].ins.is_some())
+            .collect();
+        let answers = join_all(live.iter().map(|&i| read(self.list[i].ins.as_ref()))).await;
+        let mut main = None;
+        let mut gone = Vec::new();
+        for (i, a) in live.into_iter().zip(answers) {
+            if Some(i) == self.main {
+                main = Some(a);
+                continue;
+            }
+            match a {
+                Ok((m, own)) => {
+                    let s = sample_of(t_s, total, phase, &m, self.list[i].pid);
+                    self.record(i, s, own);
+                }
+                Err(_) => gone.push(i),
+            }
+        }
+        for i in gone {
+            self.gone(i, oom).await;
+        }
+        main
+    }
+
+    /// Keep a sample of process `i`.
+    pub(crate) fn record(&mut self, i: usize, s: Sample, own: Option<u64>) {
+        let p = &mut self.list[i];
+        p.samples.push(s);
+        p.own.push(own);
+    }
+
+    /// Process `i` stopped answering: it exited (of running out of memory when the target's
+    /// output said so).
+    pub(crate) async fn gone(&mut self, i: usize, oom: bool) {
+        let n = self.list.len();
+        let p = &mut self.list[i];
+        p.gone_after = Some(n);
+        if let Some(ins) = p.ins.take() {
+            ins.close().await;
+        }
+        p.oom = oom;
+        p.exit = Some(if oom {
+            "ran out of memory".to_string()
+        } else {
+            "exited during the run".to_string()
+        });
+    }
+
+    /// Name the processes that took the place of the ones that died: a cluster primary forks
+    /// a new worker when one exits.
+    pub(crate) fn note_restarts(&mut self) {
+        let mut taken: Vec<usize> = Vec::new();
+        for i in 0..self.list.len() {
+            let (Some(exit), Some(ppid)) = (self.list[i].exit.clone(), self.list[i].ppid) else {
+                continue;
+            };
+            let worker = self.list[i].worker_id.is_some();
+            let after = self.list[i].gone_after.unwrap_or(usize::MAX);
+            let next = self.list.iter().position(|q| {
+                q.seq >= after
+                    && q.ppid == Some(ppid)
+                    && q.worker_id.is_some() == worker
+                    && !taken.contains(&q.seq)
+            });
+            if let Some(j) = next.filter(|_| !exit.contains("restarted")) {
+                taken.push(self.list[j].seq);
+                let pid = self.list[j].pid;
+                self.list[i].exit = Some(format!("{exit}; restarted as pid {pid}"));
+            }
+        }
+    }
+
+    pub(crate) async fn close_all(&mut self) {
+        for p in self.list.iter_mut() {
+            if let Some(ins) = p.ins.take() {
+                ins.close().await;
+            }
+        }
+    }
+}
+
+/// A sample of `pid` from its memory usage.
+pub(crate) fn sample_of(
+    t_s: f64,
+    total: u64,
+    phase: crate::verdict::Phase,
+    m: &MemoryUsage,
+    pid: u32,
+) -> Sample {
+    Sample {
+        t_s,
+        requests: total,
+        heap_used: m.heap_used,
+        external: m.external,
+        array_buffers: m.array_buffers,
+        rss: crate::target::rss_bytes(pid),
+        phase,
+    }
+}
+
+/// Forced GC, then memory and the request counter.
+async fn read(ins: Option<&Inspector>) -> Result<(MemoryUsage, Option<u64>), CdpError> {
+    let ins = ins.ok_or(CdpError::Closed)?;
+    ins.collect_garbage(Duration::from_secs(15)).await?;
+    let v = ins.evaluate(MEM, Duration::from_secs(5)).await?;
+    let m = serde_json::from_value(v["m"].clone()).map_err(|e| CdpError::Shape {
+        method: "process.memoryUsage()".into(),
+        detail: e.to_string(),
+    })?;
+    Ok((m, v["r"].as_u64()))
+}
+
+/// Whether `ancestor` is `pid`'s parent, grandparent, ... (through non-Node processes such
+/// as the `sh -c` npm runs scripts in).
+fn descends_from(pid: u32, ancestor: u32) -> bool {
+    let mut p = pid;
+    for _ in 0..32 {
+        match procfs::parent(p) {
+            Some(pp) if pp == ancestor => return true,
+            Some(pp) if pp > 1 => p = pp,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// `npm start` from `npm start`, `node app.js` from `/usr/bin/node /x/app.js`.
+fn short(cmd: &[String]) -> String {
+    let base = |s: &String| s.rsplit('/').next().unwrap_or(s).to_string();
+    cmd.iter().take(2).map(base).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_shortened_to_their_names() {
+        assert_eq!(short(&["npm start".into()]), "npm start");
+        assert_eq!(
+            short(&["/usr/bin/node".into(), "/x/app.js".into(), "--a".into()]),
+            "node app.js"
+        );
+        assert_eq!(short(&[]), "");
+    }
+}
