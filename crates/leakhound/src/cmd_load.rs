@@ -91,6 +91,11 @@ pub fn run(cmd: LoadCmd) -> Outcome {
     stop_on_ctrl_c(engine.stop_handle());
     let progress = !cmd.no_progress && std::io::stderr().is_terminal();
     let summary = run_with_progress(&mut engine, bounds, progress);
+    if let Some(f) = engine.setup_failure() {
+        exit::reached(exit::TARGET_FAILED);
+        note!("leakhound: {f}");
+        return Ok(exit::TARGET_FAILED);
+    }
     let code = if summary.nothing_succeeded() {
         exit::NOTHING_SUCCEEDED
     } else {

@@ -60,6 +60,43 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// An endpoint from parsed templates; `path_text` is the path as written, for checks and
+    /// messages.
+    pub fn with_templates(
+        name: &str,
+        method: &str,
+        path_text: &str,
+        path: Template,
+        headers: Vec<(String, Template)>,
+        body: Template,
+    ) -> Result<Endpoint> {
+        let method = method.trim().to_ascii_uppercase();
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+            bail!("invalid HTTP method {method:?}");
+        }
+        if !path_text.starts_with('/') {
+            bail!("endpoint {name:?}: path {path_text:?} must start with '/'");
+        }
+        for (k, v) in &headers {
+            if k.is_empty() || k.bytes().any(|b| b <= b' ' || b == b':' || b >= 0x7f) {
+                bail!("invalid header name {k:?}");
+            }
+            if v.as_literal()
+                .is_some_and(|v| v.iter().any(|&b| b == b'\r' || b == b'\n'))
+            {
+                bail!("header {k:?}: value contains a line break");
+            }
+        }
+        Ok(Endpoint {
+            name: name.to_string(),
+            method,
+            path,
+            headers,
+            body,
+            weight: 1,
+        })
+    }
+
     /// An endpoint from plain strings (templates are parsed here).
     pub fn new(
         name: &str,
@@ -118,6 +155,8 @@ pub struct Plan {
     pub keep_alive: bool,
     /// `--abort`: the share of requests abandoned after they are sent.
     pub abort: Option<crate::Abort>,
+    /// `[[setup]]` steps, their captures and the cookie policy ([`crate::setup`]).
+    pub setup: crate::setup::Setup,
 }
 
 /// Parse `http://host[:port][/path]` into a target and a path.
@@ -184,9 +223,14 @@ pub fn parse_url(url: &str) -> Result<(Target, String)> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// How load requests carry cookies: `jar`, `none`, `fresh` (see [`crate::CookieMode`]).
+    pub cookies: Option<crate::CookieMode>,
     pub target: Option<ConfigTarget>,
     #[serde(default)]
     pub endpoints: BTreeMap<String, ConfigEndpoint>,
+    /// `[[setup]]`: requests made before the load, whose captures the endpoints may use.
+    #[serde(default)]
+    pub setup: Vec<crate::setup::ConfigStep>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -225,10 +269,17 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config> {
         let c: Config = toml::from_str(text)
             .map_err(|e| Error::Invalid(e.to_string().lines().collect::<Vec<_>>().join(" ")))?;
-        if c.endpoints.is_empty() {
+        if c.endpoints.is_empty() && c.setup.is_empty() && c.cookies.is_none() {
             bail!("no [endpoints.NAME] table");
         }
+        // Checked now, so a bad step is an error before anything runs.
+        c.setup_plan()?;
         Ok(c)
+    }
+
+    /// The setup steps and cookie policy.
+    pub fn setup_plan(&self) -> Result<crate::setup::Setup> {
+        crate::setup::Setup::from_config(&self.setup, self.cookies)
     }
 
     pub fn load(path: &Path) -> Result<Config> {
@@ -269,24 +320,31 @@ impl Config {
                 .filter(|(_, e)| e.weight > 0)
                 .collect(),
         };
+        if self.endpoints.is_empty() {
+            bail!("no [endpoints.NAME] table (a config of only [[setup]] steps goes with --openapi or --har)");
+        }
         if pick.is_empty() {
             bail!("every endpoint has weight 0; name one of: {}", names());
         }
+        let vars = self.setup_plan()?.names;
         pick.into_iter()
             .map(|(name, e)| {
-                let headers: Vec<(String, String)> = e
+                let at = || format!("endpoint {name:?}");
+                let headers: Vec<(String, Template)> = e
                     .headers
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                    .map(|(k, v)| Ok((k.clone(), Template::parse_with(v, &vars).with_context(at)?)))
+                    .collect::<Result<_>>()?;
                 let body = match &e.body {
-                    Some(b) => {
-                        Template::parse(b).with_context(|| format!("endpoint {name:?} body"))?
-                    }
+                    Some(b) => Template::parse_with(b, &vars)
+                        .with_context(|| format!("endpoint {name:?} body"))?,
                     None => Template::literal(Vec::new()),
                 };
-                let mut ep = Endpoint::new(name, &e.method, &e.path, &headers, body)
-                    .with_context(|| format!("endpoint {name:?}"))?;
+                let path = Template::parse_with(&e.path, &vars)
+                    .with_context(|| format!("endpoint {name:?} path"))?;
+                let mut ep =
+                    Endpoint::with_templates(name, &e.method, &e.path, path, headers, body)
+                        .with_context(at)?;
                 ep.weight = e.weight.max(1);
                 Ok(ep)
             })
@@ -308,6 +366,7 @@ impl Plan {
             expect_status: crate::StatusSet::default(),
             keep_alive: true,
             abort: None,
+            setup: crate::setup::Setup::default(),
         }
     }
 
@@ -329,7 +388,9 @@ impl Plan {
             Some(t) => t,
             None => config.target()?,
         };
-        Ok(Plan::new(target, endpoints))
+        let mut plan = Plan::new(target, endpoints);
+        plan.setup = config.setup_plan()?;
+        Ok(plan)
     }
 
     /// Check the numbers a user typed.
@@ -353,6 +414,18 @@ impl Plan {
         }
         if self.threads == Some(0) {
             bail!("threads must be at least 1");
+        }
+        if self.setup.cookies == Some(crate::CookieMode::Fresh) {
+            if let Some(ep) = self.endpoints.iter().find(|e| {
+                e.headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+            }) {
+                bail!(
+                    "cookies = \"fresh\" sends no cookie, but endpoint {:?} sets a Cookie header",
+                    ep.name
+                );
+            }
         }
         if !self.keep_alive {
             for ep in &self.endpoints {
