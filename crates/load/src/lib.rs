@@ -43,6 +43,7 @@ pub mod abort;
 pub mod cookies;
 mod engine;
 pub mod error;
+pub mod har;
 pub mod http;
 pub mod openapi;
 pub mod plan;
