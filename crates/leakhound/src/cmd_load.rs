@@ -44,7 +44,9 @@ pub struct LoadCmd {
 
 pub fn run(cmd: LoadCmd) -> Outcome {
     let mut load = cmd.load;
-    let plan = if load.config.is_some() {
+    let spec = load.openapi.is_some() || load.har.is_some();
+    let url_first = cmd.args.first().is_some_and(|a| a.contains("://"));
+    let plan = if load.config.is_some() && !(spec && url_first) {
         let mut args = cmd.args.iter();
         let mut endpoint = None;
         if let Some(first) = args.next() {
@@ -76,14 +78,7 @@ pub fn run(cmd: LoadCmd) -> Outcome {
             [_, extra, ..] => bail!("unexpected argument {extra:?} (one URL only)"),
         }
     };
-    let mut inputs: Vec<PathBuf> = load.config.iter().cloned().collect();
-    inputs.extend(
-        load.body
-            .as_ref()
-            .and_then(|b| b.strip_prefix('@'))
-            .map(PathBuf::from),
-    );
-    let mut outs = Outputs::new(&inputs);
+    let mut outs = Outputs::new(&load.inputs());
     let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
     let human = outs.human();
     let bounds = load.bounds();

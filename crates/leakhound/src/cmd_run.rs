@@ -125,14 +125,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
     load.connections.get_or_insert(RUN_CONNECTIONS);
     let plan = load.plan(Aim::Child { port: 0 })?;
     // Every output is opened now, so a bad path is exit 2 before the target starts.
-    let mut inputs: Vec<PathBuf> = load.config.iter().cloned().collect();
-    inputs.extend(
-        load.body
-            .as_ref()
-            .and_then(|b| b.strip_prefix('@'))
-            .map(PathBuf::from),
-    );
-    let mut outs = Outputs::new(&inputs);
+    let mut outs = Outputs::new(&load.inputs());
     let mut files = Files {
         json: outs.open_opt("--json", cmd.json.as_deref())?,
         report: outs.open_opt("--report", cmd.report.as_deref())?,
@@ -142,7 +135,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
     // Profiles are named after the --json file; with `-` there is none to name them after.
     let json_file = cmd.json.as_deref().filter(|p| *p != Path::new("-"));
     let culprit = cmd.culprit.options(json_file, &outs)?;
-    if let Some(file) = &load.config {
+    if let Some(file) = load.endpoint_source() {
         let names: Vec<&str> = plan.endpoints.iter().map(|e| e.name.as_str()).collect();
         note!(
             "leakhound: driving endpoint{} `{}` of {}",

@@ -64,7 +64,7 @@ pub fn load(path: &Path) -> Result<Vec<Endpoint>> {
     endpoints(&text).with_context(|| format!("OpenAPI spec {}", path.display()))
 }
 
-/// The endpoints of a spec's text, in the document's path order, one per operation.
+/// The endpoints of a spec's text, one per operation, sorted by path (then method).
 pub fn endpoints(text: &str) -> Result<Vec<Endpoint>> {
     let doc = parse_document(text)?;
     let root = doc
