@@ -25,7 +25,7 @@ Exit codes:
   0  the run completed (even with some failed requests: see the summary)
   2  usage or input error (bad URL, unknown endpoint, bad config, -c 0, missing body file,
      an output that cannot be written)
-  4  not a single request succeeded (the target failed, as in `run`)")]
+  4  not a single request succeeded, or a setup step failed (the target failed, as in `run`)")]
 pub struct LoadCmd {
     #[command(flatten)]
     pub load: LoadArgs,

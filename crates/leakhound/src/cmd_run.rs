@@ -47,7 +47,8 @@ Exit codes:
   0   no leak                      1   leak (an out-of-memory crash is a leak)
   2   usage or tool error          3   inconclusive, or output closed before a verdict
   4   the target failed otherwise (did not start, crashed without OOM, ran out of memory
-      while starting, or more than half of the requests failed: see --expect-status)
+      while starting, a setup step failed, or more than half of the requests failed: see
+      --expect-status)
   10  --fail-on pressure: an allocation-pressure finding
   11  --max-retained-per-request exceeded
   12  --max-gc-share exceeded

@@ -68,7 +68,9 @@ pub struct LoadArgs {
     #[arg(long, value_name = "TIME", default_value = "5s", value_parser = parse_positive_duration)]
     pub connect_timeout: Duration,
     /// Named endpoints (TOML: [target] host/port, [endpoints.NAME] path/method/headers/body/weight;
-    /// `run` ignores the target and aims at its child)
+    /// `run` ignores the target and aims at its child), [[setup]] steps run before the load
+    /// (method/path/headers/body, capture = { token = "json:/access_token" } for {{token}},
+    /// scope = "connection" or "run") and cookies = "jar", "none" or "fresh"
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Which endpoint of --config to drive [default: the weighted mix of all of them]

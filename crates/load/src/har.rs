@@ -9,8 +9,8 @@
 //! those that belong to the recording's connection (Host, Content-Length, Connection, HTTP/2
 //! pseudo-headers) and cookies (the jar and `cookies = ...` decide those).
 
+use crate::endpoint::Endpoint;
 use crate::error::{bail, Context, Result};
-use crate::plan::Endpoint;
 use crate::template::Template;
 use serde::Deserialize;
 use std::path::Path;

@@ -12,8 +12,8 @@
 //! `oas3` is 3.1-only and turns on serde_json's `preserve_order` for the whole workspace),
 //! and these few fields read the same way in both versions.
 
+use crate::endpoint::Endpoint;
 use crate::error::{bail, Context, Error, Result};
-use crate::plan::Endpoint;
 use crate::template::Template;
 use serde_json::{Map, Value};
 use std::path::Path;
