@@ -44,9 +44,9 @@ pub struct LoadCmd {
 
 pub fn run(cmd: LoadCmd) -> Outcome {
     let mut load = cmd.load;
-    let spec = load.openapi.is_some() || load.har.is_some();
+    // A URL beside --config aims a config of only [[setup]] steps (or --openapi/--har) at it.
     let url_first = cmd.args.first().is_some_and(|a| a.contains("://"));
-    let plan = if load.config.is_some() && !(spec && url_first) {
+    let plan = if load.config.is_some() && !url_first {
         let mut args = cmd.args.iter();
         let mut endpoint = None;
         if let Some(first) = args.next() {

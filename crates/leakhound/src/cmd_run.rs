@@ -136,7 +136,9 @@ pub fn run(cmd: RunCmd) -> Outcome {
     // Profiles are named after the --json file; with `-` there is none to name them after.
     let json_file = cmd.json.as_deref().filter(|p| *p != Path::new("-"));
     let culprit = cmd.culprit.options(json_file, &outs)?;
-    if let Some(file) = load.endpoint_source() {
+    // (A config of only [[setup]] steps leaves the one endpoint to --path: nothing to name.)
+    let named = plan.endpoints.iter().all(|e| e.name != "default");
+    if let Some(file) = load.endpoint_source().filter(|_| named) {
         let names: Vec<&str> = plan.endpoints.iter().map(|e| e.name.as_str()).collect();
         note!(
             "leakhound: driving endpoint{} `{}` of {}",

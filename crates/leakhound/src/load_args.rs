@@ -226,12 +226,9 @@ impl LoadArgs {
         if self.requests == Some(0) {
             bail!("-n must be at least 1");
         }
-        match (&self.config, &self.path, &self.endpoint) {
-            (Some(_), Some(_), _) => {
-                bail!("--path does not apply with --config: the endpoints' paths are used")
-            }
-            (None, _, Some(_)) => bail!("--endpoint needs --config"),
-            _ => {}
+        let spec_given = self.openapi.is_some() || self.har.is_some();
+        if self.config.is_none() && !spec_given && self.endpoint.is_some() {
+            bail!("--endpoint needs --config, --openapi or --har");
         }
         let headers = self.header_pairs()?;
         let body = self.body()?;
@@ -248,7 +245,16 @@ impl LoadArgs {
             Template::parse_with(v, &setup.names).with_context(|| format!("header value {v:?}"))
         };
         let spec = self.spec_endpoints()?;
-        let mut plan = match (&config, aim, spec) {
+        // A config of only [[setup]] steps and settings leaves the endpoint to the command
+        // line: `--config login.toml --path /items -H 'Authorization: Bearer {{token}}'`.
+        let endpoints_config = config.as_ref().filter(|c| !c.endpoints.is_empty());
+        if endpoints_config.is_some() && self.path.is_some() {
+            bail!("--path does not apply with --config when it has [endpoints]: the endpoints' paths are used");
+        }
+        if endpoints_config.is_none() && spec.is_none() && self.endpoint.is_some() {
+            bail!("--endpoint names one of the [endpoints] of --config, and the config has none");
+        }
+        let mut plan = match (endpoints_config, aim, spec) {
             (cfg, aim, Some(eps)) => {
                 if cfg.as_ref().is_some_and(|c| !c.endpoints.is_empty()) {
                     bail!("--config has [endpoints] and --openapi/--har gives them too: keep only [[setup]] and settings in the config");
@@ -307,9 +313,6 @@ impl LoadArgs {
                 }
                 plan
             }
-            (None, Aim::ConfigTarget { .. }, None) => {
-                bail!("no URL given (or use --config FILE)")
-            }
             (None, aim, None) => {
                 let (target, path) = match aim {
                     Aim::Url(u) => {
@@ -320,17 +323,29 @@ impl LoadArgs {
                         Target::local(port),
                         self.path.clone().unwrap_or_else(|| "/".into()),
                     ),
-                    Aim::ConfigTarget { .. } => unreachable!(),
+                    Aim::ConfigTarget { .. } => match &config {
+                        Some(c) if c.target.is_some() => {
+                            (c.target()?, self.path.clone().unwrap_or_else(|| "/".into()))
+                        }
+                        _ => bail!("no URL given (or use --config FILE)"),
+                    },
                 };
                 let method = self
                     .method
                     .clone()
                     .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
-                let ep = Endpoint::new(
+                let hs = headers
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), parse_header(v)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                let path_t = Template::parse_with(&path, &setup.names)
+                    .with_context(|| format!("--path {path:?}"))?;
+                let ep = Endpoint::with_templates(
                     "default",
                     &method,
                     &path,
-                    &headers,
+                    path_t,
+                    hs,
                     body.unwrap_or_else(|| Template::literal(Vec::new())),
                 )?;
                 Plan::new(target, vec![ep])

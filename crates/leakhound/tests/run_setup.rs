@@ -83,6 +83,22 @@ fn load_with_a_setup_step_gets_2xx() {
     let (code, text) = load(&["--config", &cfg, "-n", "100", "-c", "4"]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("Status codes: 200: 100"), "{text}");
+    // A config of only the setup step, the route and its header on the command line.
+    let only = write(dir.path(), "login.toml", LOGIN);
+    let items = s.url("/items");
+    let (code, text) = load(&[
+        "--config",
+        &only,
+        "-H",
+        "Authorization: Bearer {{token}}",
+        "-n",
+        "50",
+        "-c",
+        "2",
+        &items,
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("Status codes: 200: 50"), "{text}");
     // The same endpoint without the setup step: every request is refused.
     let bare = format!("{target}[endpoints.items]\npath = \"/items\"\n");
     let cfg = write(dir.path(), "bare.toml", &bare);
