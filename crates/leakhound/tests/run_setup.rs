@@ -107,6 +107,43 @@ fn load_with_a_setup_step_gets_2xx() {
     assert!(text.contains("401: 20"), "{text}");
 }
 
+/// The logins the service has seen (GET /stats).
+fn logins(s: &NodeServer) -> u64 {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    c.write_all(b"GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    c.read_to_string(&mut text).unwrap();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{text}"));
+    v["logins"].as_u64().unwrap()
+}
+
+#[test]
+fn setup_runs_once_per_connection_or_once_per_run() {
+    let _l = serial();
+    let s = NodeServer::start(&server(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let target = format!("[target]\nport = {}\n", s.port);
+    let cfg = write(dir.path(), "c.toml", &format!("{target}{LOGIN}{ITEMS}"));
+    let (code, text) = load(&["--config", &cfg, "-n", "200", "-c", "4"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(logins(&s), 4, "one login per connection");
+    // A new connection per request: one login for the run, shared.
+    let (code, text) = load(&["--config", &cfg, "-n", "40", "-c", "4", "--no-keepalive"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("Status codes: 200: 40"), "{text}");
+    assert_eq!(logins(&s), 5, "--no-keepalive logs in once per run");
+    // scope = "connection" keeps one user per connection slot even then.
+    let per_conn = LOGIN.replace("capture =", "scope = \"connection\"\ncapture =");
+    let cfg = write(dir.path(), "p.toml", &format!("{target}{per_conn}{ITEMS}"));
+    let (code, text) = load(&["--config", &cfg, "-n", "40", "-c", "4", "--no-keepalive"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(logins(&s), 9);
+}
+
 #[test]
 fn a_failed_setup_step_is_exit_4_with_the_step_status_and_body() {
     let _l = serial();

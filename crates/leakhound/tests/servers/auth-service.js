@@ -3,7 +3,8 @@
 // signed, not stored, so logging in retains nothing. GET /items needs `Authorization: Bearer
 // TOKEN` and leaks ~1 KB per request (a list of audit records nobody trims); GET /items/ID
 // needs the token and retains nothing; GET /cart needs the `sid` cookie and leaks like /items;
-// GET /health needs nothing. Without credentials: 401. Plain `http`.
+// GET /health needs nothing; GET /stats counts the logins so far. Without credentials: 401.
+// Plain `http`.
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -27,6 +28,7 @@ const cookie = (req, name) => {
 
 const audit = [];
 let seq = 0;
+let logins = 0;
 
 const answer = (res, status, body, headers = {}) => {
   const text = JSON.stringify(body);
@@ -42,6 +44,7 @@ http
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       if (path === '/health') return answer(res, 200, { ok: true });
+      if (path === '/stats') return answer(res, 200, { logins });
       if (path === '/login' && req.method === 'POST') {
         let body;
         try {
@@ -50,6 +53,7 @@ http
           body = null;
         }
         if (!body || typeof body.user !== 'string') return answer(res, 400, { error: 'user required' });
+        logins += 1;
         return answer(res, 200, { access_token: token('tok', body.user), token_type: 'Bearer' }, {
           'Set-Cookie': `sid=${token('sid', body.user)}; Path=/; HttpOnly`,
         });
