@@ -432,4 +432,30 @@ weight = 0
         assert!(Config::parse("[endpoints.a]\npath=1").is_err());
         assert!(Config::parse("").is_err());
     }
+
+    #[test]
+    fn setup_only_configs_and_the_cookie_policy() {
+        let only = Config::parse(
+            "cookies = \"fresh\"\n[[setup]]\npath = \"/login\"\ncapture = { sid = \"cookie:sid\" }\n",
+        )
+        .unwrap();
+        let e = only.endpoints(None).unwrap_err().to_string();
+        assert!(e.contains("--openapi or --har"), "{e}");
+        assert_eq!(only.setup_plan().unwrap().names, ["sid"]);
+        // `fresh` sends no cookie: an endpoint's own Cookie header contradicts it.
+        let c = Config::parse(
+            "cookies = \"fresh\"\n[target]\nport = 1\n[endpoints.a]\npath = \"/\"\nheaders = { Cookie = \"sid={{sid}}\" }\n[[setup]]\npath = \"/login\"\ncapture = { sid = \"cookie:sid\" }\n",
+        )
+        .unwrap();
+        let e = Plan::from_config(&c, None, None)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fresh") && e.contains("Cookie"), "{e}");
+        // A placeholder no step captures is an error naming the known ones.
+        let c = Config::parse("[endpoints.a]\npath = \"/{{tok}}\"\n").unwrap();
+        assert!(c.endpoints(None).is_err());
+        assert!(Config::parse("cookies = \"crumbs\"\n").is_err());
+    }
 }
