@@ -25,7 +25,7 @@ Exit codes:
   0  the run completed (even with some failed requests: see the summary)
   2  usage or input error (bad URL, unknown endpoint, bad config, -c 0, missing body file,
      an output that cannot be written)
-  4  not a single request succeeded (the target failed, as in `run`)")]
+  4  not a single request succeeded, or a setup step failed (the target failed, as in `run`)")]
 pub struct LoadCmd {
     #[command(flatten)]
     pub load: LoadArgs,
@@ -44,7 +44,9 @@ pub struct LoadCmd {
 
 pub fn run(cmd: LoadCmd) -> Outcome {
     let mut load = cmd.load;
-    let plan = if load.config.is_some() {
+    // A URL beside --config aims a config of only [[setup]] steps (or --openapi/--har) at it.
+    let url_first = cmd.args.first().is_some_and(|a| a.contains("://"));
+    let plan = if load.config.is_some() && !url_first {
         let mut args = cmd.args.iter();
         let mut endpoint = None;
         if let Some(first) = args.next() {
@@ -76,14 +78,7 @@ pub fn run(cmd: LoadCmd) -> Outcome {
             [_, extra, ..] => bail!("unexpected argument {extra:?} (one URL only)"),
         }
     };
-    let mut inputs: Vec<PathBuf> = load.config.iter().cloned().collect();
-    inputs.extend(
-        load.body
-            .as_ref()
-            .and_then(|b| b.strip_prefix('@'))
-            .map(PathBuf::from),
-    );
-    let mut outs = Outputs::new(&inputs);
+    let mut outs = Outputs::new(&load.inputs());
     let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
     let human = outs.human();
     let bounds = load.bounds();
@@ -91,6 +86,11 @@ pub fn run(cmd: LoadCmd) -> Outcome {
     stop_on_ctrl_c(engine.stop_handle());
     let progress = !cmd.no_progress && std::io::stderr().is_terminal();
     let summary = run_with_progress(&mut engine, bounds, progress);
+    if let Some(f) = engine.setup_failure() {
+        exit::reached(exit::TARGET_FAILED);
+        note!("leakhound: {f}");
+        return Ok(exit::TARGET_FAILED);
+    }
     let code = if summary.nothing_succeeded() {
         exit::NOTHING_SUCCEEDED
     } else {

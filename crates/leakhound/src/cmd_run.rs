@@ -47,7 +47,8 @@ Exit codes:
   0   no leak                      1   leak (an out-of-memory crash is a leak)
   2   usage or tool error          3   inconclusive, or output closed before a verdict
   4   the target failed otherwise (did not start, crashed without OOM, ran out of memory
-      while starting, or more than half of the requests failed: see --expect-status)
+      while starting, a setup step failed, or more than half of the requests failed: see
+      --expect-status)
   10  --fail-on pressure: an allocation-pressure finding
   11  --max-retained-per-request exceeded
   12  --max-gc-share exceeded
@@ -125,14 +126,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
     load.connections.get_or_insert(RUN_CONNECTIONS);
     let plan = load.plan(Aim::Child { port: 0 })?;
     // Every output is opened now, so a bad path is exit 2 before the target starts.
-    let mut inputs: Vec<PathBuf> = load.config.iter().cloned().collect();
-    inputs.extend(
-        load.body
-            .as_ref()
-            .and_then(|b| b.strip_prefix('@'))
-            .map(PathBuf::from),
-    );
-    let mut outs = Outputs::new(&inputs);
+    let mut outs = Outputs::new(&load.inputs());
     let mut files = Files {
         json: outs.open_opt("--json", cmd.json.as_deref())?,
         report: outs.open_opt("--report", cmd.report.as_deref())?,
@@ -142,7 +136,9 @@ pub fn run(cmd: RunCmd) -> Outcome {
     // Profiles are named after the --json file; with `-` there is none to name them after.
     let json_file = cmd.json.as_deref().filter(|p| *p != Path::new("-"));
     let culprit = cmd.culprit.options(json_file, &outs)?;
-    if let Some(file) = &load.config {
+    // (A config of only [[setup]] steps leaves the one endpoint to --path: nothing to name.)
+    let named = plan.endpoints.iter().all(|e| e.name != "default");
+    if let Some(file) = load.endpoint_source().filter(|_| named) {
         let names: Vec<&str> = plan.endpoints.iter().map(|e| e.name.as_str()).collect();
         note!(
             "leakhound: driving endpoint{} `{}` of {}",

@@ -68,7 +68,9 @@ pub struct LoadArgs {
     #[arg(long, value_name = "TIME", default_value = "5s", value_parser = parse_positive_duration)]
     pub connect_timeout: Duration,
     /// Named endpoints (TOML: [target] host/port, [endpoints.NAME] path/method/headers/body/weight;
-    /// `run` ignores the target and aims at its child)
+    /// `run` ignores the target and aims at its child), [[setup]] steps run before the load
+    /// (method/path/headers/body, capture = { token = "json:/access_token" } for {{token}},
+    /// scope = "connection" or "run") and cookies = "jar", "none" or "fresh"
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Which endpoint of --config to drive [default: the weighted mix of all of them]
@@ -92,6 +94,19 @@ pub struct LoadArgs {
     /// failures; which ones is random but the same on every run
     #[arg(long = "abort", value_name = "RATE", value_parser = parse_abort)]
     pub abort: Option<Abort>,
+    /// Endpoints from an OpenAPI 3.0/3.1 spec (JSON or YAML), one per operation: path
+    /// parameters from examples or {{seq}}, bodies from examples or the schema; its servers
+    /// are ignored. A --config beside it gives only [[setup]] steps and settings
+    #[arg(long, value_name = "FILE")]
+    pub openapi: Option<PathBuf>,
+    /// Endpoints from a HAR recording: one per method and path, weighted by its count, with
+    /// the recorded query and body. A --config beside it gives only [[setup]] and settings
+    #[arg(long, value_name = "FILE")]
+    pub har: Option<PathBuf>,
+    /// With --har: numeric and uuid path segments become {{seq}} (/items/17 and /items/42 are
+    /// one endpoint asking for a new id every request)
+    #[arg(long = "har-template-ids")]
+    pub har_template_ids: bool,
 }
 
 /// `5%` or `0.05` (a bare number above 1 is a percentage, as for every share leakhound takes).
@@ -126,6 +141,45 @@ impl LoadArgs {
                 (_, d) => d,
             },
         }
+    }
+
+    /// The files the plan reads (never to be overwritten by an output).
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self
+            .config
+            .iter()
+            .chain(&self.openapi)
+            .chain(&self.har)
+            .cloned()
+            .collect();
+        v.extend(
+            self.body
+                .as_ref()
+                .and_then(|b| b.strip_prefix('@'))
+                .map(PathBuf::from),
+        );
+        v
+    }
+
+    /// Where the endpoints come from, for the progress line of `run`.
+    pub fn endpoint_source(&self) -> Option<&std::path::Path> {
+        self.openapi
+            .as_deref()
+            .or(self.har.as_deref())
+            .or(self.config.as_deref())
+    }
+
+    /// Endpoints from --openapi or --har, if one is given.
+    fn spec_endpoints(&self) -> Result<Option<Vec<Endpoint>>> {
+        if self.har_template_ids && self.har.is_none() {
+            bail!("--har-template-ids needs --har");
+        }
+        Ok(match (&self.openapi, &self.har) {
+            (Some(_), Some(_)) => bail!("give --openapi or --har, not both"),
+            (Some(p), None) => Some(leakhound_load::openapi::load(p)?),
+            (None, Some(p)) => Some(leakhound_load::har::load(p, self.har_template_ids)?),
+            (None, None) => None,
+        })
     }
 
     fn header_pairs(&self) -> Result<Vec<(String, String)>> {
@@ -172,12 +226,9 @@ impl LoadArgs {
         if self.requests == Some(0) {
             bail!("-n must be at least 1");
         }
-        match (&self.config, &self.path, &self.endpoint) {
-            (Some(_), Some(_), _) => {
-                bail!("--path does not apply with --config: the endpoints' paths are used")
-            }
-            (None, _, Some(_)) => bail!("--endpoint needs --config"),
-            _ => {}
+        let spec_given = self.openapi.is_some() || self.har.is_some();
+        if self.config.is_none() && !spec_given && self.endpoint.is_some() {
+            bail!("--endpoint needs --config, --openapi or --har");
         }
         let headers = self.header_pairs()?;
         let body = self.body()?;
@@ -185,8 +236,66 @@ impl LoadArgs {
             Some(path) => Some(Config::load(path)?),
             None => None,
         };
-        let mut plan = match (&config, aim) {
-            (Some(cfg), aim) => {
+        let setup = match &config {
+            Some(c) => c.setup_plan()?,
+            None => leakhound_load::Setup::default(),
+        };
+        // -H values may use what setup steps capture: `-H 'Authorization: Bearer {{token}}'`.
+        let parse_header = |v: &str| {
+            Template::parse_with(v, &setup.names).with_context(|| format!("header value {v:?}"))
+        };
+        let spec = self.spec_endpoints()?;
+        // A config of only [[setup]] steps and settings leaves the endpoint to the command
+        // line: `--config login.toml --path /items -H 'Authorization: Bearer {{token}}'`.
+        let endpoints_config = config.as_ref().filter(|c| !c.endpoints.is_empty());
+        if endpoints_config.is_some() && self.path.is_some() {
+            bail!("--path does not apply with --config when it has [endpoints]: the endpoints' paths are used");
+        }
+        if endpoints_config.is_none() && spec.is_none() && self.endpoint.is_some() {
+            bail!("--endpoint names one of the [endpoints] of --config, and the config has none");
+        }
+        let mut plan = match (endpoints_config, aim, spec) {
+            (cfg, aim, Some(eps)) => {
+                if cfg.as_ref().is_some_and(|c| !c.endpoints.is_empty()) {
+                    bail!("--config has [endpoints] and --openapi/--har gives them too: keep only [[setup]] and settings in the config");
+                }
+                if self.path.is_some() || self.method.is_some() || self.body.is_some() {
+                    bail!("--path, -m and -b do not apply with --openapi/--har: the spec gives them per endpoint");
+                }
+                let (target, only) = match aim {
+                    Aim::Url(u) => (leakhound_load::parse_url(u)?.0, self.endpoint.as_deref()),
+                    Aim::ConfigTarget { endpoint } => match cfg {
+                        Some(c) => (c.target()?, self.one_endpoint(endpoint)?),
+                        None => bail!("no URL given (the target of --openapi/--har)"),
+                    },
+                    Aim::Child { port } => (Target::local(port), self.endpoint.as_deref()),
+                };
+                let eps = match only {
+                    Some(name) => {
+                        let names: Vec<&str> = eps.iter().map(|e| e.name.as_str()).collect();
+                        let one = eps.iter().find(|e| e.name == name).cloned();
+                        match one {
+                            Some(mut e) => {
+                                e.weight = 1;
+                                vec![e]
+                            }
+                            None => {
+                                bail!("unknown endpoint {name:?}; available: {}", names.join(", "))
+                            }
+                        }
+                    }
+                    None => eps,
+                };
+                let mut plan = Plan::new(target, eps);
+                for ep in &mut plan.endpoints {
+                    for (k, v) in &headers {
+                        ep.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
+                        ep.headers.push((k.clone(), parse_header(v)?));
+                    }
+                }
+                plan
+            }
+            (Some(cfg), aim, None) => {
                 if self.method.is_some() || self.body.is_some() {
                     bail!("-m and -b do not apply with --config: set method and body per endpoint in the file");
                 }
@@ -199,13 +308,12 @@ impl LoadArgs {
                 for ep in &mut plan.endpoints {
                     for (k, v) in &headers {
                         ep.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
-                        ep.headers.push((k.clone(), Template::parse(v)?));
+                        ep.headers.push((k.clone(), parse_header(v)?));
                     }
                 }
                 plan
             }
-            (None, Aim::ConfigTarget { .. }) => bail!("no URL given (or use --config FILE)"),
-            (None, aim) => {
+            (None, aim, None) => {
                 let (target, path) = match aim {
                     Aim::Url(u) => {
                         let (target, path) = leakhound_load::parse_url(u)?;
@@ -215,22 +323,35 @@ impl LoadArgs {
                         Target::local(port),
                         self.path.clone().unwrap_or_else(|| "/".into()),
                     ),
-                    Aim::ConfigTarget { .. } => unreachable!(),
+                    Aim::ConfigTarget { .. } => match &config {
+                        Some(c) if c.target.is_some() => {
+                            (c.target()?, self.path.clone().unwrap_or_else(|| "/".into()))
+                        }
+                        _ => bail!("no URL given (or use --config FILE)"),
+                    },
                 };
                 let method = self
                     .method
                     .clone()
                     .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
-                let ep = Endpoint::new(
+                let hs = headers
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), parse_header(v)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                let path_t = Template::parse_with(&path, &setup.names)
+                    .with_context(|| format!("--path {path:?}"))?;
+                let ep = Endpoint::with_templates(
                     "default",
                     &method,
                     &path,
-                    &headers,
+                    path_t,
+                    hs,
                     body.unwrap_or_else(|| Template::literal(Vec::new())),
                 )?;
                 Plan::new(target, vec![ep])
             }
         };
+        plan.setup = setup;
         plan.connections = self.connections.unwrap_or(50);
         plan.rate = self.rate;
         plan.timeout = self.timeout;

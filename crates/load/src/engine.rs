@@ -2,15 +2,18 @@
 //! the connections, so nothing is shared on the fast path but a ticket counter and the live
 //! counters, and each worker tallies into its own [`Stats`], merged at the end of a round.
 
+use crate::cookies::{CookieMode, Jar};
 use crate::error::Result;
 use crate::http::{parse_head, BadResponse, Body, Chunked, MAX_HEAD};
 use crate::plan::Plan;
-use crate::request::{prepare, render, Prepared};
+use crate::request::{prepare, render_with, Prepared, RenderCtx};
+use crate::setup::{Scope, User};
+use crate::setup_run::{run_blocking, run_steps, SetupFailure};
 use crate::stats::{ErrorKind, Failure, Stats, Summary};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -80,6 +83,8 @@ pub struct RoundReport {
     pub stopped: bool,
     /// The round alone, as a summary.
     pub summary: Summary,
+    /// A setup step failed: the round stopped, and every later round returns at once.
+    pub setup_failed: Option<SetupFailure>,
 }
 
 /// Drives a [`Plan`] in rounds; statistics accumulate across rounds.
@@ -92,12 +97,30 @@ pub struct Engine {
     rounds: u64,
     elapsed: Duration,
     next_seq: u64,
+    /// Setup steps or a cookie jar: each connection slot is a user with its own state.
+    users: Option<Users>,
+    setup_failed: Option<SetupFailure>,
+}
+
+/// The users' state across rounds: what the run-scope steps made (shared by every
+/// connection), and each connection slot's own (set up on its first round, kept after: a new
+/// socket each round is the same user, as a browser reconnecting).
+struct Users {
+    run: Option<User>,
+    slots: Vec<Mutex<Option<User>>>,
 }
 
 impl Engine {
     pub fn new(plan: Plan) -> Result<Engine> {
         plan.validate()?;
         let prepared = Arc::new(prepare(&plan));
+        let users =
+            (!plan.setup.is_empty() || plan.setup.cookies == Some(CookieMode::Jar)).then(|| {
+                Users {
+                    run: None,
+                    slots: (0..plan.connections).map(|_| Mutex::new(None)).collect(),
+                }
+            });
         Ok(Engine {
             plan: Arc::new(plan),
             prepared,
@@ -107,7 +130,33 @@ impl Engine {
             rounds: 0,
             elapsed: Duration::ZERO,
             next_seq: 0,
+            users,
+            setup_failed: None,
         })
+    }
+
+    /// The setup step that failed, if one did (the run must stop: exit 4).
+    pub fn setup_failure(&self) -> Option<&SetupFailure> {
+        self.setup_failed.as_ref()
+    }
+
+    /// Run the run-scope setup steps once, before the first round. `false`: one failed.
+    fn setup_run_scope(&mut self) -> bool {
+        if self.setup_failed.is_some() {
+            return false;
+        }
+        let Some(users) = &mut self.users else {
+            return true;
+        };
+        if users.run.is_none() {
+            let mut user = User::new(self.plan.setup.names.len());
+            if let Err(f) = run_blocking(&self.plan, Scope::Run, 0, &mut user) {
+                self.setup_failed = Some(f);
+                return false;
+            }
+            users.run = Some(user);
+        }
+        true
     }
 
     pub fn plan(&self) -> &Plan {
@@ -142,6 +191,19 @@ impl Engine {
         } else {
             bounds
         };
+        if !self.setup_run_scope() {
+            return RoundReport {
+                requests: 0,
+                succeeded: 0,
+                failed: 0,
+                aborted: 0,
+                bytes: 0,
+                elapsed: Duration::ZERO,
+                stopped: true,
+                summary: crate::stats::build_summary(&Stats::default(), &self.plan, 1, 0.0),
+                setup_failed: self.setup_failed.clone(),
+            };
+        }
         let plan = &*self.plan;
         let threads = plan
             .threads
@@ -155,24 +217,28 @@ impl Engine {
             deadline: bounds.duration.map(|d| start + d),
             interval_ns: plan.rate.map(|r| 1e9 / r),
             seq_base: self.next_seq,
+            halted: AtomicBool::new(false),
+            setup_failed: Mutex::new(None),
         };
         // Every connection's first request is claimed here, before any worker runs: with `-n`
         // no larger than `-c` each connection then sends exactly one (the seed's burst of 100
         // at once), instead of an early connection taking a second ticket while a worker
         // thread that started later has not claimed its first.
-        let mut firsts: Vec<Option<Ticket>> =
-            (0..plan.connections).map(|_| round.claim()).collect();
+        let mut firsts: Vec<(usize, Option<Ticket>)> = (0..plan.connections)
+            .map(|slot| (slot, round.claim()))
+            .collect();
         let results: Vec<Stats> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|w| {
                     let conns =
                         plan.connections / threads + usize::from(w < plan.connections % threads);
-                    let mine: Vec<Option<Ticket>> = firsts.drain(..conns).collect();
+                    let mine: Vec<(usize, Option<Ticket>)> = firsts.drain(..conns).collect();
                     let ctx = Ctx {
                         plan,
                         prepared: &self.prepared,
                         counters: &self.counters,
                         round: &round,
+                        users: self.users.as_ref(),
                     };
                     let stop = self.stop.0.subscribe();
                     std::thread::Builder::new()
@@ -187,6 +253,13 @@ impl Engine {
                 .collect()
         });
         let elapsed = start.elapsed();
+        if let Some(f) = round
+            .setup_failed
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+        {
+            self.setup_failed = Some(f);
+        }
         let mut stats = Stats::default();
         for r in &results {
             stats.merge(r);
@@ -204,6 +277,7 @@ impl Engine {
             elapsed,
             stopped: self.stop.is_stopped(),
             summary: crate::stats::build_summary(&stats, plan, 1, elapsed.as_secs_f64()),
+            setup_failed: self.setup_failed.clone(),
         }
     }
 }
@@ -217,6 +291,9 @@ struct Round {
     /// Open model: nanoseconds between intended send times.
     interval_ns: Option<f64>,
     seq_base: u64,
+    /// A setup step failed: no more tickets.
+    halted: AtomicBool,
+    setup_failed: Mutex<Option<SetupFailure>>,
 }
 
 struct Ticket {
@@ -227,6 +304,9 @@ struct Ticket {
 
 impl Round {
     fn claim(&self) -> Option<Ticket> {
+        if self.halted.load(Relaxed) {
+            return None;
+        }
         if self.deadline.is_some_and(|d| Instant::now() >= d) && self.interval_ns.is_none() {
             return None;
         }
@@ -257,9 +337,14 @@ struct Ctx<'a> {
     prepared: &'a [Prepared],
     counters: &'a Counters,
     round: &'a Round,
+    users: Option<&'a Users>,
 }
 
-fn worker(ctx: Ctx<'_>, firsts: Vec<Option<Ticket>>, mut stop: watch::Receiver<bool>) -> Stats {
+fn worker(
+    ctx: Ctx<'_>,
+    firsts: Vec<(usize, Option<Ticket>)>,
+    mut stop: watch::Receiver<bool>,
+) -> Stats {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -268,7 +353,7 @@ fn worker(ctx: Ctx<'_>, firsts: Vec<Option<Ticket>>, mut stop: watch::Receiver<b
     rt.block_on(async {
         let mut all: FuturesUnordered<_> = firsts
             .into_iter()
-            .map(|first| connection(ctx, &stats, first))
+            .map(|(slot, first)| connection(ctx, &stats, slot, first))
             .collect();
         tokio::select! {
             _ = async { while all.next().await.is_some() {} } => {}
@@ -319,6 +404,8 @@ struct Conn {
     bytes: u64,
     /// Sockets this connection slot has opened.
     opened: u64,
+    /// The user's cookies, when load requests carry them (`Set-Cookie` answers update it).
+    jar: Option<Jar>,
 }
 
 impl Conn {
@@ -429,6 +516,9 @@ impl Conn {
             }
             self.filled += n;
         };
+        if let Some(jar) = &mut self.jar {
+            jar.absorb_head(&self.buf[..head.len]);
+        }
         // `pos..filled` is unconsumed input.
         let mut pos = head.len;
         match head.body {
@@ -492,15 +582,59 @@ impl Conn {
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_millis(100);
 
-async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Ticket>) {
+/// This connection slot's user: kept from an earlier round, or made now from the run-scope
+/// state and the connection-scope steps. `Err`: a step failed (recorded; the round halts).
+async fn user_of(ctx: Ctx<'_>, users: &Users, slot: usize) -> Result<User, ()> {
+    let kept = users.slots[slot]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(u) = kept {
+        return Ok(u);
+    }
     let plan = ctx.plan;
+    let mut user = users
+        .run
+        .clone()
+        .unwrap_or_else(|| User::new(plan.setup.names.len()));
+    let steps = plan.setup.steps_of(Scope::Connection, plan.keep_alive);
+    if let Err(f) = run_steps(plan, steps, slot as u64, &mut user).await {
+        ctx.round.halted.store(true, Relaxed);
+        ctx.round
+            .setup_failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(f);
+        return Err(());
+    }
+    Ok(user)
+}
+
+async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, slot: usize, mut first: Option<Ticket>) {
+    let plan = ctx.plan;
+    if first.is_none() {
+        // Every ticket was claimed before this connection's first: it has nothing to send.
+        return;
+    }
+    let mut user = match ctx.users {
+        Some(users) => match user_of(ctx, users, slot).await {
+            Ok(u) => Some(u),
+            Err(()) => return,
+        },
+        None => None,
+    };
     let mut conn = Conn {
         stream: None,
         buf: vec![0; 16 * 1024],
         filled: 0,
         bytes: 0,
         opened: 0,
+        jar: user
+            .as_mut()
+            .filter(|u| u.sends_cookies(plan.setup.cookies))
+            .map(|u| std::mem::take(&mut u.jar)),
     };
+    let mut cookie_buf = Vec::new();
     let mut rng = fastrand::Rng::new();
     let (mut scratch, mut req_buf) = (Vec::new(), Vec::new());
     let total_weight: u64 = ctx.prepared.iter().map(|p| p.endpoint.weight as u64).sum();
@@ -529,17 +663,19 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
                 .unwrap_or(&ctx.prepared[0])
         };
         let req: &[u8] = match &p.fixed {
-            Some(b) => b,
-            None => {
-                render(
-                    &p.endpoint,
-                    &plan.target.host_header,
-                    p.add_close,
-                    ticket.seq,
-                    &mut rng,
-                    &mut scratch,
-                    &mut req_buf,
-                );
+            Some(b) if conn.jar.is_none() => b,
+            _ => {
+                if let Some(jar) = &conn.jar {
+                    jar.write_header(&mut cookie_buf);
+                }
+                let rctx = RenderCtx {
+                    host: &plan.target.host_header,
+                    add_close: p.add_close,
+                    seq: ticket.seq,
+                    vars: user.as_ref().map_or(&[][..], |u| &u.vars),
+                    cookie: conn.jar.as_ref().map(|_| &cookie_buf[..]),
+                };
+                render_with(&p.endpoint, &rctx, &mut rng, &mut scratch, &mut req_buf);
                 &req_buf
             }
         };
@@ -605,6 +741,13 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
         } else if fail.is_none() {
             backoff = Duration::ZERO;
         }
+    }
+    // The user (its captures and cookies) outlives this round's socket.
+    if let (Some(users), Some(mut u)) = (ctx.users, user) {
+        if let Some(jar) = conn.jar.take() {
+            u.jar = jar;
+        }
+        *users.slots[slot].lock().unwrap_or_else(|e| e.into_inner()) = Some(u);
     }
 }
 

@@ -40,19 +40,28 @@
 //! after sending them ([`abort`]). The summary counts `connections_opened` and `aborted`.
 
 pub mod abort;
+pub mod cookies;
+pub mod endpoint;
 mod engine;
 pub mod error;
+pub mod har;
 pub mod http;
+pub mod openapi;
 pub mod plan;
 mod request;
+pub mod setup;
+mod setup_run;
 pub mod stats;
 pub mod status;
 pub mod template;
 
 pub use abort::{Abort, BadShare};
+pub use cookies::{CookieMode, Jar};
 pub use engine::{Bounds, Counters, Engine, RoundReport, StopHandle};
 pub use error::Error;
 pub use plan::{parse_url, Config, Endpoint, Plan, Target};
+pub use setup::{Scope, Setup};
+pub use setup_run::SetupFailure;
 pub use stats::{ErrorKind, Failure, Latency, Summary};
 pub use status::StatusSet;
 pub use template::Template;

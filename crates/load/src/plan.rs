@@ -2,6 +2,7 @@
 //! a config file (the seed's `CONFIG` object as TOML); the target can be overridden so that
 //! `leakhound run` can aim a config's endpoints at its child's port.
 
+pub use crate::endpoint::Endpoint;
 use crate::error::{bail, Context, Error, Result};
 use crate::template::Template;
 use serde::Deserialize;
@@ -47,55 +48,6 @@ impl Target {
     }
 }
 
-/// One kind of request in the mix.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub name: String,
-    pub method: String,
-    pub path: Template,
-    pub headers: Vec<(String, Template)>,
-    pub body: Template,
-    /// Relative share of requests; 0 keeps the endpoint out of the mix.
-    pub weight: u32,
-}
-
-impl Endpoint {
-    /// An endpoint from plain strings (templates are parsed here).
-    pub fn new(
-        name: &str,
-        method: &str,
-        path: &str,
-        headers: &[(String, String)],
-        body: Template,
-    ) -> Result<Endpoint> {
-        let method = method.trim().to_ascii_uppercase();
-        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
-            bail!("invalid HTTP method {method:?}");
-        }
-        if !path.starts_with('/') {
-            bail!("endpoint {name:?}: path {path:?} must start with '/'");
-        }
-        let mut hs = Vec::new();
-        for (k, v) in headers {
-            if k.is_empty() || k.bytes().any(|b| b <= b' ' || b == b':' || b >= 0x7f) {
-                bail!("invalid header name {k:?}");
-            }
-            if v.bytes().any(|b| b == b'\r' || b == b'\n') {
-                bail!("header {k:?}: value contains a line break");
-            }
-            hs.push((k.clone(), Template::parse(v)?));
-        }
-        Ok(Endpoint {
-            name: name.to_string(),
-            method,
-            path: Template::parse(path).with_context(|| format!("endpoint {name:?} path"))?,
-            headers: hs,
-            body,
-            weight: 1,
-        })
-    }
-}
-
 /// Everything the engine needs for a run.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -118,6 +70,8 @@ pub struct Plan {
     pub keep_alive: bool,
     /// `--abort`: the share of requests abandoned after they are sent.
     pub abort: Option<crate::Abort>,
+    /// `[[setup]]` steps, their captures and the cookie policy ([`crate::setup`]).
+    pub setup: crate::setup::Setup,
 }
 
 /// Parse `http://host[:port][/path]` into a target and a path.
@@ -184,9 +138,14 @@ pub fn parse_url(url: &str) -> Result<(Target, String)> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// How load requests carry cookies: `jar`, `none`, `fresh` (see [`crate::CookieMode`]).
+    pub cookies: Option<crate::CookieMode>,
     pub target: Option<ConfigTarget>,
     #[serde(default)]
     pub endpoints: BTreeMap<String, ConfigEndpoint>,
+    /// `[[setup]]`: requests made before the load, whose captures the endpoints may use.
+    #[serde(default)]
+    pub setup: Vec<crate::setup::ConfigStep>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -225,10 +184,17 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config> {
         let c: Config = toml::from_str(text)
             .map_err(|e| Error::Invalid(e.to_string().lines().collect::<Vec<_>>().join(" ")))?;
-        if c.endpoints.is_empty() {
+        if c.endpoints.is_empty() && c.setup.is_empty() && c.cookies.is_none() {
             bail!("no [endpoints.NAME] table");
         }
+        // Checked now, so a bad step is an error before anything runs.
+        c.setup_plan()?;
         Ok(c)
+    }
+
+    /// The setup steps and cookie policy.
+    pub fn setup_plan(&self) -> Result<crate::setup::Setup> {
+        crate::setup::Setup::from_config(&self.setup, self.cookies)
     }
 
     pub fn load(path: &Path) -> Result<Config> {
@@ -269,24 +235,31 @@ impl Config {
                 .filter(|(_, e)| e.weight > 0)
                 .collect(),
         };
+        if self.endpoints.is_empty() {
+            bail!("no [endpoints.NAME] table (a config of only [[setup]] steps goes with --openapi or --har)");
+        }
         if pick.is_empty() {
             bail!("every endpoint has weight 0; name one of: {}", names());
         }
+        let vars = self.setup_plan()?.names;
         pick.into_iter()
             .map(|(name, e)| {
-                let headers: Vec<(String, String)> = e
+                let at = || format!("endpoint {name:?}");
+                let headers: Vec<(String, Template)> = e
                     .headers
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                    .map(|(k, v)| Ok((k.clone(), Template::parse_with(v, &vars).with_context(at)?)))
+                    .collect::<Result<_>>()?;
                 let body = match &e.body {
-                    Some(b) => {
-                        Template::parse(b).with_context(|| format!("endpoint {name:?} body"))?
-                    }
+                    Some(b) => Template::parse_with(b, &vars)
+                        .with_context(|| format!("endpoint {name:?} body"))?,
                     None => Template::literal(Vec::new()),
                 };
-                let mut ep = Endpoint::new(name, &e.method, &e.path, &headers, body)
-                    .with_context(|| format!("endpoint {name:?}"))?;
+                let path = Template::parse_with(&e.path, &vars)
+                    .with_context(|| format!("endpoint {name:?} path"))?;
+                let mut ep =
+                    Endpoint::with_templates(name, &e.method, &e.path, path, headers, body)
+                        .with_context(at)?;
                 ep.weight = e.weight.max(1);
                 Ok(ep)
             })
@@ -308,6 +281,7 @@ impl Plan {
             expect_status: crate::StatusSet::default(),
             keep_alive: true,
             abort: None,
+            setup: crate::setup::Setup::default(),
         }
     }
 
@@ -329,7 +303,9 @@ impl Plan {
             Some(t) => t,
             None => config.target()?,
         };
-        Ok(Plan::new(target, endpoints))
+        let mut plan = Plan::new(target, endpoints);
+        plan.setup = config.setup_plan()?;
+        Ok(plan)
     }
 
     /// Check the numbers a user typed.
@@ -353,6 +329,18 @@ impl Plan {
         }
         if self.threads == Some(0) {
             bail!("threads must be at least 1");
+        }
+        if self.setup.cookies == Some(crate::CookieMode::Fresh) {
+            if let Some(ep) = self.endpoints.iter().find(|e| {
+                e.headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+            }) {
+                bail!(
+                    "cookies = \"fresh\" sends no cookie, but endpoint {:?} sets a Cookie header",
+                    ep.name
+                );
+            }
         }
         if !self.keep_alive {
             for ep in &self.endpoints {
@@ -443,5 +431,31 @@ weight = 0
         assert_eq!(c.target().unwrap().addr.port(), 3000);
         assert!(Config::parse("[endpoints.a]\npath=1").is_err());
         assert!(Config::parse("").is_err());
+    }
+
+    #[test]
+    fn setup_only_configs_and_the_cookie_policy() {
+        let only = Config::parse(
+            "cookies = \"fresh\"\n[[setup]]\npath = \"/login\"\ncapture = { sid = \"cookie:sid\" }\n",
+        )
+        .unwrap();
+        let e = only.endpoints(None).unwrap_err().to_string();
+        assert!(e.contains("--openapi or --har"), "{e}");
+        assert_eq!(only.setup_plan().unwrap().names, ["sid"]);
+        // `fresh` sends no cookie: an endpoint's own Cookie header contradicts it.
+        let c = Config::parse(
+            "cookies = \"fresh\"\n[target]\nport = 1\n[endpoints.a]\npath = \"/\"\nheaders = { Cookie = \"sid={{sid}}\" }\n[[setup]]\npath = \"/login\"\ncapture = { sid = \"cookie:sid\" }\n",
+        )
+        .unwrap();
+        let e = Plan::from_config(&c, None, None)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fresh") && e.contains("Cookie"), "{e}");
+        // A placeholder no step captures is an error naming the known ones.
+        let c = Config::parse("[endpoints.a]\npath = \"/{{tok}}\"\n").unwrap();
+        assert!(c.endpoints(None).is_err());
+        assert!(Config::parse("cookies = \"crumbs\"\n").is_err());
     }
 }

@@ -59,6 +59,18 @@ pub(crate) fn prepare(plan: &Plan) -> Vec<Prepared> {
         .collect()
 }
 
+/// What a request is rendered with besides its endpoint.
+pub(crate) struct RenderCtx<'a> {
+    pub host: &'a str,
+    /// Add `Connection: close` (the endpoint has no `Connection` header of its own).
+    pub add_close: bool,
+    pub seq: u64,
+    /// The connection's captured values (setup steps), for `{{NAME}}`.
+    pub vars: &'a [Vec<u8>],
+    /// The connection's cookies (`a=1; b=2`), sent unless the endpoint sets `Cookie` itself.
+    pub cookie: Option<&'a [u8]>,
+}
+
 /// Render one request for sequence number `seq` into `out` (cleared first); `body` is scratch.
 /// `add_close`: add `Connection: close` (the endpoint has no `Connection` header of its own).
 pub(crate) fn render(
@@ -70,29 +82,53 @@ pub(crate) fn render(
     body: &mut Vec<u8>,
     out: &mut Vec<u8>,
 ) {
+    let ctx = RenderCtx {
+        host,
+        add_close,
+        seq,
+        vars: &[],
+        cookie: None,
+    };
+    render_with(ep, &ctx, rng, body, out)
+}
+
+/// [`render`] with captured values and cookies.
+pub(crate) fn render_with(
+    ep: &Endpoint,
+    ctx: &RenderCtx<'_>,
+    rng: &mut fastrand::Rng,
+    body: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) {
     use std::io::Write;
+    let (seq, vars) = (ctx.seq, ctx.vars);
     out.clear();
     body.clear();
-    ep.body.render(seq, rng, body);
+    ep.body.render_vars(seq, rng, vars, body);
     out.extend_from_slice(ep.method.as_bytes());
     out.push(b' ');
-    ep.path.render(seq, rng, out);
+    ep.path.render_vars(seq, rng, vars, out);
     out.extend_from_slice(b" HTTP/1.1\r\n");
     let has = |name: &str| ep.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     if !has("host") {
-        let _ = write!(out, "Host: {host}\r\n");
+        let _ = write!(out, "Host: {}\r\n", ctx.host);
     }
     if !has("user-agent") {
         out.extend_from_slice(b"User-Agent: leakhound\r\n");
     }
-    if add_close {
+    if ctx.add_close {
         out.extend_from_slice(b"Connection: close\r\n");
+    }
+    if let Some(c) = ctx.cookie.filter(|c| !c.is_empty() && !has("cookie")) {
+        out.extend_from_slice(b"Cookie: ");
+        out.extend_from_slice(c);
+        out.extend_from_slice(b"\r\n");
     }
     let skip_length = has("content-length") || has("transfer-encoding");
     for (k, v) in &ep.headers {
         out.extend_from_slice(k.as_bytes());
         out.extend_from_slice(b": ");
-        v.render(seq, rng, out);
+        v.render_vars(seq, rng, vars, out);
         out.extend_from_slice(b"\r\n");
     }
     let needs_length = !body.is_empty() || matches!(ep.method.as_str(), "POST" | "PUT" | "PATCH");
@@ -173,6 +209,39 @@ mod tests {
         assert!(upgrade.close);
         let kept = &prepare(&plan(&[("Connection", "keep-alive")], true))[0];
         assert!(!kept.close);
+    }
+
+    #[test]
+    fn captured_values_and_the_jar_are_rendered() {
+        let names = vec!["token".to_string()];
+        let ep = Endpoint::with_templates(
+            "i",
+            "GET",
+            "/items",
+            Template::parse("/items").unwrap(),
+            vec![(
+                "Authorization".into(),
+                Template::parse_with("Bearer {{token}}", &names).unwrap(),
+            )],
+            Template::literal(Vec::new()),
+        )
+        .unwrap();
+        let p = &prepare(&Plan::new(crate::Target::local(1), vec![ep.clone()]))[0];
+        assert!(p.fixed.is_none(), "a captured value differs per connection");
+        let (mut b, mut o) = (Vec::new(), Vec::new());
+        let vars = vec![b"t0k".to_vec()];
+        let ctx = RenderCtx {
+            host: "h",
+            add_close: false,
+            seq: 0,
+            vars: &vars,
+            cookie: Some(b"sid=1"),
+        };
+        render_with(&ep, &ctx, &mut fastrand::Rng::new(), &mut b, &mut o);
+        assert_eq!(
+            String::from_utf8(o).unwrap(),
+            "GET /items HTTP/1.1\r\nHost: h\r\nUser-Agent: leakhound\r\nCookie: sid=1\r\nAuthorization: Bearer t0k\r\n\r\n"
+        );
     }
 
     #[test]

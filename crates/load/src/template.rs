@@ -1,8 +1,11 @@
-//! Per-request templates: `{{seq}}`, `{{uuid}}`, `{{rand:A-B}}`.
+//! Per-request templates: `{{seq}}`, `{{uuid}}`, `{{rand:A-B}}`, and `{{NAME}}` for a value a
+//! setup step captured (a token, a session id).
 //!
 //! Leaks keyed by unique ids (sessions, users) only show when every request carries a new id,
 //! so paths, headers and bodies may hold placeholders. A template without placeholders is a
-//! single literal and the engine sends pre-built bytes for it.
+//! single literal and the engine sends pre-built bytes for it. Captured names are known only
+//! to the plan that declares them, so they are parsed with [`Template::parse_with`] and
+//! rendered from the connection's values with [`Template::render_vars`].
 
 use crate::error::{bail, Context, Result};
 
@@ -15,6 +18,8 @@ enum Part {
     Seq,
     Uuid,
     Rand(u64, u64),
+    /// A captured value: the index of its name in the plan's capture names.
+    Var(usize),
 }
 
 /// A parsed template.
@@ -26,6 +31,11 @@ pub struct Template {
 impl Template {
     /// Parse `text`; an unknown or malformed `{{...}}` is an error naming it.
     pub fn parse(text: &str) -> Result<Template> {
+        Template::parse_with(text, &[])
+    }
+
+    /// Parse `text` where `{{NAME}}` may also name one of `vars` (the captures of setup steps).
+    pub fn parse_with(text: &str, vars: &[String]) -> Result<Template> {
         let mut parts = Vec::new();
         let mut lit = Vec::new();
         let mut rest = text;
@@ -38,11 +48,14 @@ impl Template {
             let part = match name {
                 "seq" => Part::Seq,
                 "uuid" => Part::Uuid,
+                _ if vars.iter().any(|v| v == name) => {
+                    Part::Var(vars.iter().position(|v| v == name).unwrap_or(0))
+                }
                 _ if name.starts_with("rand:") => {
                     let range = &name[5..];
-                    let (a, b) = range
-                        .split_once('-')
-                        .with_context(|| format!("template {{{{{name}}}}}: expected rand:MIN-MAX"))?;
+                    let (a, b) = range.split_once('-').with_context(|| {
+                        format!("template {{{{{name}}}}}: expected rand:MIN-MAX")
+                    })?;
                     let a: u64 = a.trim().parse().with_context(|| {
                         format!("template {{{{{name}}}}}: {a:?} is not a number")
                     })?;
@@ -54,9 +67,12 @@ impl Template {
                     }
                     Part::Rand(a, b)
                 }
-                _ => bail!(
-                    "unknown template placeholder {{{{{name}}}}} (known: {{{{seq}}}}, {{{{uuid}}}}, {{{{rand:MIN-MAX}}}})"
-                ),
+                _ => {
+                    let captured: String = vars.iter().map(|v| format!(", {{{{{v}}}}}")).collect();
+                    bail!(
+                        "unknown template placeholder {{{{{name}}}}} (known: {{{{seq}}}}, {{{{uuid}}}}, {{{{rand:MIN-MAX}}}}{captured}; a setup step's capture makes a name known)"
+                    )
+                }
             };
             lit.extend_from_slice(&rest.as_bytes()[..start]);
             if !lit.is_empty() {
@@ -87,12 +103,31 @@ impl Template {
         }
     }
 
-    /// Append this template rendered for request number `seq` to `out`.
+    /// Whether a captured value appears (such a template differs per connection).
+    pub fn uses_vars(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Var(_)))
+    }
+
+    /// Append this template rendered for request number `seq` to `out` (captured values
+    /// render empty: see [`Template::render_vars`]).
     pub fn render(&self, seq: u64, rng: &mut fastrand::Rng, out: &mut Vec<u8>) {
+        self.render_vars(seq, rng, &[], out)
+    }
+
+    /// [`Template::render`] with the connection's captured values, in the order of the names
+    /// given to [`Template::parse_with`].
+    pub fn render_vars(
+        &self,
+        seq: u64,
+        rng: &mut fastrand::Rng,
+        vars: &[Vec<u8>],
+        out: &mut Vec<u8>,
+    ) {
         use std::io::Write;
         for p in &self.parts {
             match p {
                 Part::Lit(b) => out.extend_from_slice(b),
+                Part::Var(i) => out.extend_from_slice(vars.get(*i).map_or(&[][..], |v| v)),
                 Part::Seq => {
                     let _ = write!(out, "{seq}");
                 }
@@ -147,6 +182,22 @@ mod tests {
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
         assert!(Template::parse("{{seq}}").unwrap().as_literal().is_none());
+    }
+
+    #[test]
+    fn captured_names_render_from_the_connections_values() {
+        let names = vec!["token".to_string(), "sid".to_string()];
+        let t = Template::parse_with("Bearer {{token}}/{{ sid }}/{{seq}}", &names).unwrap();
+        assert!(t.uses_vars() && t.as_literal().is_none());
+        let mut out = Vec::new();
+        let vals = vec![b"abc".to_vec(), b"s1".to_vec()];
+        t.render_vars(3, &mut fastrand::Rng::with_seed(1), &vals, &mut out);
+        assert_eq!(out, b"Bearer abc/s1/3");
+        let e = Template::parse_with("{{tok}}", &names)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("{{token}}") && e.contains("{{tok}}"), "{e}");
+        assert!(Template::parse("{{token}}").is_err());
     }
 
     #[test]

@@ -163,6 +163,9 @@ async fn drive(
     let (a0, p0) = gc_now(target);
     st.load_started = Some((Instant::now(), a0, p0));
     load_round(opts, st, target, opts.warmup).await;
+    if st.failure.is_some() {
+        return Ok(()); // a setup step failed
+    }
     if !take_sample(st, target, Phase::Warmup, progress).await {
         return Ok(());
     }
@@ -186,6 +189,9 @@ async fn drive(
             break;
         }
         load_round(opts, st, target, opts.round).await;
+        if st.failure.is_some() {
+            return Ok(()); // a setup step failed
+        }
         if !take_sample(st, target, Phase::Load, progress).await {
             st.stopped_by = Some(Stop::SampleFailed);
             break;
@@ -294,6 +300,9 @@ async fn load_round(opts: &RunOptions, st: &mut State, target: &mut Target, dur:
         }
     };
     let Ok((engine, r)) = joined else { return };
+    if let Some(f) = &r.setup_failed {
+        st.failure = Some(f.to_string());
+    }
     st.load_time += r.elapsed;
     let secs = r.elapsed.as_secs_f64();
     st.rounds.push(RoundOut {
