@@ -88,7 +88,7 @@ fn decide(r: &AttachReport, fit: Option<(f64, f64)>) -> (Verdict, String) {
         r.slope_ci_bytes_per_second.map_or(f64::NAN, |c| c[1]) * 3600.0 / MIB
     );
     let figures = format!(
-        "the post-GC heap moved {:+.1} MiB in {:.0} s ({n} {what}): {rate}, Mann–Kendall p = {}",
+        "the post-GC heap moved {:+.1} MiB in {:.0} s ({n} {what}): {rate}, Mann–Kendall p {}",
         growth / MIB,
         span,
         format_p(p)
@@ -111,12 +111,12 @@ fn decide(r: &AttachReport, fit: Option<(f64, f64)>) -> (Verdict, String) {
     }
 }
 
-/// A p-value for people: `< 0.0001` rather than `1.2e-9`.
+/// A p-value for people, with its relation: `< 0.0001` rather than `= 1.2e-9`.
 pub fn format_p(p: f64) -> String {
     if p < 1e-4 {
         "< 0.0001".into()
     } else {
-        format!("{p:.4}")
+        format!("= {p:.4}")
     }
 }
 

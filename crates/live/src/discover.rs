@@ -33,8 +33,30 @@ pub async fn json_list(addr: SocketAddr, timeout: Duration) -> std::result::Resu
         s.write_all(req.as_bytes())
             .await
             .map_err(|e| e.to_string())?;
+        // Node's inspector keeps the connection open after answering: read the head, then
+        // Content-Length bytes of body (or to the end when it gives none).
         let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await.map_err(|e| e.to_string())?;
+        let mut chunk = [0u8; 8192];
+        loop {
+            let n = s.read(&mut chunk).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.len() > 1 << 20 {
+                return Err("the /json/list answer is over 1 MiB".to_string());
+            }
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let len = head.lines().find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                });
+                if len.is_some_and(|len| buf.len() >= end + 4 + len) {
+                    break;
+                }
+            }
+        }
         Ok::<_, String>(buf)
     };
     let buf = tokio::time::timeout(timeout, fetch)
