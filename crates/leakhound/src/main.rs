@@ -50,7 +50,7 @@ enum Command {
     Attach(cmd_attach::AttachCmd),
     /// Find the leaking instances of a fleet from the heap series a Prometheus server holds.
     Fleet(cmd_fleet::FleetCmd),
-    /// Serve leakhound's commands as MCP tools over stdio (for agents): run, heap_summary, heap_leaks, gc, alloc, compare.
+    /// Serve leakhound's commands as MCP tools over stdio (for agents): run, attach, heap_summary, heap_leaks, gc, alloc, compare.
     Mcp(mcp::McpCmd),
     /// Print a shell completion script: bash, zsh, fish or powershell.
     Completions(cmd_completions::CompletionsCmd),
