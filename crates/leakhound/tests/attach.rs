@@ -384,3 +384,63 @@ fn a_process_that_is_not_node_is_never_signalled() {
     let _ = sleeper.kill();
     let _ = sleeper.wait();
 }
+
+#[test]
+fn ctrl_c_detaches_and_restores_the_process() {
+    let _s = serial();
+    assert_9229_free();
+    let node = Node::start(&[], &[("LEAK_BYTES", "100")], Stdio::null());
+    let mut child = leakhound()
+        .args([
+            "attach",
+            &node.pid(),
+            "-d",
+            "60s",
+            "--sample-every",
+            "1s",
+            "--json",
+            "-",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    // Wait for the second sample (the observer is installed by then), then Ctrl-C.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref().map_while(Result::ok) {
+        seen.push(line.clone());
+        if line.contains("s  heap ") && seen.iter().filter(|l| l.contains("s  heap ")).count() == 2
+        {
+            break;
+        }
+    }
+    assert!(node.inspector_open(), "{seen:?}");
+    // SAFETY: signalling the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "attach ignored Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(status.code(), Some(130), "{seen:?} {rest:?}");
+    let json: serde_json::Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    assert_eq!(json["verdict"], "interrupted");
+    assert!(json["samples"].as_array().unwrap().len() >= 2);
+    assert!(!node.inspector_open(), "{rest:?}");
+    assert!(!port_9229_listens());
+    assert!(node.get("/").is_some());
+}
