@@ -370,16 +370,11 @@ impl Render<AttachReport> for Html {
             esc(verdict_word(r.verdict)),
             esc(&r.reason)
         );
-        o.push_str("<h2>Figures</h2><div class=\"grid\">");
+        o.push_str("<h2>Figures</h2><table>");
         for (k, v) in figures(r) {
-            let _ = write!(
-                o,
-                "<div class=\"stat\"><b>{}</b><span>{}</span></div>",
-                esc(&v),
-                esc(k)
-            );
+            let _ = write!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
         }
-        o.push_str("</div><h2>Memory over time</h2><div class=\"charts\"><figure><figcaption>");
+        o.push_str("</table><h2>Memory over time</h2><div class=\"charts\"><figure><figcaption>");
         o.push_str(&esc(method_words(r)));
         o.push_str("</figcaption>");
         o.push_str(&chart(r).render());
