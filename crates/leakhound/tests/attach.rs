@@ -444,3 +444,34 @@ fn ctrl_c_detaches_and_restores_the_process() {
     assert!(!port_9229_listens());
     assert!(node.get("/").is_some());
 }
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let closed = free_port().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![], "required"),
+        (
+            vec!["1", "--inspect", "127.0.0.1:9229"],
+            "cannot be used with",
+        ),
+        (vec!["4294967294"], "no process 4294967294"),
+        (
+            vec!["1", "-d", "5s", "--sample-every", "10s"],
+            "longer than the watch",
+        ),
+        (
+            vec!["1", "--metrics", "10.0.0.1:9464"],
+            "not a loopback address",
+        ),
+        (vec!["--inspect", &closed], "no inspector answers"),
+        (vec!["--inspect", "127.0.0.1"], "expected HOST:PORT"),
+    ];
+    for (args, want) in cases {
+        let out = leakhound().arg("attach").args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {want} in {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+}
