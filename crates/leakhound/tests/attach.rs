@@ -475,3 +475,64 @@ fn bad_input_is_one_line_and_exit_2() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn a_process_that_exits_mid_watch_is_judged_on_what_was_sampled() {
+    let _s = serial();
+    assert_9229_free();
+    let mut node = Node::start(&[], &[], Stdio::null());
+    let pid = node.pid();
+    let mut child = leakhound()
+        .args([
+            "attach",
+            &pid,
+            "--force-gc",
+            "-d",
+            "30s",
+            "--sample-every",
+            "1s",
+        ])
+        .args(["--json", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut heap_lines = 0;
+    for line in lines.by_ref().map_while(Result::ok) {
+        if line.contains("s  heap ") {
+            heap_lines += 1;
+            if heap_lines == 3 {
+                break;
+            }
+        }
+    }
+    // The process dies (as an out-of-memory crash would end it).
+    kill_group(node.child.id());
+    let _ = node.child.wait();
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "attach hangs on a dead process"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let json: serde_json::Value =
+        serde_json::from_str(&reader.join().unwrap()).unwrap_or_else(|e| panic!("{e}: {rest:?}"));
+    assert!(matches!(status.code(), Some(0 | 3)), "{status:?} {rest:?}");
+    assert!(json["samples"].as_array().unwrap().len() >= 3);
+    let notes = json["notes"].to_string();
+    assert!(notes.contains("the watch ended after"), "{notes}");
+    assert!(!port_9229_listens());
+}

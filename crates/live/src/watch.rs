@@ -187,7 +187,19 @@ impl Session {
                 );
                 break;
             }
-            let s = self.sample(opts.force_gc, t0).await?;
+            let s = match self.sample(opts.force_gc, t0).await {
+                Ok(s) => s,
+                // The process exited (an out-of-memory crash, a restart) or closed its
+                // inspector: what was sampled so far still decides.
+                Err(e) if !r.samples.is_empty() => {
+                    r.notes.push(format!(
+                        "the watch ended after {:.0} s: {e} (did the process exit?)",
+                        t0.elapsed().as_secs_f64()
+                    ));
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             let heap_used = s.heap_used;
             if opts.force_gc {
                 r.floor.push(FloorPoint {
