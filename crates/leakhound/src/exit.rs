@@ -7,16 +7,16 @@
 //! | code | meaning | commands |
 //! |---|---|---|
 //! | 0   | done: no leak, fix proven, written | all |
-//! | 1   | leak (an out-of-memory crash is a leak; `fleet`: any instance leaks) | run, gc, heap leaks, fleet |
+//! | 1   | leak (an out-of-memory crash is a leak; `fleet`: any instance leaks) | run, attach, gc, heap leaks, fleet |
 //! | 2   | usage, bad input or tool error | all |
-//! | 3   | inconclusive, or no verdict reached yet (output closed early); `fleet`: too little data | run, gc, fleet |
+//! | 3   | inconclusive, or no verdict reached yet (output closed early); `fleet`: too little data | run, attach, gc, fleet |
 //! | 4   | the target failed (did not start, crashed without OOM, OOM while starting, most requests failed; `load`: not a single request succeeded) | run, load |
 //! | 5   | fix not proven | compare |
 //! | 6   | regression | compare |
 //! | 10  | `--fail-on pressure`: allocation pressure | run |
 //! | 11  | `--max-retained-per-request` exceeded | run |
 //! | 12  | `--max-gc-share` exceeded | run |
-//! | 130 | interrupted (Ctrl-C / SIGTERM) | run |
+//! | 130 | interrupted (Ctrl-C / SIGTERM) | run, attach |
 //!
 //! Order in `run`: a failed target (4) and an interruption (130) keep their code; otherwise
 //! the first of leak (1), pressure (10), retained (11), GC share (12) that fails, else the

@@ -4,6 +4,7 @@
 //! Errors end as one line on stderr and exit code 2 (see [`exit`]).
 
 mod cmd_alloc;
+mod cmd_attach;
 mod cmd_compare;
 mod cmd_completions;
 mod cmd_fleet;
@@ -45,9 +46,11 @@ enum Command {
     Report(cmd_report::ReportCmd),
     /// Compare two `run --json` results (before and after a fix): fix proven, not proven or regression.
     Compare(cmd_compare::CompareCmd),
+    /// Watch a running Node process (by PID, or an open inspector) and decide whether it leaks.
+    Attach(cmd_attach::AttachCmd),
     /// Find the leaking instances of a fleet from the heap series a Prometheus server holds.
     Fleet(cmd_fleet::FleetCmd),
-    /// Serve leakhound's commands as MCP tools over stdio (for agents): run, heap_summary, heap_leaks, gc, alloc, compare.
+    /// Serve leakhound's commands as MCP tools over stdio (for agents): run, attach, heap_summary, heap_leaks, gc, alloc, compare.
     Mcp(mcp::McpCmd),
     /// Print a shell completion script: bash, zsh, fish or powershell.
     Completions(cmd_completions::CompletionsCmd),
@@ -68,6 +71,7 @@ fn main() {
         Command::Alloc(c) => cmd_alloc::run(c),
         Command::Report(c) => cmd_report::run(c),
         Command::Compare(c) => cmd_compare::run(c),
+        Command::Attach(c) => cmd_attach::run(c),
         Command::Fleet(c) => cmd_fleet::run(c),
         Command::Mcp(c) => mcp::run(c),
         Command::Completions(c) => cmd_completions::completions(c),

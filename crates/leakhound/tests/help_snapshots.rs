@@ -52,6 +52,7 @@ help_snapshot!(heap_leaks, ["heap", "leaks"]);
 help_snapshot!(alloc, ["alloc"]);
 help_snapshot!(report, ["report"]);
 help_snapshot!(compare, ["compare"]);
+help_snapshot!(attach, ["attach"]);
 help_snapshot!(fleet, ["fleet"]);
 help_snapshot!(mcp, ["mcp"]);
 help_snapshot!(completions, ["completions"]);
@@ -81,6 +82,7 @@ fn every_command_is_covered() {
             "alloc",
             "report",
             "compare",
+            "attach",
             "fleet",
             "mcp",
             "completions",

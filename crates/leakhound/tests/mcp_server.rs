@@ -144,6 +144,7 @@ fn tools_are_listed_with_json_schema_inputs() {
         names,
         [
             "alloc",
+            "attach",
             "compare",
             "gc",
             "heap_leaks",

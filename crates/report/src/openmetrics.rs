@@ -148,6 +148,11 @@ pub fn gc_exposition(an: &GcAnalysis, source: &str) -> String {
             value: Some(an.gc_events as f64),
         },
     ];
+    exposition(&labels, &families)
+}
+
+/// The families as text with one label set, ending with `# EOF`.
+fn exposition(labels: &str, families: &[Family<'_>]) -> String {
     let mut out = String::with_capacity(2048);
     for f in families {
         let _ = writeln!(out, "# TYPE {} {}", f.name, f.kind);
@@ -159,6 +164,81 @@ pub fn gc_exposition(an: &GcAnalysis, source: &str) -> String {
     }
     out.push_str("# EOF\n");
     out
+}
+
+/// The exposition of `leakhound attach … --metrics ADDR`: the same metric names as
+/// [`gc_exposition`] (one dashboard and one alert rule for both), labelled
+/// `source="attach"`, `pid` and `inspector`. The floor is the last post-GC heap; the verdict
+/// gauge is 0 no leak, 1 leak, 3 inconclusive (so far).
+pub fn attach_exposition(r: &leakhound_schema::attach::AttachReport) -> String {
+    use leakhound_schema::Verdict as V;
+    let labels = format!(
+        "source=\"attach\",pid=\"{}\",inspector=\"{}\"",
+        r.pid,
+        escape_label(&r.inspector)
+    );
+    let ci = r.slope_ci_bytes_per_second;
+    let families = [
+        Family {
+            name: "leakhound_live_set_floor_bytes",
+            kind: "gauge",
+            help: "Heap used after the last full GC (forced or observed).",
+            value: r.floor.last().map(|p| p.heap_used),
+        },
+        Family {
+            name: "leakhound_live_set_slope_bytes_per_second",
+            kind: "gauge",
+            help: "Theil-Sen slope of the post-GC heap against time.",
+            value: r.slope_bytes_per_second,
+        },
+        Family {
+            name: "leakhound_live_set_slope_low_bytes_per_second",
+            kind: "gauge",
+            help: "Lower end of Sen's 95% interval of the floor's slope.",
+            value: ci.map(|c| c[0]),
+        },
+        Family {
+            name: "leakhound_live_set_slope_high_bytes_per_second",
+            kind: "gauge",
+            help: "Upper end of Sen's 95% interval of the floor's slope.",
+            value: ci.map(|c| c[1]),
+        },
+        Family {
+            name: "leakhound_time_to_oom_seconds",
+            kind: "gauge",
+            help: "Projected time until the post-GC heap reaches the heap limit.",
+            value: r.time_to_oom_s,
+        },
+        Family {
+            name: "leakhound_heap_limit_bytes",
+            kind: "gauge",
+            help: "The process's heap limit (v8 heap_size_limit).",
+            value: r.heap_limit_bytes,
+        },
+        Family {
+            name: "leakhound_gc_time_ratio",
+            kind: "gauge",
+            help: "Share of wall time spent in GC, from the process's gc performance entries.",
+            value: r.gc.share,
+        },
+        Family {
+            name: "leakhound_verdict",
+            kind: "gauge",
+            help: "0 healthy, 1 leak, 2 allocation pressure, 3 inconclusive.",
+            value: Some(match r.verdict {
+                V::NoLeak => 0.0,
+                V::Leak => 1.0,
+                _ => 3.0,
+            }),
+        },
+        Family {
+            name: "leakhound_gc_events",
+            kind: "counter",
+            help: "GCs the process did while watched.",
+            value: Some(r.gc.count as f64),
+        },
+    ];
+    exposition(&labels, &families)
 }
 
 #[cfg(test)]
@@ -242,5 +322,42 @@ mod tests {
         assert_eq!(sample(&t, "leakhound_verdict"), Some("3"));
         assert_eq!(number(f64::INFINITY), "+Inf");
         assert_eq!(number(0.5), "0.5");
+    }
+}
+
+#[cfg(test)]
+mod attach_tests {
+    use super::*;
+    use leakhound_schema::attach::{AttachReport, FloorPoint};
+
+    #[test]
+    fn attach_exposition_has_the_gc_names_and_the_process_labels() {
+        let r = AttachReport {
+            pid: 77,
+            inspector: "127.0.0.1:9229".into(),
+            verdict: leakhound_schema::Verdict::Leak,
+            floor: vec![FloorPoint {
+                t_s: 1.0,
+                heap_used: 1234.0,
+            }],
+            slope_bytes_per_second: Some(10.5),
+            slope_ci_bytes_per_second: Some([9.0, 12.0]),
+            ..Default::default()
+        };
+        let t = attach_exposition(&r);
+        let l = r#"{source="attach",pid="77",inspector="127.0.0.1:9229"}"#;
+        for want in [
+            format!("leakhound_live_set_floor_bytes{l} 1234\n"),
+            format!("leakhound_live_set_slope_bytes_per_second{l} 10.5\n"),
+            format!("leakhound_live_set_slope_low_bytes_per_second{l} 9\n"),
+            format!("leakhound_verdict{l} 1\n"),
+            format!("leakhound_gc_events_total{l} 0\n"),
+        ] {
+            assert!(t.contains(&want), "{want} in\n{t}");
+        }
+        // No limit known: the family is declared, with no sample.
+        assert!(t.contains("# TYPE leakhound_heap_limit_bytes gauge\n# HELP"));
+        assert!(!t.contains("leakhound_heap_limit_bytes{"));
+        assert!(t.ends_with("# EOF\n"));
     }
 }

@@ -47,6 +47,11 @@ pub fn documents() -> Vec<(&'static str, &'static str, Schema)> {
             schema_for!(crate::heap::LeaksReport),
         ),
         (
+            "attach",
+            crate::attach::SCHEMA,
+            schema_for!(crate::attach::AttachReport),
+        ),
+        (
             "fleet",
             crate::fleet::SCHEMA,
             schema_for!(crate::fleet::FleetReport),

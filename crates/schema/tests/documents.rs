@@ -306,3 +306,80 @@ fn a_document_breaking_its_schema_is_refused() {
     v["schema"] = "leakhound.gc/v2".into();
     assert!(!validator.is_valid(&v), "the schema string is pinned");
 }
+
+/// `leakhound.attach/v1` with every field filled (the producer needs a live Node process;
+/// `crates/leakhound/tests/attach.rs` checks the real documents' figures).
+#[test]
+fn attach_document_with_every_field() {
+    use leakhound_schema::attach::*;
+    let mib = 1048576.0;
+    let samples: Vec<AttachSample> = (0..7)
+        .map(|k| AttachSample {
+            t_s: 5.0 * k as f64,
+            heap_used: (4.0 + 3.5 * k as f64) * mib,
+            heap_total: 64.0 * mib,
+            external: 1.7 * mib,
+            rss: 50.0 * mib,
+            after_forced_gc: true,
+            gc_pause_s: Some(0.004),
+        })
+        .collect();
+    let doc = AttachReport {
+        schema: SCHEMA.into(),
+        verdict: Verdict::Leak,
+        reason: "the post-GC heap moved +21.0 MiB in 30 s".into(),
+        pid: 4242,
+        inspector: "127.0.0.1:9229".into(),
+        opened_inspector: true,
+        node_version: Some("v20.20.2".into()),
+        method: AttachMethod::ForcedGc,
+        duration_s: 30.0,
+        sample_every_s: 5.0,
+        watched_s: 30.3,
+        floor: samples
+            .iter()
+            .map(|s| FloorPoint {
+                t_s: s.t_s,
+                heap_used: s.heap_used,
+            })
+            .collect(),
+        samples,
+        slope_bytes_per_second: Some(0.7 * mib),
+        slope_ci_bytes_per_second: Some([0.6 * mib, 0.8 * mib]),
+        bytes_per_hour: Some(2520.0 * mib),
+        ci_bytes_per_hour: Some([2160.0 * mib, 2880.0 * mib]),
+        r_squared: Some(0.999),
+        mann_kendall_p: Some(0.0013),
+        heap_limit_bytes: Some(4144.0 * mib),
+        time_to_oom_s: Some(5800.0),
+        gc: GcActivity {
+            count: 436,
+            major_count: 23,
+            pause_s: 3.1,
+            share: Some(0.102),
+        },
+        alloc_survivors: vec![AllocSiteOut {
+            function: "handler".into(),
+            location: "app.js:22".into(),
+            bytes: 41 << 20,
+            share: 0.91,
+            generated: None,
+        }],
+        alloc_sampling_interval: Some(32768),
+        suspects: vec![run::SuspectOut {
+            title: "104687 (concatenated string) objects".into(),
+            bytes: 40 << 20,
+            percent: 80.0,
+            path: vec!["(GC roots)".into(), "sessions (Array)".into()],
+            source: Vec::new(),
+        }],
+        snapshots: vec![SnapshotOut {
+            path: "snaps/attach-1-start.heapsnapshot".into(),
+            bytes: 5 << 20,
+            pause_s: 0.62,
+            t_s: 0.1,
+        }],
+        notes: vec!["a note".into()],
+    };
+    check("attach", &doc);
+}

@@ -70,6 +70,24 @@ pub struct GcInput {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+pub struct AttachInput {
+    /// The running Node process to watch: SIGUSR1 opens its inspector (closed again after).
+    pub pid: Option<u32>,
+    /// Or an inspector that is already open, e.g. "127.0.0.1:9229" (loopback only).
+    pub inspect: Option<String>,
+    /// How long to watch, e.g. "30s" (default 60s).
+    pub duration: Option<String>,
+    /// Time between two samples, e.g. "5s" (default).
+    pub sample_every: Option<String>,
+    /// Force a full GC before each sample (pauses the process briefly each time).
+    #[serde(default)]
+    pub force_gc: bool,
+    /// Sample allocations over the watch and name the sites of what survived.
+    #[serde(default)]
+    pub alloc_sites: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct CompareInput {
     /// `leakhound run --json` result before the fix.
     pub before: String,
@@ -224,6 +242,38 @@ impl Leakhound {
         self.call(args, Doc::Run, ctx).await
     }
 
+    /// Watch a running Node process leakhound did not start (by pid, or an open inspector)
+    /// and decide whether it leaks from its post-GC heap over time. Returns
+    /// leakhound.attach/v1 (verdict, MiB/hour with its interval, time to OOM). The process
+    /// is left as it was. Takes about `duration`.
+    #[tool(name = "attach")]
+    async fn attach(
+        &self,
+        Parameters(i): Parameters<AttachInput>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let mut args = vec!["attach".to_string()];
+        match (i.pid, i.inspect) {
+            (Some(pid), None) => args.push(pid.to_string()),
+            (None, Some(addr)) => opt(&mut args, "--inspect", Some(addr)),
+            _ => {
+                return Err(ErrorData::invalid_params(
+                    "attach: give exactly one of `pid` and `inspect`",
+                    None,
+                ))
+            }
+        }
+        opt(&mut args, "-d", i.duration);
+        opt(&mut args, "--sample-every", i.sample_every);
+        if i.force_gc {
+            args.push("--force-gc".into());
+        }
+        if i.alloc_sites {
+            args.push("--alloc-sites".into());
+        }
+        self.call(args, Doc::Other, ctx).await
+    }
+
     /// Summarise one .heapsnapshot: the classes holding the most memory and the suspects with
     /// their retainer paths. Returns leakhound.heap.summary/v1.
     #[tool(name = "heap_summary")]
@@ -297,7 +347,8 @@ impl ServerHandler for Leakhound {
             .with_server_info(Implementation::new("leakhound", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "leakhound finds memory leaks in Node.js services. `run` starts a service and \
-                 decides leak / no-leak / inconclusive; `heap_summary`, `heap_leaks`, `gc`, \
+                 decides leak / no-leak / inconclusive; `attach` watches a running \
+                 process by pid; `heap_summary`, `heap_leaks`, `gc`, \
                  `alloc` and `compare` analyse files. Results are leakhound.*/v1 JSON.",
             )
     }

@@ -9,6 +9,7 @@
 //! | load summary                     | ✓        | ✓        |              |          |
 //! | GC analysis ([`gc::Trace`])      | ✓        | ✓        |              |          |
 //! | fleet (`schema::fleet::FleetReport`) | ✓    | ✓        | ✓            |          |
+//! | attach (`schema::attach::AttachReport`) | ✓ | ✓        | ✓            | ✓        |
 //! | exceeded budgets (`[gate::BudgetFailure]`) | ✓ |         |              |          |
 //! | allocation summary               | ✓        | ✓        |              |          |
 //! | heap summary / diff / leaks      | ✓        | ✓        |              |          |
@@ -23,6 +24,7 @@ use std::io;
 use serde::Serialize;
 
 pub mod alloc;
+pub mod attach;
 pub mod compare;
 pub mod fleet;
 pub mod gate;
