@@ -80,6 +80,9 @@ pub struct RoundReport {
     pub stopped: bool,
     /// The round alone, as a summary.
     pub summary: Summary,
+    /// Requests finished this round per endpoint, in the plan's order (what a per-endpoint
+    /// regression of retained memory needs).
+    pub per_endpoint: Vec<u64>,
 }
 
 /// Drives a [`Plan`] in rounds; statistics accumulate across rounds.
@@ -92,6 +95,8 @@ pub struct Engine {
     rounds: u64,
     elapsed: Duration,
     next_seq: u64,
+    /// The endpoint weights of the next rounds, when they differ from the plan's.
+    mix: Option<Vec<u64>>,
 }
 
 impl Engine {
@@ -107,7 +112,17 @@ impl Engine {
             rounds: 0,
             elapsed: Duration::ZERO,
             next_seq: 0,
+            mix: None,
         })
+    }
+
+    /// Weights for the following rounds, one per endpoint in the plan's order (`None`: the
+    /// plan's own). `leakhound run` varies the mix between rounds so that retained memory can
+    /// be attributed to each endpoint. A mix of the wrong length or all zeros is ignored.
+    pub fn set_mix(&mut self, weights: Option<Vec<u32>>) {
+        self.mix = weights
+            .filter(|w| w.len() == self.prepared.len() && w.iter().any(|&x| x > 0))
+            .map(|w| w.into_iter().map(u64::from).collect());
     }
 
     pub fn plan(&self) -> &Plan {
@@ -155,6 +170,13 @@ impl Engine {
             deadline: bounds.duration.map(|d| start + d),
             interval_ns: plan.rate.map(|r| 1e9 / r),
             seq_base: self.next_seq,
+            weights: self.mix.clone().unwrap_or_else(|| {
+                self.prepared
+                    .iter()
+                    .map(|p| p.endpoint.weight as u64)
+                    .collect()
+            }),
+            per_endpoint: self.prepared.iter().map(|_| AtomicU64::new(0)).collect(),
         };
         // Every connection's first request is claimed here, before any worker runs: with `-n`
         // no larger than `-c` each connection then sends exactly one (the seed's burst of 100
@@ -204,6 +226,7 @@ impl Engine {
             elapsed,
             stopped: self.stop.is_stopped(),
             summary: crate::stats::build_summary(&stats, plan, 1, elapsed.as_secs_f64()),
+            per_endpoint: round.per_endpoint.iter().map(|c| c.load(Relaxed)).collect(),
         }
     }
 }
@@ -217,6 +240,10 @@ struct Round {
     /// Open model: nanoseconds between intended send times.
     interval_ns: Option<f64>,
     seq_base: u64,
+    /// This round's endpoint weights, in the plan's order.
+    weights: Vec<u64>,
+    /// Requests finished per endpoint this round.
+    per_endpoint: Vec<AtomicU64>,
 }
 
 struct Ticket {
@@ -503,7 +530,7 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
     };
     let mut rng = fastrand::Rng::new();
     let (mut scratch, mut req_buf) = (Vec::new(), Vec::new());
-    let total_weight: u64 = ctx.prepared.iter().map(|p| p.endpoint.weight as u64).sum();
+    let total_weight: u64 = ctx.round.weights.iter().sum();
     let mut backoff = Duration::ZERO;
     let timer = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(timer);
@@ -511,14 +538,14 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
         if let Some(at) = ticket.intended {
             tokio::time::sleep_until(at.into()).await;
         }
-        let p = if ctx.prepared.len() == 1 {
-            &ctx.prepared[0]
+        let pick = if ctx.prepared.len() == 1 {
+            0
         } else {
-            let mut x = rng.u64(..total_weight);
-            ctx.prepared
+            let mut x = rng.u64(..total_weight.max(1));
+            ctx.round
+                .weights
                 .iter()
-                .find(|p| {
-                    let w = p.endpoint.weight as u64;
+                .position(|&w| {
                     if x < w {
                         true
                     } else {
@@ -526,8 +553,9 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
                         false
                     }
                 })
-                .unwrap_or(&ctx.prepared[0])
+                .unwrap_or(0)
         };
+        let p = &ctx.prepared[pick];
         let req: &[u8] = match &p.fixed {
             Some(b) => b,
             None => {
@@ -589,6 +617,7 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, mut first: Option<Tick
             bytes: conn.bytes - bytes_before,
             opened: conn.opened - opened_before,
         };
+        ctx.round.per_endpoint[pick].fetch_add(1, Relaxed);
         let fail = record(ctx, stats, p, &ticket, sent, done, took, result);
         if fail.is_some_and(|k| {
             matches!(

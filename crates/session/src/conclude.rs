@@ -88,6 +88,8 @@ pub(crate) fn conclude(
             last_gc_lines: cap.gc.last_lines.iter().cloned().collect(),
             trace_evidence: trace.evidence.clone(),
         },
+        endpoints: st.mix.endpoints.clone(),
+        endpoint_counts: st.mix.at_samples.clone(),
     };
     let decision = decide(&obs, &opts.thresholds);
     let captured = Captured {

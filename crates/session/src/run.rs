@@ -9,6 +9,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::time::Instant;
 
 use crate::attach::pick_inspector;
+use crate::checkpoint;
 use crate::conclude::conclude;
 use crate::culprit::Culprit;
 use crate::error::{IoContext, Result};
@@ -18,7 +19,7 @@ use crate::progress::Progress;
 use crate::startup::{Startup, Waited};
 use crate::state::State;
 use crate::target::{port_owner, rss_bytes, Target, TargetSpec};
-use crate::verdict::{assess, thousands, Phase, Sample, MIB};
+use crate::verdict::{thousands, Phase, Sample, MIB};
 
 /// Run the whole loop. Errors are tool errors (exit 2); every other ending is an outcome.
 pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome> {
@@ -36,6 +37,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     };
     let mut plan = opts.plan.clone();
     plan.target = leakhound_load::Target::local(port);
+    let plan_for_mix = plan.clone();
     let engine = Engine::new(plan)?;
     let mut target = Target::spawn(&spec)?;
     progress(&format!(
@@ -63,6 +65,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         started: Instant::now(),
         culprit: Culprit::new(&opts.culprit),
         startup: Startup::new(port),
+        mix: crate::mix::Tally::of_plan(&plan_for_mix),
     };
     let driven = tokio::select! {
         r = drive(opts, &mut target, &mut st, progress) => r.map(|()| false),
@@ -186,41 +189,20 @@ async fn drive(
             st.stopped_by = Some(stop);
             break;
         }
+        // Several endpoints: each round favours one in turn (crate::mix).
+        if let (Some(w), Some(e)) = (st.mix.next_round(), st.engine.as_mut()) {
+            e.set_mix(Some(w));
+        }
         load_round(opts, st, target, opts.round).await;
         if !take_sample(st, target, Phase::Load, progress).await {
             st.stopped_by = Some(Stop::SampleFailed);
             break;
         }
-        let load: Vec<Sample> = st
-            .samples
-            .iter()
-            .filter(|s| matches!(s.phase, Phase::Warmup | Phase::Load))
-            .copied()
-            .collect();
-        let a = assess(&load, &opts.thresholds);
-        let last = load.last().map_or(0.0, |s| s.heap_used);
-        // V8's heap_size_limit adds the young generation to the old space; a leak dies when the
-        // old space (--heap-mb) is full, so that is the limit to stay clear of.
-        let old_space = target.old_space.mb as f64 * MIB;
-        let limit = if st.heap_limit > 0.0 {
-            st.heap_limit.min(old_space)
-        } else {
-            old_space
-        };
-        let near_limit = last > 0.7 * limit && a.heap.fit.is_some_and(|f| f.lo > 0.0);
-        leak_streak = if a.leak().is_some() {
-            leak_streak + 1
-        } else {
-            0
-        };
-        if leak_streak >= 2 || near_limit {
-            progress("retained memory keeps growing with requests: leak suspected");
-            st.stopped_by = Some(Stop::Leak);
-            break;
-        }
-        if a.stable() {
-            progress("retained memory is flat after warm-up");
-            st.stopped_by = Some(Stop::Stable);
+        if let Some((why, stop)) =
+            checkpoint::after_round(opts, st, target.old_space.mb, &mut leak_streak)
+        {
+            progress(why);
+            st.stopped_by = Some(stop);
             break;
         }
     }
@@ -229,11 +211,18 @@ async fn drive(
     if !st.died {
         st.culprit.after_load(st.inspector.as_ref(), progress).await;
     }
-    // 5. Idle, then the last sample.
+    // 5. Idle, sampled every second; longer while the heap grows without requests (time).
     if !st.died {
         progress(&format!("idle: {:?} without load", opts.idle));
-        tokio::time::sleep(opts.idle).await;
-        if take_sample(st, target, Phase::Idle, progress).await {
+        let idle_end = Instant::now() + opts.idle;
+        let mut ok = true;
+        while ok && checkpoint::idle_goes_on(opts, st, idle_end) {
+            let left = idle_end.saturating_duration_since(Instant::now());
+            tokio::time::sleep(left.clamp(Duration::from_millis(500), Duration::from_secs(1)))
+                .await;
+            ok = take_sample(st, target, Phase::Idle, progress).await;
+        }
+        if ok {
             st.culprit.after_idle(st.inspector.as_ref(), progress).await;
         }
     }
@@ -319,6 +308,7 @@ async fn load_round(opts: &RunOptions, st: &mut State, target: &mut Target, dur:
         p50_ms: r.summary.latency.as_ref().map_or(0.0, |l| l.p50_ms),
         p99_ms: r.summary.latency.as_ref().map_or(0.0, |l| l.p99_ms),
     });
+    st.mix.add(&r.per_endpoint);
     st.summary = Some(engine.summary());
     st.engine = Some(engine);
 }
@@ -377,5 +367,6 @@ async fn take_sample(
         s.rss / MIB
     ));
     st.samples.push(s);
+    st.mix.sampled();
     true
 }

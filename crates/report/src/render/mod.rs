@@ -24,6 +24,7 @@ use serde::Serialize;
 
 pub mod alloc;
 pub mod compare;
+pub mod endpoints;
 pub mod fleet;
 pub mod gate;
 pub mod gc;
