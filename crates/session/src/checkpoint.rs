@@ -11,6 +11,15 @@ use crate::state::State;
 use crate::time_driven::{idle_still_growing, time_leak};
 use crate::verdict::{assess, Phase, Sample, MIB};
 
+/// Fewest load samples before the rounds stop on a leak: growth that will slow down (a cache or
+/// an index over a bounded key space filling up) looks straight over its first few rounds, and
+/// its bend shows only over a longer stretch ([`crate::shape`]).
+pub const LEAK_POINTS: usize = 12;
+/// ... and fewest requests: a cache over K keys bends after about K/2 requests, so one over up to
+/// ~40,000 keys has shown its bend by then. A slow service that cannot send this many within
+/// `--max-duration` is still decided at the end (the rule only delays the stop).
+pub const LEAK_REQUESTS: u64 = 20_000;
+
 /// Why the rounds stop after this sample, if they do; `streak` counts rounds in a row that saw
 /// a leak (two make the call).
 pub(crate) fn after_round(
@@ -62,7 +71,8 @@ pub(crate) fn after_round(
     if !st.mix.enough_rounds() {
         return None;
     }
-    if *streak >= 2 {
+    let requests = load.last().map_or(0, |l| l.requests) - load.first().map_or(0, |f| f.requests);
+    if *streak >= 2 && load.len() >= LEAK_POINTS && requests >= LEAK_REQUESTS {
         return Some((
             "retained memory keeps growing with requests: leak suspected",
             Stop::Leak,

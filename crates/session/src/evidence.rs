@@ -223,9 +223,8 @@ pub fn projection(d: &Decision) -> Option<String> {
     let p = d.projection?;
     if p.driver == leakhound_schema::endpoint::Driver::Time {
         return Some(format!(
-            "with or without traffic, a {} heap fills in about {} ({:.1} hours)",
+            "with or without traffic, a {} heap fills in about {:.1} hours",
             human_mb(p.heap_mb),
-            human_duration(p.seconds),
             p.seconds / 3600.0
         ));
     }

@@ -18,8 +18,8 @@ pub enum Shape {
     /// Concave: the growth rate at the end of the recent samples is significantly lower than at
     /// their start (bytes/request at the start and at the end).
     Slowing { start_bpr: f64, end_bpr: f64 },
-    /// It grew, more and more slowly, and the last samples are flat: filled to `level` bytes
-    /// after `requests` requests.
+    /// It grew (by `grew` bytes), more and more slowly, and the last samples are flat or the
+    /// saturating curve has little left to fill: `level` bytes after `requests` requests.
     Plateau {
         level: f64,
         requests: u64,
@@ -41,28 +41,106 @@ pub fn shape(load: &[Sample], value: impl Fn(&Sample) -> f64, th: &Thresholds) -
     // Plateau: the trailing quarter (at least 5 samples) is flat, after real growth that slowed.
     let w = (n / 4).max(5);
     let (tx, ty) = (&x[n - w..], &y[n - w..]);
-    let grew = y[n - w] - y[0];
+    let grew = y[n - 1] - y[0];
     if let (Some(all), Some(tail)) = (theil_sen(&x, &y), theil_sen(tx, ty)) {
         let tail_growth = tail.slope * (tx[w - 1] - tx[0]);
         let flat = tail.hi < th.stable_bpr || tail_growth.abs() < th.stable_growth;
-        if flat && all.lo > th.min_bpr && grew > th.min_growth {
-            let level = ty.iter().sum::<f64>() / w as f64;
+        // Or nearly full: a saturating curve fits far better than a line, little is left to
+        // fill, and the last samples grow no faster than the curve says (a leak behind a
+        // filling cache would).
+        let nearly_full = saturating(&x, &y).is_some_and(|f| {
+            let curve = (f.at(tx[w - 1]) - f.at(tx[0])) / (tx[w - 1] - tx[0]).max(1.0);
+            f.remaining < th.min_growth && tail.slope <= 1.5 * curve + th.min_bpr
+        });
+        if (flat || nearly_full) && all.lo > th.min_bpr && grew > th.min_growth {
             return Shape::Plateau {
-                level,
-                requests: load[n - w].requests,
-                grew,
+                level: y[n - 1],
+                requests: load[n - 1].requests,
+                grew: y[n - 1] - y[0],
             };
         }
     }
     // Slowing: a quadratic over the recent half (at least MIN_POINTS) bends down significantly.
     let m = (n / 2).max(MIN_POINTS);
     match curvature(&x[n - m..], &y[n - m..]) {
-        Some((start, end)) if start > th.min_bpr && end < 0.85 * start => Shape::Slowing {
+        Some((start, end)) if start > th.min_bpr && end < 0.9 * start => Shape::Slowing {
             start_bpr: start,
             end_bpr: end,
         },
         _ => Shape::Steady,
     }
+}
+
+/// A saturating curve `y = a − b·e^(−x/τ)` fitted to a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Saturating {
+    /// The level it tends to, and what is left to fill after the last point (bytes).
+    pub asymptote: f64,
+    pub remaining: f64,
+    /// Its slope at the last point (bytes/request).
+    pub end_slope: f64,
+    b: f64,
+    tau: f64,
+    x0: f64,
+}
+
+impl Saturating {
+    /// The curve's value at `x`.
+    pub fn at(&self, x: f64) -> f64 {
+        self.asymptote - self.b * (-(x - self.x0) / self.tau).exp()
+    }
+}
+
+/// The best saturating curve over a grid of τ (linear least squares in `a`, `b` for each),
+/// when it leaves at most a quarter of a straight line's squared error; `None` otherwise.
+pub fn saturating(x: &[f64], y: &[f64]) -> Option<Saturating> {
+    let n = x.len();
+    if n < MIN_POINTS + 3 {
+        return None;
+    }
+    let (x0, span) = (x[0], x[n - 1] - x[0]);
+    if span <= 0.0 {
+        return None;
+    }
+    let line_rss = {
+        let f = leakhound_gctrace::stats::linear_fit(x, y)?;
+        x.iter()
+            .zip(y)
+            .map(|(xi, yi)| (yi - f.intercept - f.slope * xi).powi(2))
+            .sum::<f64>()
+    };
+    let mut best: Option<(f64, f64, f64, f64)> = None; // (rss, tau, a, b)
+    for i in 0..60 {
+        let tau = span * 0.02 * 1.1f64.powi(i);
+        let e: Vec<f64> = x.iter().map(|v| (-(v - x0) / tau).exp()).collect();
+        let fit = leakhound_gctrace::stats::linear_fit(&e, y)?;
+        // y = intercept + slope·e: a = intercept, b = −slope (b > 0 for growth).
+        let (a, b) = (fit.intercept, -fit.slope);
+        if b <= 0.0 {
+            continue;
+        }
+        let rss: f64 = e
+            .iter()
+            .zip(y)
+            .map(|(ei, yi)| (yi - a + b * ei).powi(2))
+            .sum();
+        if best.is_none_or(|bst| rss < bst.0) {
+            best = Some((rss, tau, a, b));
+        }
+    }
+    let (rss, tau, a, b) = best?;
+    if rss > 0.25 * line_rss {
+        return None;
+    }
+    let left = b * (-(x[n - 1] - x0) / tau).exp();
+    Some(Saturating {
+        asymptote: a,
+        remaining: left,
+        end_slope: left / tau,
+        b,
+        tau,
+        x0,
+    })
 }
 
 /// The slope at the first and the last point of a quadratic fitted to (x, y), when its
@@ -172,10 +250,37 @@ mod tests {
                 level, requests, ..
             } => {
                 assert!((level - 85.0 * MIB).abs() < MIB, "{}", level / MIB);
-                assert!(requests >= 100_000, "{requests}");
+                assert_eq!(requests, 39 * 4000);
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn nearly_full_is_a_plateau_but_a_leak_behind_a_filling_cache_is_not() {
+        let th = Thresholds::default();
+        // 99 % of the keys after 92,000 requests: 0.7 MB left to fill.
+        let s = load(24, 4000, index);
+        assert!(
+            matches!(shape(&s, |s| s.heap_used, &th), Shape::Plateau { .. }),
+            "{:?}",
+            shape(&s, |s| s.heap_used, &th)
+        );
+        let f = saturating(
+            &s.iter().map(|s| s.requests as f64).collect::<Vec<_>>(),
+            &s.iter().map(|s| s.heap_used).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert!(
+            (f.asymptote - 85.0 * MIB).abs() < MIB && f.remaining < 1.5 * MIB,
+            "{f:?}"
+        );
+        // The same index, and a 100 B/request leak: never a plateau.
+        let s = load(24, 4000, |r| index(r) + 100.0 * r);
+        assert!(!matches!(
+            shape(&s, |s| s.heap_used, &th),
+            Shape::Plateau { .. }
+        ));
     }
 
     #[test]
