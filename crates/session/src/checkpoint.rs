@@ -14,11 +14,12 @@ use crate::verdict::{assess, Phase, Sample, MIB};
 /// Fewest load samples before the rounds stop on a leak: growth that will slow down (a cache or
 /// an index over a bounded key space filling up) looks straight over its first few rounds, and
 /// its bend shows only over a longer stretch ([`crate::shape`]).
-pub const LEAK_POINTS: usize = 12;
-/// ... and fewest requests: a cache over K keys bends after about K/2 requests, so one over up to
-/// ~40,000 keys has shown its bend by then. A slow service that cannot send this many within
-/// `--max-duration` is still decided at the end (the rule only delays the stop).
-pub const LEAK_REQUESTS: u64 = 20_000;
+pub const LEAK_POINTS: usize = 8;
+/// ... and fewest requests since the start (warm-up included): a cache over K keys bends after
+/// about K/2 requests (an LRU of K entries stops at K), so one over up to ~40,000 keys has shown
+/// it by then. A slow service that cannot send this many within `--max-duration` is still
+/// decided at the end: the rule only delays the stop.
+pub const LEAK_REQUESTS: u64 = 40_000;
 
 /// Why the rounds stop after this sample, if they do; `streak` counts rounds in a row that saw
 /// a leak (two make the call).
@@ -71,7 +72,7 @@ pub(crate) fn after_round(
     if !st.mix.enough_rounds() {
         return None;
     }
-    let requests = load.last().map_or(0, |l| l.requests) - load.first().map_or(0, |f| f.requests);
+    let requests = load.last().map_or(0, |l| l.requests);
     if *streak >= 2 && load.len() >= LEAK_POINTS && requests >= LEAK_REQUESTS {
         return Some((
             "retained memory keeps growing with requests: leak suspected",

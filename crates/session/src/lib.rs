@@ -23,6 +23,7 @@ pub mod error;
 pub mod evidence;
 pub mod exit_code;
 pub mod failed_requests;
+pub mod finding;
 pub mod gc_events;
 pub mod gclog;
 pub mod heap_flag;
