@@ -85,6 +85,9 @@ pub struct RoundReport {
     pub summary: Summary,
     /// A setup step failed: the round stopped, and every later round returns at once.
     pub setup_failed: Option<SetupFailure>,
+    /// Requests finished this round per endpoint, in the plan's order (what a per-endpoint
+    /// regression of retained memory needs).
+    pub per_endpoint: Vec<u64>,
 }
 
 /// Drives a [`Plan`] in rounds; statistics accumulate across rounds.
@@ -100,6 +103,8 @@ pub struct Engine {
     /// Setup steps or a cookie jar: each connection slot is a user with its own state.
     users: Option<Users>,
     setup_failed: Option<SetupFailure>,
+    /// The endpoint weights of the next rounds, when they differ from the plan's.
+    mix: Option<Vec<u64>>,
 }
 
 /// The users' state across rounds: what the run-scope steps made (shared by every
@@ -132,6 +137,7 @@ impl Engine {
             next_seq: 0,
             users,
             setup_failed: None,
+            mix: None,
         })
     }
 
@@ -157,6 +163,15 @@ impl Engine {
             users.run = Some(user);
         }
         true
+    }
+
+    /// Weights for the following rounds, one per endpoint in the plan's order (`None`: the
+    /// plan's own). `leakhound run` varies the mix between rounds so that retained memory can
+    /// be attributed to each endpoint. A mix of the wrong length or all zeros is ignored.
+    pub fn set_mix(&mut self, weights: Option<Vec<u32>>) {
+        self.mix = weights
+            .filter(|w| w.len() == self.prepared.len() && w.iter().any(|&x| x > 0))
+            .map(|w| w.into_iter().map(u64::from).collect());
     }
 
     pub fn plan(&self) -> &Plan {
@@ -202,6 +217,7 @@ impl Engine {
                 stopped: true,
                 summary: crate::stats::build_summary(&Stats::default(), &self.plan, 1, 0.0),
                 setup_failed: self.setup_failed.clone(),
+                per_endpoint: vec![0; self.prepared.len()],
             };
         }
         let plan = &*self.plan;
@@ -219,6 +235,13 @@ impl Engine {
             seq_base: self.next_seq,
             halted: AtomicBool::new(false),
             setup_failed: Mutex::new(None),
+            weights: self.mix.clone().unwrap_or_else(|| {
+                self.prepared
+                    .iter()
+                    .map(|p| p.endpoint.weight as u64)
+                    .collect()
+            }),
+            per_endpoint: self.prepared.iter().map(|_| AtomicU64::new(0)).collect(),
         };
         // Every connection's first request is claimed here, before any worker runs: with `-n`
         // no larger than `-c` each connection then sends exactly one (the seed's burst of 100
@@ -278,6 +301,7 @@ impl Engine {
             stopped: self.stop.is_stopped(),
             summary: crate::stats::build_summary(&stats, plan, 1, elapsed.as_secs_f64()),
             setup_failed: self.setup_failed.clone(),
+            per_endpoint: round.per_endpoint.iter().map(|c| c.load(Relaxed)).collect(),
         }
     }
 }
@@ -294,6 +318,10 @@ struct Round {
     /// A setup step failed: no more tickets.
     halted: AtomicBool,
     setup_failed: Mutex<Option<SetupFailure>>,
+    /// This round's endpoint weights, in the plan's order.
+    weights: Vec<u64>,
+    /// Requests finished per endpoint this round.
+    per_endpoint: Vec<AtomicU64>,
 }
 
 struct Ticket {
@@ -637,7 +665,7 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, slot: usize, mut first
     let mut cookie_buf = Vec::new();
     let mut rng = fastrand::Rng::new();
     let (mut scratch, mut req_buf) = (Vec::new(), Vec::new());
-    let total_weight: u64 = ctx.prepared.iter().map(|p| p.endpoint.weight as u64).sum();
+    let total_weight: u64 = ctx.round.weights.iter().sum();
     let mut backoff = Duration::ZERO;
     let timer = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(timer);
@@ -645,14 +673,14 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, slot: usize, mut first
         if let Some(at) = ticket.intended {
             tokio::time::sleep_until(at.into()).await;
         }
-        let p = if ctx.prepared.len() == 1 {
-            &ctx.prepared[0]
+        let pick = if ctx.prepared.len() == 1 {
+            0
         } else {
-            let mut x = rng.u64(..total_weight);
-            ctx.prepared
+            let mut x = rng.u64(..total_weight.max(1));
+            ctx.round
+                .weights
                 .iter()
-                .find(|p| {
-                    let w = p.endpoint.weight as u64;
+                .position(|&w| {
                     if x < w {
                         true
                     } else {
@@ -660,8 +688,9 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, slot: usize, mut first
                         false
                     }
                 })
-                .unwrap_or(&ctx.prepared[0])
+                .unwrap_or(0)
         };
+        let p = &ctx.prepared[pick];
         let req: &[u8] = match &p.fixed {
             Some(b) if conn.jar.is_none() => b,
             _ => {
@@ -725,6 +754,7 @@ async fn connection(ctx: Ctx<'_>, stats: &RefCell<Stats>, slot: usize, mut first
             bytes: conn.bytes - bytes_before,
             opened: conn.opened - opened_before,
         };
+        ctx.round.per_endpoint[pick].fetch_add(1, Relaxed);
         let fail = record(ctx, stats, p, &ticket, sent, done, took, result);
         if fail.is_some_and(|k| {
             matches!(

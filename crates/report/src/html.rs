@@ -79,6 +79,7 @@ pub fn render(r: &RunReport) -> String {
     );
     banner(&mut o, r);
     numbers(&mut o, r);
+    o.push_str(&crate::render::endpoints::html(&r.endpoints));
     charts::memory(&mut o, r);
     crate::render::processes::html(r, &mut o);
     charts::gc(&mut o, r);

@@ -101,6 +101,7 @@ pub fn render(r: &RunReport) -> String {
         row("Allocated per request", format::bytes(a));
     }
     let _ = writeln!(o);
+    o.push_str(&crate::render::endpoints::markdown(&r.endpoints));
     if let Some(p) = &r.projection {
         let _ = writeln!(o, "**Production projection:** {}\n", md_escape(p));
     }

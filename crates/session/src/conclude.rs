@@ -89,6 +89,8 @@ pub(crate) fn conclude(
             last_gc_lines: cap.gc.last_lines.iter().cloned().collect(),
             trace_evidence: trace.evidence.clone(),
         },
+        endpoints: st.mix.endpoints.clone(),
+        endpoint_counts: st.mix.at_samples.clone(),
     };
     // Each process judged on its own series; the top level describes the leaking one.
     let judged = process_verdicts::judge(&obs, &st.procs, &opts.thresholds);

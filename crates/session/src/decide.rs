@@ -16,13 +16,18 @@
 //! requests leave the verdict standing with a warning.
 
 use leakhound_report::run_schema::{FitAxis, FitOut, SeriesName, Verdict};
+use leakhound_schema::endpoint::Driver;
 
+use crate::endpoints::EndpointFinding;
 use crate::exit_code;
 use crate::failed_requests::{self, Failures};
+pub use crate::finding::{Finding, LeakFacts, Projection, StableFacts};
 use crate::inconclusive::Why;
 use crate::observations::Observations;
 use crate::pressure::{self, Allocation};
+use crate::shape::{shape, Shape};
 use crate::stats::{mann_kendall_p_up, theil_sen, Fit};
+use crate::time_driven::time_leak;
 use crate::verdict::{
     assess, shrank_when_idle, thousands, time_to_fill_s, Assessment, LeakKind, Sample, Thresholds,
     MIB,
@@ -53,60 +58,14 @@ pub struct Decision {
     pub projection: Option<Projection>,
     /// The requests' failures, when any failed.
     pub failures: Option<Failures>,
-}
-
-/// The rule that decided.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Finding {
-    StartupOom,
-    Oom,
-    Interrupted,
-    Died,
-    Failed,
-    RequestsFailed,
-    Leak(LeakFacts),
-    /// Grew under load, gave it back when idle.
-    IdleShrink {
-        kind: LeakKind,
-        first: f64,
-        last: f64,
-        idle: f64,
-    },
-    Stable(StableFacts),
-    Inconclusive(Why),
-}
-
-/// The numbers behind a leak.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LeakFacts {
-    pub growth: f64,
-    pub requests: f64,
-    pub fit: Fit,
-    pub mk_p: f64,
-    pub rounds: usize,
-    pub late_slope: f64,
-    /// The series' value after the idle phase.
-    pub idle: Option<f64>,
-}
-
-/// The numbers behind a flat run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StableFacts {
-    pub settled: f64,
-    pub late_growth: f64,
-    pub late: Fit,
-    pub growth: f64,
-    /// Growth early in the run that stopped (warm-up, a cache filling): shown when material.
-    pub early_growth_shown: bool,
-    pub external_late_growth: f64,
-}
-
-/// When a production heap fills at the leak's rate.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Projection {
-    pub prod_rps: f64,
-    pub heap_mb: f64,
-    pub seconds: f64,
+    /// Per-endpoint attribution, leaks first (several endpoints driven with a varying mix).
+    pub endpoints: Vec<EndpointFinding>,
+    /// What drives the growth: requests, or time (growth while idle).
+    pub driver: Driver,
+    /// Retained bytes per unit of `driver` (per request, or per second).
+    pub bytes_per_unit: f64,
+    /// The shape of the retained series over the load rounds.
+    pub shape: Shape,
 }
 
 /// Judge a run. Pure: the same observations give the same decision.
@@ -128,6 +87,10 @@ pub fn decide(obs: &Observations, th: &Thresholds) -> Decision {
         pressure: false,
         projection: None,
         failures: failures.clone(),
+        endpoints: Vec::new(),
+        driver: Driver::Requests,
+        bytes_per_unit: 0.0,
+        shape: Shape::Steady,
     };
     let most_failed = failures
         .as_ref()
@@ -208,20 +171,28 @@ pub fn decide(obs: &Observations, th: &Thresholds) -> Decision {
     d.pressure = d.verdict == Verdict::NoLeak
         && d.allocation
             .is_some_and(|al| pressure::is_pressure(&al, th));
-    if d.verdict == Verdict::Leak && d.retained_bytes_per_request > 0.0 {
-        let prod_rps = obs.prod_rps.unwrap_or(obs.rps);
+    d.bytes_per_unit = match d.finding {
+        Finding::TimeLeak(f) => f.rate.slope,
+        _ => d.retained_bytes_per_request,
+    };
+    if d.verdict == Verdict::Leak && d.bytes_per_unit > 0.0 {
+        let (prod_rps, per_second) = match d.driver {
+            Driver::Time => (1.0, d.bytes_per_unit),
+            _ => (
+                obs.prod_rps.unwrap_or(obs.rps),
+                d.retained_bytes_per_request,
+            ),
+        };
         let used = load.first().map_or(0.0, |s| s.heap_used);
-        d.projection = time_to_fill_s(
-            obs.prod_heap_mb * MIB,
-            used,
-            d.retained_bytes_per_request,
-            prod_rps,
-        )
-        .map(|seconds| Projection {
-            prod_rps,
-            heap_mb: obs.prod_heap_mb,
-            seconds,
-        });
+        d.projection =
+            time_to_fill_s(obs.prod_heap_mb * MIB, used, per_second, prod_rps).map(|seconds| {
+                Projection {
+                    driver: d.driver,
+                    prod_rps,
+                    heap_mb: obs.prod_heap_mb,
+                    seconds,
+                }
+            });
     }
     d
 }
@@ -234,13 +205,49 @@ fn judge_trend(
     a: &Assessment,
     th: &Thresholds,
 ) {
-    let leak = a.leak();
+    let mut leak = a.leak();
+    d.shape = shape(load, value(leak), th);
+    let counts = obs.load_endpoint_counts();
+    if !counts.is_empty() {
+        d.endpoints = crate::endpoints::assess(load, &counts, value(leak), th).unwrap_or_default();
+    }
+    // Growth while idle names time as the driver, whatever the requests say.
+    let time = time_leak(&obs.samples, |x| x.heap_used, th)
+        .map(|f| (LeakKind::JsHeap, f))
+        .or_else(|| time_leak(&obs.samples, |x| x.external, th).map(|f| (LeakKind::External, f)));
+    if let Some((kind, f)) = time {
+        let s = a.series(Some(kind));
+        d.fit = s.fit.map(|fit| fit_out(series_of(Some(kind)), fit, obs));
+        d.mann_kendall_p = Some(f.mk_p);
+        d.verdict = Verdict::Leak;
+        d.kind = kind;
+        d.driver = Driver::Time;
+        d.retained_bytes_per_request = s.fit.map_or(0.0, |fit| fit.slope.max(0.0));
+        d.finding = Finding::TimeLeak(f);
+        return;
+    }
+    match d.shape {
+        Shape::Plateau {
+            level,
+            requests,
+            grew,
+        } => {
+            d.fit = a.heap.fit.map(|f| fit_out(SeriesName::HeapUsed, f, obs));
+            d.mann_kendall_p = Some(a.heap.mk_p);
+            d.verdict = Verdict::NoLeak;
+            d.finding = Finding::Plateau {
+                level,
+                requests,
+                grew,
+            };
+            return;
+        }
+        // Still slowing: not a leak yet (the loop keeps sampling while it can).
+        Shape::Slowing { .. } => leak = None,
+        Shape::Steady => {}
+    }
     let s = a.series(leak);
-    let series = match leak {
-        Some(LeakKind::External) => SeriesName::External,
-        _ => SeriesName::HeapUsed,
-    };
-    d.fit = s.fit.map(|f| fit_out(series, f, obs));
+    d.fit = s.fit.map(|f| fit_out(series_of(leak), f, obs));
     d.mann_kendall_p = Some(s.mk_p);
     let idle = obs.idle_sample();
     if let (Some(k), Some(f), Some(first), Some(last)) = (leak, s.fit, load.first(), load.last()) {
@@ -285,10 +292,39 @@ fn judge_trend(
             early_growth_shown: a.heap.growth > th.min_growth,
             external_late_growth: a.external.late_growth,
         });
+    } else if let Shape::Slowing { start_bpr, end_bpr } = d.shape {
+        d.finding = Finding::Slowing { start_bpr, end_bpr };
+        d.reason = Some(format!(
+            "retained memory still grows, ever more slowly ({start_bpr:.0} → {end_bpr:.0} B/request over the recent rounds): a cache or index filling up, not yet full — raise --max-duration to see it settle or keep growing"
+        ));
     } else {
         let why = Why::of(obs, load, s, th);
         d.reason = Some(why.sentence(obs));
         d.finding = Finding::Inconclusive(why);
+    }
+    // One endpoint retaining memory makes the run a leak even when the mix hides it overall.
+    let endpoint_leak = d.endpoints.iter().any(|e| e.verdict == Verdict::Leak);
+    if endpoint_leak && matches!(d.finding, Finding::Stable(_) | Finding::Inconclusive(_)) {
+        d.verdict = Verdict::Leak;
+        d.kind = leak.unwrap_or(LeakKind::JsHeap);
+        d.reason = None;
+        d.finding = Finding::EndpointLeak;
+        d.retained_bytes_per_request = s.fit.map_or(0.0, |f| f.slope.max(0.0));
+    }
+}
+
+/// The memory series of a leak kind (the heap when there is none).
+fn value(kind: Option<LeakKind>) -> fn(&Sample) -> f64 {
+    match kind {
+        Some(LeakKind::External) => |x| x.external,
+        _ => |x| x.heap_used,
+    }
+}
+
+fn series_of(kind: Option<LeakKind>) -> SeriesName {
+    match kind {
+        Some(LeakKind::External) => SeriesName::External,
+        _ => SeriesName::HeapUsed,
     }
 }
 

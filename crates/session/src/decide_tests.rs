@@ -10,6 +10,7 @@ use crate::inconclusive::Why;
 use crate::observations::{LoadWindow, Observations, Responses, Stop};
 use crate::report::{self, Captured};
 use crate::verdict::{Phase, Sample, KIB, MIB};
+use leakhound_schema::endpoint::Driver;
 
 /// Deterministic jitter of about ±40 KB.
 fn noise(i: usize) -> f64 {
@@ -308,4 +309,68 @@ fn inconclusive_says_why_and_what_to_change() {
     );
     let ev = evidence::evidence(&d, &o);
     assert_eq!(ev.last(), Some(&reason));
+}
+
+/// `o` with idle samples every second for `secs` seconds, growing `bps` bytes/second.
+fn idle_for(mut o: Observations, secs: usize, bps: f64) -> Observations {
+    let last = *o.samples.last().unwrap();
+    for k in 1..=secs {
+        let mut s = sample(
+            0,
+            last.requests,
+            last.heap_used + bps * k as f64 + noise(k) / 4.0,
+            Phase::Idle,
+        );
+        s.t_s = last.t_s + k as f64;
+        o.samples.push(s);
+    }
+    o
+}
+
+#[test]
+fn growth_while_idle_is_a_leak_driven_by_time() {
+    // 45 KiB/s whatever the phase; a second per round, requests retain nothing.
+    let o = idle_for(
+        run(8, 5000, |i, _| {
+            20.0 * MIB + 45.0 * KIB * i as f64 + noise(i) / 4.0
+        }),
+        6,
+        45.0 * KIB,
+    );
+    let d = decide(&o, &th());
+    assert_eq!(d.verdict, Verdict::Leak, "{:?}", d.finding);
+    assert_eq!(d.driver, Driver::Time);
+    assert!(
+        (d.bytes_per_unit / KIB - 45.0).abs() < 5.0,
+        "{}",
+        d.bytes_per_unit
+    );
+    let r = report::outcome(&d, &o, Captured::default()).report;
+    assert_eq!(
+        (r.driver, r.unit.as_deref()),
+        (Some(Driver::Time), Some("second"))
+    );
+    assert!(r.projection.unwrap().contains("hours"));
+    // A request leak that stops when the requests do keeps requests as its driver.
+    let o = idle_for(leaky(10), 6, 0.0);
+    let d = decide(&o, &th());
+    assert_eq!((d.verdict, d.driver), (Verdict::Leak, Driver::Requests));
+}
+
+#[test]
+fn an_index_filling_up_is_no_leak_once_full_and_undecided_while_slowing() {
+    let index =
+        |_: usize, r: f64| 20.0 * MIB + 65.0 * MIB * (1.0 - (-(r - 2000.0) / 20_000.0).exp());
+    let d = decide(&run(40, 4000, index), &th());
+    assert_eq!(d.verdict, Verdict::NoLeak, "{:?}", d.finding);
+    assert!(matches!(d.finding, Finding::Plateau { .. }));
+    let ev = evidence::evidence(&d, &run(40, 4000, index)).join(" ");
+    assert!(
+        ev.contains("filled to") && ev.contains("after 158,000 requests"),
+        "{ev}"
+    );
+    // Fifteen rounds in, still bending: not a leak.
+    let d = decide(&run(15, 800, index), &th());
+    assert_eq!(d.verdict, Verdict::Inconclusive, "{:?}", d.finding);
+    assert!(d.reason.unwrap().contains("ever more slowly"));
 }

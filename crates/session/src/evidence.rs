@@ -55,6 +55,26 @@ pub fn evidence(d: &Decision, obs: &Observations) -> Vec<String> {
             idle / MIB
         )),
         Finding::Stable(s) => stable(&mut ev, s),
+        Finding::TimeLeak(f) => time_leak(&mut ev, d.kind, f, obs),
+        Finding::Plateau {
+            level,
+            requests,
+            grew,
+        } => ev.push(format!(
+            "retained heap grew {:.1} MiB ever more slowly, then stopped: filled to {:.1} MiB after {} requests (a cache or index over a bounded key space), not a leak",
+            grew / MIB,
+            level / MIB,
+            thousands(*requests)
+        )),
+        Finding::Slowing { .. } => ev.extend(d.reason.clone()),
+        Finding::EndpointLeak => {
+            if let Some(f) = &d.fit {
+                ev.push(format!(
+                    "over all endpoints: {:.0} B/request (95% CI {:.0}–{:.0}); the endpoint mix varied between rounds, so the regression below tells the routes apart",
+                    f.slope, f.ci_low, f.ci_high
+                ));
+            }
+        }
         Finding::Inconclusive(why) => {
             let noise = matches!(why, Why::Noise { .. });
             if let (false, Some(f)) = (noise, &d.fit) {
@@ -69,7 +89,57 @@ pub fn evidence(d: &Decision, obs: &Observations) -> Vec<String> {
             ev.extend(d.reason.clone());
         }
     }
+    if matches!(d.finding, Finding::Leak(_) | Finding::EndpointLeak) {
+        ev.extend(endpoint_lines(d, obs));
+    }
     ev
+}
+
+/// "GET /orders retains 301 B/request (95% CI 250–352) over 5,012 requests" per leaking route.
+fn endpoint_lines(d: &Decision, obs: &Observations) -> Vec<String> {
+    d.endpoints
+        .iter()
+        .filter(|e| e.verdict == leakhound_report::run_schema::Verdict::Leak)
+        .filter_map(|e| {
+            let id = obs.endpoints.get(e.index)?;
+            Some(format!(
+                "endpoint {} ({} {}) retains {:.0} B/request (95% CI {:.0}–{:.0}) over {} requests",
+                id.name,
+                id.method,
+                id.path,
+                e.coef.slope,
+                e.coef.lo,
+                e.coef.hi,
+                thousands(e.requests)
+            ))
+        })
+        .collect()
+}
+
+fn time_leak(
+    ev: &mut Vec<String>,
+    kind: LeakKind,
+    f: &crate::time_driven::TimeFacts,
+    obs: &Observations,
+) {
+    ev.push(format!(
+        "{} grew {:.1} MiB over {:.0} s ({:.1} KiB/s, 95% CI {:.1}–{:.1}; {:.0} MiB/hour), Mann–Kendall p={:.2e}",
+        what(kind),
+        f.growth / MIB,
+        f.seconds,
+        f.rate.slope / KIB,
+        f.rate.lo / KIB,
+        f.rate.hi / KIB,
+        f.rate.slope * 3600.0 / MIB,
+        f.mk_p
+    ));
+    ev.push(format!(
+        "it kept growing while no request was made: {:+.0} KiB over {:.1} s idle ({:.1} KiB/s) — driven by time (a timer or poller), not by requests (over {} requests)",
+        f.idle_growth / KIB,
+        f.idle_seconds,
+        f.idle_rate.slope / KIB,
+        thousands(obs.requests)
+    ));
 }
 
 fn what(kind: LeakKind) -> &'static str {
@@ -152,6 +222,13 @@ pub fn pressure(d: &Decision) -> Option<String> {
 /// "at 300 req/s a 2 GB heap fills in about 5.5 hours".
 pub fn projection(d: &Decision) -> Option<String> {
     let p = d.projection?;
+    if p.driver == leakhound_schema::endpoint::Driver::Time {
+        return Some(format!(
+            "with or without traffic, a {} heap fills in about {:.1} hours",
+            human_mb(p.heap_mb),
+            p.seconds / 3600.0
+        ));
+    }
     Some(format!(
         "at {:.0} req/s a {} heap fills in about {}",
         p.prod_rps,

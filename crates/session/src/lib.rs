@@ -11,19 +11,24 @@
 //!   `leakhound-load`'s engine.
 
 mod attach;
+pub mod attribution;
+mod checkpoint;
 mod conclude;
 pub mod culprit;
 pub mod culprit_findings;
 pub mod culprit_options;
 pub mod decide;
+pub mod endpoints;
 pub mod error;
 pub mod evidence;
 pub mod exit_code;
 pub mod failed_requests;
+pub mod finding;
 pub mod gc_events;
 pub mod gclog;
 pub mod heap_flag;
 pub mod inconclusive;
+pub mod mix;
 pub mod observations;
 pub mod options;
 pub mod pressure;
@@ -37,12 +42,14 @@ pub mod report;
 pub mod rss_growth;
 pub mod run;
 pub mod script_maps;
+pub mod shape;
 pub mod source_files;
 pub mod source_lines;
 pub mod startup;
 mod state;
 pub mod stats;
 pub mod target;
+pub mod time_driven;
 pub mod verdict;
 
 pub use options::{default_plan, RunOptions, RunOutcome};

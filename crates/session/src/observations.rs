@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use leakhound_load::StatusSet;
 
+use crate::endpoints::EndpointId;
 use crate::verdict::{Phase, Sample};
 
 /// Why the load rounds ended.
@@ -119,6 +120,12 @@ pub struct Observations {
     pub prod_heap_mb: f64,
     pub stopped_by: Option<Stop>,
     pub oom_detail: OomDetail,
+    /// The endpoints driven with a varying mix (several endpoints, no `--endpoint`); empty
+    /// otherwise.
+    pub endpoints: Vec<EndpointId>,
+    /// Cumulative requests per endpoint at each sample (aligned with `samples`), when
+    /// `endpoints` is not empty.
+    pub endpoint_counts: Vec<Vec<u64>>,
 }
 
 impl Observations {
@@ -140,7 +147,19 @@ impl Observations {
             .collect()
     }
 
+    /// The per-endpoint counts at the load-phase samples (empty without endpoints).
+    pub fn load_endpoint_counts(&self) -> Vec<Vec<u64>> {
+        if self.endpoint_counts.len() != self.samples.len() {
+            return Vec::new();
+        }
+        self.load_indices()
+            .into_iter()
+            .map(|i| self.endpoint_counts[i].clone())
+            .collect()
+    }
+
+    /// The last sample of the idle phase (after the whole idle time).
     pub fn idle_sample(&self) -> Option<&Sample> {
-        self.samples.iter().find(|s| s.phase == Phase::Idle)
+        self.samples.iter().rev().find(|s| s.phase == Phase::Idle)
     }
 }

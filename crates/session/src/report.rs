@@ -6,6 +6,8 @@ use leakhound_report::run_schema::{
     GcEventOut, MemLineOut, RoundOut, RunReport, RunSample, Verdict, SCHEMA,
 };
 
+use leakhound_schema::endpoint::EndpointOut;
+
 use crate::decide::Decision;
 use crate::evidence;
 use crate::observations::Observations;
@@ -84,6 +86,26 @@ pub fn outcome(d: &Decision, obs: &Observations, c: Captured) -> RunOutcome {
         reason: d.reason.clone(),
         warnings: d.warnings.clone(),
         fit: d.fit.clone(),
+        endpoints: d
+            .endpoints
+            .iter()
+            .filter_map(|e| {
+                let id = obs.endpoints.get(e.index)?;
+                Some(EndpointOut {
+                    name: id.name.clone(),
+                    method: id.method.clone(),
+                    path: id.path.clone(),
+                    requests: e.requests,
+                    retained_bytes_per_request: e.coef.slope,
+                    ci_low: e.coef.lo,
+                    ci_high: e.coef.hi,
+                    verdict: e.verdict,
+                })
+            })
+            .collect(),
+        driver: d.fit.is_some().then_some(d.driver),
+        retained_bytes_per_unit: d.fit.is_some().then_some(d.bytes_per_unit),
+        unit: d.fit.is_some().then(|| d.driver.unit().to_string()),
         ..Default::default()
     };
     RunOutcome {

@@ -9,6 +9,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::time::Instant;
 
 use crate::attach::attach;
+use crate::checkpoint;
 use crate::conclude::conclude;
 use crate::culprit::Culprit;
 use crate::error::{IoContext, Result};
@@ -37,6 +38,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     };
     let mut plan = opts.plan.clone();
     plan.target = leakhound_load::Target::local(port);
+    let plan_for_mix = plan.clone();
     let engine = Engine::new(plan)?;
     let mut target = Target::spawn(&spec)?;
     progress(&format!(
@@ -65,6 +67,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         culprit: Culprit::new(&opts.culprit),
         other_culprits: Vec::new(),
         startup: Startup::new(port),
+        mix: crate::mix::Tally::of_plan(&plan_for_mix),
     };
     let driven = tokio::select! {
         r = drive(opts, &mut target, &mut st, progress) => r.map(|()| false),
@@ -188,6 +191,10 @@ async fn drive(
             st.stopped_by = Some(stop);
             break;
         }
+        // Several endpoints: each round favours one in turn (crate::mix).
+        if let (Some(w), Some(e)) = (st.mix.next_round(), st.engine.as_mut()) {
+            e.set_mix(Some(w));
+        }
         load_round(opts, st, target, opts.round).await;
         if st.failure.is_some() {
             return Ok(()); // a setup step failed
@@ -203,17 +210,11 @@ async fn drive(
             st.stopped_by = Some(Stop::Leak);
             break;
         }
-        let old_space = target.old_space.mb as f64 * MIB;
-        let trend = crate::process_run::trend(&st.procs, &opts.thresholds, old_space);
-        leak_streak = if trend.leak { leak_streak + 1 } else { 0 };
-        if leak_streak >= 2 || trend.near_limit {
-            progress("retained memory keeps growing with requests: leak suspected");
-            st.stopped_by = Some(Stop::Leak);
-            break;
-        }
-        if trend.stable {
-            progress("retained memory is flat after warm-up");
-            st.stopped_by = Some(Stop::Stable);
+        if let Some((why, stop)) =
+            checkpoint::after_round(opts, st, target.old_space.mb, &mut leak_streak)
+        {
+            progress(why);
+            st.stopped_by = Some(stop);
             break;
         }
     }
@@ -222,11 +223,18 @@ async fn drive(
     if !st.died {
         process_culprits::step(st, At::AfterLoad, progress).await;
     }
-    // 5. Idle, then the last sample.
+    // 5. Idle, sampled every second; longer while the heap grows without requests (time).
     if !st.died {
         progress(&format!("idle: {:?} without load", opts.idle));
-        tokio::time::sleep(opts.idle).await;
-        if take_sample(st, target, Phase::Idle, progress).await {
+        let idle_end = Instant::now() + opts.idle;
+        let mut ok = true;
+        while ok && checkpoint::idle_goes_on(opts, st, idle_end) {
+            let left = idle_end.saturating_duration_since(Instant::now());
+            tokio::time::sleep(left.clamp(Duration::from_millis(500), Duration::from_secs(1)))
+                .await;
+            ok = take_sample(st, target, Phase::Idle, progress).await;
+        }
+        if ok {
             process_culprits::step(st, At::AfterIdle, progress).await;
         }
     }
@@ -315,6 +323,7 @@ async fn load_round(opts: &RunOptions, st: &mut State, target: &mut Target, dur:
         p50_ms: r.summary.latency.as_ref().map_or(0.0, |l| l.p50_ms),
         p99_ms: r.summary.latency.as_ref().map_or(0.0, |l| l.p99_ms),
     });
+    st.mix.add(&r.per_endpoint);
     st.summary = Some(engine.summary());
     st.engine = Some(engine);
 }
@@ -387,5 +396,6 @@ async fn take_sample(
     ));
     crate::process_run::tell_others(&st.procs, t_s, progress);
     st.samples.push(s);
+    st.mix.sampled();
     true
 }

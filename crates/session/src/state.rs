@@ -42,4 +42,6 @@ pub(crate) struct State {
     /// The port really used, start-up warnings, and whether the target ran out of memory
     /// before it listened (a failed target, not a leak).
     pub(crate) startup: Startup,
+    /// Per-endpoint counts when several endpoints are driven with a varying mix.
+    pub(crate) mix: crate::mix::Tally,
 }

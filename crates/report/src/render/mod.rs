@@ -26,6 +26,7 @@ use serde::Serialize;
 pub mod alloc;
 pub mod attach;
 pub mod compare;
+pub mod endpoints;
 pub mod fleet;
 pub mod gate;
 pub mod gc;

@@ -83,11 +83,15 @@ fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(out, "  {c}")?;
     }
     if r.verdict == Verdict::Leak {
-        writeln!(
-            out,
-            "  retained: {}",
-            format::bytes_per(r.retained_bytes_per_request, "request")
-        )?;
+        let (per_unit, unit) = match (r.retained_bytes_per_unit, r.unit.as_deref()) {
+            (Some(b), Some(u)) if u != "request" => (b, u),
+            _ => (r.retained_bytes_per_request, "request"),
+        };
+        writeln!(out, "  retained: {}", format::bytes_per(per_unit, unit))?;
+    }
+    if !r.endpoints.is_empty() {
+        writeln!(out, "  which route leaks:")?;
+        out.write_all(super::endpoints::text(&r.endpoints).as_bytes())?;
     }
     if let Some(p) = &r.projection {
         writeln!(out, "  projection: {p}")?;

@@ -1,0 +1,56 @@
+//! Leaks driven by time and growth that slows down (issue 11): a timer that keeps memory with no
+//! request is a leak driven by time; an index over a bounded key space filling up is not a leak.
+mod common;
+
+use common::{repo_root, run_json, serial};
+
+fn server(name: &str) -> String {
+    repo_root()
+        .join("crates/leakhound/tests/servers")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn a_timer_that_keeps_memory_is_a_leak_driven_by_time() {
+    let _s = serial();
+    let (code, v, text) = run_json(&["--", "node", &server("interval-leak.js")], &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    assert_eq!(v["driver"], "time", "{text}");
+    assert_eq!(v["unit"], "second", "{text}");
+    // ~45 KiB/s: 560 doubles every 100 ms.
+    let kib_s = v["retained_bytes_per_unit"].as_f64().unwrap() / 1024.0;
+    assert!((30.0..70.0).contains(&kib_s), "{kib_s:.1} KiB/s: {text}");
+    assert!(
+        v["projection"].as_str().unwrap().contains("hours"),
+        "{text}"
+    );
+    assert!(text.contains("while no request was made"), "{text}");
+    assert!(v["duration_s"].as_f64().unwrap() < 60.0, "{text}");
+}
+
+#[test]
+fn an_index_filling_up_is_not_a_leak() {
+    let _s = serial();
+    // The default budget is 60 s; the run settles in about 50 s on an idle machine, so the test
+    // leaves room for a loaded one.
+    let (code, v, text) = run_json(
+        &[
+            "--max-duration",
+            "90s",
+            "--",
+            "node",
+            &server("warm-index.js"),
+        ],
+        &[],
+    );
+    assert_eq!(v["verdict"], "no-leak", "{text}");
+    assert_eq!(code, Some(0), "{text}");
+    let ev = v["evidence"].to_string();
+    assert!(
+        ev.contains("filled to") && ev.contains("ever more slowly"),
+        "{text}"
+    );
+}
