@@ -56,7 +56,7 @@ impl Routes {
                         .and_then(crate::client::parse_message);
                     if let (Some(sid), Some(inner)) = (sid, inner) {
                         if !sid.is_empty() {
-                            self.dispatch(&sid.to_string(), inner);
+                            self.dispatch(sid, inner);
                         }
                     }
                     return;
