@@ -20,6 +20,20 @@ pub(crate) fn conclude(
     st: &State,
     interrupted: bool,
 ) -> RunOutcome {
+    let (obs, captured) = observe(opts, port, target, st, interrupted);
+    let decision = decide(&obs, &opts.thresholds);
+    report::outcome(&decision, &obs, captured)
+}
+
+/// What the main isolate's run saw (the decision's input) and what the report carries beside
+/// it; worker threads are decided on copies of these ([`crate::thread_verdicts`]).
+pub(crate) fn observe(
+    opts: &RunOptions,
+    port: u16,
+    target: &Target,
+    st: &State,
+    interrupted: bool,
+) -> (Observations, Captured) {
     let cap = target.captured.lock().unwrap();
     let trace = cap.trace.analysis();
     let oom = cap.oom || trace.oom;
@@ -89,7 +103,6 @@ pub(crate) fn conclude(
             trace_evidence: trace.evidence.clone(),
         },
     };
-    let decision = decide(&obs, &opts.thresholds);
     let captured = Captured {
         command: opts.command.clone(),
         port,
@@ -116,5 +129,5 @@ pub(crate) fn conclude(
         rounds: st.rounds.clone(),
         load: st.summary.clone(),
     };
-    report::outcome(&decision, &obs, captured)
+    (obs, captured)
 }

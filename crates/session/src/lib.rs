@@ -38,6 +38,8 @@ pub mod startup;
 mod state;
 pub mod stats;
 pub mod target;
+mod thread_verdicts;
+mod threads;
 pub mod verdict;
 
 pub use options::{default_plan, RunOptions, RunOutcome};

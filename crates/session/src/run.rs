@@ -62,6 +62,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         load_ended: None,
         started: Instant::now(),
         culprit: Culprit::new(&opts.culprit),
+        threads: crate::threads::Threads::new(&opts.culprit),
         startup: Startup::new(port),
     };
     let driven = tokio::select! {
@@ -87,8 +88,11 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     } else {
         st.culprit.finish(progress).await;
     }
+    st.threads.finish(interrupted, progress).await;
     let mut outcome = conclude(opts, port, &target, &st, interrupted);
     st.culprit.fill(&mut outcome.report);
+    let (obs, captured) = crate::conclude::observe(opts, port, &target, &st, interrupted);
+    crate::thread_verdicts::apply(opts, &st.threads.list, &obs, &captured, &mut outcome);
     st.startup.fill(&mut outcome.report);
     Ok(outcome)
 }
@@ -142,6 +146,7 @@ async fn drive(
         stats.heap_size_limit / MIB,
         st.serving_pid
     ));
+    st.threads.enable(&ins, progress).await;
     st.inspector = Some(ins);
     // 3. Baseline, warm-up.
     if !take_sample(st, target, Phase::Baseline, progress).await {
@@ -159,6 +164,7 @@ async fn drive(
     st.culprit
         .before_warmup(st.inspector.as_ref(), progress)
         .await;
+    st.threads.before_warmup(progress).await;
     let (a0, p0) = gc_now(target);
     st.load_started = Some((Instant::now(), a0, p0));
     load_round(opts, st, target, opts.warmup).await;
@@ -170,6 +176,7 @@ async fn drive(
     st.culprit
         .after_warmup(st.inspector.as_ref(), progress)
         .await;
+    st.threads.after_warmup(progress).await;
     if let Some(l) = st.load_started.as_mut() {
         l.0 += paused.elapsed();
     }
@@ -208,7 +215,8 @@ async fn drive(
             old_space
         };
         let near_limit = last > 0.7 * limit && a.heap.fit.is_some_and(|f| f.lo > 0.0);
-        leak_streak = if a.leak().is_some() {
+        let (thread_leak, threads_stable) = st.threads.trend(&opts.thresholds);
+        leak_streak = if a.leak().is_some() || thread_leak {
             leak_streak + 1
         } else {
             0
@@ -218,7 +226,7 @@ async fn drive(
             st.stopped_by = Some(Stop::Leak);
             break;
         }
-        if a.stable() {
+        if a.stable() && threads_stable {
             progress("retained memory is flat after warm-up");
             st.stopped_by = Some(Stop::Stable);
             break;
@@ -228,6 +236,7 @@ async fn drive(
     st.load_ended = Some((Instant::now(), a1, p1));
     if !st.died {
         st.culprit.after_load(st.inspector.as_ref(), progress).await;
+        st.threads.after_load(progress).await;
     }
     // 5. Idle, then the last sample.
     if !st.died {
@@ -235,6 +244,7 @@ async fn drive(
         tokio::time::sleep(opts.idle).await;
         if take_sample(st, target, Phase::Idle, progress).await {
             st.culprit.after_idle(st.inspector.as_ref(), progress).await;
+            st.threads.after_idle(progress).await;
         }
     }
     Ok(())
@@ -377,5 +387,6 @@ async fn take_sample(
         s.rss / MIB
     ));
     st.samples.push(s);
+    st.threads.sample(ins, &s, progress).await;
     true
 }

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::culprit::Culprit;
 use crate::observations::Stop;
 use crate::startup::Startup;
+use crate::threads::Threads;
 use crate::verdict::Sample;
 
 /// The loop's state (one per run).
@@ -37,6 +38,8 @@ pub(crate) struct State {
     pub(crate) load_ended: Option<(Instant, f64, f64)>,
     pub(crate) started: Instant,
     pub(crate) culprit: Culprit,
+    /// The serving process's worker threads (see [`crate::threads`]).
+    pub(crate) threads: Threads,
     /// The port really used, start-up warnings, and whether the target ran out of memory
     /// before it listened (a failed target, not a leak).
     pub(crate) startup: Startup,
