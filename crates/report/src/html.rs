@@ -80,6 +80,7 @@ pub fn render(r: &RunReport) -> String {
     banner(&mut o, r);
     numbers(&mut o, r);
     charts::memory(&mut o, r);
+    crate::threads::html(&mut o, r);
     charts::gc(&mut o, r);
     charts::throughput(&mut o, r);
     allocations(&mut o, r);

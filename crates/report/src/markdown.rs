@@ -148,6 +148,7 @@ pub fn render(r: &RunReport) -> String {
         }
         let _ = writeln!(o);
     }
+    crate::threads::markdown(r, &mut o);
     let sites = if !r.alloc_survivors.is_empty() && r.verdict == Verdict::Leak {
         Some((
             "Top allocation sites (surviving objects)",

@@ -177,6 +177,11 @@ export interface RunResult {
   heap_limit_bytes: number;
   http_errors: number;
   /**
+   * Which isolate the top-level verdict describes when it is not the serving process's
+   * main thread (`worker thread [worker 1] (lib/audit-worker.js) of pid 4242`).
+   */
+  leak_in?: string | null;
+  /**
    * Which memory grows: `js-heap`, `external`, `rss`, or `none`.
    */
   leak_kind: 'none' | 'js-heap' | 'external' | 'rss';

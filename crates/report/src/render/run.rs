@@ -92,6 +92,7 @@ fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
     if let Some(p) = &r.projection {
         writeln!(out, "  projection: {p}")?;
     }
+    crate::threads::text(r, out)?;
     culprit(r, out)?;
     if let Some(m) = r.mem_lines.last() {
         // The app's own words: its "MB" is kept as it printed it.

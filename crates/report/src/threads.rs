@@ -1,0 +1,230 @@
+//! The worker threads of a run (`processes[].threads[]`) in the terminal text, the Markdown
+//! and the HTML page: each isolate with its own verdict and slope, and one chart of every
+//! isolate's heap against requests. Nothing is printed for a run without worker threads.
+
+use std::fmt::Write as _;
+use std::io;
+
+use leakhound_schema::process::{ProcessOut, ThreadOut};
+use leakhound_schema::{LeakKind, Verdict};
+
+use crate::escape::html as esc;
+use crate::format;
+use crate::markdown::md_escape;
+use crate::run_schema::{RunReport, RunSample};
+use crate::svg::{Chart, Series, Style};
+
+const MIB: f64 = 1024.0 * 1024.0;
+/// Okabe–Ito colours, one per isolate in turn.
+const COLORS: [&str; 6] = [
+    "#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9",
+];
+
+/// One isolate's line: `LEAK (js-heap), 600 B/request`.
+fn verdict(v: Verdict, kind: LeakKind, bpr: Option<f64>) -> String {
+    let word = match v {
+        Verdict::Leak => format!("LEAK ({kind})"),
+        Verdict::NoLeak => "NO LEAK".into(),
+        Verdict::Inconclusive => "INCONCLUSIVE".into(),
+        Verdict::TargetFailed => "TARGET FAILED".into(),
+        Verdict::Interrupted => "INTERRUPTED".into(),
+    };
+    match bpr {
+        Some(b) if v == Verdict::Leak || v == Verdict::NoLeak => {
+            format!("{word}, {}", format::bytes_per(b, "request"))
+        }
+        _ => word,
+    }
+}
+
+fn name(t: &ThreadOut) -> String {
+    if t.url.is_empty() || t.title.contains(&t.url) {
+        format!("worker thread {}", t.title)
+    } else {
+        format!("worker thread {} ({})", t.title, t.url)
+    }
+}
+
+fn with_threads(r: &RunReport) -> impl Iterator<Item = &ProcessOut> {
+    r.processes.iter().filter(|p| !p.threads.is_empty())
+}
+
+/// The terminal's section: each process's main thread and worker threads, decided apart.
+pub fn text(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
+    for p in with_threads(r) {
+        writeln!(
+            out,
+            "  isolates of {} (each decided on its own heap):",
+            p.label
+        )?;
+        writeln!(
+            out,
+            "    main thread: {}",
+            verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request)
+        )?;
+        for t in &p.threads {
+            writeln!(
+                out,
+                "    {}: {}",
+                name(t),
+                verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The Markdown table of isolates.
+pub fn markdown(r: &RunReport, o: &mut String) {
+    for p in with_threads(r) {
+        let _ = writeln!(
+            o,
+            "**Isolates of {}**\n\n| Isolate | Verdict | Top surviving allocation |\n|---|---|---|",
+            md_escape(&p.label)
+        );
+        let site = |s: &[leakhound_schema::run::AllocSiteOut]| {
+            s.iter()
+                .find(|s| !s.location.starts_with("node:") && !s.location.starts_with('('))
+                .map(|s| md_escape(&s.location))
+                .unwrap_or_default()
+        };
+        let _ = writeln!(
+            o,
+            "| main thread | {} | {} |",
+            verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request),
+            site(&p.alloc_survivors)
+        );
+        for t in &p.threads {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                md_escape(&name(t)),
+                verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request),
+                site(&t.alloc_survivors)
+            );
+        }
+        let _ = writeln!(o);
+    }
+}
+
+/// The HTML chart: each isolate's JS heap after full GC against requests.
+pub fn html(o: &mut String, r: &RunReport) {
+    for p in with_threads(r) {
+        let pts = |s: &[RunSample]| -> Vec<(f64, f64)> {
+            s.iter()
+                .map(|s| (s.requests as f64, s.heap_used as f64 / MIB))
+                .collect()
+        };
+        let mut series = vec![Series {
+            name: format!(
+                "main thread: {}",
+                verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request)
+            ),
+            color: COLORS[0],
+            style: Style::Line,
+            points: pts(&p.samples),
+        }];
+        for (i, t) in p.threads.iter().enumerate() {
+            series.push(Series {
+                name: format!(
+                    "{}: {}",
+                    name(t),
+                    verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request)
+                ),
+                color: COLORS[(i + 1) % COLORS.len()],
+                style: Style::Line,
+                points: pts(&t.samples),
+            });
+        }
+        let c = Chart {
+            title: format!("JS heap of each isolate of {}", p.label),
+            x_label: "requests completed".into(),
+            y_label: "MiB".into(),
+            series,
+            y_from_zero: true,
+        };
+        let _ = write!(
+            o,
+            "<h2>Worker threads of {}</h2><figure><figcaption>JS heap of each isolate \
+             (after its own forced full GC)</figcaption>{}</figure>",
+            esc(&p.label),
+            c.render()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> RunReport {
+        let sample = |requests, mib: u64| RunSample {
+            requests,
+            heap_used: mib << 20,
+            ..Default::default()
+        };
+        RunReport {
+            processes: vec![ProcessOut {
+                pid: 7,
+                label: "pid 7".into(),
+                verdict: Verdict::NoLeak,
+                retained_bytes_per_request: Some(1.0),
+                samples: vec![sample(0, 4), sample(1000, 4)],
+                threads: vec![ThreadOut {
+                    worker_id: "1".into(),
+                    title: "[worker 1]".into(),
+                    url: "lib/<w>.js".into(),
+                    verdict: Verdict::Leak,
+                    leak_kind: LeakKind::JsHeap,
+                    retained_bytes_per_request: Some(600.0),
+                    samples: vec![sample(0, 4), sample(1000, 9)],
+                    alloc_survivors: vec![leakhound_schema::run::AllocSiteOut {
+                        function: "(anonymous)".into(),
+                        location: "lib/<w>.js:6".into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn each_isolate_is_listed_with_its_verdict() {
+        let mut out = Vec::new();
+        text(&report(), &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "  isolates of pid 7 (each decided on its own heap):\n    \
+             main thread: NO LEAK, 1 B/request\n    \
+             worker thread [worker 1] (lib/<w>.js): LEAK (js-heap), 600 B/request\n"
+        );
+        let mut md = String::new();
+        markdown(&report(), &mut md);
+        assert!(
+            md.contains("| worker thread \\[worker 1\\] (lib/&lt;w&gt;.js) | LEAK (js-heap), 600 B/request | lib/&lt;w&gt;.js:6 |"),
+            "{md}"
+        );
+        let mut h = String::new();
+        html(&mut h, &report());
+        assert!(h.contains("<h2>Worker threads of pid 7</h2>"), "{h}");
+        assert!(!h.contains("<w>"), "escaped: {h}");
+        assert!(
+            h.contains("worker thread [worker 1] (lib/&lt;w&gt;.js): LEAK (js-heap)"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn a_run_without_threads_prints_nothing() {
+        let mut out = Vec::new();
+        text(&RunReport::default(), &mut out).unwrap();
+        assert!(out.is_empty());
+        let (mut md, mut h) = (String::new(), String::new());
+        markdown(&RunReport::default(), &mut md);
+        html(&mut h, &RunReport::default());
+        assert!(md.is_empty() && h.is_empty());
+    }
+}
