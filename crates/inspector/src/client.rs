@@ -16,37 +16,10 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::memory::{HeapStatistics, MemoryUsage};
+use crate::message::{parse_message, CdpError, Event};
 use crate::routes::{Routes, MAIN};
 
 type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
-
-/// A CDP event (a message without an id), e.g. `HeapProfiler.addHeapSnapshotChunk`.
-#[derive(Debug, Clone)]
-pub struct Event {
-    pub method: String,
-    pub params: Value,
-}
-
-/// What can go wrong talking to an inspector.
-#[derive(Debug, thiserror::Error)]
-pub enum CdpError {
-    #[error("inspector URL {0} is not a loopback ws:// URL")]
-    BadUrl(String),
-    #[error("cannot connect to the inspector: {0}")]
-    Connect(String),
-    #[error("{method} got no answer within {timeout:?}")]
-    Timeout { method: String, timeout: Duration },
-    #[error("the inspector connection closed")]
-    Closed,
-    #[error("{method} failed: {message}")]
-    Protocol { method: String, message: String },
-    #[error("evaluation threw: {0}")]
-    Exception(String),
-    #[error("writing the output: {0}")]
-    Write(String),
-    #[error("unexpected answer to {method}: {detail}")]
-    Shape { method: String, detail: String },
-}
 
 /// One connection: the socket's write half, the reader task, and where answers and events go.
 struct Conn {
@@ -326,20 +299,5 @@ impl Inspector {
             conn: self.conn.clone(),
             session: Some(session_id.to_string()),
         })
-    }
-}
-
-/// One inspector message. Sampling profiles nest two JSON levels per stack frame (V8 keeps
-/// up to 128 frames, more on request), beyond serde_json's default limit of 128 levels, so a
-/// message refused for depth is parsed again on a growing stack.
-pub(crate) fn parse_message(text: &str) -> Option<Value> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            de.disable_recursion_limit();
-            let de = serde_stacker::Deserializer::new(&mut de);
-            <Value as serde::Deserialize>::deserialize(de).ok()
-        }
     }
 }

@@ -11,12 +11,15 @@
 mod banner;
 mod client;
 mod memory;
+mod message;
 mod profiler;
 mod routes;
+mod worker_target;
 mod workers;
 
 pub use banner::parse_banner;
-pub use client::{CdpError, Event, Inspector};
+pub use client::Inspector;
 pub use memory::{HeapStatistics, MemoryUsage};
+pub use message::{CdpError, Event};
 pub use profiler::{SnapshotOptions, SnapshotStats};
-pub use workers::WorkerTarget;
+pub use worker_target::WorkerTarget;

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::client::{CdpError, Event};
-use crate::workers::WorkerTarget;
+use crate::message::{CdpError, Event};
+use crate::worker_target::WorkerTarget;
 
 /// The main thread's key (worker session ids are never empty).
 pub(crate) const MAIN: &str = "";
@@ -53,7 +53,7 @@ impl Routes {
                     let inner = params
                         .get("message")
                         .and_then(Value::as_str)
-                        .and_then(crate::client::parse_message);
+                        .and_then(crate::message::parse_message);
                     if let (Some(sid), Some(inner)) = (sid, inner) {
                         if !sid.is_empty() {
                             self.dispatch(sid, inner);

@@ -1,5 +1,5 @@
-//! The worker threads of a run (`processes[].threads[]`) in the terminal text, the Markdown
-//! and the HTML page: each isolate with its own verdict and slope, and one chart of every
+//! The worker threads of a run (`processes[].threads[]`) in the terminal text and the HTML
+//! page (the Markdown table is `crate::markdown`'s, from the same words): each isolate with its own verdict and slope, and one chart of every
 //! isolate's heap against requests. Nothing is printed for a run without worker threads.
 
 use std::fmt::Write as _;
@@ -10,7 +10,6 @@ use leakhound_schema::{LeakKind, Verdict};
 
 use crate::escape::html as esc;
 use crate::format;
-use crate::markdown::md_escape;
 use crate::run_schema::{RunReport, RunSample};
 use crate::svg::{Chart, Series, Style};
 
@@ -21,7 +20,7 @@ const COLORS: [&str; 6] = [
 ];
 
 /// One isolate's line: `LEAK (js-heap), 600 B/request`.
-fn verdict(v: Verdict, kind: LeakKind, bpr: Option<f64>) -> String {
+pub(crate) fn verdict(v: Verdict, kind: LeakKind, bpr: Option<f64>) -> String {
     let word = match v {
         Verdict::Leak => format!("LEAK ({kind})"),
         Verdict::NoLeak => "NO LEAK".into(),
@@ -37,7 +36,7 @@ fn verdict(v: Verdict, kind: LeakKind, bpr: Option<f64>) -> String {
     }
 }
 
-fn name(t: &ThreadOut) -> String {
+pub(crate) fn name(t: &ThreadOut) -> String {
     if t.url.is_empty() || t.title.contains(&t.url) {
         format!("worker thread {}", t.title)
     } else {
@@ -45,7 +44,7 @@ fn name(t: &ThreadOut) -> String {
     }
 }
 
-fn with_threads(r: &RunReport) -> impl Iterator<Item = &ProcessOut> {
+pub(crate) fn with_threads(r: &RunReport) -> impl Iterator<Item = &ProcessOut> {
     r.processes.iter().filter(|p| !p.threads.is_empty())
 }
 
@@ -72,39 +71,6 @@ pub fn text(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The Markdown table of isolates.
-pub fn markdown(r: &RunReport, o: &mut String) {
-    for p in with_threads(r) {
-        let _ = writeln!(
-            o,
-            "**Isolates of {}**\n\n| Isolate | Verdict | Top surviving allocation |\n|---|---|---|",
-            md_escape(&p.label)
-        );
-        let site = |s: &[leakhound_schema::run::AllocSiteOut]| {
-            s.iter()
-                .find(|s| !s.location.starts_with("node:") && !s.location.starts_with('('))
-                .map(|s| md_escape(&s.location))
-                .unwrap_or_default()
-        };
-        let _ = writeln!(
-            o,
-            "| main thread | {} | {} |",
-            verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request),
-            site(&p.alloc_survivors)
-        );
-        for t in &p.threads {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} |",
-                md_escape(&name(t)),
-                verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request),
-                site(&t.alloc_survivors)
-            );
-        }
-        let _ = writeln!(o);
-    }
 }
 
 /// The HTML chart: each isolate's JS heap after full GC against requests.
@@ -154,10 +120,10 @@ pub fn html(o: &mut String, r: &RunReport) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn report() -> RunReport {
+    pub(crate) fn report() -> RunReport {
         let sample = |requests, mib: u64| RunSample {
             requests,
             heap_used: mib << 20,
@@ -201,12 +167,6 @@ mod tests {
              main thread: NO LEAK, 1 B/request\n    \
              worker thread [worker 1] (lib/<w>.js): LEAK (js-heap), 600 B/request\n"
         );
-        let mut md = String::new();
-        markdown(&report(), &mut md);
-        assert!(
-            md.contains("| worker thread \\[worker 1\\] (lib/&lt;w&gt;.js) | LEAK (js-heap), 600 B/request | lib/&lt;w&gt;.js:6 |"),
-            "{md}"
-        );
         let mut h = String::new();
         html(&mut h, &report());
         assert!(h.contains("<h2>Worker threads of pid 7</h2>"), "{h}");
@@ -222,9 +182,8 @@ mod tests {
         let mut out = Vec::new();
         text(&RunReport::default(), &mut out).unwrap();
         assert!(out.is_empty());
-        let (mut md, mut h) = (String::new(), String::new());
-        markdown(&RunReport::default(), &mut md);
+        let mut h = String::new();
         html(&mut h, &RunReport::default());
-        assert!(md.is_empty() && h.is_empty());
+        assert!(h.is_empty());
     }
 }
