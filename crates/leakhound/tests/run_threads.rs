@@ -123,3 +123,55 @@ fn a_healthy_worker_pool_is_no_leak_with_each_thread_decided() {
         "the target outlived the run"
     );
 }
+
+#[test]
+fn snapshots_of_the_leaking_thread_name_what_holds_it_and_its_lines() {
+    let _s = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snaps");
+    let server = format!("{DIR}/leak-server.js");
+    // Four connections keep the worker's heap, and so its snapshots, small.
+    let (code, v, text) = run_json(
+        &[
+            "-c",
+            "4",
+            "--max-duration",
+            "40s",
+            "--snapshots",
+            snaps.to_str().unwrap(),
+            "--",
+            "node",
+            &server,
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    // The thread's snapshots go in a directory of their own, beside the main thread's.
+    let files: Vec<&str> = v["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 3, "{v}");
+    assert!(files.iter().all(|f| f.contains("/thread-1/")), "{files:?}");
+    assert!(snaps.join("s1-after-warmup.heapsnapshot").is_file());
+    let s = &v["suspects"][0];
+    assert!(
+        s["title"]
+            .as_str()
+            .unwrap()
+            .contains("held by auditLog (Array)"),
+        "{s}"
+    );
+    let grows = line_of("audit-worker.js", "auditLog.push(entry)");
+    let declared = line_of("audit-worker.js", "const auditLog = []");
+    assert_eq!(s["source"][0]["kind"], "grows", "{s}");
+    assert_eq!(s["source"][0]["location"], grows, "{s}");
+    assert_eq!(s["source"][1]["location"], declared, "{s}");
+    assert!(text.contains(&format!("grows     {grows}")), "{text}");
+    // The thread keeps its own copy; the main thread's are the process's.
+    let t = &v["processes"][0]["threads"][0];
+    assert_eq!(t["suspects"][0]["title"], s["title"], "{t}");
+}
