@@ -164,7 +164,9 @@ async fn drive(
     st.culprit
         .before_warmup(st.inspector.as_ref(), progress)
         .await;
-    st.threads.before_warmup(progress).await;
+    st.threads
+        .before_warmup(st.inspector.as_ref(), progress)
+        .await;
     let (a0, p0) = gc_now(target);
     st.load_started = Some((Instant::now(), a0, p0));
     load_round(opts, st, target, opts.warmup).await;

@@ -17,8 +17,11 @@ use crate::culprit_options::CulpritOptions;
 use crate::progress::Progress;
 use crate::verdict::{assess, Phase, Sample, Thresholds, MIB};
 
-const GC_TIMEOUT: Duration = Duration::from_secs(10);
+const GC_TIMEOUT: Duration = Duration::from_secs(5);
 const T: Duration = Duration::from_secs(5);
+/// How long attaching waits for a first worker thread to be reported (a run without worker
+/// threads pays it once).
+const FIRST_WORKER_WAIT: Duration = Duration::from_millis(150);
 
 /// How far the run's culprit hooks have gone, so a thread that appears late catches up (its
 /// sampler starts in the mode the main thread's is in).
@@ -39,9 +42,20 @@ pub(crate) struct Thread {
     /// The worker isolate's own `heap_size_limit` (`resourceLimits` or the process's flags).
     pub(crate) heap_limit: f64,
     pub(crate) culprit: Culprit,
+    /// Samples missed in a row (a worker whose JS never yields cannot run a forced GC).
+    misses: u32,
 }
 
+/// A thread that missed this many samples in a row is no longer followed, so a busy worker
+/// costs the run two GC timeouts, not one per round.
+const MAX_MISSES: u32 = 2;
+
 impl Thread {
+    /// Still attached and still answering.
+    fn followed(&self) -> bool {
+        self.target.attached && self.misses < MAX_MISSES
+    }
+
     pub(crate) fn label(&self) -> String {
         thread_label(&self.target)
     }
@@ -94,9 +108,16 @@ impl Threads {
             Ok(()) => self.enabled = true,
             Err(e) => progress(&format!("worker threads cannot be followed: {e}")),
         }
-        // Node posts the running workers' `attachedToWorker` as tasks on the main thread after
-        // the answer; a round trip through the same queue lets them arrive before the baseline.
-        let _ = ins.evaluate("0", T).await;
+        // A service often starts its workers as it listens, and a worker is reported once it
+        // has booted (measured: at once, or up to ~50 ms later): wait a little for the first,
+        // so the baseline and the warm-up's sampler include it. Later ones are picked up at
+        // each sample.
+        if self.enabled {
+            let t0 = tokio::time::Instant::now();
+            while ins.workers().is_empty() && t0.elapsed() < FIRST_WORKER_WAIT {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
     }
 
     /// Start following the workers that attached since the last look, and mark the ended.
@@ -132,6 +153,7 @@ impl Threads {
                 ins: handle,
                 samples: Vec::new(),
                 heap_limit,
+                misses: 0,
             };
             progress(&format!(
                 "following {}, heap limit {:.0} MiB",
@@ -166,7 +188,7 @@ impl Threads {
     /// samples carry the process's.
     pub(crate) async fn sample(&mut self, ins: &Inspector, main: &Sample, progress: Progress<'_>) {
         self.refresh(ins, progress).await;
-        for t in self.list.iter_mut().filter(|t| t.target.attached) {
+        for t in self.list.iter_mut().filter(|t| t.followed()) {
             let mem = match t.ins.collect_garbage(GC_TIMEOUT).await {
                 Ok(()) => t.ins.memory_usage(T).await,
                 Err(e) => Err(e),
@@ -174,7 +196,13 @@ impl Threads {
             let mem = match mem {
                 Ok(m) => m,
                 Err(e) => {
-                    progress(&format!("{}: no sample ({e})", thread_label(&t.target)));
+                    t.misses += 1;
+                    let more = if t.misses >= MAX_MISSES {
+                        "; no longer followed"
+                    } else {
+                        ""
+                    };
+                    progress(&format!("{}: no sample ({e}){more}", t.label()));
                     continue;
                 }
             };
@@ -185,13 +213,13 @@ impl Threads {
                 ..*main
             };
             progress(&format!(
-                "{:>15} {:>10}      heap {:>7.2} MiB  external {:>7.2} MiB  {}",
-                "",
+                "{:>31}  heap {:>7.2} MiB  external {:>7.2} MiB  thread {}",
                 "",
                 s.heap_used / MIB,
                 s.external / MIB,
-                t.label()
+                t.target.title
             ));
+            t.misses = 0;
             t.samples.push(s);
         }
     }
@@ -201,7 +229,7 @@ impl Threads {
     pub(crate) fn trend(&self, th: &Thresholds) -> (bool, bool) {
         let mut leak = false;
         let mut stable = true;
-        for t in self.list.iter().filter(|t| t.target.attached) {
+        for t in self.list.iter().filter(|t| t.followed()) {
             let load: Vec<Sample> = t
                 .samples
                 .iter()
@@ -215,29 +243,34 @@ impl Threads {
         (leak, stable)
     }
 
-    pub(crate) async fn before_warmup(&mut self, progress: Progress<'_>) {
+    /// Workers that started since the baseline (a service often starts its pool as it
+    /// listens) are picked up first, so their samplers cover the warm-up too.
+    pub(crate) async fn before_warmup(&mut self, ins: Option<&Inspector>, progress: Progress<'_>) {
+        if let Some(ins) = ins {
+            self.refresh(ins, progress).await;
+        }
         self.stage = Stage::Warmup;
-        for t in self.list.iter_mut().filter(|t| t.target.attached) {
+        for t in self.list.iter_mut().filter(|t| t.followed()) {
             t.culprit.before_warmup(Some(&t.ins), progress).await;
         }
     }
 
     pub(crate) async fn after_warmup(&mut self, progress: Progress<'_>) {
         self.stage = Stage::Rounds;
-        for t in self.list.iter_mut().filter(|t| t.target.attached) {
+        for t in self.list.iter_mut().filter(|t| t.followed()) {
             t.culprit.after_warmup(Some(&t.ins), progress).await;
         }
     }
 
     pub(crate) async fn after_load(&mut self, progress: Progress<'_>) {
-        for t in self.list.iter_mut().filter(|t| t.target.attached) {
+        for t in self.list.iter_mut().filter(|t| t.followed()) {
             t.culprit.after_load(Some(&t.ins), progress).await;
         }
     }
 
     pub(crate) async fn after_idle(&mut self, progress: Progress<'_>) {
         self.stage = Stage::Ended;
-        for t in self.list.iter_mut().filter(|t| t.target.attached) {
+        for t in self.list.iter_mut().filter(|t| t.followed()) {
             t.culprit.after_idle(Some(&t.ins), progress).await;
         }
     }
