@@ -40,22 +40,11 @@ pub(crate) fn apply(
         .collect();
     let r = &mut outcome.report;
     let main = main_process(r);
-    let lead = decided
+    let slopes: Vec<(Verdict, f64)> = decided
         .iter()
-        .enumerate()
-        .filter(|(_, d)| d.report.verdict == Verdict::Leak)
-        .max_by(|a, b| {
-            let (x, y) = (
-                a.1.report.retained_bytes_per_request,
-                b.1.report.retained_bytes_per_request,
-            );
-            x.total_cmp(&y)
-        })
-        .map(|(i, _)| i)
-        .filter(|&i| {
-            r.verdict != Verdict::Leak
-                || decided[i].report.retained_bytes_per_request > r.retained_bytes_per_request
-        });
+        .map(|d| (d.report.verdict, d.report.retained_bytes_per_request))
+        .collect();
+    let lead = lead((r.verdict, r.retained_bytes_per_request), &slopes);
     let mut process = main;
     process.threads = decided.iter().map(|d| d.out.clone()).collect();
     if let Some(i) = lead {
@@ -77,6 +66,18 @@ pub(crate) fn apply(
         Some(p) => p.threads = process.threads,
         None => r.processes.insert(0, process),
     }
+}
+
+/// Which thread the top-level describes: the leaking thread with the steepest slope, unless
+/// the main isolate leaks at least as steeply. `None` keeps the main isolate's.
+fn lead(main: (Verdict, f64), threads: &[(Verdict, f64)]) -> Option<usize> {
+    threads
+        .iter()
+        .enumerate()
+        .filter(|(_, (v, _))| *v == Verdict::Leak)
+        .max_by(|a, b| a.1 .1.total_cmp(&b.1 .1))
+        .map(|(i, _)| i)
+        .filter(|&i| main.0 != Verdict::Leak || threads[i].1 > main.1)
 }
 
 fn decide_thread(opts: &RunOptions, t: &Thread, obs: &Observations, c: &Captured) -> Decided {
@@ -196,6 +197,24 @@ mod tests {
             evidence: vec![format!("{bpr} B/request")],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_steepest_leak_leads() {
+        let (leak, flat) = (Verdict::Leak, Verdict::NoLeak);
+        // No thread leaks: the main isolate's verdict stands.
+        assert_eq!(
+            lead((flat, 0.0), &[(flat, 0.0), (Verdict::Inconclusive, 0.0)]),
+            None
+        );
+        // The steepest of the leaking threads, not the first.
+        assert_eq!(
+            lead((flat, 0.0), &[(leak, 100.0), (flat, 900.0), (leak, 600.0)]),
+            Some(2)
+        );
+        // A main isolate that leaks more steeply keeps the top level; a shallower one does not.
+        assert_eq!(lead((leak, 800.0), &[(leak, 600.0)]), None);
+        assert_eq!(lead((leak, 100.0), &[(leak, 600.0)]), Some(0));
     }
 
     #[test]
