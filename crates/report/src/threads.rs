@@ -73,49 +73,59 @@ pub fn text(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The HTML chart: each isolate's JS heap after full GC against requests.
+/// The HTML charts: each isolate's JS heap, and its external memory, after its own forced full
+/// GC against requests.
 pub fn html(o: &mut String, r: &RunReport) {
     for p in with_threads(r) {
-        let pts = |s: &[RunSample]| -> Vec<(f64, f64)> {
-            s.iter()
-                .map(|s| (s.requests as f64, s.heap_used as f64 / MIB))
-                .collect()
-        };
-        let mut series = vec![Series {
-            name: format!(
-                "main thread: {}",
-                verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request)
-            ),
-            color: COLORS[0],
-            style: Style::Line,
-            points: pts(&p.samples),
-        }];
-        for (i, t) in p.threads.iter().enumerate() {
-            series.push(Series {
-                name: format!(
-                    "{}: {}",
-                    name(t),
-                    verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request)
-                ),
-                color: COLORS[(i + 1) % COLORS.len()],
-                style: Style::Line,
-                points: pts(&t.samples),
-            });
-        }
-        let c = Chart {
-            title: format!("JS heap of each isolate of {}", p.label),
-            x_label: "requests completed".into(),
-            y_label: "MiB".into(),
-            series,
-            y_from_zero: true,
-        };
         let _ = write!(
             o,
-            "<h2>Worker threads of {}</h2><figure><figcaption>JS heap of each isolate \
-             (after its own forced full GC)</figcaption>{}</figure>",
-            esc(&p.label),
-            c.render()
+            "<h2>Worker threads of {}</h2><div class=\"charts\">",
+            esc(&p.label)
         );
+        let heap: fn(&RunSample) -> u64 = |s| s.heap_used;
+        let external: fn(&RunSample) -> u64 = |s| s.external;
+        for (what, f) in [("JS heap", heap), ("External memory", external)] {
+            let pts = |s: &[RunSample]| -> Vec<(f64, f64)> {
+                s.iter()
+                    .map(|s| (s.requests as f64, f(s) as f64 / MIB))
+                    .collect()
+            };
+            let mut series = vec![Series {
+                name: format!(
+                    "main thread: {}",
+                    verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request)
+                ),
+                color: COLORS[0],
+                style: Style::Line,
+                points: pts(&p.samples),
+            }];
+            for (i, t) in p.threads.iter().enumerate() {
+                series.push(Series {
+                    name: format!(
+                        "{}: {}",
+                        name(t),
+                        verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request)
+                    ),
+                    color: COLORS[(i + 1) % COLORS.len()],
+                    style: Style::Line,
+                    points: pts(&t.samples),
+                });
+            }
+            let c = Chart {
+                title: format!("{what} of each isolate of {}", p.label),
+                x_label: "requests completed".into(),
+                y_label: "MiB".into(),
+                series,
+                y_from_zero: true,
+            };
+            let _ = write!(
+                o,
+                "<figure><figcaption>{what} of each isolate (after its own forced full GC)\
+                 </figcaption>{}</figure>",
+                c.render()
+            );
+        }
+        o.push_str("</div>");
     }
 }
 
