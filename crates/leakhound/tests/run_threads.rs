@@ -175,3 +175,47 @@ fn snapshots_of_the_leaking_thread_name_what_holds_it_and_its_lines() {
     let t = &v["processes"][0]["threads"][0];
     assert_eq!(t["suspects"][0]["title"], s["title"], "{t}");
 }
+
+#[test]
+fn a_thread_that_never_yields_or_ends_early_is_marked_and_does_not_stall_the_run() {
+    let _s = serial();
+    let t0 = Instant::now();
+    let server = format!("{DIR}/odd-workers.js");
+    let (code, v, text) = run_json(
+        &[
+            "--no-alloc-sites",
+            "--max-duration",
+            "40s",
+            "--",
+            "node",
+            &server,
+        ],
+        &[],
+    );
+    // Two forced GCs that time out, then the spinner is left alone.
+    assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
+    assert!(v["duration_s"].as_f64().unwrap() < 45.0, "{v}");
+    assert!(matches!(code, Some(0) | Some(3)), "{text}");
+    assert_ne!(v["verdict"], "leak", "{text}");
+    let threads = v["processes"][0]["threads"].as_array().unwrap();
+    let by_title = |t: &str| {
+        threads
+            .iter()
+            .find(|x| x["title"].as_str().unwrap().ends_with(t))
+            .unwrap_or_else(|| panic!("no {t} in {threads:?}"))
+    };
+    let spinner = by_title("spinner");
+    let note = spinner["note"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{spinner}"));
+    assert!(
+        note.starts_with("no longer followed: it stopped answering"),
+        "{note}"
+    );
+    assert_eq!(spinner["ended"], false);
+    assert!(text.contains(note), "{text}");
+    let short = by_title("short-lived");
+    assert_eq!(short["ended"], true, "{short}");
+    assert!(text.contains("short-lived: "), "{text}");
+    assert!(text.contains("(ended during the run)"), "{text}");
+}

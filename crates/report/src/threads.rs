@@ -62,12 +62,20 @@ pub fn text(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
             verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request)
         )?;
         for t in &p.threads {
+            let ended = if t.ended {
+                " (ended during the run)"
+            } else {
+                ""
+            };
             writeln!(
                 out,
-                "    {}: {}",
+                "    {}: {}{ended}",
                 name(t),
                 verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request)
             )?;
+            if let Some(n) = &t.note {
+                writeln!(out, "      {n}")?;
+            }
         }
     }
     Ok(())
@@ -176,6 +184,18 @@ pub(crate) mod tests {
             "  isolates of pid 7 (each decided on its own heap):\n    \
              main thread: NO LEAK, 1 B/request\n    \
              worker thread [worker 1] (lib/<w>.js): LEAK (js-heap), 600 B/request\n"
+        );
+        let mut r = report();
+        r.processes[0].threads[0].ended = true;
+        r.processes[0].threads[0].note = Some("no longer followed: it stopped answering".into());
+        let mut out = Vec::new();
+        text(&r, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.ends_with(
+                "600 B/request (ended during the run)\n      no longer followed: it stopped answering\n"
+            ),
+            "{out}"
         );
         let mut h = String::new();
         html(&mut h, &report());

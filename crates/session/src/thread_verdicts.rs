@@ -111,6 +111,8 @@ fn decide_thread(opts: &RunOptions, t: &Thread, obs: &Observations, c: &Captured
         fit: report.fit.clone(),
         alloc_survivors: report.alloc_survivors.clone(),
         suspects: report.suspects.clone(),
+        ended: !t.target.attached,
+        note: t.note.clone(),
     };
     Decided {
         out,

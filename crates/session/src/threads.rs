@@ -44,6 +44,8 @@ pub(crate) struct Thread {
     pub(crate) culprit: Culprit,
     /// Samples missed in a row (a worker whose JS never yields cannot run a forced GC).
     misses: u32,
+    /// Why it is no longer followed, once it missed [`MAX_MISSES`] samples.
+    pub(crate) note: Option<String>,
 }
 
 /// A thread that missed this many samples in a row is no longer followed, so a busy worker
@@ -137,12 +139,10 @@ impl Threads {
                 t.target = w;
                 continue;
             }
-            if !w.attached {
-                continue;
-            }
             let Some(handle) = ins.worker(&w.session_id) else {
                 continue;
             };
+            // One that came and went between two samples is listed, ended, with no samples.
             let heap_limit = match handle.heap_statistics(T).await {
                 Ok(s) => s.heap_size_limit,
                 Err(_) => 0.0,
@@ -154,7 +154,16 @@ impl Threads {
                 samples: Vec::new(),
                 heap_limit,
                 misses: 0,
+                note: None,
             };
+            if !t.target.attached {
+                progress(&format!(
+                    "{} started and ended between two samples",
+                    t.label()
+                ));
+                self.list.push(t);
+                continue;
+            }
             progress(&format!(
                 "following {}, heap limit {:.0} MiB",
                 t.label(),
@@ -198,6 +207,7 @@ impl Threads {
                 Err(e) => {
                     t.misses += 1;
                     let more = if t.misses >= MAX_MISSES {
+                        t.note = Some(format!("no longer followed: it stopped answering ({e})"));
                         "; no longer followed"
                     } else {
                         ""

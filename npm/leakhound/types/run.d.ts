@@ -858,8 +858,17 @@ export interface SourceLine {
  */
 export interface ThreadOut {
   alloc_survivors?: AllocSiteOut[];
+  /**
+   * The thread ended during the run (its samples stop there).
+   */
+  ended?: boolean;
   fit?: FitOut | null;
   leak_kind: LeakKind;
+  /**
+   * Why it was no longer sampled, when it stopped answering (a worker whose JS never
+   * yields cannot run a forced GC).
+   */
+  note?: string | null;
   retained_bytes_per_request?: number | null;
   /**
    * @minItems 2
