@@ -1,6 +1,5 @@
 //! The WebSocket session: requests by id, answers routed back by a reader task.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,50 +16,34 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::memory::{HeapStatistics, MemoryUsage};
+use crate::message::{parse_message, CdpError, Event};
+use crate::routes::{Routes, MAIN};
 
 type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, CdpError>>>>>;
-/// Where events go while someone listens (see [`Inspector::subscribe`]).
-type Listener = Arc<Mutex<Option<mpsc::UnboundedSender<Event>>>>;
 
-/// A CDP event (a message without an id), e.g. `HeapProfiler.addHeapSnapshotChunk`.
-#[derive(Debug, Clone)]
-pub struct Event {
-    pub method: String,
-    pub params: Value,
-}
-
-/// What can go wrong talking to an inspector.
-#[derive(Debug, thiserror::Error)]
-pub enum CdpError {
-    #[error("inspector URL {0} is not a loopback ws:// URL")]
-    BadUrl(String),
-    #[error("cannot connect to the inspector: {0}")]
-    Connect(String),
-    #[error("{method} got no answer within {timeout:?}")]
-    Timeout { method: String, timeout: Duration },
-    #[error("the inspector connection closed")]
-    Closed,
-    #[error("{method} failed: {message}")]
-    Protocol { method: String, message: String },
-    #[error("evaluation threw: {0}")]
-    Exception(String),
-    #[error("writing the output: {0}")]
-    Write(String),
-    #[error("unexpected answer to {method}: {detail}")]
-    Shape { method: String, detail: String },
-}
-
-/// One attached inspector session.
-///
-/// Node does not exit while a client is attached, so call [`Inspector::close`] (or drop it)
-/// as soon as the target is done.
-pub struct Inspector {
+/// One connection: the socket's write half, the reader task, and where answers and events go.
+struct Conn {
     sink: tokio::sync::Mutex<Sink>,
-    pending: Pending,
     next_id: AtomicU64,
     reader: JoinHandle<()>,
-    listener: Listener,
+    routes: Arc<Mutex<Routes>>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// One attached inspector session: the main thread's, or a worker thread's reached through the
+/// main one (see [`Inspector::worker`]); both offer the same calls.
+///
+/// Node does not exit while a client is attached, so call [`Inspector::close`] on the main
+/// session (or drop every handle) as soon as the target is done.
+pub struct Inspector {
+    conn: Arc<Conn>,
+    /// `None` for the main thread, else the `NodeWorker` session id.
+    session: Option<String>,
 }
 
 impl Inspector {
@@ -85,10 +68,8 @@ impl Inspector {
             .map_err(|_| CdpError::Connect(format!("timed out after {timeout:?}")))?
             .map_err(|e| CdpError::Connect(e.to_string()))?;
         let (sink, mut stream) = ws.split();
-        let pending: Pending = Arc::default();
-        let route = pending.clone();
-        let listener: Listener = Arc::default();
-        let events = listener.clone();
+        let routes: Arc<Mutex<Routes>> = Arc::default();
+        let route = routes.clone();
         let reader = tokio::spawn(async move {
             while let Some(msg) = stream.next().await {
                 let text = match msg {
@@ -96,90 +77,107 @@ impl Inspector {
                     Ok(Message::Close(_)) | Err(_) => break,
                     Ok(_) => continue,
                 };
-                let Some(v) = parse_message(&text) else {
-                    continue;
-                };
-                // Events go to the listener, in order, before any later answer is routed:
-                // a caller woken by an answer finds every earlier event already queued.
-                let Some(id) = v.get("id").and_then(Value::as_u64) else {
-                    let tx = events.lock().unwrap();
-                    if let (Some(tx), Some(m)) = (tx.as_ref(), v.get("method")) {
-                        let _ = tx.send(Event {
-                            method: m.as_str().unwrap_or_default().to_string(),
-                            params: v.get("params").cloned().unwrap_or(Value::Null),
-                        });
-                    }
-                    continue;
-                };
-                let tx = route.lock().unwrap().remove(&id);
-                if let Some(tx) = tx {
-                    let answer = match v.get("error") {
-                        Some(e) => Err(CdpError::Protocol {
-                            method: String::new(),
-                            message: e
-                                .get("message")
-                                .and_then(Value::as_str)
-                                .unwrap_or("unknown error")
-                                .to_string(),
-                        }),
-                        None => Ok(v.get("result").cloned().unwrap_or(Value::Null)),
-                    };
-                    let _ = tx.send(answer);
+                if let Some(v) = parse_message(&text) {
+                    // Events are queued in order, before any later answer is routed: a caller
+                    // woken by an answer finds every earlier event already queued.
+                    route.lock().unwrap().dispatch(MAIN, v);
                 }
             }
             // Wake every waiter: the connection is gone.
-            route.lock().unwrap().clear();
+            route.lock().unwrap().close_all();
         });
         Ok(Inspector {
-            sink: tokio::sync::Mutex::new(sink),
-            pending,
-            next_id: AtomicU64::new(1),
-            reader,
-            listener,
+            conn: Arc::new(Conn {
+                sink: tokio::sync::Mutex::new(sink),
+                next_id: AtomicU64::new(1),
+                reader,
+                routes,
+            }),
+            session: None,
         })
     }
 
     /// Receive the events that arrive from now on (until the receiver is dropped or another
-    /// subscription replaces this one). Without a subscriber events are dropped.
+    /// subscription replaces this one). Without a subscriber events are dropped. A worker's
+    /// handle receives that worker's events only.
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Event> {
         let (tx, rx) = mpsc::unbounded_channel();
-        *self.listener.lock().unwrap() = Some(tx);
+        self.conn
+            .routes
+            .lock()
+            .unwrap()
+            .set_listener(self.key(), Some(tx));
         rx
     }
 
     /// Stop receiving events.
     pub fn unsubscribe(&self) {
-        *self.listener.lock().unwrap() = None;
+        self.conn
+            .routes
+            .lock()
+            .unwrap()
+            .set_listener(self.key(), None);
     }
 
-    /// Send `method` with `params` and wait for its result, at most `timeout`.
+    fn key(&self) -> &str {
+        self.session.as_deref().unwrap_or(MAIN)
+    }
+
+    /// The `NodeWorker` session id of a worker's handle; `None` on the main thread's.
+    pub fn session_id(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
+    /// Send `method` with `params` and wait for its result, at most `timeout`. On a worker's
+    /// handle the message travels inside `NodeWorker.sendMessageToWorker` and its answer comes
+    /// back in a `NodeWorker.receivedMessageFromWorker` event.
     pub async fn call(
         &self,
         method: &str,
         params: Value,
         timeout: Duration,
     ) -> Result<Value, CdpError> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let Some(sid) = self.session.as_deref() else {
+            return self.request(MAIN, method, params, timeout, None).await;
+        };
+        self.request(sid, method, params, timeout, Some(sid)).await
+    }
+
+    /// One request on session `key`: for a worker (`via` its session id) the message is
+    /// wrapped and the wrapper's own answer awaited on the main session first.
+    async fn request(
+        &self,
+        key: &str,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+        via: Option<&str>,
+    ) -> Result<Value, CdpError> {
+        let id = self.conn.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        self.pending.lock().unwrap().insert(id, tx);
+        if !self.conn.routes.lock().unwrap().expect(key, id, tx) {
+            // The worker has detached (its thread ended).
+            return Err(CdpError::Closed);
+        }
         let msg = json!({"id": id, "method": method, "params": params}).to_string();
-        let sent = tokio::time::timeout(timeout, async {
-            self.sink.lock().await.send(Message::Text(msg)).await
-        })
-        .await;
-        match sent {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => {
-                self.pending.lock().unwrap().remove(&id);
-                return Err(CdpError::Closed);
-            }
-            Err(_) => {
-                self.pending.lock().unwrap().remove(&id);
-                return Err(CdpError::Timeout {
-                    method: method.to_string(),
+        let sent = match via {
+            None => self.send(msg, method, timeout).await,
+            Some(sid) => {
+                // Not recursive through `call`: the wrapper is a main-session request.
+                Box::pin(self.request(
+                    MAIN,
+                    "NodeWorker.sendMessageToWorker",
+                    json!({"sessionId": sid, "message": msg}),
                     timeout,
-                });
+                    None,
+                ))
+                .await
+                .map(|_| ())
             }
+        };
+        if let Err(e) = sent {
+            self.conn.routes.lock().unwrap().forget(key, id);
+            return Err(e);
         }
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(Ok(v))) => Ok(v),
@@ -190,12 +188,27 @@ impl Inspector {
             Ok(Ok(Err(e))) => Err(e),
             Ok(Err(_)) => Err(CdpError::Closed),
             Err(_) => {
-                self.pending.lock().unwrap().remove(&id);
+                self.conn.routes.lock().unwrap().forget(key, id);
                 Err(CdpError::Timeout {
                     method: method.to_string(),
                     timeout,
                 })
             }
+        }
+    }
+
+    async fn send(&self, msg: String, method: &str, timeout: Duration) -> Result<(), CdpError> {
+        let sent = tokio::time::timeout(timeout, async {
+            self.conn.sink.lock().await.send(Message::Text(msg)).await
+        })
+        .await;
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(CdpError::Closed),
+            Err(_) => Err(CdpError::Timeout {
+                method: method.to_string(),
+                timeout,
+            }),
         }
     }
 
@@ -259,35 +272,32 @@ impl Inspector {
         })
     }
 
-    /// Detach, so the target may exit.
+    /// Detach, so the target may exit. On a worker's handle this only stops its events: the
+    /// connection belongs to the main session.
     pub async fn close(self) {
+        if self.session.is_some() {
+            self.unsubscribe();
+            return;
+        }
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
-            let mut s = self.sink.lock().await;
+            let mut s = self.conn.sink.lock().await;
             let _ = s.send(Message::Close(None)).await;
             let _ = s.close().await;
         })
         .await;
-        self.reader.abort();
+        self.conn.reader.abort();
     }
-}
 
-/// One inspector message. Sampling profiles nest two JSON levels per stack frame (V8 keeps
-/// up to 128 frames, more on request), beyond serde_json's default limit of 128 levels, so a
-/// message refused for depth is parsed again on a growing stack.
-fn parse_message(text: &str) -> Option<Value> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            de.disable_recursion_limit();
-            let de = serde_stacker::Deserializer::new(&mut de);
-            <Value as serde::Deserialize>::deserialize(de).ok()
-        }
+    pub(crate) fn routes(&self) -> std::sync::MutexGuard<'_, Routes> {
+        self.conn.routes.lock().unwrap()
     }
-}
 
-impl Drop for Inspector {
-    fn drop(&mut self) {
-        self.reader.abort();
+    /// A handle on the worker attached as `session_id` (see [`Inspector::workers`]), sharing
+    /// this connection. `None` when no such worker was ever attached.
+    pub fn worker(&self, session_id: &str) -> Option<Inspector> {
+        self.routes().knows(session_id).then(|| Inspector {
+            conn: self.conn.clone(),
+            session: Some(session_id.to_string()),
+        })
     }
 }

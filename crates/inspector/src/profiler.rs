@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::client::{CdpError, Inspector};
+use crate::client::Inspector;
+use crate::message::CdpError;
 
 /// How to take a heap snapshot.
 #[derive(Debug, Clone, Copy)]
@@ -151,7 +152,7 @@ impl Inspector {
 }
 
 async fn write_chunk<W: AsyncWrite + Unpin>(
-    ev: &crate::client::Event,
+    ev: &crate::message::Event,
     out: &mut W,
     stats: &mut SnapshotStats,
     write_err: &mut Option<String>,

@@ -82,6 +82,7 @@ pub fn render(r: &RunReport) -> String {
     o.push_str(&crate::render::endpoints::html(&r.endpoints));
     charts::memory(&mut o, r);
     crate::render::processes::html(r, &mut o);
+    crate::threads::html(&mut o, r);
     charts::gc(&mut o, r);
     charts::throughput(&mut o, r);
     allocations(&mut o, r);

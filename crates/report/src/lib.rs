@@ -19,4 +19,5 @@ pub mod render;
 /// `leakhound.run/v1` lives in the schema crate; re-exported under its old name.
 pub use leakhound_schema::run as run_schema;
 pub mod svg;
+pub mod threads;
 pub mod units;

@@ -133,6 +133,7 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(o);
     }
     crate::render::processes::markdown(r, &mut o);
+    isolates(r, &mut o);
     let sites = if !r.alloc_survivors.is_empty() && r.verdict == Verdict::Leak {
         Some((
             "Top allocation sites (surviving objects)",
@@ -182,6 +183,40 @@ pub fn render(r: &RunReport) -> String {
         }
     }
     o
+}
+
+/// The Markdown table of isolates.
+fn isolates(r: &RunReport, o: &mut String) {
+    use crate::threads::{name, verdict, with_threads};
+    for p in with_threads(r) {
+        let _ = writeln!(
+            o,
+            "**Isolates of {}**\n\n| Isolate | Verdict | Top surviving allocation |\n|---|---|---|",
+            md_escape(&p.label)
+        );
+        let site = |s: &[leakhound_schema::run::AllocSiteOut]| {
+            s.iter()
+                .find(|s| !s.location.starts_with("node:") && !s.location.starts_with('('))
+                .map(|s| md_escape(&s.location))
+                .unwrap_or_default()
+        };
+        let _ = writeln!(
+            o,
+            "| main thread | {} | {} |",
+            verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request),
+            site(&p.alloc_survivors)
+        );
+        for t in &p.threads {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                md_escape(&name(t)),
+                verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request),
+                site(&t.alloc_survivors)
+            );
+        }
+        let _ = writeln!(o);
+    }
 }
 
 #[cfg(test)]
@@ -264,5 +299,18 @@ mod tests {
             m.contains("**Warnings**\n\n- 3 of 900 responses were 500\n"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn each_isolate_has_a_row_with_its_verdict_and_site() {
+        let mut md = String::new();
+        isolates(&crate::threads::tests::report(), &mut md);
+        assert!(
+            md.contains("| worker thread \\[worker 1\\] (lib/&lt;w&gt;.js) | LEAK (js-heap), 600 B/request | lib/&lt;w&gt;.js:6 |"),
+            "{md}"
+        );
+        let mut none = String::new();
+        isolates(&RunReport::default(), &mut none);
+        assert!(none.is_empty());
     }
 }

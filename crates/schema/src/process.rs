@@ -97,4 +97,11 @@ pub struct ThreadOut {
     pub alloc_survivors: Vec<AllocSiteOut>,
     #[serde(default)]
     pub suspects: Vec<SuspectOut>,
+    /// The thread ended during the run (its samples stop there).
+    #[serde(default)]
+    pub ended: bool,
+    /// Why it was no longer sampled, when it stopped answering (a worker whose JS never
+    /// yields cannot run a forced GC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }

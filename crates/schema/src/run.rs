@@ -112,6 +112,10 @@ pub struct RunReport {
     /// children, wrappers), each with its own samples, verdict and worker threads.
     #[serde(default)]
     pub processes: Vec<crate::process::ProcessOut>,
+    /// Which isolate the top-level verdict describes when it is not the serving process's
+    /// main thread (`worker thread [worker 1] (lib/audit-worker.js) of pid 4242`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leak_in: Option<String>,
     /// Retained memory per endpoint, when several endpoints were driven in one run.
     #[serde(default)]
     pub endpoints: Vec<crate::endpoint::EndpointOut>,

@@ -31,18 +31,24 @@ pub(crate) fn after_round(
 ) -> Option<(&'static str, Stop)> {
     let th = &opts.thresholds;
     let old_space = old_space_mb as f64 * MIB;
+    // Worker threads of the serving process (crate::threads): a leaking one counts as a leak,
+    // and the rounds stop as flat only when every thread is flat too.
+    let (thread_leak, threads_stable) = st.threads.trend(th);
     if st.procs.serving() > 1 {
         // A cluster (or several serving children): each serving process on its own series.
         let t = crate::process_run::trend(&st.procs, th, old_space);
-        *streak = if t.leak { *streak + 1 } else { 0 };
+        *streak = if t.leak || thread_leak {
+            *streak + 1
+        } else {
+            0
+        };
         if *streak >= 2 || t.near_limit {
             return Some((
                 "retained memory keeps growing with requests: leak suspected",
                 Stop::Leak,
             ));
         }
-        return t
-            .stable
+        return (t.stable && threads_stable)
             .then_some(("retained memory is flat after warm-up", Stop::Stable));
     }
     let idx: Vec<usize> = (0..st.samples.len())
@@ -80,7 +86,7 @@ pub(crate) fn after_round(
     let slowing = matches!(sh, Shape::Slowing { .. });
     // Resident memory that grows while the heaps do not (crate::rss_growth).
     let rss = crate::rss_growth::rss_only(&load, th);
-    *streak = if (a.leak().is_some() && !slowing) || endpoint_leak || rss {
+    *streak = if (a.leak().is_some() && !slowing) || endpoint_leak || rss || thread_leak {
         *streak + 1
     } else {
         0
@@ -101,7 +107,7 @@ pub(crate) fn after_round(
             Stop::Stable,
         ));
     }
-    if a.stable() && !endpoint_leak && !rss {
+    if a.stable() && !endpoint_leak && !rss && threads_stable {
         return Some(("retained memory is flat after warm-up", Stop::Stable));
     }
     None

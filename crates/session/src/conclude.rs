@@ -21,6 +21,67 @@ pub(crate) fn conclude(
     st: &State,
     interrupted: bool,
 ) -> RunOutcome {
+    let (obs, mut captured) = observe(opts, port, target, st, interrupted);
+    let (requests, rps) = (obs.requests, obs.rps);
+    // Each process judged on its own series; the top level describes the leaking one.
+    let judged = process_verdicts::judge(&obs, &st.procs, &opts.thresholds);
+    let leader = process_verdicts::leader(&judged, &st.procs);
+    let mut top = obs;
+    if let Some(j) = leader.and_then(|i| judged.iter().find(|j| j.index == i)) {
+        top.samples = j.obs.samples.clone();
+        top.rps = j.obs.rps;
+        top.heap_limit = j.obs.heap_limit;
+        let pid = st.procs.list[j.index].pid;
+        if pid != captured.target_pid {
+            captured.target_pid = pid;
+            captured.gc_events = target.captured.lock().unwrap().gc_events.events_of(pid);
+        }
+    }
+    let obs = top;
+    let mut decision = decide(&obs, &opts.thresholds);
+    let rss_note = crate::rss_growth::apply(&mut decision, &obs, &opts.thresholds);
+    let mut outcome = report::outcome(&decision, &obs, captured);
+    let (evidence, warnings) = process_verdicts::sentences(&judged, &st.procs);
+    let r = &mut outcome.report;
+    if let Some(n) = rss_note {
+        r.evidence.insert(r.evidence.len().min(1), n);
+    }
+    // The fit and the projection are the leading process's (its requests, its share of the
+    // throughput); the run's own figures stay the run's.
+    r.requests = requests;
+    r.requests_per_second = rps;
+    r.evidence.splice(0..0, evidence);
+    r.warnings.extend(warnings);
+    r.processes = process_verdicts::outs(&judged, &st.procs);
+    outcome
+}
+
+/// The serving process's worker threads, each decided on a copy of its main isolate's
+/// observations; a leaking thread takes the top level ([`crate::thread_verdicts`]).
+pub(crate) fn threads(
+    opts: &RunOptions,
+    port: u16,
+    target: &Target,
+    st: &State,
+    interrupted: bool,
+    outcome: &mut RunOutcome,
+) {
+    if st.threads.list.is_empty() {
+        return;
+    }
+    let (obs, captured) = observe(opts, port, target, st, interrupted);
+    crate::thread_verdicts::apply(opts, &st.threads.list, &obs, &captured, outcome);
+}
+
+/// What the main isolate's run saw (the decision's input) and what the report carries beside
+/// it; worker threads are decided on copies of these ([`crate::thread_verdicts`]).
+pub(crate) fn observe(
+    opts: &RunOptions,
+    port: u16,
+    target: &Target,
+    st: &State,
+    interrupted: bool,
+) -> (Observations, Captured) {
     let cap = target.captured.lock().unwrap();
     let trace = cap.trace.analysis();
     let oom = cap.oom || trace.oom;
@@ -92,24 +153,10 @@ pub(crate) fn conclude(
         endpoints: st.mix.endpoints.clone(),
         endpoint_counts: st.mix.at_samples.clone(),
     };
-    // Each process judged on its own series; the top level describes the leaking one.
-    let judged = process_verdicts::judge(&obs, &st.procs, &opts.thresholds);
-    let leader = process_verdicts::leader(&judged, &st.procs);
-    let mut top = obs;
-    let mut top_pid = st.serving_pid;
-    if let Some(j) = leader.and_then(|i| judged.iter().find(|j| j.index == i)) {
-        top.samples = j.obs.samples.clone();
-        top.rps = j.obs.rps;
-        top.heap_limit = j.obs.heap_limit;
-        top_pid = st.procs.list[j.index].pid;
-    }
-    let obs = top;
-    let mut decision = decide(&obs, &opts.thresholds);
-    let rss_note = crate::rss_growth::apply(&mut decision, &obs, &opts.thresholds);
     let captured = Captured {
         command: opts.command.clone(),
         port,
-        target_pid: top_pid,
+        target_pid: st.serving_pid,
         duration_s: st.started.elapsed().as_secs_f64(),
         gc_count: cap.gc.gcs,
         major_gc_count: cap.gc.majors,
@@ -119,7 +166,7 @@ pub(crate) fn conclude(
             trace.last_gc_lines.clone()
         },
         gc_trace: Some(trace.clone()),
-        gc_events: cap.gc_events.events_of(top_pid),
+        gc_events: cap.gc_events.events_of(st.serving_pid),
         mem_lines: cap
             .mem_lines
             .iter()
@@ -132,18 +179,5 @@ pub(crate) fn conclude(
         rounds: st.rounds.clone(),
         load: st.summary.clone(),
     };
-    let mut outcome = report::outcome(&decision, &obs, captured);
-    let (evidence, warnings) = process_verdicts::sentences(&judged, &st.procs);
-    let r = &mut outcome.report;
-    if let Some(n) = rss_note {
-        r.evidence.insert(r.evidence.len().min(1), n);
-    }
-    // The fit and the projection are the leading process's (its requests, its share of the
-    // throughput); the run's own figures stay the run's.
-    r.requests = requests;
-    r.requests_per_second = rps;
-    r.evidence.splice(0..0, evidence);
-    r.warnings.extend(warnings);
-    r.processes = process_verdicts::outs(&judged, &st.procs);
-    outcome
+    (obs, captured)
 }

@@ -28,6 +28,7 @@ pub mod gc_events;
 pub mod gclog;
 pub mod heap_flag;
 pub mod inconclusive;
+mod load_round;
 pub mod mix;
 pub mod observations;
 pub mod options;
@@ -49,6 +50,8 @@ pub mod startup;
 mod state;
 pub mod stats;
 pub mod target;
+mod thread_verdicts;
+mod threads;
 pub mod time_driven;
 pub mod verdict;
 

@@ -50,6 +50,14 @@ pub(crate) async fn step(st: &mut State, at: At, progress: Progress<'_>) {
             .and_then(|p| p.ins.as_ref());
         drive(c, ins, at, progress).await;
     }
+    // The serving process's worker threads (crate::threads).
+    let threads = &mut st.threads;
+    match at {
+        At::BeforeWarmup => threads.before_warmup(main, progress).await,
+        At::AfterWarmup => threads.after_warmup(progress).await,
+        At::AfterLoad => threads.after_load(progress).await,
+        At::AfterIdle => threads.after_idle(progress).await,
+    }
 }
 
 async fn drive(
@@ -68,6 +76,7 @@ async fn drive(
 
 /// After the target is gone (or the run was interrupted).
 pub(crate) async fn finish(st: &mut State, interrupted: bool, progress: Progress<'_>) {
+    st.threads.finish(interrupted, progress).await;
     for c in std::iter::once(&mut st.culprit).chain(st.other_culprits.iter_mut().map(|o| &mut o.1))
     {
         if interrupted {

@@ -3,8 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use leakhound_load::{Bounds, Engine, Plan};
-use leakhound_report::run_schema::RoundOut;
+use leakhound_load::{Engine, Plan};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::time::Instant;
 
@@ -13,6 +12,7 @@ use crate::checkpoint;
 use crate::conclude::conclude;
 use crate::culprit::Culprit;
 use crate::error::{IoContext, Result};
+use crate::load_round::load_round;
 use crate::observations::Stop;
 use crate::options::{RunOptions, RunOutcome};
 use crate::process_culprits::{self, At};
@@ -66,6 +66,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         started: Instant::now(),
         culprit: Culprit::new(&opts.culprit),
         other_culprits: Vec::new(),
+        threads: crate::threads::Threads::new(&opts.culprit),
         startup: Startup::new(port),
         mix: crate::mix::Tally::of_plan(&plan_for_mix),
     };
@@ -90,6 +91,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     process_culprits::finish(&mut st, interrupted, progress).await;
     let mut outcome = conclude(opts, port, &target, &st, interrupted);
     process_culprits::fill(&st, &mut outcome.report);
+    crate::conclude::threads(opts, port, &target, &st, interrupted, &mut outcome);
     st.startup.fill(&mut outcome.report);
     Ok(outcome)
 }
@@ -148,6 +150,9 @@ async fn drive(
         st.serving_pid
     ));
     crate::process_run::tell_processes(&st.procs, progress);
+    if let Some(ins) = st.procs.main_inspector() {
+        st.threads.enable(ins, progress).await;
+    }
     // 3. Baseline, warm-up.
     if !take_sample(st, target, Phase::Baseline, progress).await {
         return Ok(());
@@ -272,62 +277,6 @@ fn load_budget_spent(opts: &RunOptions, st: &State) -> Option<(&'static str, Sto
     None
 }
 
-/// One round of load of at most `dur` (less when `-n`/`-d` leave less), on a blocking thread
-/// since the engine runs its own runtimes. The round is stopped early if the target dies.
-async fn load_round(opts: &RunOptions, st: &mut State, target: &mut Target, dur: Duration) {
-    let mut bounds = Bounds::duration(dur);
-    if let Some(max) = opts.max_load {
-        bounds.duration = Some(dur.min(max.saturating_sub(st.load_time)));
-    }
-    if let Some(n) = opts.max_requests {
-        bounds.requests = Some(n.saturating_sub(st.counters.completed.load(Ordering::Relaxed)));
-    }
-    if bounds.requests == Some(0) || bounds.duration == Some(Duration::ZERO) {
-        return;
-    }
-    let Some(mut engine) = st.engine.take() else {
-        return;
-    };
-    let mut task = tokio::task::spawn_blocking(move || {
-        let r = engine.run_round(bounds);
-        (engine, r)
-    });
-    let joined = loop {
-        tokio::select! {
-            j = &mut task => break j,
-            _ = tokio::time::sleep(Duration::from_millis(100)) => {
-                // The serving process is gone (a wrapper that exits after starting the server
-                // is not a death), or it is printing its out-of-memory banner.
-                let serving = st.serving_pid as i32;
-                // SAFETY: signal 0 only probes whether the process exists.
-                let gone = target.exited().is_some() && unsafe { libc::kill(serving, 0) } != 0;
-                if gone || target.captured.lock().unwrap().oom {
-                    st.stop.stop();
-                }
-            }
-        }
-    };
-    let Ok((engine, r)) = joined else { return };
-    if let Some(f) = &r.setup_failed {
-        st.failure = Some(f.to_string());
-    }
-    st.load_time += r.elapsed;
-    let secs = r.elapsed.as_secs_f64();
-    st.rounds.push(RoundOut {
-        t_s: st.started.elapsed().as_secs_f64(),
-        requests_per_second: if secs > 0.0 {
-            r.requests as f64 / secs
-        } else {
-            0.0
-        },
-        p50_ms: r.summary.latency.as_ref().map_or(0.0, |l| l.p50_ms),
-        p99_ms: r.summary.latency.as_ref().map_or(0.0, |l| l.p99_ms),
-    });
-    st.mix.add(&r.per_endpoint);
-    st.summary = Some(engine.summary());
-    st.engine = Some(engine);
-}
-
 /// Force a full GC in every followed process and read memory. `false` when the main process
 /// is gone (or stopped answering).
 async fn take_sample(
@@ -396,6 +345,9 @@ async fn take_sample(
     ));
     crate::process_run::tell_others(&st.procs, t_s, progress);
     st.samples.push(s);
+    if let Some(ins) = st.procs.main_inspector() {
+        st.threads.sample(ins, &s, progress).await;
+    }
     st.mix.sampled();
     true
 }

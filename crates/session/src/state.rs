@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use crate::culprit::Culprit;
 use crate::observations::Stop;
 use crate::startup::Startup;
+use crate::threads::Threads;
 use crate::verdict::Sample;
 
 /// The loop's state (one per run).
@@ -39,6 +40,8 @@ pub(crate) struct State {
     pub(crate) culprit: Culprit,
     /// The culprits of the other serving processes, by pid.
     pub(crate) other_culprits: Vec<(u32, Culprit)>,
+    /// The serving process's worker threads (see [`crate::threads`]).
+    pub(crate) threads: Threads,
     /// The port really used, start-up warnings, and whether the target ran out of memory
     /// before it listened (a failed target, not a leak).
     pub(crate) startup: Startup,

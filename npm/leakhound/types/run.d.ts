@@ -177,6 +177,11 @@ export interface RunResult {
   heap_limit_bytes: number;
   http_errors: number;
   /**
+   * Which isolate the top-level verdict describes when it is not the serving process's
+   * main thread (`worker thread [worker 1] (lib/audit-worker.js) of pid 4242`).
+   */
+  leak_in?: string | null;
+  /**
    * Which memory grows: `js-heap`, `external`, `rss`, or `none`.
    */
   leak_kind: 'none' | 'js-heap' | 'external' | 'rss';
@@ -853,8 +858,17 @@ export interface SourceLine {
  */
 export interface ThreadOut {
   alloc_survivors?: AllocSiteOut[];
+  /**
+   * The thread ended during the run (its samples stop there).
+   */
+  ended?: boolean;
   fit?: FitOut | null;
   leak_kind: LeakKind;
+  /**
+   * Why it was no longer sampled, when it stopped answering (a worker whose JS never
+   * yields cannot run a forced GC).
+   */
+  note?: string | null;
   retained_bytes_per_request?: number | null;
   /**
    * @minItems 2

@@ -97,6 +97,7 @@ fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(out, "  projection: {p}")?;
     }
     super::processes::text(r, out)?;
+    crate::threads::text(r, out)?;
     culprit(r, out)?;
     if let Some(m) = r.mem_lines.last() {
         // The app's own words: its "MB" is kept as it printed it.
