@@ -85,7 +85,7 @@ pub(crate) fn after_round(
     // Growth that is still slowing down is not called a leak yet: it may be a cache filling.
     let slowing = matches!(sh, Shape::Slowing { .. });
     // Resident memory that grows while the heaps do not (crate::rss_growth).
-    let rss = crate::rss_growth::rss_only(&load, th);
+    let rss = crate::rss_growth::rss_only(&st.threads.with_thread_heaps(&load), th);
     *streak = if (a.leak().is_some() && !slowing) || endpoint_leak || rss || thread_leak {
         *streak + 1
     } else {

@@ -24,7 +24,7 @@ pub(crate) fn conclude(
     let (obs, mut captured) = observe(opts, port, target, st, interrupted);
     let (requests, rps) = (obs.requests, obs.rps);
     // Each process judged on its own series; the top level describes the leaking one.
-    let judged = process_verdicts::judge(&obs, &st.procs, &opts.thresholds);
+    let judged = process_verdicts::judge(&obs, &st.procs, &st.threads, &opts.thresholds);
     let leader = process_verdicts::leader(&judged, &st.procs);
     let mut top = obs;
     if let Some(j) = leader.and_then(|i| judged.iter().find(|j| j.index == i)) {
@@ -39,7 +39,15 @@ pub(crate) fn conclude(
     }
     let obs = top;
     let mut decision = decide(&obs, &opts.thresholds);
-    let rss_note = crate::rss_growth::apply(&mut decision, &obs, &opts.thresholds);
+    // The serving process's worker threads live in its RSS: what they hold is not growth
+    // outside the heaps.
+    let rss_note = if captured.target_pid == st.serving_pid {
+        let mut with_threads = obs.clone();
+        with_threads.samples = st.threads.with_thread_heaps(&obs.samples);
+        crate::rss_growth::apply(&mut decision, &with_threads, &opts.thresholds)
+    } else {
+        crate::rss_growth::apply(&mut decision, &obs, &opts.thresholds)
+    };
     let mut outcome = report::outcome(&decision, &obs, captured);
     let (evidence, warnings) = process_verdicts::sentences(&judged, &st.procs);
     let r = &mut outcome.report;

@@ -23,7 +23,13 @@ pub(crate) struct Judged {
 
 /// Judge every process that has samples. `run` holds the run's observations (the main
 /// process's samples); each process gets a copy with its own samples.
-pub(crate) fn judge(run: &Observations, procs: &Processes, th: &Thresholds) -> Vec<Judged> {
+/// `threads` are the main process's worker threads: their heaps live in its RSS.
+pub(crate) fn judge(
+    run: &Observations,
+    procs: &Processes,
+    threads: &crate::threads::Threads,
+    th: &Thresholds,
+) -> Vec<Judged> {
     let several = procs.serving() > 1;
     procs
         .list
@@ -51,7 +57,13 @@ pub(crate) fn judge(run: &Observations, procs: &Processes, th: &Thresholds) -> V
                 obs.failure = None;
             }
             let mut decision = decide(&obs, th);
-            crate::rss_growth::apply(&mut decision, &obs, th);
+            if main {
+                let mut with_threads = obs.clone();
+                with_threads.samples = threads.with_thread_heaps(&obs.samples);
+                crate::rss_growth::apply(&mut decision, &with_threads, th);
+            } else {
+                crate::rss_growth::apply(&mut decision, &obs, th);
+            }
             Judged {
                 index,
                 decision,

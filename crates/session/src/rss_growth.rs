@@ -6,7 +6,9 @@
 //!
 //! RSS is noisier than a heap after a forced GC (the allocator keeps freed pages, the young
 //! generation's size changes), so on top of the usual trend test it must grow by at least
-//! [`MIN_RSS_GROWTH`] over the load phase and [`MIN_RSS_LATE_GROWTH`] in its late part.
+//! [`MIN_RSS_GROWTH`] over the load phase and [`MIN_RSS_LATE_GROWTH`] in its late part, and the
+//! heaps' own growth (the main isolate's plus its worker threads') must explain less than half
+//! of it.
 
 use leakhound_report::run_schema::{FitAxis, FitOut, SeriesName, Verdict};
 
@@ -37,6 +39,14 @@ fn rss_assessment(
         return None;
     }
     let a = assess_series(&x, &y, th);
+    // The heaps' own growth shows in RSS too, with V8's and the allocator's overhead on top (a
+    // cache filling up to a plateau grows RSS more than its heap): RSS growth the heaps explain
+    // for half or more is theirs, not memory outside them.
+    let (first, last) = (load.first()?, load.last()?);
+    let explained = (last.heap_used + last.external) - (first.heap_used + first.external);
+    if explained > 0.5 * a.growth {
+        return None;
+    }
     (a.trend == Trend::Leak && a.growth >= MIN_RSS_GROWTH && a.late_growth >= MIN_RSS_LATE_GROWTH)
         .then_some(a)
 }
@@ -159,5 +169,22 @@ mod tests {
         assert_eq!(d.kind, LeakKind::JsHeap);
         assert!(apply(&mut d, &o, &th).is_none());
         assert_eq!(d.kind, LeakKind::JsHeap);
+    }
+
+    #[test]
+    fn rss_growth_the_heap_explains_is_not_outside_the_heap() {
+        let th = Thresholds::default();
+        // The heap grows 3 MiB a round and RSS 4 MiB a round (V8's overhead on top): decided on
+        // the heap as a no-leak or not (a worker thread's heap, a cache filling), RSS adds nothing.
+        let o = obs(3.0 * MIB, |i| 60.0 * MIB + i as f64 * 4.0 * MIB);
+        let mut d = decide(&o, &th);
+        d.verdict = Verdict::NoLeak;
+        assert!(apply(&mut d, &o, &th).is_none());
+        assert_eq!(d.verdict, Verdict::NoLeak);
+        // The same RSS with a flat heap is outside the heap.
+        let o = obs(0.0, |i| 60.0 * MIB + i as f64 * 4.0 * MIB);
+        let mut d = decide(&o, &th);
+        assert!(apply(&mut d, &o, &th).is_some());
+        assert_eq!(d.kind, LeakKind::Rss);
     }
 }

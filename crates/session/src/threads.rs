@@ -234,6 +234,24 @@ impl Threads {
         }
     }
 
+    /// `samples` (the main isolate's) with every followed thread's heap taken at the same
+    /// moment added to the heap: a thread's isolate lives in the process's RSS, so RSS growth
+    /// it explains is not memory outside the heaps ([`crate::rss_growth`]).
+    pub(crate) fn with_thread_heaps(&self, samples: &[Sample]) -> Vec<Sample> {
+        samples
+            .iter()
+            .map(|s| {
+                let mut s = *s;
+                for t in &self.list {
+                    if let Some(ts) = t.samples.iter().find(|x| x.t_s == s.t_s) {
+                        s.heap_used += ts.heap_used;
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+
     /// Whether any thread's load-phase series leaks, and whether every one is stable (the
     /// rounds go on while a thread is still undecided).
     pub(crate) fn trend(&self, th: &Thresholds) -> (bool, bool) {
