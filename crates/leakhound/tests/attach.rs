@@ -217,6 +217,48 @@ fn attach_pid_finds_the_leak_of_a_few_hundred_bytes_per_request_in_30s() {
 }
 
 #[test]
+fn alloc_sites_name_the_apps_line_that_keeps_memory() {
+    let _s = serial();
+    assert_9229_free();
+    let node = Node::start(&[], &[("LEAK_BYTES", "300")], Stdio::null());
+    let mut load = drive(&node, 24);
+    // Eight samples: Mann–Kendall needs more than five to reach p < 0.01.
+    let (code, json, stderr, _) = attach(
+        &[
+            &node.pid(),
+            "--force-gc",
+            "--alloc-sites",
+            "-d",
+            "21s",
+            "--sample-every",
+            "3s",
+        ],
+        Duration::from_secs(80),
+    );
+    let _ = load.wait();
+    assert_eq!(json["verdict"], "leak", "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        json["alloc_sampling_interval"].as_u64().unwrap() > 0,
+        "{json}"
+    );
+    let sites = json["alloc_survivors"].as_array().unwrap();
+    let app: Vec<&str> = sites
+        .iter()
+        .take(3)
+        .filter_map(|s| s["location"].as_str())
+        .filter(|l| l.contains("attach-target.js"))
+        .collect();
+    assert!(
+        !app.is_empty(),
+        "no app line among the first three: {sites:#?}"
+    );
+    // The sampling profiler is stopped and the inspector closed again.
+    assert!(node.get("/").is_some(), "the app stopped serving");
+    assert!(!node.inspector_open(), "{stderr}");
+}
+
+#[test]
 fn attach_pid_says_no_leak_on_a_healthy_server() {
     let _s = serial();
     let (code, json, stderr) = watch_under_load("0");
