@@ -27,10 +27,19 @@ pub fn suspects(l: &LeaksReport) -> Vec<SuspectOut> {
             ),
             bytes: g.retained_bytes,
             percent: g.percent_of_heap,
-            path: g.path.split(" > ").map(str::to_string).collect(),
+            path: if g.app_path.is_empty() {
+                split(&g.path)
+            } else {
+                g.app_path.clone()
+            },
+            full_path: split(g.app_full_path.as_deref().unwrap_or(&g.path)),
             source: Vec::new(),
         })
         .collect()
+}
+
+fn split(path: &str) -> Vec<String> {
+    path.split(" > ").map(str::to_string).collect()
 }
 
 pub(crate) fn significant(
@@ -60,6 +69,8 @@ mod tests {
             holder: holder.map(str::to_string),
             path: "(GC roots) > global > responseCache (Map) > table > (object elements)".into(),
             path_steps: vec![],
+            app_path: Vec::new(),
+            app_full_path: None,
             example_node_id: 7,
             population: [0, 2500],
             significant,

@@ -816,7 +816,14 @@ export interface RunSample {
 export interface SuspectOut {
   bytes: number;
   /**
-   * Retainer path from a GC root to the suspect, outermost first.
+   * The whole route from a GC root to the suspect that `path` stands for, unfolded.
+   */
+  full_path?: string[];
+  /**
+   * The retainer path a user reads, outermost first: app-first when a function of the app
+   * holds the suspect in its scope (Node's hops before it folded into one step such as
+   * `(Node internals: timers)`, ending in the holder, whose `declared` line is in
+   * `source`); else the shortest path from a GC root to the suspect.
    */
   path: string[];
   /**

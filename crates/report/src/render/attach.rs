@@ -483,6 +483,7 @@ mod tests {
                 bytes: 3 << 20,
                 percent: 10.0,
                 path: vec!["(GC roots)".into(), "cache (Map)".into()],
+                full_path: Vec::new(),
                 source: Vec::new(),
             }],
             snapshots: vec![SnapshotOut {
