@@ -146,6 +146,12 @@ fn leaky_example_names_the_allocator_the_cache_and_its_path() {
         "{path:?}"
     );
     assert!(path[0].starts_with("(Node internals"), "{path:?}");
+    // A stable signature, so `compare` can tell the same leak again.
+    assert_eq!(
+        suspect["signature"].as_str().map(str::len),
+        Some(16),
+        "{suspect}"
+    );
     // The JSON keeps the whole route.
     let full = strings(&suspect["full_path"]);
     assert!(

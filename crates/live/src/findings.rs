@@ -43,6 +43,7 @@ pub fn suspects(l: &LeaksReport) -> Vec<SuspectOut> {
             percent: g.percent_of_heap,
             path: g.path.split(" > ").map(str::to_string).collect(),
             full_path: Vec::new(),
+            signature: String::new(),
             source: Vec::new(),
         })
         .collect()

@@ -405,6 +405,7 @@ mod tests {
                 percent: 40.0,
                 path: vec!["(GC roots)".into(), "global.cache".into()],
                 full_path: Vec::new(),
+                signature: String::new(),
                 source: vec![SourceLine {
                     kind: "grows".into(),
                     location: "server.js:12".into(),

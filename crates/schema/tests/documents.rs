@@ -372,6 +372,7 @@ fn attach_document_with_every_field() {
             percent: 80.0,
             path: vec!["(GC roots)".into(), "sessions (Array)".into()],
             full_path: Vec::new(),
+            signature: String::new(),
             source: Vec::new(),
         }],
         snapshots: vec![SnapshotOut {

@@ -831,6 +831,12 @@ export interface SuspectOut {
    */
   percent: number;
   /**
+   * The same leak in another run has the same signature: its class, the shape of its
+   * app-first path (element indexes and Node's folded hops left out) and its holder, as 16
+   * hex digits (FNV-1a). Empty when not computed.
+   */
+  signature?: string;
+  /**
    * Lines of the application's own sources that name the holder (`responseCache`): where
    * it is declared and where it grows. The snapshots know the variable, not the line.
    */

@@ -484,6 +484,7 @@ mod tests {
                 percent: 10.0,
                 path: vec!["(GC roots)".into(), "cache (Map)".into()],
                 full_path: Vec::new(),
+                signature: String::new(),
                 source: Vec::new(),
             }],
             snapshots: vec![SnapshotOut {

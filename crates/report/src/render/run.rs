@@ -308,6 +308,7 @@ mod tests {
                     "table".into(),
                 ],
                 full_path: Vec::new(),
+                signature: String::new(),
                 source: vec![SourceLine {
                     kind: "grows".into(),
                     location: "server.js:48".into(),
