@@ -308,7 +308,7 @@ impl Culprit {
             r.suspects = suspects(l);
             // The names to search for, in the order of `suspects` (both walk `significant`):
             // the holder's, then those up its retainer path (see `crate::holder_walk`).
-            let names: Vec<Vec<String>> = significant(l)
+            let names: Vec<Vec<crate::holder_walk::Name>> = significant(l)
                 .map(|g| crate::holder_walk::names(&g.path_steps))
                 .collect();
             if names.iter().any(|n| !n.is_empty()) {
