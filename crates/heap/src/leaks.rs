@@ -5,6 +5,7 @@
 //! thousands of entries of one growing cache become one finding with one path.
 
 use crate::analysis::Heap;
+use crate::app_path::{app_first, holder_index};
 use crate::fmt_bytes;
 use crate::paths::{path_to, render, signature};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -93,12 +94,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
         .enumerate()
         .map(|(rank, a)| {
             let steps = path_to(s3, a.example);
-            let holder = steps
-                .iter()
-                .rev()
-                .skip(1)
-                .find(|s| matches!(s.edge_type.as_str(), "property" | "context") && !s.class.starts_with('('))
-                .map(|s| format!("{} ({})", s.edge, s.class));
+            let holder = holder_index(&steps).map(|i| format!("{} ({})", steps[i].edge, steps[i].class));
             let share = a.retained as f64 / total as f64;
             let mut significant = a.instances >= MIN_INSTANCES && share >= MIN_SHARE;
             let mut population = [0, 0];
@@ -107,6 +103,10 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
                 population = [population_of(s1, &a.class, &sig), population_of(s3, &a.class, &sig)];
                 significant &= population[1].saturating_sub(population[0]) * 2 >= a.instances;
             }
+            // One scan of the functions per group shown: only for those that can be.
+            let app = (significant || rank < 5)
+                .then(|| app_first(s3, a.example, &steps))
+                .flatten();
             let sentence = format!(
                 "{} {} objects allocated between snapshots 1 and 2 are still alive, retaining {} ({:.1}% of the heap){}; path: {}",
                 a.instances,
@@ -125,6 +125,8 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
                 holder,
                 path: render(&steps),
                 path_steps: steps,
+                app_path: app.as_ref().map(|p| p.shown.clone()).unwrap_or_default(),
+                app_full_path: app.map(|p| p.full),
                 example_node_id: u64::from(s3.graph.node_id[a.example as usize]),
                 population,
                 significant,

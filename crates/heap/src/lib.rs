@@ -10,6 +10,7 @@
 //! once it is closed; [`parse::parse`] reads a snapshot already in memory.
 
 pub mod analysis;
+pub mod app_path;
 pub mod classes;
 pub mod diff;
 pub mod dominators;

@@ -124,16 +124,40 @@ fn leaky_example_names_the_allocator_the_cache_and_its_path() {
         "{:#}",
         r["suspects"]
     );
-    let path: Vec<&str> = suspect["path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap())
-        .collect();
-    assert!(
-        path.windows(2)
-            .any(|w| w == ["responseCache (Map)", "table"]),
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect()
+    };
+    // The app-first path: from the app's request handler, whose scope holds the cache, to
+    // the cache; the timer list that the shortest path runs through is folded into one step.
+    let path = strings(&suspect["path"]);
+    assert_eq!(
+        path.last().map(String::as_str),
+        Some("responseCache (Map)"),
         "{path:?}"
+    );
+    assert!(
+        !path
+            .iter()
+            .any(|p| p.contains("timerListMap") || p.contains("_onTimeout")),
+        "{path:?}"
+    );
+    assert!(path[0].starts_with("(Node internals"), "{path:?}");
+    // A stable signature, so `compare` can tell the same leak again.
+    assert_eq!(
+        suspect["signature"].as_str().map(str::len),
+        Some(16),
+        "{suspect}"
+    );
+    // The JSON keeps the whole route.
+    let full = strings(&suspect["full_path"]);
+    assert!(
+        full.windows(2)
+            .any(|w| w == ["responseCache (Map)", "table"]),
+        "{full:?}"
     );
     assert!(suspect["percent"].as_f64().unwrap() > 10.0, "{suspect}");
     // The line that grows the cache, found in the app's source by the holder's name.
@@ -148,6 +172,7 @@ fn leaky_example_names_the_allocator_the_cache_and_its_path() {
             .any(|l| l["kind"] == "declared" && l["location"] == declared.as_str()),
         "{suspect}"
     );
+    assert_eq!(declared, "examples/leaky-server.js:22");
     assert!(r["culprit_notes"].as_array().unwrap().is_empty(), "{ctx}");
 
     // The terminal says it too, with file:line.
@@ -166,7 +191,7 @@ fn leaky_example_names_the_allocator_the_cache_and_its_path() {
     );
     assert!(
         stdout.contains("held by responseCache (Map)")
-            && stdout.contains("responseCache (Map) > table"),
+            && stdout.contains(&format!("responseCache (Map) at {declared}\n")),
         "{stdout}"
     );
 }

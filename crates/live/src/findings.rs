@@ -42,6 +42,8 @@ pub fn suspects(l: &LeaksReport) -> Vec<SuspectOut> {
             bytes: g.retained_bytes,
             percent: g.percent_of_heap,
             path: g.path.split(" > ").map(str::to_string).collect(),
+            full_path: Vec::new(),
+            signature: String::new(),
             source: Vec::new(),
         })
         .collect()
@@ -63,6 +65,8 @@ mod tests {
             holder: Some("cache (Map)".into()),
             path: "(GC roots) > global > cache (Map)".into(),
             path_steps: Vec::new(),
+            app_path: Vec::new(),
+            app_full_path: None,
             example_node_id: 1,
             population: [10, 2510],
             significant,

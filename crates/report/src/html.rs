@@ -404,6 +404,8 @@ mod tests {
                 bytes: 1000,
                 percent: 40.0,
                 path: vec!["(GC roots)".into(), "global.cache".into()],
+                full_path: Vec::new(),
+                signature: String::new(),
                 source: vec![SourceLine {
                     kind: "grows".into(),
                     location: "server.js:12".into(),

@@ -66,8 +66,19 @@ pub struct SuspectOut {
     pub bytes: u64,
     /// Share of the heap, 0..100.
     pub percent: f64,
-    /// Retainer path from a GC root to the suspect, outermost first.
+    /// The retainer path a user reads, outermost first: app-first when a function of the app
+    /// holds the suspect in its scope (Node's hops before it folded into one step such as
+    /// `(Node internals: timers)`, ending in the holder, whose `declared` line is in
+    /// `source`); else the shortest path from a GC root to the suspect.
     pub path: Vec<String>,
+    /// The whole route from a GC root to the suspect that `path` stands for, unfolded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub full_path: Vec<String>,
+    /// The same leak in another run has the same signature: its class, the shape of its
+    /// app-first path (element indexes and Node's folded hops left out) and its holder, as 16
+    /// hex digits (FNV-1a). Empty when not computed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub signature: String,
     /// Lines of the application's own sources that name the holder (`responseCache`): where
     /// it is declared and where it grows. The snapshots know the variable, not the line.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -125,6 +125,15 @@ pub struct LeakGroup {
     pub holder: Option<String>,
     pub path: String,
     pub path_steps: Vec<Step>,
+    /// The path a user reads: from the app's function whose scope holds the variable, Node's
+    /// hops before it folded into one step (`(Node internals: timers) > request (Function) >
+    /// responseCache (Map)`), ending in the holder. Empty when no app function's scope holds
+    /// the group (then `path` stands).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_path: Vec<String>,
+    /// The whole route from the roots that `app_path` stands for (often not the shortest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_full_path: Option<String>,
     pub example_node_id: u64,
     /// Objects of this class on this path shape in S1 and in S3, whatever their age: a leak
     /// grows the population, a full bounded cache only replaces its members.

@@ -371,6 +371,8 @@ fn attach_document_with_every_field() {
             bytes: 40 << 20,
             percent: 80.0,
             path: vec!["(GC roots)".into(), "sessions (Array)".into()],
+            full_path: Vec::new(),
+            signature: String::new(),
             source: Vec::new(),
         }],
         snapshots: vec![SnapshotOut {

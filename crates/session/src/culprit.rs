@@ -306,15 +306,12 @@ impl Culprit {
         r.snapshots = self.snapshots.iter().map(|p| shown(p)).collect();
         if let Some(l) = &self.leaks {
             r.suspects = suspects(l);
-            // The holders' names, in the order of `suspects` (both walk `significant`).
-            let names: Vec<Option<&str>> = significant(l)
-                .map(|g| {
-                    g.holder
-                        .as_deref()
-                        .and_then(crate::source_lines::holder_identifier)
-                })
+            // The names to search for, in the order of `suspects` (both walk `significant`):
+            // the holder's, then those up its retainer path (see `crate::holder_walk`).
+            let names: Vec<Vec<crate::holder_walk::Name>> = significant(l)
+                .map(|g| crate::holder_walk::names(&g.path_steps))
                 .collect();
-            if names.iter().any(Option::is_some) {
+            if names.iter().any(|n| !n.is_empty()) {
                 let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
                 let files = crate::source_files::app_files(
                     &r.command,
@@ -322,10 +319,8 @@ impl Culprit {
                     base.as_deref(),
                 );
                 let texts = crate::source_files::read(&files, base.as_deref(), &mut maps);
-                for (s, name) in r.suspects.iter_mut().zip(names) {
-                    if let Some(id) = name {
-                        s.source = crate::source_lines::find(id, &texts);
-                    }
+                for (s, names) in r.suspects.iter_mut().zip(names) {
+                    s.source = crate::holder_walk::lines(&names, &texts);
                 }
             }
         }

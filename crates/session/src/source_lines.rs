@@ -8,8 +8,14 @@ use leakhound_report::run_schema::SourceLine;
 /// Lines reported per suspect: up to three that grow the holder, one that declares it.
 const MAX_GROWS: usize = 3;
 const MAX_CODE_CHARS: usize = 160;
-/// Calls that add to a collection or an emitter.
+/// Calls that add to a collection or an emitter, or grow a package's object (a DataLoader's
+/// `.load(`/`.prime(` caches, an app's or a client's `.use(` stack).
 const GROWING: &[&str] = &[
+    "load",
+    "loadMany",
+    "prime",
+    "use",
+    "addEventListener",
     "set",
     "push",
     "add",
@@ -97,6 +103,10 @@ pub fn classify(line: &str, ident: &str) -> Option<Use> {
             continue;
         }
         let rest = code[end..].trim_start();
+        // `Object.assign(ident, ...)` copies into it.
+        if code[..at].trim_end().ends_with("Object.assign(") {
+            return Some(Use::Grows);
+        }
         if let Some(call) = rest.strip_prefix("?.").or_else(|| rest.strip_prefix('.')) {
             let call = call.trim_start();
             let method_len = call.bytes().take_while(|&b| is_word(b)).count();
@@ -228,6 +238,11 @@ mod tests {
         assert_eq!(c("const responseCacheé = 1"), None);
         assert_eq!(c("responseCacheSize = 3"), None);
         assert_eq!(c("const x = responseCache"), None);
+        assert_eq!(c("Object.assign(responseCache, extra)"), Some(Use::Grows));
+        assert_eq!(c("Object.assign({}, responseCache)"), None);
+        assert_eq!(c("await responseCache.load(id)"), Some(Use::Grows));
+        assert_eq!(c("responseCache.use((req) => req)"), Some(Use::Grows));
+        assert_eq!(c("responseCache.loaded(id)"), None);
         assert_eq!(
             classify("emitter.on('x', f); listeners.push(f)", "listeners"),
             Some(Use::Grows)

@@ -247,13 +247,26 @@ export interface SnapshotOut {
 export interface SuspectOut {
   bytes: number;
   /**
-   * Retainer path from a GC root to the suspect, outermost first.
+   * The whole route from a GC root to the suspect that `path` stands for, unfolded.
+   */
+  full_path?: string[];
+  /**
+   * The retainer path a user reads, outermost first: app-first when a function of the app
+   * holds the suspect in its scope (Node's hops before it folded into one step such as
+   * `(Node internals: timers)`, ending in the holder, whose `declared` line is in
+   * `source`); else the shortest path from a GC root to the suspect.
    */
   path: string[];
   /**
    * Share of the heap, 0..100.
    */
   percent: number;
+  /**
+   * The same leak in another run has the same signature: its class, the shape of its
+   * app-first path (element indexes and Node's folded hops left out) and its holder, as 16
+   * hex digits (FNV-1a). Empty when not computed.
+   */
+  signature?: string;
   /**
    * Lines of the application's own sources that name the holder (`responseCache`): where
    * it is declared and where it grows. The snapshots know the variable, not the line.

@@ -22,6 +22,17 @@ export interface HeapLeaksResult {
  * via the `definition` "LeakGroup".
  */
 export interface LeakGroup {
+  /**
+   * The whole route from the roots that `app_path` stands for (often not the shortest).
+   */
+  app_full_path?: string | null;
+  /**
+   * The path a user reads: from the app's function whose scope holds the variable, Node's
+   * hops before it folded into one step (`(Node internals: timers) > request (Function) >
+   * responseCache (Map)`), ending in the holder. Empty when no app function's scope holds
+   * the group (then `path` stands).
+   */
+  app_path?: string[];
   class: string;
   example_node_id: number;
   /**

@@ -483,6 +483,8 @@ mod tests {
                 bytes: 3 << 20,
                 percent: 10.0,
                 path: vec!["(GC roots)".into(), "cache (Map)".into()],
+                full_path: Vec::new(),
+                signature: String::new(),
                 source: Vec::new(),
             }],
             snapshots: vec![SnapshotOut {

@@ -220,7 +220,21 @@ fn culprit(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
                     format::bytes_u64(s.bytes),
                     s.percent
                 )?;
-                writeln!(out, "    path: {}", s.path.join(" > "))?;
+                // An app-first path ends in the holder: say where it is declared.
+                let declared = s.source.iter().find(|l| {
+                    l.kind == "declared"
+                        && s.path.last().is_some_and(|p| {
+                            p.split(" (").next().is_some_and(|id| l.code.contains(id))
+                        })
+                });
+                writeln!(
+                    out,
+                    "    path: {}{}",
+                    s.path.join(" > "),
+                    declared
+                        .map(|l| format!(" at {}", l.location))
+                        .unwrap_or_default()
+                )?;
                 for l in &s.source {
                     writeln!(out, "    {:<8}  {}  {}", l.kind, l.location, l.code)?;
                 }
@@ -293,6 +307,8 @@ mod tests {
                     "responseCache (Map)".into(),
                     "table".into(),
                 ],
+                full_path: Vec::new(),
+                signature: String::new(),
                 source: vec![SourceLine {
                     kind: "grows".into(),
                     location: "server.js:48".into(),
@@ -337,6 +353,30 @@ mod tests {
             ..Default::default()
         };
         assert!(culprit_text(&none).contains("no significant group"));
+    }
+
+    #[test]
+    fn an_app_first_path_ends_in_the_holder_and_where_it_is_declared() {
+        let mut r = culprit_report();
+        r.suspects[0].path = vec![
+            "(Node internals: timers)".into(),
+            "request (Function)".into(),
+            "responseCache (Map)".into(),
+        ];
+        r.suspects[0].source.push(SourceLine {
+            kind: "declared".into(),
+            location: "server.js:22".into(),
+            code: "const responseCache = new Map();".into(),
+        });
+        let t = culprit_text(&r);
+        assert!(
+            t.contains("path: (Node internals: timers) > request (Function) > responseCache (Map) at server.js:22\n"),
+            "{t}"
+        );
+        // A path that does not end in the declared name gets no location.
+        r.suspects[0].path.push("table".into());
+        let t = culprit_text(&r);
+        assert!(t.contains("responseCache (Map) > table\n"), "{t}");
     }
 
     #[test]

@@ -1,0 +1,198 @@
+//! Which names to search the app's source for. The direct holder of a leak is often a field
+//! inside a package or a class (`_events`, `_cacheMap`, `handlers`, `data`) that the app never
+//! writes; the line to change names the app's own variable further up the retainer path
+//! (`bus` in `bus.on(...)`, `userLoader` in `userLoader.load(...)`). So the path is walked up
+//! from the holder, and the nearest name whose lines grow it in the app's files wins.
+
+use leakhound_heap::app_path::holder_index;
+use leakhound_heap::paths::Step;
+use leakhound_report::run_schema::SourceLine;
+
+use crate::source_lines::{find, holder_identifier};
+
+/// Names tried per suspect, nearest the holder first.
+const MAX_NAMES: usize = 6;
+
+/// A name to search for, with the snapshot's evidence of how it grew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    pub ident: String,
+    /// The calls that fit the growth the snapshots saw (`set` for a Map, `on` for an emitter
+    /// whose `_events` grew, `push` for array elements): their lines rank first.
+    pub fits: &'static [&'static str],
+}
+
+/// Which calls grow an object of `class` whose growth went through the edge `below`.
+fn fitting_calls(class: &str, below: Option<&str>) -> &'static [&'static str] {
+    match (class, below) {
+        (_, Some("_events")) => &["on", "once", "addListener", "prependListener"],
+        ("Map", _) => &["set"],
+        ("Set", _) => &["add"],
+        ("Array", _) => &["push", "unshift", "splice", "["],
+        (_, Some(b)) if b.starts_with('[') => &["push", "unshift", "splice", "["],
+        _ if class.contains("Emitter") => &["on", "once", "addListener", "prependListener"],
+        _ => &[],
+    }
+}
+
+/// The identifiers on `steps` from the holder up towards the roots: properties and scope
+/// variables of JS objects (not V8's internals), each once.
+pub fn names(steps: &[Step]) -> Vec<Name> {
+    let Some(h) = holder_index(steps) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Name> = Vec::new();
+    for i in (0..=h).rev() {
+        let s = &steps[i];
+        if !matches!(s.edge_type.as_str(), "property" | "context") || s.class.starts_with('(') {
+            continue;
+        }
+        if let Some(id) = holder_identifier(&s.edge) {
+            if !out.iter().any(|n| n.ident == id) {
+                let below = steps.get(i + 1).map(|b| b.edge.as_str());
+                out.push(Name {
+                    ident: id.to_string(),
+                    fits: fitting_calls(&s.class, below),
+                });
+            }
+        }
+        if out.len() == MAX_NAMES {
+            break;
+        }
+    }
+    out
+}
+
+/// Whether a `grows` line grows `ident` by one of `fits` (`ident.set(`, `ident[k] =`).
+fn fits(code: &str, ident: &str, fits: &[&str]) -> bool {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    fits.iter().any(|m| {
+        if *m == "[" {
+            code.contains(&format!("{ident}["))
+        } else {
+            code.contains(&format!("{ident}.{m}(")) || code.contains(&format!("{ident}?.{m}("))
+        }
+    })
+}
+
+/// The source lines of the nearest name that the app grows (the lines whose call fits the
+/// snapshot's evidence first); failing that, of the nearest name the app's files mention.
+pub fn lines(names: &[Name], files: &[(String, String)]) -> Vec<SourceLine> {
+    let mut fallback = Vec::new();
+    for n in names {
+        let mut found = find(&n.ident, files);
+        if found.iter().any(|l| l.kind == "grows") {
+            // Stable: file order stays within each rank; `declared` stays last.
+            found.sort_by_key(|l| (l.kind != "grows", !fits(&l.code, &n.ident, n.fits)));
+            return found;
+        }
+        if fallback.is_empty() {
+            fallback = found;
+        }
+    }
+    fallback
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(edge: &str, edge_type: &str, class: &str) -> Step {
+        Step {
+            edge: edge.into(),
+            edge_type: edge_type.into(),
+            class: class.into(),
+            node_id: 1,
+        }
+    }
+
+    /// `bus > _events > config:reload (Array) > [7] (Function)`, as a listener leak reads.
+    fn listener_path() -> Vec<Step> {
+        vec![
+            step("1", "element", "(GC roots)"),
+            step("context", "internal", "(system)"),
+            step("bus", "context", "EventEmitter"),
+            step("_events", "property", "Object"),
+            step("config:reload", "property", "Array"),
+            step("[7]", "element", "Function"),
+        ]
+    }
+
+    #[test]
+    fn the_walk_goes_from_the_holder_up_to_the_apps_names() {
+        let got = names(&listener_path());
+        let idents: Vec<&str> = got.iter().map(|n| n.ident.as_str()).collect();
+        assert_eq!(idents, ["_events", "bus"]);
+        // `bus` grew through `_events`: listeners.
+        assert_eq!(got[1].fits[0], "on");
+        assert!(names(&listener_path()[..1]).is_empty());
+    }
+
+    #[test]
+    fn a_field_inside_a_package_gives_way_to_the_apps_variable() {
+        let files = vec![(
+            "app.js".to_string(),
+            "const bus = new EventEmitter();\nfunction h() {\n  bus.on('config:reload', () => {});\n}\n"
+                .to_string(),
+        )];
+        let got = lines(&names(&listener_path()), &files);
+        let kinds: Vec<(&str, &str)> = got
+            .iter()
+            .map(|l| (l.kind.as_str(), l.location.as_str()))
+            .collect();
+        assert_eq!(kinds, [("grows", "app.js:3"), ("declared", "app.js:1")]);
+        // The holder's own name wins when the app grows it.
+        let files = vec![(
+            "app.js".to_string(),
+            "const bus = {};\nbus._events = {};\nbus._events.x = 1;\nbus.on(1);\n_events.push(1);\n"
+                .to_string(),
+        )];
+        assert_eq!(
+            lines(&names(&listener_path()), &files)[0].location,
+            "app.js:5"
+        );
+        // Nothing grows anything: the nearest name that is mentioned.
+        let files = vec![(
+            "app.js".to_string(),
+            "let _events = 1;\nconst bus = 2;\n".to_string(),
+        )];
+        assert_eq!(
+            lines(&names(&listener_path()), &files)[0].location,
+            "app.js:1"
+        );
+    }
+
+    #[test]
+    fn the_call_that_fits_the_growth_ranks_first() {
+        // The snapshots saw the emitter's listeners grow: `bus.on(` beats an earlier line
+        // that grows it another way.
+        let files = vec![(
+            "app.js".to_string(),
+            "const bus = new Emitter();\nbus.add(config);\nbus.on('x', f);\n".to_string(),
+        )];
+        let got = lines(&names(&listener_path()), &files);
+        assert_eq!(got[0].location, "app.js:3");
+        assert_eq!(got[1].location, "app.js:2");
+        assert_eq!(got[2].kind, "declared");
+        // A Map's entries grew: `.set(` first; array elements grew: `.push(` and `[k] =`.
+        let map_path = vec![
+            step("1", "element", "(GC roots)"),
+            step("users", "context", "Map"),
+            step("table", "internal", "(system)"),
+            step("[3]", "element", "Object"),
+        ];
+        let files = vec![(
+            "app.js".to_string(),
+            "users.push(1);\nusers.set(k, v);\nusers[k] = 1;\n".to_string(),
+        )];
+        assert_eq!(lines(&names(&map_path), &files)[0].location, "app.js:2");
+        let array_path = vec![
+            step("1", "element", "(GC roots)"),
+            step("users", "context", "Array"),
+            step("[3]", "element", "Object"),
+        ];
+        let got = lines(&names(&array_path), &files);
+        let locs: Vec<&str> = got.iter().map(|l| l.location.as_str()).collect();
+        assert_eq!(locs, ["app.js:1", "app.js:3", "app.js:2"]);
+    }
+}
