@@ -11,7 +11,7 @@ use leakhound_report::gate::{self, Budgets};
 use leakhound_report::render::{Render, Text};
 use leakhound_report::run_schema::RunReport;
 use leakhound_report::{html, markdown, units};
-use leakhound_session::RunOptions;
+use leakhound_session::{LoadCmd, RunOptions};
 
 use crate::exit::{self, Outcome};
 use crate::load_args::{parse_duration, parse_positive_duration, Aim, LoadArgs};
@@ -98,6 +98,15 @@ pub struct RunCmd {
     /// above 1 is a percent), or a share such as 0.1
     #[arg(long = "max-gc-share", value_name = "PERCENT", value_parser = units::parse_percent)]
     max_gc_share: Option<f64>,
+    /// Drive the target with your own load instead: CMD runs through `sh -c` once the target
+    /// listens (with PORT, URL=http://127.0.0.1:PORT and LEAKHOUND=1 set) and is ended with its
+    /// process group; lines `leakhound:count N` on its stdout (N cumulative) make the verdict
+    /// bytes per unit of work, else bytes per second
+    #[arg(long = "load-cmd", value_name = "CMD", conflicts_with_all = ["config", "openapi", "har", "endpoint", "connections", "rate"])]
+    load_cmd: Option<String>,
+    /// With --load-cmd: sample the target (after a forced GC) this often
+    #[arg(long = "sample-every", value_name = "TIME", default_value = "2s", value_parser = parse_positive_duration)]
+    sample_every: Duration,
     /// Echo all of the target's output
     #[arg(short = 'v', long)]
     verbose: bool,
@@ -163,6 +172,10 @@ pub fn run(cmd: RunCmd) -> Outcome {
         verbose: cmd.verbose,
         culprit,
         cancel: cancel.clone(),
+        load_cmd: cmd.load_cmd.map(|command| LoadCmd {
+            command,
+            sample_every: cmd.sample_every,
+        }),
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -24,7 +24,8 @@ pub(crate) fn conclude(
     let (obs, mut captured) = observe(opts, port, target, st, interrupted);
     let (requests, rps) = (obs.requests, obs.rps);
     // Each process judged on its own series; the top level describes the leaking one.
-    let judged = process_verdicts::judge(&obs, &st.procs, &opts.thresholds);
+    let th = crate::work_axis::thresholds(&opts.thresholds, st.axis);
+    let judged = process_verdicts::judge(&obs, &st.procs, &th);
     let leader = process_verdicts::leader(&judged, &st.procs);
     let mut top = obs;
     if let Some(j) = leader.and_then(|i| judged.iter().find(|j| j.index == i)) {
@@ -38,8 +39,9 @@ pub(crate) fn conclude(
         }
     }
     let obs = top;
-    let mut decision = decide(&obs, &opts.thresholds);
-    let rss_note = crate::rss_growth::apply(&mut decision, &obs, &opts.thresholds);
+    let mut decision = decide(&obs, &th);
+    let rss_note = crate::rss_growth::apply(&mut decision, &obs, &th);
+    crate::work_axis::apply(&mut decision, &obs);
     let mut outcome = report::outcome(&decision, &obs, captured);
     let (evidence, warnings) = process_verdicts::sentences(&judged, &st.procs);
     let r = &mut outcome.report;
@@ -53,6 +55,7 @@ pub(crate) fn conclude(
     r.evidence.splice(0..0, evidence);
     r.warnings.extend(warnings);
     r.processes = process_verdicts::outs(&judged, &st.procs);
+    crate::work_axis::words(r, &decision, &obs);
     outcome
 }
 
@@ -152,6 +155,7 @@ pub(crate) fn observe(
         },
         endpoints: st.mix.endpoints.clone(),
         endpoint_counts: st.mix.at_samples.clone(),
+        axis: st.axis,
     };
     let captured = Captured {
         command: opts.command.clone(),
