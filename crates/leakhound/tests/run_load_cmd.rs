@@ -184,3 +184,17 @@ fn the_load_command_does_not_mix_with_the_built_in_load() {
         "{err}"
     );
 }
+
+#[test]
+fn a_target_that_dies_under_the_load_command_ends_it_too() {
+    let _s = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let pf = dir.path().join("pids");
+    let (code, v, text) = run_with(
+        &driver_cmd(&pf, true),
+        "crates/leakhound/tests/servers/crashes-under-load.js",
+    );
+    assert_eq!(code, Some(4), "{text}");
+    assert_eq!(v["verdict"], "target-failed", "{text}");
+    assert_gone(&pf, &text);
+}

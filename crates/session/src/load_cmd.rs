@@ -79,6 +79,13 @@ pub(crate) async fn drive(
             Phase::Load
         };
         let count = cmd.count();
+        // The progress line shows the axis' position (relabelled exactly after the sample).
+        let work = count.is_some() || points.iter().any(|p| p.count.is_some());
+        let x = match work {
+            true => count.unwrap_or(0),
+            false => (st.started.elapsed().as_secs_f64() * MS) as u64,
+        };
+        st.counters.completed.store(x, Ordering::Relaxed);
         let before = st.samples.len();
         if !take_sample(st, target, phase, progress).await {
             st.stopped_by = Some(Stop::SampleFailed);
