@@ -107,13 +107,21 @@ pub struct RunCmd {
     /// With --load-cmd: sample the target (after a forced GC) this often
     #[arg(long = "sample-every", value_name = "TIME", default_value = "2s", value_parser = parse_positive_duration)]
     sample_every: Duration,
+    /// Leak-test a function, not a server: node imports FILE (CommonJS or ESM) and calls its
+    /// default export over and over; the verdict is bytes per iteration. The arguments after
+    /// `--` are node's own flags
+    #[arg(long, value_name = "FILE.js", conflicts_with_all = ["load_cmd", "config", "openapi", "har", "endpoint", "connections", "rate"])]
+    workload: Option<PathBuf>,
+    /// With --workload: calls in flight at once
+    #[arg(long, value_name = "N", default_value = "1", requires = "workload")]
+    concurrency: usize,
     /// Echo all of the target's output
     #[arg(short = 'v', long)]
     verbose: bool,
     #[command(flatten)]
     culprit: crate::culprit_args::CulpritArgs,
     /// The command that starts the service, after `--`
-    #[arg(last = true, required = true, num_args = 1..)]
+    #[arg(last = true, required_unless_present = "workload", num_args = 1..)]
     command: Vec<String>,
 }
 
@@ -157,8 +165,21 @@ pub fn run(cmd: RunCmd) -> Outcome {
         );
     }
     let cancel = Arc::new(tokio::sync::Notify::new());
+    let workload = match &cmd.workload {
+        Some(f) => Some(crate::workload_args::prepare(
+            f,
+            cmd.concurrency,
+            &cmd.command,
+        )?),
+        None => None,
+    };
+    let load_cmd = match (&workload, cmd.load_cmd) {
+        (Some(_), _) => Some(None),
+        (None, Some(c)) => Some(Some(c)),
+        (None, None) => None,
+    };
     let opts = RunOptions {
-        command: cmd.command,
+        command: workload.as_ref().map_or(cmd.command, |w| w.command.clone()),
         heap_mb: cmd.heap_mb.round() as u64,
         port: cmd.port,
         plan,
@@ -172,7 +193,7 @@ pub fn run(cmd: RunCmd) -> Outcome {
         verbose: cmd.verbose,
         culprit,
         cancel: cancel.clone(),
-        load_cmd: cmd.load_cmd.map(|command| LoadCmd {
+        load_cmd: load_cmd.map(|command| LoadCmd {
             command,
             sample_every: cmd.sample_every,
         }),

@@ -198,3 +198,57 @@ fn a_target_that_dies_under_the_load_command_ends_it_too() {
     assert_eq!(v["verdict"], "target-failed", "{text}");
     assert_gone(&pf, &text);
 }
+
+fn workload(module: &str) -> (Option<i32>, serde_json::Value, String) {
+    run_json(
+        &[
+            "--sample-every",
+            "500ms",
+            "--max-duration",
+            "50s",
+            "--workload",
+            &path(&format!("crates/leakhound/tests/workloads/{module}")),
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn a_workload_that_keeps_memory_leaks_per_iteration() {
+    let _s = serial();
+    let (code, v, text) = workload("leaky.mjs");
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    assert_eq!(v["driver"], "iterations", "{text}");
+    assert_eq!(v["unit"], "iteration", "{text}");
+    assert_eq!(v["fit"]["x"], "iterations", "{text}");
+    // An object and a short string per call.
+    let bpi = v["retained_bytes_per_unit"].as_f64().unwrap();
+    assert!((40.0..400.0).contains(&bpi), "{bpi} B/iteration: {text}");
+}
+
+#[test]
+fn a_workload_that_keeps_nothing_is_no_leak() {
+    let _s = serial();
+    let (code, v, text) = workload("healthy.cjs");
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(v["verdict"], "no-leak", "{text}");
+    assert_eq!(v["fit"]["x"], "iterations", "{text}");
+}
+
+#[test]
+fn a_workload_whose_default_export_is_not_a_function_is_refused() {
+    let out = leakhound()
+        .args(["run", "--workload"])
+        .arg(path("crates/leakhound/tests/workloads/not-a-function.mjs"))
+        .env_remove("NODE_OPTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the default export is not a function"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

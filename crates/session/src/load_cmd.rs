@@ -42,17 +42,25 @@ pub(crate) async fn drive(
     port: u16,
     progress: Progress<'_>,
 ) -> Result<()> {
-    let mut cmd = match LoadProcess::spawn(&lc.command, port, opts.verbose) {
-        Ok(c) => c,
-        Err(e) => {
-            st.failure = Some(format!("could not start --load-cmd `{}`: {e}", lc.command));
-            return Ok(());
+    let mut cmd = match &lc.command {
+        Some(c) => match LoadProcess::spawn(c, port, opts.verbose) {
+            Ok(p) => {
+                progress(&format!(
+                    "load command: `{c}` (pid {}), URL=http://127.0.0.1:{port}; a sample every {:?}",
+                    p.pid, lc.sample_every
+                ));
+                Some(p)
+            }
+            Err(e) => {
+                st.failure = Some(format!("could not start --load-cmd `{c}`: {e}"));
+                return Ok(());
+            }
+        },
+        None => {
+            progress(&format!("workload: a sample every {:?}", lc.sample_every));
+            None
         }
     };
-    progress(&format!(
-        "load command: `{}` (pid {}), URL=http://127.0.0.1:{port}; a sample every {:?}",
-        lc.command, cmd.pid, lc.sample_every
-    ));
     st.axis = FitAxis::Seconds;
     let gc_now = |t: &Target| {
         let c = t.captured.lock().unwrap();
@@ -69,8 +77,14 @@ pub(crate) async fn drive(
             st.stopped_by = Some(Stop::MaxDuration);
             break;
         }
+        let exited = async {
+            match cmd.as_mut() {
+                Some(c) => c.wait().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            s = cmd.wait() => exit = Some(s),
+            s = exited => exit = Some(s),
             _ = tokio::time::sleep(lc.sample_every) => {}
         }
         let phase = if points.is_empty() {
@@ -78,7 +92,10 @@ pub(crate) async fn drive(
         } else {
             Phase::Load
         };
-        let count = cmd.count();
+        let count = match &cmd {
+            Some(c) => c.count(),
+            None => iterations(st),
+        };
         // The progress line shows the axis' position (relabelled exactly after the sample).
         let work = count.is_some() || points.iter().any(|p| p.count.is_some());
         let x = match work {
@@ -93,8 +110,10 @@ pub(crate) async fn drive(
         }
         if st.samples.len() > before {
             let t_s = st.samples[before].t_s;
+            // A workload's count is read with the sample itself.
+            let count = if cmd.is_none() { iterations(st) } else { count };
             points.push(Point { t_s, count });
-            relabel(st, &points);
+            relabel(st, &points, cmd.is_none());
         }
         if let Some(s) = exit {
             progress(&format!("the load command exited ({s})"));
@@ -113,12 +132,14 @@ pub(crate) async fn drive(
     }
     let (a1, p1) = gc_now(target);
     st.load_ended = Some((Instant::now(), a1, p1));
-    cmd.stop(GRACE).await;
+    if let Some(c) = cmd.as_mut() {
+        c.stop(GRACE).await;
+    }
     let load = points.len();
-    if let Some(s) = exit.filter(|s| !s.success()) {
+    if let (Some(s), Some(c)) = (exit.filter(|s| !s.success()), &cmd) {
         // Too early for any evidence: the command failed, not the target's memory.
         if load < opts.thresholds.min_points {
-            let tail = cmd.tail();
+            let tail = c.tail();
             let said = if tail.is_empty() {
                 "no output".to_string()
             } else {
@@ -126,7 +147,7 @@ pub(crate) async fn drive(
             };
             st.failure = Some(format!(
                 "the load command `{}` exited ({s}) after {load} samples, before any evidence; {said}",
-                lc.command
+                lc.command.as_deref().unwrap_or_default()
             ));
             return Ok(());
         }
@@ -134,18 +155,22 @@ pub(crate) async fn drive(
             "the load command failed ({s}): judging the samples it drove"
         ));
     }
-    idle_phase(opts, st, target, progress).await;
+    // A workload cannot be paused from here (its calls run inside the target), so its run has
+    // no idle phase: an idle sample would see the calls go on and mistake them for time.
+    if cmd.is_some() {
+        idle_phase(opts, st, target, progress).await;
+    }
     Ok(())
 }
 
 /// Put the axis' position in every sample's `requests`: the work count once CMD reports one
 /// (0 before its first line), else milliseconds since the run started.
-fn relabel(st: &mut State, points: &[Point]) {
+fn relabel(st: &mut State, points: &[Point], workload: bool) {
     let work = points.iter().any(|p| p.count.is_some());
-    st.axis = if work {
-        FitAxis::Work
-    } else {
-        FitAxis::Seconds
+    st.axis = match (work, workload) {
+        (true, true) => FitAxis::Iterations,
+        (true, false) => FitAxis::Work,
+        _ => FitAxis::Seconds,
     };
     let x_at = |t_s: f64| -> Option<u64> {
         let p = points.iter().find(|p| p.t_s == t_s)?;
@@ -168,6 +193,13 @@ fn relabel(st: &mut State, points: &[Point]) {
     // Idle samples (and the final figures) carry the last position.
     let last = st.samples.last().map_or(0, |s| s.requests);
     st.counters.completed.store(last, Ordering::Relaxed);
+}
+
+/// The calls a `--workload` finished by its last sample (its runner keeps the count where the
+/// preload's request counter is, read with every sample).
+fn iterations(st: &State) -> Option<u64> {
+    let main = st.procs.main?;
+    st.procs.list.get(main)?.own.last().copied().flatten()
 }
 
 /// Stop CMD's phase on this sample? Two leaking checks in a row over at least

@@ -40,10 +40,12 @@ pub struct RunOptions {
     pub load_cmd: Option<LoadCmd>,
 }
 
-/// A load command: run through `sh -c` once the target listens, sampled every `sample_every`.
+/// A load command run through `sh -c` once the target listens, or (`command: None`, for
+/// `--workload`) a target that drives itself and counts its own iterations; sampled every
+/// `sample_every`.
 #[derive(Debug, Clone)]
 pub struct LoadCmd {
-    pub command: String,
+    pub command: Option<String>,
     pub sample_every: Duration,
 }
 

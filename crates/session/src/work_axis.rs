@@ -97,12 +97,16 @@ pub fn words(r: &mut RunReport, d: &Decision, obs: &Observations) {
         FitAxis::Iterations => ("iteration", format!("{} iterations", thousands(span))),
         _ => ("unit", format!("{} units of work", thousands(span))),
     };
+    let by = match obs.axis {
+        FitAxis::Iterations => "the workload",
+        _ => "the load command",
+    };
     let what = match f.series {
         leakhound_report::run_schema::SeriesName::External => "external memory",
         _ => "retained JS heap",
     };
     let sentence = format!(
-        "{what} over {over} of the load command: {} (95% CI {} – {}, R²={:.2}, {} samples)",
+        "{what} over {over} of {by}: {} (95% CI {} – {}, R²={:.2}, {} samples)",
         per(f.slope, unit),
         per(f.ci_low, unit),
         per(f.ci_high, unit),

@@ -74,9 +74,13 @@ fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
             .as_ref()
             .is_some_and(|f| !matches!(f.x, leakhound_schema::evidence::FitAxis::Requests));
     if outside {
+        let by = match r.fit.as_ref().map(|f| f.x) {
+            Some(leakhound_schema::evidence::FitAxis::Iterations) => "the workload",
+            _ => "the load command",
+        };
         writeln!(
             out,
-            "  {} under the load command; heap limit {}",
+            "  {} under {by}; heap limit {}",
             format::duration(r.duration_s),
             format::bytes_u64(r.heap_limit_bytes)
         )?;
