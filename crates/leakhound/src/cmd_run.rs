@@ -11,7 +11,7 @@ use leakhound_report::gate::{self, Budgets};
 use leakhound_report::render::{Render, Text};
 use leakhound_report::run_schema::RunReport;
 use leakhound_report::{html, markdown, units};
-use leakhound_session::RunOptions;
+use leakhound_session::{LoadCmd, RunOptions};
 
 use crate::exit::{self, Outcome};
 use crate::load_args::{parse_duration, parse_positive_duration, Aim, LoadArgs};
@@ -98,13 +98,30 @@ pub struct RunCmd {
     /// above 1 is a percent), or a share such as 0.1
     #[arg(long = "max-gc-share", value_name = "PERCENT", value_parser = units::parse_percent)]
     max_gc_share: Option<f64>,
+    /// Drive the target with your own load instead: CMD runs through `sh -c` once the target
+    /// listens (with PORT, URL=http://127.0.0.1:PORT and LEAKHOUND=1 set) and is ended with its
+    /// process group; lines `leakhound:count N` on its stdout (N cumulative) make the verdict
+    /// bytes per unit of work, else bytes per second
+    #[arg(long = "load-cmd", value_name = "CMD", conflicts_with_all = ["config", "openapi", "har", "endpoint", "connections", "rate"])]
+    load_cmd: Option<String>,
+    /// With --load-cmd: sample the target (after a forced GC) this often
+    #[arg(long = "sample-every", value_name = "TIME", default_value = "2s", value_parser = parse_positive_duration)]
+    sample_every: Duration,
+    /// Leak-test a function, not a server: node imports FILE (CommonJS or ESM) and calls its
+    /// default export over and over; the verdict is bytes per iteration. The arguments after
+    /// `--` are node's own flags
+    #[arg(long, value_name = "FILE.js", conflicts_with_all = ["load_cmd", "config", "openapi", "har", "endpoint", "connections", "rate"])]
+    workload: Option<PathBuf>,
+    /// With --workload: calls in flight at once
+    #[arg(long, value_name = "N", default_value = "1", requires = "workload")]
+    concurrency: usize,
     /// Echo all of the target's output
     #[arg(short = 'v', long)]
     verbose: bool,
     #[command(flatten)]
     culprit: crate::culprit_args::CulpritArgs,
     /// The command that starts the service, after `--`
-    #[arg(last = true, required = true, num_args = 1..)]
+    #[arg(last = true, required_unless_present = "workload", num_args = 1..)]
     command: Vec<String>,
 }
 
@@ -148,8 +165,21 @@ pub fn run(cmd: RunCmd) -> Outcome {
         );
     }
     let cancel = Arc::new(tokio::sync::Notify::new());
+    let workload = match &cmd.workload {
+        Some(f) => Some(crate::workload_args::prepare(
+            f,
+            cmd.concurrency,
+            &cmd.command,
+        )?),
+        None => None,
+    };
+    let load_cmd = match (&workload, cmd.load_cmd) {
+        (Some(_), _) => Some(None),
+        (None, Some(c)) => Some(Some(c)),
+        (None, None) => None,
+    };
     let opts = RunOptions {
-        command: cmd.command,
+        command: workload.as_ref().map_or(cmd.command, |w| w.command.clone()),
         heap_mb: cmd.heap_mb.round() as u64,
         port: cmd.port,
         plan,
@@ -163,6 +193,10 @@ pub fn run(cmd: RunCmd) -> Outcome {
         verbose: cmd.verbose,
         culprit,
         cancel: cancel.clone(),
+        load_cmd: load_cmd.map(|command| LoadCmd {
+            command,
+            sample_every: cmd.sample_every,
+        }),
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -19,6 +19,7 @@ mod load_args;
 mod mcp;
 mod metrics_server;
 mod output;
+mod workload_args;
 
 use clap::{Parser, Subcommand};
 

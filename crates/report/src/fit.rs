@@ -42,7 +42,7 @@ pub fn value(s: &RunSample, series: SeriesName) -> f64 {
 /// A sample's position on a fit's x axis.
 pub fn position(s: &RunSample, x: FitAxis) -> f64 {
     match x {
-        FitAxis::Requests => s.requests as f64,
+        FitAxis::Requests | FitAxis::Work | FitAxis::Iterations => s.requests as f64,
         FitAxis::Seconds => s.t_s,
     }
 }
@@ -61,6 +61,8 @@ pub fn axis_unit(x: FitAxis) -> &'static str {
     match x {
         FitAxis::Requests => "request",
         FitAxis::Seconds => "second",
+        FitAxis::Work => "unit",
+        FitAxis::Iterations => "iteration",
     }
 }
 

@@ -25,6 +25,12 @@ pub enum FitAxis {
     Requests,
     /// Seconds since the run started (the slope is bytes per second).
     Seconds,
+    /// Units of work a `--load-cmd` reported with `leakhound:count N` (the samples' `requests`
+    /// hold the cumulative count; the slope is bytes per unit).
+    Work,
+    /// Calls of a `--workload` function (the samples' `requests` hold the cumulative count;
+    /// the slope is bytes per iteration).
+    Iterations,
 }
 
 /// A robust linear fit of one series (Theil–Sen slope with its 95 % interval).

@@ -24,7 +24,8 @@ pub(crate) fn conclude(
     let (obs, mut captured) = observe(opts, port, target, st, interrupted);
     let (requests, rps) = (obs.requests, obs.rps);
     // Each process judged on its own series; the top level describes the leaking one.
-    let judged = process_verdicts::judge(&obs, &st.procs, &st.threads, &opts.thresholds);
+    let th = crate::work_axis::thresholds(&opts.thresholds, st.axis);
+    let judged = process_verdicts::judge(&obs, &st.procs, &st.threads, &th);
     let leader = process_verdicts::leader(&judged, &st.procs);
     let mut top = obs;
     if let Some(j) = leader.and_then(|i| judged.iter().find(|j| j.index == i)) {
@@ -38,16 +39,17 @@ pub(crate) fn conclude(
         }
     }
     let obs = top;
-    let mut decision = decide(&obs, &opts.thresholds);
+    let mut decision = decide(&obs, &th);
     // The serving process's worker threads live in its RSS: what they hold is not growth
     // outside the heaps.
     let rss_note = if captured.target_pid == st.serving_pid {
         let mut with_threads = obs.clone();
         with_threads.samples = st.threads.with_thread_heaps(&obs.samples);
-        crate::rss_growth::apply(&mut decision, &with_threads, &opts.thresholds)
+        crate::rss_growth::apply(&mut decision, &with_threads, &th)
     } else {
-        crate::rss_growth::apply(&mut decision, &obs, &opts.thresholds)
+        crate::rss_growth::apply(&mut decision, &obs, &th)
     };
+    crate::work_axis::apply(&mut decision, &obs);
     let mut outcome = report::outcome(&decision, &obs, captured);
     let (evidence, warnings) = process_verdicts::sentences(&judged, &st.procs);
     let r = &mut outcome.report;
@@ -61,6 +63,7 @@ pub(crate) fn conclude(
     r.evidence.splice(0..0, evidence);
     r.warnings.extend(warnings);
     r.processes = process_verdicts::outs(&judged, &st.procs);
+    crate::work_axis::words(r, &decision, &obs);
     outcome
 }
 
@@ -160,6 +163,7 @@ pub(crate) fn observe(
         },
         endpoints: st.mix.endpoints.clone(),
         endpoint_counts: st.mix.at_samples.clone(),
+        axis: st.axis,
     };
     let captured = Captured {
         command: opts.command.clone(),

@@ -126,6 +126,9 @@ pub struct Observations {
     /// Cumulative requests per endpoint at each sample (aligned with `samples`), when
     /// `endpoints` is not empty.
     pub endpoint_counts: Vec<Vec<u64>>,
+    /// What the samples' `requests` count: requests, or (`--load-cmd`) units of work or
+    /// milliseconds since the start ([`crate::work_axis`]).
+    pub axis: leakhound_report::run_schema::FitAxis,
 }
 
 impl Observations {

@@ -36,6 +36,17 @@ pub struct RunOptions {
     /// Notified to end the run now as if interrupted (the binary's output was closed): the
     /// target is stopped and the outcome is `interrupted`.
     pub cancel: Arc<tokio::sync::Notify>,
+    /// `--load-cmd`: the user's own load instead of the engine ([`crate::load_cmd`]).
+    pub load_cmd: Option<LoadCmd>,
+}
+
+/// A load command run through `sh -c` once the target listens, or (`command: None`, for
+/// `--workload`) a target that drives itself and counts its own iterations; sampled every
+/// `sample_every`.
+#[derive(Debug, Clone)]
+pub struct LoadCmd {
+    pub command: Option<String>,
+    pub sample_every: Duration,
 }
 
 impl Default for RunOptions {
@@ -58,6 +69,7 @@ impl Default for RunOptions {
             thresholds: Thresholds::default(),
             culprit: CulpritOptions::default(),
             cancel: Arc::default(),
+            load_cmd: None,
         }
     }
 }

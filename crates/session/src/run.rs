@@ -17,10 +17,11 @@ use crate::observations::Stop;
 use crate::options::{RunOptions, RunOutcome};
 use crate::process_culprits::{self, At};
 use crate::progress::Progress;
+use crate::sampling::{idle_phase, take_sample};
 use crate::startup::{Startup, Waited};
 use crate::state::State;
 use crate::target::{port_owner, Target, TargetSpec};
-use crate::verdict::{thousands, Phase, MIB};
+use crate::verdict::{Phase, MIB};
 
 /// Run the whole loop. Errors are tool errors (exit 2); every other ending is an outcome.
 pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome> {
@@ -69,6 +70,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         threads: crate::threads::Threads::new(&opts.culprit),
         startup: Startup::new(port),
         mix: crate::mix::Tally::of_plan(&plan_for_mix),
+        axis: Default::default(),
     };
     let driven = tokio::select! {
         r = drive(opts, &mut target, &mut st, progress) => r.map(|()| false),
@@ -157,6 +159,9 @@ async fn drive(
     if !take_sample(st, target, Phase::Baseline, progress).await {
         return Ok(());
     }
+    if let Some(lc) = &opts.load_cmd {
+        return crate::load_cmd::drive(opts, lc, st, target, port, progress).await;
+    }
     progress(&format!(
         "warm-up: {:?} of load, {}",
         opts.warmup,
@@ -228,21 +233,7 @@ async fn drive(
     if !st.died {
         process_culprits::step(st, At::AfterLoad, progress).await;
     }
-    // 5. Idle, sampled every second; longer while the heap grows without requests (time).
-    if !st.died {
-        progress(&format!("idle: {:?} without load", opts.idle));
-        let idle_end = Instant::now() + opts.idle;
-        let mut ok = true;
-        while ok && checkpoint::idle_goes_on(opts, st, idle_end) {
-            let left = idle_end.saturating_duration_since(Instant::now());
-            tokio::time::sleep(left.clamp(Duration::from_millis(500), Duration::from_secs(1)))
-                .await;
-            ok = take_sample(st, target, Phase::Idle, progress).await;
-        }
-        if ok {
-            process_culprits::step(st, At::AfterIdle, progress).await;
-        }
-    }
+    idle_phase(opts, st, target, progress).await;
     Ok(())
 }
 
@@ -275,79 +266,4 @@ fn load_budget_spent(opts: &RunOptions, st: &State) -> Option<(&'static str, Sto
         return Some(("load time budget reached (-d)", Stop::LoadBudget));
     }
     None
-}
-
-/// Force a full GC in every followed process and read memory. `false` when the main process
-/// is gone (or stopped answering).
-async fn take_sample(
-    st: &mut State,
-    target: &mut Target,
-    phase: Phase,
-    progress: Progress<'_>,
-) -> bool {
-    let Some(main) = st
-        .procs
-        .main
-        .filter(|_| st.procs.main_inspector().is_some())
-    else {
-        return false;
-    };
-    // The target's event loop ran dry: it only waits for our inspector session to go.
-    if target.captured.lock().unwrap().waiting_for_debugger {
-        st.died = true;
-        progress("the target finished on its own");
-        return false;
-    }
-    // Processes that appeared since the last round (a late fork, a restarted worker).
-    if st.procs.discover(target).await > 0 {
-        st.procs.classify(port_owner(st.startup.port));
-        crate::process_run::tell_processes(&st.procs, progress);
-    }
-    let oom = target.captured.lock().unwrap().oom;
-    let t_s = st.started.elapsed().as_secs_f64();
-    let requests = st.counters.completed.load(Ordering::Relaxed);
-    let answer = st.procs.sample(t_s, requests, phase, oom).await;
-    let (mem, own) = match answer {
-        Some(Ok(m)) => m,
-        other => {
-            let e = match other {
-                Some(Err(e)) => e.to_string(),
-                _ => "no answer".to_string(),
-            };
-            let gone = target.wait_exit(Duration::from_millis(300)).await.is_some()
-                || target.captured.lock().unwrap().oom;
-            let oom = target.captured.lock().unwrap().oom;
-            st.procs.gone(main, oom).await;
-            if gone {
-                st.died = true;
-                if st.procs.list.len() > 1 {
-                    let what = if oom { "ran out of memory" } else { "died" };
-                    progress(&format!("{} {what} under load", st.procs.list[main].label));
-                } else {
-                    progress("the target died under load");
-                }
-            } else {
-                st.failure = Some(format!("the target stopped answering the inspector: {e}"));
-            }
-            return false;
-        }
-    };
-    let s = crate::processes::sample_of(t_s, requests, phase, &mem, st.serving_pid);
-    st.procs.record(main, s, own);
-    progress(&format!(
-        "{:>6.1}s {:<8} {:>10} req  heap {:>7.2} MiB  external {:>7.2} MiB  rss {:>7.1} MiB",
-        s.t_s,
-        format!("{phase:?}").to_lowercase(),
-        thousands(s.requests),
-        s.heap_used / MIB,
-        s.external / MIB,
-        s.rss / MIB
-    ));
-    crate::process_run::tell_others(&st.procs, t_s, progress);
-    st.samples.push(s);
-    if let Some(ins) = st.procs.main_inspector() {
-        st.threads.sample(ins, &s, progress).await;
-    }
-    st.mix.sampled();
-    true
 }

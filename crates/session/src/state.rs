@@ -47,4 +47,6 @@ pub(crate) struct State {
     pub(crate) startup: Startup,
     /// Per-endpoint counts when several endpoints are driven with a varying mix.
     pub(crate) mix: crate::mix::Tally,
+    /// What the samples' `requests` count ([`crate::work_axis`]); requests but with `--load-cmd`.
+    pub(crate) axis: leakhound_report::run_schema::FitAxis,
 }

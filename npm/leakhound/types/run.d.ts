@@ -27,7 +27,7 @@ export type SeriesName = 'heap_used' | 'external' | 'rss';
  * This interface was referenced by `RunResult`'s JSON-Schema
  * via the `definition` "FitAxis".
  */
-export type FitAxis = 'requests' | 'seconds';
+export type FitAxis = 'requests' | 'seconds' | 'work' | 'iterations';
 /**
  * Which collector ran, as named by the first words after `ms: ` (or the NVP `gc=` key).
  *

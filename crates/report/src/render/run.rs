@@ -68,17 +68,35 @@ fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(out, "  - {p}")?;
     }
     warnings(r, out)?;
-    writeln!(
-        out,
-        "  {} requests in {} ({:.0} req/s under load{}), {} HTTP errors, {} transport errors; heap limit {}",
+    // Driven by the user's load command (or a workload): no request of leakhound's to count.
+    let outside = r.requests == 0
+        && r.fit
+            .as_ref()
+            .is_some_and(|f| !matches!(f.x, leakhound_schema::evidence::FitAxis::Requests));
+    if outside {
+        let by = match r.fit.as_ref().map(|f| f.x) {
+            Some(leakhound_schema::evidence::FitAxis::Iterations) => "the workload",
+            _ => "the load command",
+        };
+        writeln!(
+            out,
+            "  {} under {by}; heap limit {}",
+            format::duration(r.duration_s),
+            format::bytes_u64(r.heap_limit_bytes)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  {} requests in {} ({:.0} req/s under load{}), {} HTTP errors, {} transport errors; heap limit {}",
         format::thousands(r.requests),
         format::duration(r.duration_s),
         r.requests_per_second,
         latency(r),
         format::thousands(r.http_errors),
         format::thousands(r.transport_errors),
-        format::bytes_u64(r.heap_limit_bytes)
-    )?;
+            format::bytes_u64(r.heap_limit_bytes)
+        )?;
+    }
     if let Some(c) = connections(r) {
         writeln!(out, "  {c}")?;
     }

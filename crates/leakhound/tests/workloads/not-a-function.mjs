@@ -1,0 +1,2 @@
+// A --workload test module whose default export is not a function.
+export default { run() {} };
