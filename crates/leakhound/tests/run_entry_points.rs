@@ -12,7 +12,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{leakhound, serial};
+use common::serial;
 use serde_json::Value;
 
 fn servers() -> PathBuf {
@@ -78,35 +78,12 @@ fn line_of(dir: &Path, file: &str, needle: &str) -> u64 {
 
 /// `leakhound run --json … -- COMMAND` in `dir`: exit code, JSON, output.
 fn run(dir: &Path, args: &[&str], envs: &[(&str, &str)], command: &[&str]) -> (i32, Value, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    let json = tmp.path().join("r.json");
-    let mut cmd = leakhound();
-    cmd.current_dir(dir)
-        .arg("run")
-        .arg("--json")
-        .arg(&json)
-        .args(["--max-duration", "45s", "-c", "4"])
-        .args(args)
-        .arg("--")
-        .args(command)
-        .stdin(Stdio::null())
-        .env_remove("NODE_OPTIONS")
-        .env("npm_config_update_notifier", "false")
-        .env("npm_config_fund", "false")
-        .env("COREPACK_ENABLE_STRICT", "0");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = std::fs::read_to_string(&json)
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), v, text)
+    let mut all = vec!["--max-duration", "45s", "-c", "4"];
+    all.extend_from_slice(args);
+    all.push("--");
+    all.extend_from_slice(command);
+    let (code, v, text) = common::run_json_in(dir, &all, envs);
+    (code.unwrap_or(-1), v, text)
 }
 
 fn processes(v: &Value) -> Vec<Value> {

@@ -13,9 +13,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
-use common::{leakhound, serial};
+use common::serial;
 use serde_json::Value;
 
 fn dir() -> PathBuf {
@@ -24,34 +23,11 @@ fn dir() -> PathBuf {
 
 /// `leakhound run --json … -- COMMAND` in the fixture directory: exit code, JSON, output.
 fn run(args: &[&str], envs: &[(&str, &str)], command: &[&str]) -> (Option<i32>, Value, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    let json = tmp.path().join("r.json");
-    let mut cmd = leakhound();
-    cmd.current_dir(dir())
-        .arg("run")
-        .arg("--json")
-        .arg(&json)
-        .args(["--max-duration", "40s"])
-        .args(args)
-        .arg("--")
-        .args(command)
-        .stdin(Stdio::null())
-        .env_remove("NODE_OPTIONS")
-        .env("npm_config_update_notifier", "false")
-        .env("npm_config_fund", "false");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = std::fs::read_to_string(&json)
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or(Value::Null);
-    (out.status.code(), v, text)
+    let mut all = vec!["--max-duration", "40s"];
+    all.extend_from_slice(args);
+    all.push("--");
+    all.extend_from_slice(command);
+    common::run_json_in(&dir(), &all, envs)
 }
 
 fn processes(v: &Value) -> Vec<Value> {

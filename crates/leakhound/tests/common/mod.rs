@@ -173,12 +173,24 @@ pub fn chromium(args: &[String]) -> std::process::Output {
 /// `NODE_OPTIONS` (a test sets its own through `envs`): the exit code, the JSON document (null
 /// when none was written) and stdout + stderr.
 pub fn run_json(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, serde_json::Value, String) {
+    run_json_in(&repo_root(), args, envs)
+}
+
+/// [`run_json`] in the directory `cwd` (a fixture's own directory: `npm start` reads its
+/// `package.json` there). npm's update notice and funding lines are turned off.
+pub fn run_json_in(
+    cwd: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (Option<i32>, serde_json::Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
     let mut cmd = leakhound();
     cmd.arg("run").arg("--json").arg(&json);
-    cmd.args(args).stdin(Stdio::null()).current_dir(repo_root());
-    cmd.env_remove("NODE_OPTIONS");
+    cmd.args(args).stdin(Stdio::null()).current_dir(cwd);
+    cmd.env_remove("NODE_OPTIONS")
+        .env("npm_config_update_notifier", "false")
+        .env("npm_config_fund", "false");
     for (k, v) in envs {
         cmd.env(k, v);
     }
