@@ -243,6 +243,20 @@ fn a_cookie_jar_keeps_each_connections_session() {
     assert!(text.contains("401: 20"), "{text}");
 }
 
+/// The run attributed the leak to the one leaking route `name` (GET /items), listed first,
+/// and called none of the others a leak.
+fn assert_attributed(v: &serde_json::Value, name: &str, text: &str) {
+    let eps = v["endpoints"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no endpoints[]: {text}"));
+    assert!(eps.len() >= 3, "{:#}", v["endpoints"]);
+    assert_eq!(eps[0]["name"], name, "{:#}\n{text}", v["endpoints"]);
+    assert_eq!(eps[0]["verdict"], "leak", "{:#}\n{text}", v["endpoints"]);
+    for e in &eps[1..] {
+        assert_ne!(e["verdict"], "leak", "{:#}\n{text}", v["endpoints"]);
+    }
+}
+
 #[test]
 fn an_openapi_spec_drives_the_run_to_the_leak() {
     let _l = serial();
@@ -262,6 +276,7 @@ fn an_openapi_spec_drives_the_run_to_the_leak() {
         "{text}"
     );
     assert_leak(code, &v, &text);
+    assert_attributed(&v, "listItems", &text);
 }
 
 /// A HAR of a session with the service: a login, the item list (its leak), two items.
@@ -322,6 +337,7 @@ fn a_har_recording_drives_the_run_to_the_leak() {
         "{text}"
     );
     assert_leak(code, &v, &text);
+    assert_attributed(&v, "GET /items", &text);
 }
 
 #[test]
