@@ -83,7 +83,8 @@ pub(crate) fn after_round(
         })
     };
     // Growth that is still slowing down is not called a leak yet: it may be a cache filling.
-    let slowing = matches!(sh, Shape::Slowing { .. });
+    // (A varying endpoint mix bends the total by construction: no filling cache then.)
+    let slowing = matches!(sh, Shape::Slowing { .. }) && !endpoint_leak;
     // Resident memory that grows while the heaps do not (crate::rss_growth).
     let rss = crate::rss_growth::rss_only(&st.threads.with_thread_heaps(&load), th);
     *streak = if (a.leak().is_some() && !slowing) || endpoint_leak || rss || thread_leak {
@@ -101,7 +102,7 @@ pub(crate) fn after_round(
             Stop::Leak,
         ));
     }
-    if matches!(sh, Shape::Plateau { .. }) {
+    if matches!(sh, Shape::Plateau { .. }) && !endpoint_leak {
         return Some((
             "retained memory grew ever more slowly and settled",
             Stop::Stable,
