@@ -272,10 +272,11 @@ fn attach_pid_says_no_leak_on_a_healthy_server() {
 fn without_force_gc_the_gc_observer_finds_a_leak_and_is_removed() {
     let _s = serial();
     assert_9229_free();
-    // A bounded cache it keeps replacing (old-generation garbage) and a small heap make V8
-    // run major GCs by itself, as a busy service does.
+    // A bounded cache it keeps replacing (old-generation garbage) makes V8 run major GCs by
+    // itself, as a busy service does. The heap has room for 30 s of the leak at any rate this
+    // machine serves (128 MiB did not: a fast run filled it and the app died).
     let node = Node::start(
-        &["--max-old-space-size=128"],
+        &["--max-old-space-size=384"],
         &[("LEAK_BYTES", "200"), ("CHURN", "20000")],
         Stdio::null(),
     );
