@@ -16,6 +16,8 @@ use crate::verdict::Sample;
 
 /// How long one process gets to answer when it is first met.
 const HELLO: Duration = Duration::from_secs(3);
+/// Attempts at a banner's inspector (one per sample) before it is given up.
+const MAX_TRIES: u32 = 5;
 
 /// What leakhound asks a process it meets: whether it is a cluster worker (and its id), its
 /// parent, and whether the preload's request counter is there. Node deletes the
@@ -64,6 +66,10 @@ pub(crate) struct Processes {
     pub(crate) list: Vec<Followed>,
     /// Banners already looked at.
     seen: usize,
+    /// Banners whose inspector did not answer yet, with the attempts so far: a loaded machine
+    /// can make a fresh process miss [`HELLO`], and a worker missed once must not be missed for
+    /// the whole run.
+    retry: Vec<(String, u32)>,
     /// The process the loop's own sample, the culprit and the progress lines follow.
     pub(crate) main: Option<usize>,
 }
@@ -73,14 +79,23 @@ impl Processes {
     /// were new.
     pub(crate) async fn discover(&mut self, target: &Target) -> usize {
         let banners = target.captured.lock().unwrap().banners.clone();
+        let mut todo = std::mem::take(&mut self.retry);
+        todo.extend(banners.iter().skip(self.seen).map(|u| (u.clone(), 0)));
+        self.seen = banners.len();
         let mut added = 0;
-        for url in banners.iter().skip(self.seen) {
-            self.seen += 1;
-            let Ok(ins) = Inspector::connect(url, HELLO).await else {
+        for (url, tries) in todo {
+            let again = |me: &mut Self| {
+                if tries + 1 < MAX_TRIES {
+                    me.retry.push((url.clone(), tries + 1));
+                }
+            };
+            let Ok(ins) = Inspector::connect(&url, HELLO).await else {
+                again(self);
                 continue;
             };
             let Ok(pid) = ins.pid(HELLO).await else {
                 ins.close().await;
+                again(self);
                 continue;
             };
             if self.list.iter().any(|p| p.pid == pid && p.ins.is_some()) {
