@@ -99,7 +99,9 @@ pub fn idle_still_growing(samples: &[Sample], value: impl Fn(&Sample) -> f64) ->
     let secs = last.t_s - first.t_s;
     let grew = value(&last) - value(&first);
     let slope_ok = idle.len() < 3 || fit_t(&idle, &value).is_some_and(|(f, _)| f.slope > MIN_BPS);
-    secs > 0.0 && grew > 64.0 * KIB && grew / secs > MIN_BPS && slope_ok
+    // 32 KiB: a 45 KB/s timer leak showed only 60 KB over the 2.5 s idle of a fast run (its
+    // timer starved under load); forced-GC noise on a flat heap stays well under it.
+    secs > 0.0 && grew > 32.0 * KIB && grew / secs > MIN_BPS && slope_ok
 }
 
 #[cfg(test)]
