@@ -36,6 +36,12 @@ pub fn markdown(s: &str) -> String {
     o
 }
 
+/// Only the table separator escaped: for text leakhound wrote itself (headlines, figures,
+/// reasons), where Markdown emphasis in it is wanted and only a `|` would break a table row.
+pub fn table_pipes(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -215,9 +215,7 @@ impl Render<AttachReport> for Json {
     }
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-}
+use crate::escape::table_pipes as md_escape;
 
 impl Render<AttachReport> for Markdown {
     fn render(&self, r: &AttachReport, out: &mut dyn io::Write) -> io::Result<()> {

@@ -137,9 +137,7 @@ impl Render<FleetReport> for Json {
     }
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-}
+use crate::escape::table_pipes as md_escape;
 
 impl Render<FleetReport> for Markdown {
     fn render(&self, r: &FleetReport, out: &mut dyn io::Write) -> io::Result<()> {
