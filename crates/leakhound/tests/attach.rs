@@ -465,19 +465,8 @@ fn ctrl_c_detaches_and_restores_the_process() {
         }
     }
     assert!(node.inspector_open(), "{seen:?}");
-    // SAFETY: signalling the child this test started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(15),
-            "attach ignored Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status =
+        common::interrupt_and_wait(&mut child, Duration::from_secs(15), "attach ignored Ctrl-C");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert_eq!(status.code(), Some(130), "{seen:?} {rest:?}");
     let json: serde_json::Value = serde_json::from_str(&reader.join().unwrap()).unwrap();

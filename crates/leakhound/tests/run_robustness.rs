@@ -96,19 +96,11 @@ fn ctrl_c_in_the_middle_leaves_no_process_behind() {
     }
     assert!(pid > 0 && alive(pid));
     std::thread::sleep(Duration::from_millis(300));
-    // SAFETY: SIGINT to the leakhound we started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(15),
-            "leakhound hung after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = common::interrupt_and_wait(
+        &mut child,
+        Duration::from_secs(15),
+        "leakhound hung after SIGINT",
+    );
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert_eq!(status.code(), Some(130), "{rest:?}");
     assert!(!alive(pid), "target {pid} survived Ctrl-C");

@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{leakhound, repo_root, serial};
 
@@ -207,19 +207,11 @@ fn ctrl_c_writes_interrupted_with_the_statistics_so_far() {
         }
     }
     assert_eq!(rounds, 3, "{seen:#?}");
-    // SAFETY: SIGINT to the leakhound we started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "leakhound hung after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = common::interrupt_and_wait(
+        &mut child,
+        Duration::from_secs(20),
+        "leakhound hung after SIGINT",
+    );
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert_eq!(status.code(), Some(130), "{rest:#?}");
     let v: serde_json::Value =

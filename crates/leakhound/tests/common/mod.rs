@@ -205,3 +205,22 @@ pub fn run_json_in(
         .unwrap_or(serde_json::Value::Null);
     (out.status.code(), v, text)
 }
+
+/// Send SIGINT (Ctrl-C) to `child` and wait for it to exit, failing the test with `what` when
+/// it has not after `limit`.
+pub fn interrupt_and_wait(
+    child: &mut Child,
+    limit: Duration,
+    what: &str,
+) -> std::process::ExitStatus {
+    // SAFETY: SIGINT to a process the test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let t0 = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(t0.elapsed() < limit, "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
