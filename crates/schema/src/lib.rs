@@ -8,6 +8,7 @@
 pub mod alloc;
 pub mod attach;
 pub mod compare;
+pub mod culprit;
 pub mod endpoint;
 pub mod evidence;
 pub mod fleet;

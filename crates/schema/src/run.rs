@@ -129,6 +129,13 @@ pub struct RunReport {
     /// The unit of `retained_bytes_per_unit` (`request`, `second`, `connection` ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    // Culprit additions
+    /// The culprit in one sentence with the line to change, when the hunt found one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culprit: Option<crate::culprit::CulpritOut>,
+    /// Known library leak patterns matched on this run's evidence.
+    #[serde(default)]
+    pub library_patterns: Vec<crate::culprit::LibraryPatternOut>,
 }
 
 /// Parse a saved `leakhound.run/v1` result, refusing other JSON with one readable reason.

@@ -137,6 +137,10 @@ export interface RunResult {
   allocation_pressure?: string | null;
   command: string[];
   /**
+   * The culprit in one sentence with the line to change, when the hunt found one.
+   */
+  culprit?: CulpritOut | null;
+  /**
    * What went wrong while capturing allocation sites or snapshots (the verdict stands).
    */
   culprit_notes?: string[];
@@ -185,6 +189,10 @@ export interface RunResult {
    * Which memory grows: `js-heap`, `external`, `rss`, or `none`.
    */
   leak_kind: 'none' | 'js-heap' | 'external' | 'rss';
+  /**
+   * Known library leak patterns matched on this run's evidence.
+   */
+  library_patterns?: LibraryPatternOut[];
   /**
    * The load engine's cumulative summary over all rounds (`leakhound.load/v1`: latency
    * percentiles, status codes, error kinds), when load was driven.
@@ -306,6 +314,61 @@ export interface Generated {
    * 1-based.
    */
   line: number;
+}
+/**
+ * The conclusion of the culprit hunt, led by one sentence: what grows, by how much per unit,
+ * held by what (a variable with the line that declares it), grown by which statement (the
+ * line to change), and through which app frames it got there.
+ *
+ * This interface was referenced by `RunResult`'s JSON-Schema
+ * via the `definition` "CulpritOut".
+ */
+export interface CulpritOut {
+  /**
+   * Where the holder is declared.
+   */
+  declared?: SourceLine | null;
+  /**
+   * Where the evidence came from: `snapshots`, `allocation-sites`, `heap-at-death`.
+   */
+  evidence: string;
+  /**
+   * The app's own frames (`function file:line`), outermost first, that led to the growth.
+   */
+  frames?: string[];
+  /**
+   * The holder as the app names it (`responseCache (Map)`), when snapshots named one.
+   */
+  holder?: string | null;
+  /**
+   * The line to change: the statement that grows the holder (`grows`), or, without
+   * snapshots, the best line found in the surviving allocation sites' functions.
+   */
+  line?: SourceLine | null;
+  /**
+   * The sentence, as printed first in the culprit section.
+   */
+  sentence: string;
+}
+/**
+ * One source line that names a suspect's holder.
+ *
+ * This interface was referenced by `RunResult`'s JSON-Schema
+ * via the `definition` "SourceLine".
+ */
+export interface SourceLine {
+  /**
+   * The line itself, trimmed (at most 160 characters).
+   */
+  code: string;
+  /**
+   * `declared` or `grows` (a call such as `.set(`, `.push(`, or an indexed assignment).
+   */
+  kind: string;
+  /**
+   * `file:line`, 1-based, the file relative to the working directory when inside it.
+   */
+  location: string;
 }
 /**
  * Retained memory attributed to one endpoint by a multiple regression over rounds whose
@@ -637,6 +700,49 @@ export interface ReasonCount {
   reason: string;
 }
 /**
+ * A known library leak (LeakCanary's library-leak matchers, for Node) matched on this run.
+ *
+ * This interface was referenced by `RunResult`'s JSON-Schema
+ * via the `definition` "LibraryPatternOut".
+ */
+export interface LibraryPatternOut {
+  /**
+   * The app's line that uses the library (the first app frame calling into `node_modules`,
+   * or the app line found for the matched holder).
+   */
+  app_line?: SourceLine | null;
+  /**
+   * What matched, each a short readable fact (`class MemoryStore holds 2.4 MiB`,
+   * `stderr: MaxListenersExceededWarning: … 11 request listeners added to [Bus]`).
+   */
+  evidence: string[];
+  /**
+   * What to do instead.
+   */
+  fix: string;
+  /**
+   * The pattern's stable id in the table (`express-session-memory-store`).
+   */
+  id: string;
+  /**
+   * A short title (`express-session MemoryStore in production`).
+   */
+  name: string;
+  /**
+   * The npm package the pattern is about (`express-session`); empty for Node's own
+   * (EventEmitter listeners, timers).
+   */
+  package: string;
+  /**
+   * Index into `suspects[]` when the match is on a snapshot suspect.
+   */
+  suspect?: number | null;
+  /**
+   * Why it leaks, one or two sentences.
+   */
+  why: string;
+}
+/**
  * The `leakhound.load/v1` object: the seed's summary, plus what the seed lacked.
  *
  * This interface was referenced by `RunResult`'s JSON-Schema
@@ -842,26 +948,6 @@ export interface SuspectOut {
    */
   source?: SourceLine[];
   title: string;
-}
-/**
- * One source line that names a suspect's holder.
- *
- * This interface was referenced by `RunResult`'s JSON-Schema
- * via the `definition` "SourceLine".
- */
-export interface SourceLine {
-  /**
-   * The line itself, trimmed (at most 160 characters).
-   */
-  code: string;
-  /**
-   * `declared` or `grows` (a call such as `.set(`, `.push(`, or an indexed assignment).
-   */
-  kind: string;
-  /**
-   * `file:line`, 1-based, the file relative to the working directory when inside it.
-   */
-  location: string;
 }
 /**
  * One worker thread (`worker_threads`), followed through the inspector's `NodeWorker` domain.
