@@ -454,6 +454,81 @@ mod tests {
         assert!(scan(b"[99999999999999999999999]", 1).is_err());
     }
 
+    /// Long arrays: every number length (1 to 20 digits), every separator V8 or a
+    /// hand-edited file might write, record offsets, and errors far inside with their offsets.
+    #[test]
+    fn long_arrays_values_offsets_and_errors() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for layout in 0..4 {
+            let mut text = String::from("[");
+            let mut want = vec![];
+            for i in 0..3000 {
+                let digits = 1 + (rnd() % 20) as u32;
+                let v = if digits == 20 {
+                    u64::MAX - rnd() % 1000
+                } else {
+                    rnd() % 10u64.pow(digits)
+                };
+                if i > 0 {
+                    text.push_str(match (layout, rnd() % 3) {
+                        (0, _) => "\n,",
+                        (1, 0) => ",",
+                        (1, 1) => "\n,",
+                        (1, _) => ",\n",
+                        (2, 0) => ", ",
+                        (2, _) => "\n\n,",
+                        _ => ",",
+                    });
+                }
+                text.push_str(&v.to_string());
+                want.push(v);
+            }
+            text.push(']');
+            let (got, end) = scan(text.as_bytes(), 3).unwrap();
+            assert_eq!(got, want, "layout {layout}");
+            assert_eq!(end, text.len());
+            // Record offsets are where each record's first number starts.
+            let mut starts = vec![];
+            scan_records(
+                text.as_bytes(),
+                0,
+                "edges",
+                3,
+                |_, at| {
+                    starts.push(at);
+                    Ok(())
+                },
+                &|_, _| {},
+            )
+            .unwrap();
+            let b = text.as_bytes();
+            let first_digits: Vec<usize> = (1..b.len())
+                .filter(|&i| b[i].is_ascii_digit() && !b[i - 1].is_ascii_digit())
+                .collect();
+            let want_starts: Vec<usize> = first_digits.iter().copied().step_by(3).collect();
+            assert_eq!(starts, want_starts, "layout {layout}");
+            // An error far inside is found at its offset.
+            for bad in [",,", ",-", ".5", ",x", "\t,", ",1e3"] {
+                let at = text.len() / 2;
+                let cut = at + text[at..].find(',').unwrap();
+                let mut t = text.clone();
+                t.insert_str(cut, bad);
+                let e = scan(t.as_bytes(), 1).unwrap_err();
+                assert!(
+                    e.offset as usize >= cut && (e.offset as usize) < cut + 8,
+                    "{bad:?}"
+                );
+            }
+        }
+        assert!(scan(b"[123456789012345678901,1]", 1).is_err());
+    }
+
     #[test]
     fn eight_digit_words() {
         for text in [
