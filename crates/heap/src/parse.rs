@@ -1062,7 +1062,12 @@ mod tests {
         for d in 1..=40u64 {
             let ed = ExactDiv::new(d);
             let samples = (0..2000u64)
-                .chain([u64::MAX, u64::MAX - 1, u64::MAX / d * d, (u32::MAX as u64) * d])
+                .chain([
+                    u64::MAX,
+                    u64::MAX - 1,
+                    u64::MAX / d * d,
+                    (u32::MAX as u64) * d,
+                ])
                 .chain((0..64).map(|b| 1u64 << b))
                 .chain((0..64).map(|b| (1u64 << b).wrapping_mul(d)));
             for x in samples {
