@@ -99,7 +99,7 @@ fn stacks_of(head: &ProfileNode, base: Option<&Path>) -> Vec<AllocStack> {
     let mut out = Vec::new();
     let mut path: Vec<Frame> = Vec::new();
     walk(head, base, &mut path, &mut out, true);
-    out.sort_by(|a: &AllocStack, b| b.bytes.cmp(&a.bytes));
+    out.sort_by_key(|s: &AllocStack| std::cmp::Reverse(s.bytes));
     out.truncate(MAX_STACKS);
     out
 }
