@@ -77,24 +77,26 @@ pub(crate) fn match_with(table: &[Pattern], ev: &Evidence) -> Vec<LibraryPattern
 fn out(h: &Hit, ev: &Evidence) -> LibraryPatternOut {
     let p = h.pattern;
     let matched: Vec<&Suspect> = h.suspects.iter().map(|(i, _)| &ev.suspects[*i]).collect();
-    let mut evidence: Vec<String> = h
-        .suspects
-        .iter()
-        .map(|(i, window)| {
-            let s = &ev.suspects[*i];
-            let held = s
-                .holder
-                .as_deref()
-                .map(|x| format!(" held by {x}"))
-                .unwrap_or_default();
-            format!(
-                "suspect #{}: {}{held}, {}: {window}",
-                i + 1,
-                s.class,
-                bytes(s.bytes)
-            )
-        })
-        .collect();
+    // The extractor's facts first: they are the most readable (which metric, which event).
+    let mut evidence: Vec<String> = p
+        .detail
+        .as_deref()
+        .map(|d| details::facts(d, &matched, &h.stderr))
+        .unwrap_or_default();
+    evidence.extend(h.suspects.iter().map(|(i, window)| {
+        let s = &ev.suspects[*i];
+        let held = s
+            .holder
+            .as_deref()
+            .map(|x| format!(" held by {x}"))
+            .unwrap_or_default();
+        format!(
+            "suspect #{}: {}{held}, {}: {window}",
+            i + 1,
+            s.class,
+            bytes(s.bytes)
+        )
+    }));
     if let Some(a) = &h.alloc {
         evidence.push(format!(
             "{} ({:.0}% of what survived) allocated in {} called from {}",
@@ -105,9 +107,6 @@ fn out(h: &Hit, ev: &Evidence) -> LibraryPatternOut {
         ));
     }
     evidence.extend(h.stderr.iter().map(|l| format!("stderr: {}", l.trim())));
-    if let Some(d) = &p.detail {
-        evidence.extend(details::facts(d, &matched, &h.stderr));
-    }
     LibraryPatternOut {
         id: p.id.clone(),
         name: p.name.clone(),
