@@ -179,7 +179,7 @@ fn axios_interceptors_added_per_request() {
         )],
         stacks: vec![stack(
             15 << 20,
-            &[("handle", "app.js", 1), ("use", "node_modules/axios/lib/core/InterceptorManager.js", 18)],
+            &[("handle", "app.js", 1), ("use", "node_modules/axios/dist/node/axios.cjs", 1460)],
         )],
         sources: source("app.js", "function handle(req, res) {\n  const t = {};\n  axios.interceptors.request.use((c) => c);\n}\n"),
         ..Evidence::default()
