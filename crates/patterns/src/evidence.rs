@@ -88,6 +88,18 @@ pub struct SourceFile {
     pub text: String,
 }
 
+/// Node's warnings kept per run (Node prints each distinct warning once).
+const MAX_WARNINGS: usize = 30;
+
+/// Keep `line` when it is one of Node's own warnings (`(node:7) MaxListenersExceededWarning:
+/// …`): the target's stderr tail scrolls past them, and they are the best evidence of an
+/// emitter leak. Called on each stderr line as the target prints it.
+pub fn keep_warning(warnings: &mut Vec<String>, line: &str) {
+    if line.starts_with("(node:") && line.contains("Warning: ") && warnings.len() < MAX_WARNINGS {
+        warnings.push(line.to_string());
+    }
+}
+
 /// Everything a run found that the patterns are matched on.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Evidence {
@@ -112,6 +124,21 @@ mod tests {
         assert_eq!(s.holder.as_deref(), Some("hashMap (Object)"));
         let s = Suspect::from_title("12 Timeout objects allocated during the load rounds");
         assert_eq!((s.class.as_str(), s.holder), ("Timeout", None));
+    }
+
+    #[test]
+    fn only_nodes_own_warnings_are_kept() {
+        let mut w = Vec::new();
+        keep_warning(
+            &mut w,
+            "(node:12) MaxListenersExceededWarning: Possible EventEmitter memory leak detected.",
+        );
+        keep_warning(
+            &mut w,
+            "(Use `node --trace-warnings ...` to show where the warning was created)",
+        );
+        keep_warning(&mut w, "my app says Warning: low disk");
+        assert_eq!(w.len(), 1);
     }
 
     #[test]

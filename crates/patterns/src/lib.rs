@@ -16,6 +16,6 @@ mod matching;
 mod steps;
 mod table;
 
-pub use evidence::{AllocStack, Evidence, Frame, SourceFile, Suspect};
+pub use evidence::{keep_warning, AllocStack, Evidence, Frame, SourceFile, Suspect};
 pub use matching::match_patterns;
 pub use table::{parse_table, table, AllocRule, Pattern, StderrRule, SuspectRule, TableError};

@@ -13,18 +13,8 @@ use leakhound_report::run_schema::{RunReport, Verdict};
 use crate::culprit::Culprit;
 use crate::target::Target;
 
-/// Node's warnings kept per run (each distinct warning is printed once by Node).
-const MAX_WARNINGS: usize = 30;
 /// The largest surviving stacks handed to the matchers.
 const MAX_STACKS: usize = 500;
-
-/// Keep `line` when it is one of Node's own warnings (`(node:7) MaxListenersExceededWarning:
-/// …`): the stderr tail scrolls past them, and they are the best evidence of an emitter leak.
-pub(crate) fn keep_warning(warnings: &mut Vec<String>, line: &str) {
-    if line.starts_with("(node:") && line.contains("Warning: ") && warnings.len() < MAX_WARNINGS {
-        warnings.push(line.to_string());
-    }
-}
 
 /// Match the patterns on what the run found and fill `r.library_patterns`. Only a run that
 /// found a leak (or suspects) is matched: the patterns explain a leak, they do not find one.
@@ -197,21 +187,6 @@ mod tests {
                 "use node_modules/axios/lib/core/InterceptorManager.js:18"
             ]
         );
-    }
-
-    #[test]
-    fn only_nodes_own_warnings_are_kept() {
-        let mut w = Vec::new();
-        keep_warning(
-            &mut w,
-            "(node:12) MaxListenersExceededWarning: Possible EventEmitter memory leak detected.",
-        );
-        keep_warning(
-            &mut w,
-            "(Use `node --trace-warnings ...` to show where the warning was created)",
-        );
-        keep_warning(&mut w, "my app says Warning: low disk");
-        assert_eq!(w.len(), 1);
     }
 
     #[test]

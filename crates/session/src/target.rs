@@ -58,7 +58,7 @@ pub struct Captured {
     pub heap_limits: Vec<(u32, f64)>,
     /// How many of the two output streams reached their end.
     pub closed_streams: u8,
-    pub warnings: Vec<String>, // Node's own (crate::library_patterns::keep_warning)
+    pub warnings: Vec<String>, // Node's own (leakhound_patterns::keep_warning)
 }
 
 impl Captured {
@@ -307,7 +307,7 @@ async fn read_lines(
             if line.contains("JavaScript heap out of memory") {
                 c.oom = true;
             }
-            crate::library_patterns::keep_warning(&mut c.warnings, line);
+            leakhound_patterns::keep_warning(&mut c.warnings, line);
             if !line.starts_with("Debugger ")
                 && !line.starts_with("For help, see:")
                 && !line.is_empty()
