@@ -29,16 +29,22 @@ fn line_of(file: &str, needle: &str) -> String {
 /// Run `file` under `run -c 4 --snapshots` for at most `budget`; the JSON report and the
 /// output, for the assertion messages.
 fn run(file: &str, budget: &str) -> (Value, String) {
+    run_with(file, budget, true)
+}
+
+fn run_with(file: &str, budget: &str, snapshots: bool) -> (Value, String) {
     assert!(
         repo_root().join(PKGS).join("node_modules/express").is_dir(),
         "the culprit packages are not installed: npm ci --prefix {PKGS}"
     );
     let tmp = tempfile::tempdir().unwrap();
     let json = tmp.path().join("run.json");
-    let out = leakhound()
-        .current_dir(repo_root())
-        .args(["run", "-c", "4", "--snapshots"])
-        .arg(tmp.path().join("snaps"))
+    let mut cmd = leakhound();
+    cmd.current_dir(repo_root()).args(["run", "-c", "4"]);
+    if snapshots {
+        cmd.arg("--snapshots").arg(tmp.path().join("snaps"));
+    }
+    let out = cmd
         .arg("--json")
         .arg(&json)
         .args(["--max-duration", budget, "--", "node", file])
@@ -191,5 +197,27 @@ fn an_emitter_leak_carries_nodes_max_listeners_warning() {
     assert!(
         ctx.contains("known library leak: EventEmitter listeners growing"),
         "{ctx}"
+    );
+}
+
+#[test]
+fn without_snapshots_the_surviving_allocations_name_the_pattern_and_the_line() {
+    let _lock = serial();
+    let file = format!("{PKGS}/axios-interceptor.js");
+    let (r, ctx) = run_with(&file, "20s", false);
+    assert!(
+        r["suspects"].as_array().is_none_or(|s| s.is_empty()),
+        "{ctx}"
+    );
+    let p = pattern(&r, "http-client-interceptors-per-request", &ctx);
+    assert_eq!(
+        p["app_line"]["location"],
+        line_of(&file, "axios.interceptors.request.use(").as_str(),
+        "{p:#}"
+    );
+    let ev = p["evidence"].to_string();
+    assert!(
+        ev.contains("node_modules/axios/") && ev.contains("called from handle"),
+        "{p:#}"
     );
 }
