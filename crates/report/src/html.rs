@@ -87,6 +87,7 @@ pub fn render(r: &RunReport) -> String {
     charts::throughput(&mut o, r);
     allocations(&mut o, r);
     suspects(&mut o, r);
+    crate::render::patterns::html(r, &mut o);
     logs(&mut o, r);
     let _ = write!(
         o,

@@ -182,6 +182,7 @@ pub fn render(r: &RunReport) -> String {
             let _ = writeln!(o);
         }
     }
+    crate::render::patterns::markdown(r, &mut o);
     o
 }
 

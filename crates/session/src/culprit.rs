@@ -270,6 +270,17 @@ impl Culprit {
         }
     }
 
+    /// The survivors' raw profile and the directory paths are shown relative to, for the
+    /// library patterns ([`crate::library_patterns`]), which need whole stacks.
+    pub(crate) fn survivors(&self) -> (Option<&Value>, Option<PathBuf>) {
+        let base = self
+            .opts
+            .base
+            .clone()
+            .or_else(|| std::env::current_dir().ok());
+        (self.survivors.as_ref(), base)
+    }
+
     /// Put what was found into the run's result.
     pub fn fill(&self, r: &mut RunReport) {
         let base = self

@@ -29,6 +29,7 @@ pub mod gclog;
 pub mod heap_flag;
 pub mod holder_walk;
 pub mod inconclusive;
+mod library_patterns;
 mod load_cmd;
 mod load_process;
 mod load_round;

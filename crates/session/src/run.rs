@@ -93,6 +93,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     process_culprits::finish(&mut st, interrupted, progress).await;
     let mut outcome = conclude(opts, port, &target, &st, interrupted);
     process_culprits::fill(&st, &mut outcome.report);
+    crate::library_patterns::fill(&st.culprit, &target, &mut outcome.report);
     crate::conclude::threads(opts, port, &target, &st, interrupted, &mut outcome);
     st.startup.fill(&mut outcome.report);
     Ok(outcome)

@@ -58,6 +58,7 @@ pub struct Captured {
     pub heap_limits: Vec<(u32, f64)>,
     /// How many of the two output streams reached their end.
     pub closed_streams: u8,
+    pub warnings: Vec<String>, // Node's own (leakhound_patterns::keep_warning)
 }
 
 impl Captured {
@@ -119,8 +120,7 @@ pub fn node_options(user: Option<&str>, heap_mb: Option<u64>, preload: &std::pat
     v
 }
 
-/// What the preload writes to stderr, before the app's code runs: `[leakhound] pid=N
-/// heap_size_limit=BYTES`. Read back by [`read_lines`] and kept out of the app's output.
+/// The preload's stderr line (`[leakhound] pid=N heap_size_limit=BYTES`), kept out of the app's output.
 const MARKER: &str = "[leakhound] pid=";
 
 /// `--trace-gc` is refused in NODE_OPTIONS (exit 9), so a preload turns it on. It also reports
@@ -307,6 +307,7 @@ async fn read_lines(
             if line.contains("JavaScript heap out of memory") {
                 c.oom = true;
             }
+            leakhound_patterns::keep_warning(&mut c.warnings, line);
             if !line.starts_with("Debugger ")
                 && !line.starts_with("For help, see:")
                 && !line.is_empty()

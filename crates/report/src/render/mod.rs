@@ -33,6 +33,7 @@ pub mod gc;
 pub mod heap;
 pub mod heap_html;
 pub mod load;
+pub mod patterns;
 pub mod processes;
 pub mod run;
 

@@ -117,6 +117,7 @@ fn finding(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
     super::processes::text(r, out)?;
     crate::threads::text(r, out)?;
     culprit(r, out)?;
+    super::patterns::text(r, out)?;
     if let Some(m) = r.mem_lines.last() {
         // The app's own words: its "MB" is kept as it printed it.
         writeln!(
