@@ -31,11 +31,23 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         Some(p) => p,
         None => free_port()?,
     };
+    // The heap at death: Node writes a snapshot near the heap limit (crate::heap_at_death).
+    let old_space = crate::heap_flag::old_space(
+        &opts.command,
+        std::env::var("NODE_OPTIONS").ok().as_deref(),
+        opts.heap_mb,
+    );
+    let death = crate::heap_at_death::HeapAtDeath::arm(
+        &opts.command,
+        old_space.mb,
+        opts.culprit.snapshots_dir.as_deref(),
+    );
     let spec = TargetSpec {
         command: opts.command.clone(),
         port,
         heap_mb: opts.heap_mb,
         verbose: opts.verbose,
+        extra_node_options: death.node_options.clone(),
     };
     let mut plan = opts.plan.clone();
     plan.target = leakhound_load::Target::local(port);
@@ -95,6 +107,14 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     process_culprits::fill(&st, &mut outcome.report);
     crate::conclude::threads(opts, port, &target, &st, interrupted, &mut outcome);
     st.startup.fill(&mut outcome.report);
+    let base = opts
+        .culprit
+        .base
+        .clone()
+        .or_else(|| std::env::current_dir().ok());
+    death
+        .fill(&mut outcome.report, base.as_deref(), progress)
+        .await;
     Ok(outcome)
 }
 
