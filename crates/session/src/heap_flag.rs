@@ -64,6 +64,7 @@ const NODE_VALUE_OPTIONS: &[&str] = &[
     "--inspect-port",
     "--title",
     "--env-file",
+    "--diagnostic-dir",
 ];
 
 /// The arguments Node itself reads: for `node` everything before the script (or `-e`/`-p`
