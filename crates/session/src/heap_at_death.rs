@@ -1,8 +1,13 @@
 //! The heap at death: the best evidence of an out-of-memory leak is the heap at the moment it
-//! ran out. `run` arms Node's `--heapsnapshot-near-heap-limit=1` (with `--diagnostic-dir` set
-//! to a private temporary directory, or to `--snapshots DIR`), so a target that dies of OOM
-//! leaves one snapshot, written just before the heap limit is reached; after the crash it is
-//! analysed ([`crate::death_suspects`]) into the run's `suspects[]`.
+//! ran out. `run` arms Node's heap snapshot near the heap limit (what
+//! `--heapsnapshot-near-heap-limit=1` does), with `--diagnostic-dir` set to a private temporary
+//! directory or to `--snapshots DIR`, so a target that dies of OOM leaves one snapshot,
+//! written just before the heap limit is reached; after the crash it is analysed
+//! ([`crate::death_suspects`]) into the run's `suspects[]`.
+//!
+//! It is armed over the inspector once the target listens (`v8.setHeapSnapshotNearHeapLimit`),
+//! not by the flag: a target that runs out of memory while starting is a failed target, not a
+//! leak, and writing the snapshot of a big start-up heap would only delay saying so.
 //!
 //! V8 builds the snapshot inside the dying process, about as much memory again as the heap:
 //! when the machine (`MemAvailable`) or the cgroup cannot hold twice the heap limit, the
@@ -65,12 +70,9 @@ pub fn user_flags(command: &[String], node_options: Option<&str>) -> UserFlags {
 
 /// The flags leakhound adds to `NODE_OPTIONS`, and the directory the snapshot will be in:
 /// ours unless the user chose one; the working directory when the user armed the snapshot
-/// without a directory (Node's default).
+/// without a directory (Node's default). The snapshot itself is armed later ([`ARM`]).
 pub fn compose(user: &UserFlags, ours: &Path, cwd: &Path) -> (String, PathBuf) {
     let mut flags = Vec::new();
-    if !user.armed {
-        flags.push("--heapsnapshot-near-heap-limit=1".to_string());
-    }
     let dir = match (&user.dir, user.armed) {
         (Some(d), _) => d.clone(),
         (None, true) => cwd.to_path_buf(),
@@ -81,6 +83,11 @@ pub fn compose(user: &UserFlags, ours: &Path, cwd: &Path) -> (String, PathBuf) {
     };
     (flags.join(" "), dir)
 }
+
+/// What arms the snapshot in the target (a no-op when the user's own flag did).
+pub const ARM: &str = "(typeof process.getBuiltinModule === 'function' \
+    ? process.getBuiltinModule('v8') \
+    : process.mainModule.require('v8')).setHeapSnapshotNearHeapLimit(1)";
 
 /// Whether a snapshot of a heap limited to `heap_mb` fits (Node needs about twice the heap
 /// to write one): `Err` with the warning when it does not.
@@ -103,6 +110,8 @@ pub struct HeapAtDeath {
     keep: bool,
     started: SystemTime,
     warning: Option<String>,
+    /// Leakhound arms it ([`HeapAtDeath::arm_in`]); false when the user did, or no room.
+    ours: bool,
 }
 
 impl HeapAtDeath {
@@ -116,6 +125,7 @@ impl HeapAtDeath {
             keep: true,
             started: SystemTime::now(),
             warning: None,
+            ours: false,
         };
         if !user.armed {
             if let Err(w) = headroom(&snapshot_room::read(None), heap_mb) {
@@ -146,7 +156,27 @@ impl HeapAtDeath {
         let (flags, dir) = compose(&user, &ours, &cwd);
         me.node_options = flags;
         me.dir = Some(dir);
+        me.ours = !user.armed;
         me
+    }
+
+    /// Once the target listens: arm the snapshot in its serving process. A Node without the
+    /// call (before 18.10) leaves a note in the progress and no snapshot.
+    pub async fn arm_in(&self, ins: &leakhound_inspector::Inspector, progress: Progress<'_>) {
+        if !self.ours || self.dir.is_none() {
+            return;
+        }
+        if let Err(e) = ins.evaluate(ARM, std::time::Duration::from_secs(5)).await {
+            progress(&format!("no heap snapshot at death: {e}"));
+        }
+    }
+
+    /// What the loop watches while the target writes the snapshot.
+    pub fn probe(&self) -> Option<crate::death_probe::Probe> {
+        Some(crate::death_probe::Probe::new(
+            self.dir.clone()?,
+            self.started,
+        ))
     }
 
     /// The snapshots Node wrote since the run started (the largest first).
@@ -299,16 +329,13 @@ mod tests {
         let none = user_flags(&cmd("node server.js --diagnostic-dir=/x"), None);
         assert_eq!(none, UserFlags::default());
         let (flags, dir) = compose(&none, Path::new("/tmp/lh d"), Path::new("/srv"));
-        assert_eq!(
-            flags,
-            "--heapsnapshot-near-heap-limit=1 --diagnostic-dir=\"/tmp/lh d\""
-        );
+        assert_eq!(flags, "--diagnostic-dir=\"/tmp/lh d\"");
         assert_eq!(dir, Path::new("/tmp/lh d"));
         // The user's directory (NODE_OPTIONS, underscores): ours arms into it.
         let u = user_flags(&cmd("npm start"), Some("--diagnostic_dir=\"/var/diag\""));
         assert_eq!(u.dir.as_deref(), Some(Path::new("/var/diag")));
         let (flags, dir) = compose(&u, Path::new("/tmp/x"), Path::new("/srv"));
-        assert_eq!(flags, "--heapsnapshot-near-heap-limit=1");
+        assert_eq!(flags, "");
         assert_eq!(dir, Path::new("/var/diag"));
         // The user armed it without a directory: Node writes to the working directory.
         let u = user_flags(&cmd("node --heapsnapshot-near-heap-limit=3 s.js"), None);

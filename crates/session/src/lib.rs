@@ -17,6 +17,7 @@ mod conclude;
 pub mod culprit;
 pub mod culprit_findings;
 pub mod culprit_options;
+pub mod death_probe;
 pub mod death_suspects;
 pub mod decide;
 pub mod endpoints;

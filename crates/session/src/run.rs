@@ -83,9 +83,11 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         startup: Startup::new(port),
         mix: crate::mix::Tally::of_plan(&plan_for_mix),
         axis: Default::default(),
+        death: death.probe(),
+        death_wait: Duration::ZERO,
     };
     let driven = tokio::select! {
-        r = drive(opts, &mut target, &mut st, progress) => r.map(|()| false),
+        r = drive(opts, &mut target, &mut st, &death, progress) => r.map(|()| false),
         _ = sigint.recv() => Ok(true),
         _ = sigterm.recv() => Ok(true),
         _ = opts.cancel.notified() => Ok(true),
@@ -129,6 +131,7 @@ async fn drive(
     opts: &RunOptions,
     target: &mut Target,
     st: &mut State,
+    death: &crate::heap_at_death::HeapAtDeath,
     progress: Progress<'_>,
 ) -> Result<()> {
     // 1. The port: PORT, or the one the target's processes listen on (crate::startup).
@@ -174,6 +177,7 @@ async fn drive(
     crate::process_run::tell_processes(&st.procs, progress);
     if let Some(ins) = st.procs.main_inspector() {
         st.threads.enable(ins, progress).await;
+        death.arm_in(ins, progress).await;
     }
     // 3. Baseline, warm-up.
     if !take_sample(st, target, Phase::Baseline, progress).await {
@@ -211,7 +215,8 @@ async fn drive(
     // 4. Rounds until the evidence is clear.
     let mut leak_streak = 0;
     loop {
-        if st.started.elapsed() + opts.round + opts.idle > opts.max_duration {
+        let spent = st.started.elapsed().saturating_sub(st.death_wait);
+        if spent + opts.round + opts.idle > opts.max_duration {
             progress("time budget reached (--max-duration)");
             st.stopped_by = Some(Stop::MaxDuration);
             break;
