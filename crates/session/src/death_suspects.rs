@@ -120,13 +120,15 @@ fn names(h: &Heap, holders: &[u32]) -> Vec<Option<Named>> {
             else {
                 continue;
             };
+            // Which function reaches the scope first depends on the stack at the moment of
+            // death; the choice must not, or the signature would change from run to run: a
+            // named function before an anonymous one, then by name.
+            let key = |f: u32| (g.name(f).is_empty(), g.name(f).to_string());
             for (_, n) in best.iter_mut().flatten() {
-                let nearer = n
-                    .app_fn
-                    .is_none_or(|o| h.distance[f as usize] < h.distance[o as usize]);
+                let better = n.app_fn.is_none_or(|o| key(f) < key(o));
                 if n.from == scope
                     && h.distance[f as usize] >= 0
-                    && nearer
+                    && better
                     && script_of(h, f).is_some_and(is_app_script)
                 {
                     n.app_fn = Some(f);
@@ -254,16 +256,12 @@ fn group(h: &Heap, f: &Found, n: Option<&Named>, total: u64) -> LeakGroup {
                 if to_f.len() > 1 {
                     app_path.push("(Node internals)".to_string());
                 }
-                // The function by the name that reaches it, else its own (the stack's
-                // element indexes name nothing).
-                if let Some(s) = to_f.last() {
-                    let name = match s.edge_type.as_str() {
-                        "property" | "context" => s.edge.clone(),
-                        _ if g.name(func).is_empty() => "(anonymous)".to_string(),
-                        _ => g.name(func).to_string(),
-                    };
-                    app_path.push(format!("{name} ({})", s.class));
-                }
+                // The function by its own name: the edge that reaches it depends on the stack.
+                let name = match g.name(func) {
+                    "" => "(anonymous)",
+                    n => n,
+                };
+                app_path.push(format!("{name} ({})", h.class_name(func)));
                 app_path.push(format!("{} ({})", held.edge, held.class));
                 steps = route;
             } else {

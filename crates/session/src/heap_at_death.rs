@@ -84,6 +84,11 @@ pub fn compose(user: &UserFlags, ours: &Path, cwd: &Path) -> (String, PathBuf) {
     (flags.join(" "), dir)
 }
 
+/// The biggest old space leakhound arms the snapshot for: V8 stops the process while it
+/// writes one, and on a busy machine a 128 MB heap of small objects took over a minute (a
+/// 48 MB one well under a second).
+pub const MAX_ARMED_MB: u64 = 64;
+
 /// What arms the snapshot in the target (a no-op when the user's own flag did).
 pub const ARM: &str = "(typeof process.getBuiltinModule === 'function' \
     ? process.getBuiltinModule('v8') \
@@ -110,6 +115,8 @@ pub struct HeapAtDeath {
     keep: bool,
     started: SystemTime,
     warning: Option<String>,
+    /// Why it was not armed, for the culprit notes of an OOM run.
+    note: Option<String>,
     /// Leakhound arms it ([`HeapAtDeath::arm_in`]); false when the user did, or no room.
     ours: bool,
 }
@@ -125,9 +132,16 @@ impl HeapAtDeath {
             keep: true,
             started: SystemTime::now(),
             warning: None,
+            note: None,
             ours: false,
         };
         if !user.armed {
+            if heap_mb > MAX_ARMED_MB {
+                me.note = Some(format!(
+                    "no heap at death: leakhound arms Node's snapshot near the heap limit for heaps up to {MAX_ARMED_MB} MB (writing a bigger one can take minutes, and the process answers nothing meanwhile); rerun with --heap-mb {MAX_ARMED_MB} --snapshots DIR, or arm it yourself with NODE_OPTIONS=--heapsnapshot-near-heap-limit=1"
+                ));
+                return me;
+            }
             if let Err(w) = headroom(&snapshot_room::read(None), heap_mb) {
                 me.warning = Some(w);
                 return me;
@@ -209,6 +223,12 @@ impl HeapAtDeath {
         if let Some(w) = &self.warning {
             if r.oom {
                 r.warnings.push(w.clone());
+            }
+            return;
+        }
+        if let Some(n) = &self.note {
+            if r.oom {
+                r.culprit_notes.push(n.clone());
             }
             return;
         }
