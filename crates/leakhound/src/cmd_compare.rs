@@ -7,7 +7,7 @@ use leakhound_report::compare;
 use crate::cmd_report::load_run;
 use crate::exit::{self, Outcome};
 use crate::output::Outputs;
-use leakhound_report::render::Json;
+use leakhound_report::render::{Html, Json, Markdown};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -18,7 +18,10 @@ use leakhound_report::render::Json;
     and AFTER's slope is significantly lower (p < 0.05).\n\
     `regression`: AFTER leaks (or ran out of memory) where BEFORE did not, or leaks \
     significantly and materially (> 1.5x) more.\n\
-    `not proven`: anything else.\n\n\
+    `not proven`: anything else.\n\
+    Beside the test, each heap suspect of BEFORE (runs with --snapshots, or that ran out of \
+    memory) is matched by its signature: the same leak still there, gone, or new in AFTER. \
+    The verdict and exit code stay the slope test's.\n\n\
     Exit codes: 0 fix proven, 5 not proven, 6 regression, 2 bad input (missing file, not a \
     leakhound.run/v1 result)."
 )]
@@ -31,11 +34,20 @@ pub struct CompareCmd {
     /// to stderr.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write the verdict, its reasons and the leaks matched by signature as Markdown to FILE
+    /// (`-` is stdout).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Write the same as a self-contained HTML page to FILE (`-` is stdout).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 pub fn run(cmd: CompareCmd) -> Outcome {
     let mut outs = Outputs::new(&[&cmd.before, &cmd.after]);
     let mut json = outs.open_opt("--json", cmd.json.as_deref())?;
+    let mut markdown = outs.open_opt("--markdown", cmd.markdown.as_deref())?;
+    let mut html = outs.open_opt("--html", cmd.html.as_deref())?;
     let before = load_run(&cmd.before)?;
     let after = load_run(&cmd.after)?;
     let c = compare::compare(&before, &after);
@@ -43,6 +55,12 @@ pub fn run(cmd: CompareCmd) -> Outcome {
     exit::reached(code);
     if let Some(j) = &mut json {
         j.render(&Json, &c)?;
+    }
+    if let Some(m) = &mut markdown {
+        m.render(&Markdown, &c)?;
+    }
+    if let Some(h) = &mut html {
+        h.render(&Html, &c)?;
     }
     outs.human().render(&c)?;
     Ok(code)

@@ -259,6 +259,47 @@ fn alloc_sites_name_the_apps_line_that_keeps_memory() {
 }
 
 #[test]
+fn snapshot_suspects_are_signed_and_point_at_the_line_that_grows() {
+    let _s = serial();
+    assert_9229_free();
+    let node = Node::start(&[], &[("LEAK_BYTES", "2000")], Stdio::null());
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().to_string_lossy().into_owned();
+    let mut load = drive(&node, 15);
+    let (_, json, stderr, _) = attach(
+        &[
+            &node.pid(),
+            "--force-gc",
+            "--snapshots",
+            &snaps,
+            "-d",
+            "12s",
+            "--sample-every",
+            "2s",
+        ],
+        Duration::from_secs(80),
+    );
+    let _ = load.wait();
+    let s = &json["suspects"][0];
+    assert!(s.is_object(), "no suspects: {stderr}\n{json}");
+    // As `run` fills them: the signature, the full path, and the app's lines.
+    assert_eq!(s["signature"].as_str().unwrap_or("").len(), 16, "{s}");
+    assert!(!s["full_path"].as_array().unwrap().is_empty(), "{s}");
+    let grows = s["source"]
+        .as_array()
+        .and_then(|l| l.iter().find(|l| l["kind"] == "grows"))
+        .unwrap_or_else(|| panic!("no grows line: {s}"));
+    assert!(
+        grows["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("attach-target.js:33"),
+        "{s}"
+    );
+    assert!(node.get("/").is_some(), "the app stopped serving");
+}
+
+#[test]
 fn attach_pid_says_no_leak_on_a_healthy_server() {
     let _s = serial();
     let (code, json, stderr) = watch_under_load("0");

@@ -2,16 +2,20 @@
 //! between the start and the middle of the watch and still alive at its end, grouped by
 //! class and retainer path, as the run's suspects.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use leakhound_heap::{Heap, LeaksReport};
 use leakhound_schema::run::SuspectOut;
 
-/// Suspects shown at most.
-const TOP_SUSPECTS: usize = 5;
-
-/// Compare the three snapshots (start, middle, end), off the async threads.
-pub async fn compare(files: Vec<PathBuf>) -> Result<Vec<SuspectOut>, String> {
+/// Compare the three snapshots (start, middle, end), off the async threads; the suspects get
+/// their source lines from the app's files: the scripts on the process's command line (`pid`'s
+/// `/proc` entry) and the files of the allocation sites at `sites`, relative to `base`.
+pub async fn compare(
+    files: Vec<PathBuf>,
+    pid: u32,
+    sites: Vec<String>,
+    base: Option<PathBuf>,
+) -> Result<Vec<SuspectOut>, String> {
     let r = tokio::task::spawn_blocking(move || -> Result<LeaksReport, String> {
         let open = |p: &PathBuf| Heap::open(p).map_err(|e| format!("{}: {e}", p.display()));
         let (s1, s2, s3) = (open(&files[0])?, open(&files[1])?, open(&files[2])?);
@@ -20,17 +24,38 @@ pub async fn compare(files: Vec<PathBuf>) -> Result<Vec<SuspectOut>, String> {
     .await
     .map_err(|e| format!("comparing the snapshots: {e}"))?
     .map_err(|e| format!("comparing the snapshots: {e}"))?;
-    Ok(suspects(&r))
+    let mut s = suspects(&r);
+    let groups: Vec<_> = r.groups.iter().filter(|g| g.significant).cloned().collect();
+    let base = base.or_else(|| std::fs::read_link(format!("/proc/{pid}/cwd")).ok());
+    leakhound_session::suspect_source::fill(
+        &mut s,
+        &groups,
+        &command_of(pid),
+        sites.iter().map(String::as_str),
+        base.as_deref(),
+    );
+    Ok(s)
 }
 
-/// The significant groups as suspects, in the report's order.
+/// The process's command line (empty when it is gone).
+fn command_of(pid: u32) -> Vec<String> {
+    std::fs::read(Path::new("/proc").join(pid.to_string()).join("cmdline"))
+        .unwrap_or_default()
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+/// The significant groups as suspects, in the report's order: `run`'s suspects (app-first
+/// path, full path, signature), told as what the watch saw.
 pub fn suspects(l: &LeaksReport) -> Vec<SuspectOut> {
-    l.groups
-        .iter()
-        .filter(|g| g.significant)
-        .take(TOP_SUSPECTS)
-        .map(|g| SuspectOut {
-            title: format!(
+    let groups = l.groups.iter().filter(|g| g.significant);
+    leakhound_session::culprit_findings::suspects(l)
+        .into_iter()
+        .zip(groups)
+        .map(|(mut s, g)| {
+            s.title = format!(
                 "{} {} objects allocated in the first half of the watch still alive at its end{}",
                 g.instances,
                 g.class,
@@ -38,13 +63,8 @@ pub fn suspects(l: &LeaksReport) -> Vec<SuspectOut> {
                     .as_ref()
                     .map(|h| format!(", held by {h}"))
                     .unwrap_or_default()
-            ),
-            bytes: g.retained_bytes,
-            percent: g.percent_of_heap,
-            path: g.path.split(" > ").map(str::to_string).collect(),
-            full_path: Vec::new(),
-            signature: String::new(),
-            source: Vec::new(),
+            );
+            s
         })
         .collect()
 }
@@ -89,5 +109,11 @@ mod tests {
         );
         assert!(s[0].title.ends_with("held by cache (Map)"));
         assert_eq!(s[0].path, ["(GC roots)", "global", "cache (Map)"]);
+        // As `run` signs them: the same leak in a run and in a watch has one signature.
+        assert_eq!(
+            s[0].signature,
+            leakhound_session::culprit_findings::signature(&l.groups[0])
+        );
+        assert_eq!(s[0].full_path, s[0].path);
     }
 }

@@ -252,7 +252,13 @@ impl Session {
         }
         if taken.len() == 3 {
             (hooks.progress)("comparing the three heap snapshots");
-            match findings::compare(taken).await {
+            let sites = r
+                .alloc_survivors
+                .iter()
+                .map(|s| s.location.clone())
+                .collect();
+            let pid = self.found_pid();
+            match findings::compare(taken, pid, sites, opts.base.clone()).await {
                 Ok(s) => r.suspects = s,
                 Err(e) => r.notes.push(e),
             }

@@ -185,6 +185,7 @@ pub fn compare(before: &RunReport, after: &RunReport) -> Comparison {
         p_lower,
         p_higher,
         reasons,
+        leaks: crate::compare_leaks::match_leaks(before, after),
     }
 }
 
@@ -313,6 +314,7 @@ pub fn render_terminal(c: &Comparison) -> String {
     for r in &c.reasons {
         let _ = writeln!(o, "  - {r}");
     }
+    crate::compare_leaks::render_terminal(&c.leaks, &mut o);
     o
 }
 

@@ -8,6 +8,7 @@
 
 pub mod charts;
 pub mod compare;
+pub mod compare_leaks;
 pub mod escape;
 pub mod fit;
 pub mod format;

@@ -81,4 +81,47 @@ pub struct Comparison {
     pub p_higher: Option<f64>,
     /// Why the verdict came out as it did, one sentence each.
     pub reasons: Vec<String>,
+    /// The two runs' heap suspects matched by signature (`SuspectOut::signature`): each of
+    /// BEFORE's is still there or gone, AFTER's others are new. Beside the slope test; the
+    /// verdict does not depend on it. Empty when neither run has signed suspects.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaks: Vec<LeakMatch>,
+}
+
+/// What became of one leak signature between the two runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeakStatus {
+    /// The same signature in both runs: the same leak is still there.
+    StillThere,
+    /// In BEFORE only.
+    Gone,
+    /// In AFTER only.
+    New,
+}
+
+impl LeakStatus {
+    /// For people: `still there`, `gone`, `new`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeakStatus::StillThere => "still there",
+            LeakStatus::Gone => "gone",
+            LeakStatus::New => "new",
+        }
+    }
+}
+
+/// One leak signature and its suspect in each run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeakMatch {
+    pub signature: String,
+    pub status: LeakStatus,
+    /// The suspect's title (AFTER's when it is there, else BEFORE's).
+    pub title: String,
+    /// Its retainer path as a user reads it (same choice of run as `title`).
+    pub path: Vec<String>,
+    /// Retained bytes of the suspect in BEFORE; `None` when it is new.
+    pub before_bytes: Option<u64>,
+    /// Retained bytes of the suspect in AFTER; `None` when it is gone.
+    pub after_bytes: Option<u64>,
 }

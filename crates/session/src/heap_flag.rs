@@ -64,12 +64,13 @@ const NODE_VALUE_OPTIONS: &[&str] = &[
     "--inspect-port",
     "--title",
     "--env-file",
+    "--diagnostic-dir",
 ];
 
 /// The arguments Node itself reads: for `node` everything before the script (or `-e`/`-p`
 /// code, or `--`); for a wrapper (`npx tsx`, `ts-node`, `nodemon`) every argument, since
 /// those pass node flags through.
-fn node_args(command: &[String]) -> &[String] {
+pub(crate) fn node_args(command: &[String]) -> &[String] {
     let Some((prog, args)) = command.split_first() else {
         return &[];
     };

@@ -31,11 +31,23 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         Some(p) => p,
         None => free_port()?,
     };
+    // The heap at death: Node writes a snapshot near the heap limit (crate::heap_at_death).
+    let old_space = crate::heap_flag::old_space(
+        &opts.command,
+        std::env::var("NODE_OPTIONS").ok().as_deref(),
+        opts.heap_mb,
+    );
+    let death = crate::heap_at_death::HeapAtDeath::arm(
+        &opts.command,
+        old_space.mb,
+        opts.culprit.snapshots_dir.as_deref(),
+    );
     let spec = TargetSpec {
         command: opts.command.clone(),
         port,
         heap_mb: opts.heap_mb,
         verbose: opts.verbose,
+        extra_node_options: death.node_options.clone(),
     };
     let mut plan = opts.plan.clone();
     plan.target = leakhound_load::Target::local(port);
@@ -71,9 +83,11 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         startup: Startup::new(port),
         mix: crate::mix::Tally::of_plan(&plan_for_mix),
         axis: Default::default(),
+        death: death.probe(),
+        death_wait: Duration::ZERO,
     };
     let driven = tokio::select! {
-        r = drive(opts, &mut target, &mut st, progress) => r.map(|()| false),
+        r = drive(opts, &mut target, &mut st, &death, progress) => r.map(|()| false),
         _ = sigint.recv() => Ok(true),
         _ = sigterm.recv() => Ok(true),
         _ = opts.cancel.notified() => Ok(true),
@@ -96,6 +110,14 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     crate::library_patterns::fill(&st.culprit, &target, &mut outcome.report);
     crate::conclude::threads(opts, port, &target, &st, interrupted, &mut outcome);
     st.startup.fill(&mut outcome.report);
+    let base = opts
+        .culprit
+        .base
+        .clone()
+        .or_else(|| std::env::current_dir().ok());
+    death
+        .fill(&mut outcome.report, base.as_deref(), progress)
+        .await;
     Ok(outcome)
 }
 
@@ -110,6 +132,7 @@ async fn drive(
     opts: &RunOptions,
     target: &mut Target,
     st: &mut State,
+    death: &crate::heap_at_death::HeapAtDeath,
     progress: Progress<'_>,
 ) -> Result<()> {
     // 1. The port: PORT, or the one the target's processes listen on (crate::startup).
@@ -155,6 +178,7 @@ async fn drive(
     crate::process_run::tell_processes(&st.procs, progress);
     if let Some(ins) = st.procs.main_inspector() {
         st.threads.enable(ins, progress).await;
+        death.arm_in(ins, progress).await;
     }
     // 3. Baseline, warm-up.
     if !take_sample(st, target, Phase::Baseline, progress).await {
@@ -192,7 +216,8 @@ async fn drive(
     // 4. Rounds until the evidence is clear.
     let mut leak_streak = 0;
     loop {
-        if st.started.elapsed() + opts.round + opts.idle > opts.max_duration {
+        let spent = st.started.elapsed().saturating_sub(st.death_wait);
+        if spent + opts.round + opts.idle > opts.max_duration {
             progress("time budget reached (--max-duration)");
             st.stopped_by = Some(Stop::MaxDuration);
             break;

@@ -67,7 +67,20 @@ pub(crate) async fn take_sample(
     let oom = target.captured.lock().unwrap().oom;
     let t_s = st.started.elapsed().as_secs_f64();
     let requests = st.counters.completed.load(Ordering::Relaxed);
-    let answer = st.procs.sample(t_s, requests, phase, oom).await;
+    let mut answer = st.procs.sample(t_s, requests, phase, oom).await;
+    // No answer while V8 writes the snapshot at death: wait for it, then ask once more.
+    if !matches!(answer, Some(Ok(_))) {
+        if let Some(p) = st.death.clone() {
+            let cap = target.captured.clone();
+            let ended = move || cap.lock().unwrap().closed_streams == 2;
+            let t0 = std::time::Instant::now();
+            if p.wait_written(ended, progress).await {
+                st.death_wait += t0.elapsed();
+                let oom = target.captured.lock().unwrap().oom;
+                answer = st.procs.sample(t_s, requests, phase, oom).await;
+            }
+        }
+    }
     let (mem, own) = match answer {
         Some(Ok(m)) => m,
         other => {

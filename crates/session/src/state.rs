@@ -47,6 +47,10 @@ pub(crate) struct State {
     pub(crate) startup: Startup,
     /// Per-endpoint counts when several endpoints are driven with a varying mix.
     pub(crate) mix: crate::mix::Tally,
+    /// Where the snapshot at death goes ([`crate::heap_at_death`]), when armed.
+    pub(crate) death: Option<crate::death_probe::Probe>,
+    /// Time spent waiting for the target to write its snapshot at death: not the run's budget.
+    pub(crate) death_wait: Duration,
     /// What the samples' `requests` count ([`crate::work_axis`]); requests but with `--load-cmd`.
     pub(crate) axis: leakhound_report::run_schema::FitAxis,
 }

@@ -18,23 +18,7 @@ use crate::heap_flag::OldSpace;
 /// Lines of the app's own output kept for the report when something fails.
 const TAIL: usize = 30;
 
-/// A `[MEM] label: N MB` line, as the seed's services print them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MemLine {
-    pub label: String,
-    pub mb: f64,
-}
-
-/// Parse the seed's `[MEM] label: N MB` convention.
-pub fn parse_mem_line(line: &str) -> Option<MemLine> {
-    let rest = &line[line.find("[MEM]")? + 5..];
-    let (label, value) = rest.rsplit_once(':')?;
-    let num = value.trim().strip_suffix("MB")?.trim();
-    Some(MemLine {
-        label: label.trim().to_string(),
-        mb: num.parse().ok()?,
-    })
-}
+pub use crate::mem_line::{parse_mem_line, MemLine};
 
 /// Everything read from the child's stdout and stderr so far.
 #[derive(Default)]
@@ -53,8 +37,7 @@ pub struct Captured {
     pub oom_lines: Vec<String>,
     /// The target finished and waits for the inspector client to go.
     pub waiting_for_debugger: bool,
-    /// `(pid, v8 heap_size_limit)` of each Node process, as the preload reports it at start
-    /// (before any user code runs, so it is known even when the app dies while starting).
+    /// `(pid, v8 heap_size_limit)` per Node process, from the preload before any user code.
     pub heap_limits: Vec<(u32, f64)>,
     /// How many of the two output streams reached their end.
     pub closed_streams: u8,
@@ -62,8 +45,7 @@ pub struct Captured {
 }
 
 impl Captured {
-    /// The heap limit a Node process of the target reported (`pid`'s when known, else the
-    /// last one reported), in bytes.
+    /// The heap limit (bytes) `pid` reported, else the last one reported.
     pub fn heap_limit(&self, pid: Option<u32>) -> Option<f64> {
         pid.and_then(|p| self.heap_limits.iter().rev().find(|(q, _)| *q == p))
             .or(self.heap_limits.last())
@@ -85,6 +67,8 @@ pub struct TargetSpec {
     pub port: u16,
     pub heap_mb: u64,
     pub verbose: bool,
+    /// More `NODE_OPTIONS` flags after ours ([`crate::heap_at_death`]'s).
+    pub extra_node_options: String,
 }
 
 /// A running target.
@@ -120,7 +104,8 @@ pub fn node_options(user: Option<&str>, heap_mb: Option<u64>, preload: &std::pat
     v
 }
 
-/// The preload's stderr line (`[leakhound] pid=N heap_size_limit=BYTES`), kept out of the app's output.
+/// What the preload writes to stderr before the app's code runs: `[leakhound] pid=N
+/// heap_size_limit=BYTES`, read back by [`read_lines`] and kept out of the app's output.
 const MARKER: &str = "[leakhound] pid=";
 
 /// `--trace-gc` is refused in NODE_OPTIONS (exit 9), so a preload turns it on. It also reports
@@ -163,12 +148,13 @@ impl Target {
         let user = std::env::var("NODE_OPTIONS").ok();
         let old_space = crate::heap_flag::old_space(&spec.command, user.as_deref(), spec.heap_mb);
         let ours = old_space.ours().then_some(old_space.mb);
+        let mut env = node_options(user.as_deref(), ours, &preload);
+        if !spec.extra_node_options.is_empty() {
+            env = format!("{env} {}", spec.extra_node_options);
+        }
         let mut cmd = Command::new(prog);
         cmd.args(args)
-            .env(
-                "NODE_OPTIONS",
-                node_options(user.as_deref(), ours, &preload),
-            )
+            .env("NODE_OPTIONS", env)
             .env("PORT", spec.port.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

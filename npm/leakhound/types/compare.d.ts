@@ -8,6 +8,13 @@
  */
 export type Verdict = ('leak' | 'no-leak' | 'inconclusive') | 'target-failed' | 'interrupted';
 /**
+ * What became of one leak signature between the two runs.
+ *
+ * This interface was referenced by `CompareResult`'s JSON-Schema
+ * via the `definition` "LeakStatus".
+ */
+export type LeakStatus = 'still-there' | 'gone' | 'new';
+/**
  * Did the fix work?
  *
  * This interface was referenced by `CompareResult`'s JSON-Schema
@@ -23,6 +30,12 @@ export type CompareVerdict = 'not-proven' | 'fix-proven' | 'regression';
 export interface CompareResult {
   after: Side;
   before: Side;
+  /**
+   * The two runs' heap suspects matched by signature (`SuspectOut::signature`): each of
+   * BEFORE's is still there or gone, AFTER's others are new. Beside the slope test; the
+   * verdict does not depend on it. Empty when neither run has signed suspects.
+   */
+  leaks?: LeakMatch[];
   /**
    * `z-test on slopes (SE from 95% intervals)`.
    */
@@ -73,4 +86,30 @@ export interface Side {
    */
   slope_se?: number | null;
   verdict: Verdict;
+}
+/**
+ * One leak signature and its suspect in each run.
+ *
+ * This interface was referenced by `CompareResult`'s JSON-Schema
+ * via the `definition` "LeakMatch".
+ */
+export interface LeakMatch {
+  /**
+   * Retained bytes of the suspect in AFTER; `None` when it is gone.
+   */
+  after_bytes?: number | null;
+  /**
+   * Retained bytes of the suspect in BEFORE; `None` when it is new.
+   */
+  before_bytes?: number | null;
+  /**
+   * Its retainer path as a user reads it (same choice of run as `title`).
+   */
+  path: string[];
+  signature: string;
+  status: LeakStatus;
+  /**
+   * The suspect's title (AFTER's when it is there, else BEFORE's).
+   */
+  title: string;
 }

@@ -5,7 +5,7 @@
 //! | document                         | [`Text`] | [`Json`] | [`Markdown`] | [`Html`] |
 //! |----------------------------------|:--------:|:--------:|:------------:|:--------:|
 //! | run result (`RunReport`)         | ✓        | ✓        | ✓            | ✓        |
-//! | comparison (`compare::Comparison`) | ✓      | ✓        |              |          |
+//! | comparison (`compare::Comparison`) | ✓      | ✓        | ✓            | ✓        |
 //! | load summary                     | ✓        | ✓        |              |          |
 //! | GC analysis ([`gc::Trace`])      | ✓        | ✓        |              |          |
 //! | fleet (`schema::fleet::FleetReport`) | ✓    | ✓        | ✓            |          |

@@ -221,16 +221,19 @@ fn culprit(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
             )?;
         }
     }
-    if !r.snapshots.is_empty() {
+    if !r.snapshots.is_empty() || !r.suspects.is_empty() {
         if r.suspects.is_empty() {
             if r.snapshots.len() == 3 {
                 writeln!(out, "culprit: the heap snapshots show no significant group of objects allocated during load and still alive")?;
             }
         } else {
-            writeln!(
-                out,
-                "culprit (heap snapshots: allocated between snapshots 1 and 2, alive in 3):"
-            )?;
+            // Three snapshots compared, or the one Node wrote as the heap ran out.
+            let how = if r.snapshots.len() == 3 {
+                "heap snapshots: allocated between snapshots 1 and 2, alive in 3"
+            } else {
+                "the heap at death: the largest retainers when the target ran out of memory"
+            };
+            writeln!(out, "culprit ({how}):")?;
             for s in &r.suspects {
                 writeln!(
                     out,
@@ -259,7 +262,9 @@ fn culprit(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
                 }
             }
         }
-        writeln!(out, "  snapshots: {}", r.snapshots.join(", "))?;
+        if !r.snapshots.is_empty() {
+            writeln!(out, "  snapshots: {}", r.snapshots.join(", "))?;
+        }
     }
     for n in &r.culprit_notes {
         writeln!(out, "  note: {n}")?;

@@ -1,0 +1,398 @@
+//! The heap at death: the best evidence of an out-of-memory leak is the heap at the moment it
+//! ran out. `run` arms Node's heap snapshot near the heap limit (what
+//! `--heapsnapshot-near-heap-limit=1` does), with `--diagnostic-dir` set to a private temporary
+//! directory or to `--snapshots DIR`, so a target that dies of OOM leaves one snapshot,
+//! written just before the heap limit is reached; after the crash it is analysed
+//! ([`crate::death_suspects`]) into the run's `suspects[]`.
+//!
+//! It is armed over the inspector once the target listens (`v8.setHeapSnapshotNearHeapLimit`),
+//! not by the flag: a target that runs out of memory while starting is a failed target, not a
+//! leak, and writing the snapshot of a big start-up heap would only delay saying so.
+//!
+//! V8 builds the snapshot inside the dying process, about as much memory again as the heap:
+//! when the machine (`MemAvailable`) or the cgroup cannot hold twice the heap limit, the
+//! snapshot is not armed and the run says so in a warning. A user who gave
+//! `--heapsnapshot-near-heap-limit` or `--diagnostic-dir` themselves keeps theirs: their
+//! directory is searched and never deleted.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use leakhound_report::run_schema::{RunReport, SuspectOut};
+
+use crate::progress::Progress;
+use crate::snapshot_room::{self, Room};
+
+/// What the user's own flags already say (command line before the script, or NODE_OPTIONS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFlags {
+    /// `--heapsnapshot-near-heap-limit=N` given.
+    pub armed: bool,
+    /// `--diagnostic-dir=DIR` (or `--diagnostic-dir DIR` on the command line).
+    pub dir: Option<PathBuf>,
+}
+
+fn flag_name(arg: &str) -> Option<(String, Option<&str>)> {
+    let body = arg.strip_prefix("--")?;
+    let (name, value) = match body.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (body, None),
+    };
+    Some((name.replace('_', "-"), value))
+}
+
+/// The user's snapshot flags among Node's own arguments and `NODE_OPTIONS`.
+pub fn user_flags(command: &[String], node_options: Option<&str>) -> UserFlags {
+    let mut out = UserFlags::default();
+    let from_env: Vec<String> = node_options
+        .unwrap_or("")
+        .split_whitespace()
+        .map(|s| s.trim_matches('"').to_string())
+        .collect();
+    for args in [&from_env[..], crate::heap_flag::node_args(command)] {
+        let mut it = args.iter().peekable();
+        while let Some(a) = it.next() {
+            let Some((name, value)) = flag_name(a) else {
+                continue;
+            };
+            match name.as_str() {
+                "heapsnapshot-near-heap-limit" => out.armed = true,
+                "diagnostic-dir" => {
+                    let v = value.map(str::to_string).or_else(|| it.next().cloned());
+                    out.dir = v.map(|v| PathBuf::from(v.trim_matches('"')));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The flags leakhound adds to `NODE_OPTIONS`, and the directory the snapshot will be in:
+/// ours unless the user chose one; the working directory when the user armed the snapshot
+/// without a directory (Node's default). The snapshot itself is armed later ([`ARM`]).
+pub fn compose(user: &UserFlags, ours: &Path, cwd: &Path) -> (String, PathBuf) {
+    let mut flags = Vec::new();
+    let dir = match (&user.dir, user.armed) {
+        (Some(d), _) => d.clone(),
+        (None, true) => cwd.to_path_buf(),
+        (None, false) => {
+            flags.push(format!("--diagnostic-dir=\"{}\"", ours.display()));
+            ours.to_path_buf()
+        }
+    };
+    (flags.join(" "), dir)
+}
+
+/// The biggest old space leakhound arms the snapshot for: V8 stops the process while it
+/// writes one, and on a busy machine a 128 MB heap of small objects took over a minute (a
+/// 48 MB one well under a second).
+pub const MAX_ARMED_MB: u64 = 64;
+
+/// What arms the snapshot in the target (a no-op when the user's own flag did).
+pub const ARM: &str = "(typeof process.getBuiltinModule === 'function' \
+    ? process.getBuiltinModule('v8') \
+    : process.mainModule.require('v8')).setHeapSnapshotNearHeapLimit(1)";
+
+/// Whether a snapshot of a heap limited to `heap_mb` fits (Node needs about twice the heap
+/// to write one): `Err` with the warning when it does not.
+pub fn headroom(room: &Room, heap_mb: u64) -> Result<(), String> {
+    snapshot_room::check(room, heap_mb as f64 * 1048576.0).map_err(|e| {
+        format!(
+            "no heap snapshot at death: {}",
+            e.trim_start_matches("refusing a heap snapshot: ")
+        )
+    })
+}
+
+/// The heap at death of one run: armed before the target starts, read after it is gone.
+pub struct HeapAtDeath {
+    /// The flags for `NODE_OPTIONS` (empty when not armed by us).
+    pub node_options: String,
+    dir: Option<PathBuf>,
+    /// The private directory, removed on drop; `None` with `--snapshots DIR` or the user's.
+    _temp: Option<tempfile::TempDir>,
+    keep: bool,
+    started: SystemTime,
+    warning: Option<String>,
+    /// Why it was not armed, for the culprit notes of an OOM run.
+    note: Option<String>,
+    /// Leakhound arms it ([`HeapAtDeath::arm_in`]); false when the user did, or no room.
+    ours: bool,
+}
+
+impl HeapAtDeath {
+    /// Arm the snapshot for a target of `command` with a heap of `heap_mb`.
+    pub fn arm(command: &[String], heap_mb: u64, snapshots_dir: Option<&Path>) -> HeapAtDeath {
+        let user = user_flags(command, std::env::var("NODE_OPTIONS").ok().as_deref());
+        let mut me = HeapAtDeath {
+            node_options: String::new(),
+            dir: None,
+            _temp: None,
+            keep: true,
+            started: SystemTime::now(),
+            warning: None,
+            note: None,
+            ours: false,
+        };
+        if !user.armed {
+            if heap_mb > MAX_ARMED_MB {
+                me.note = Some(format!(
+                    "no heap at death: leakhound arms Node's snapshot near the heap limit for heaps up to {MAX_ARMED_MB} MB (writing a bigger one can take minutes, and the process answers nothing meanwhile); rerun with --heap-mb {MAX_ARMED_MB} --snapshots DIR, or arm it yourself with NODE_OPTIONS=--heapsnapshot-near-heap-limit=1"
+                ));
+                return me;
+            }
+            if let Err(w) = headroom(&snapshot_room::read(None), heap_mb) {
+                me.warning = Some(w);
+                return me;
+            }
+        }
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let ours = match (snapshots_dir, &user.dir) {
+            (Some(d), _) => d.to_path_buf(),
+            (None, Some(d)) => d.clone(),
+            (None, None) => match tempfile::Builder::new()
+                .prefix("leakhound-death-")
+                .tempdir()
+            {
+                Ok(t) => {
+                    let p = t.path().to_path_buf();
+                    me._temp = Some(t);
+                    me.keep = false;
+                    p
+                }
+                Err(e) => {
+                    me.warning = Some(format!("no heap snapshot at death: {e}"));
+                    return me;
+                }
+            },
+        };
+        let (flags, dir) = compose(&user, &ours, &cwd);
+        me.node_options = flags;
+        me.dir = Some(dir);
+        me.ours = !user.armed;
+        me
+    }
+
+    /// Once the target listens: arm the snapshot in its serving process. A Node without the
+    /// call (before 18.10) leaves a note in the progress and no snapshot.
+    pub async fn arm_in(&self, ins: &leakhound_inspector::Inspector, progress: Progress<'_>) {
+        if !self.ours || self.dir.is_none() {
+            return;
+        }
+        if let Err(e) = ins.evaluate(ARM, std::time::Duration::from_secs(5)).await {
+            progress(&format!("no heap snapshot at death: {e}"));
+        }
+    }
+
+    /// What the loop watches while the target writes the snapshot.
+    pub fn probe(&self) -> Option<crate::death_probe::Probe> {
+        Some(crate::death_probe::Probe::new(
+            self.dir.clone()?,
+            self.started,
+        ))
+    }
+
+    /// The snapshots Node wrote since the run started (the largest first).
+    fn written(&self) -> Vec<PathBuf> {
+        let Some(dir) = &self.dir else {
+            return Vec::new();
+        };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(u64, PathBuf)> = rd
+            .flatten()
+            .filter(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                n.starts_with("Heap.") && n.ends_with(".heapsnapshot")
+            })
+            .filter_map(|e| {
+                let m = e.metadata().ok()?;
+                (m.modified().ok()? >= self.started).then(|| (m.len(), e.path()))
+            })
+            .collect();
+        out.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
+        out.into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// After the target is gone: on an OOM, analyse the snapshot into the report's suspects
+    /// (unless `--snapshots` already found some), with a note of where it is.
+    pub async fn fill(&self, r: &mut RunReport, base: Option<&Path>, progress: Progress<'_>) {
+        if let Some(w) = &self.warning {
+            if r.oom {
+                r.warnings.push(w.clone());
+            }
+            return;
+        }
+        if let Some(n) = &self.note {
+            if r.oom {
+                r.culprit_notes.push(n.clone());
+            }
+            return;
+        }
+        if !r.oom {
+            return;
+        }
+        let files = self.written();
+        let Some(file) = files.first().cloned() else {
+            r.culprit_notes.push(
+                "the target ran out of memory but left no heap snapshot (Node writes it only when the heap nears its limit gradually)".into(),
+            );
+            return;
+        };
+        progress(&format!(
+            "analysing the heap at death ({})",
+            if self.keep {
+                file.display().to_string()
+            } else {
+                "the snapshot Node wrote near the heap limit".into()
+            }
+        ));
+        let t = std::time::Instant::now();
+        let path = file.clone();
+        let found = tokio::task::spawn_blocking(move || -> Result<_, String> {
+            let h = leakhound_heap::Heap::open(&path).map_err(|e| e.to_string())?;
+            let groups = crate::death_suspects::groups(&h, crate::culprit::TOP_SUSPECTS);
+            Ok((groups, h.total))
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        match found {
+            Ok((groups, total)) => {
+                let mut s = suspects(&groups);
+                let sites: Vec<String> = r
+                    .alloc_all
+                    .iter()
+                    .chain(&r.alloc_survivors)
+                    .map(|s| s.location.clone())
+                    .collect();
+                crate::suspect_source::fill(
+                    &mut s,
+                    &groups,
+                    &r.command,
+                    sites.iter().map(String::as_str),
+                    base,
+                );
+                if r.suspects.is_empty() {
+                    r.suspects = s;
+                }
+                let size = leakhound_heap::fmt_bytes(total);
+                r.culprit_notes.push(if self.keep {
+                    r.snapshots.push(file.display().to_string());
+                    format!(
+                        "heap at death: {size} of objects in {}, analysed in {:.1}s",
+                        file.display(),
+                        t.elapsed().as_secs_f64()
+                    )
+                } else {
+                    format!(
+                        "heap at death: {size} of objects in the snapshot Node wrote near the heap limit, analysed in {:.1}s and deleted (keep it with --snapshots DIR)",
+                        t.elapsed().as_secs_f64()
+                    )
+                });
+            }
+            Err(e) => r.culprit_notes.push(format!(
+                "heap at death: cannot read {}: {e}",
+                file.display()
+            )),
+        }
+    }
+}
+
+/// The groups of the heap at death as suspects.
+pub fn suspects(groups: &[leakhound_heap::leaks::LeakGroup]) -> Vec<SuspectOut> {
+    groups
+        .iter()
+        .map(|g| SuspectOut {
+            title: format!(
+                "{} {} objects in the heap when the target ran out of memory{}",
+                g.instances,
+                g.class,
+                g.holder
+                    .as_ref()
+                    .map(|h| format!(", held by {h}"))
+                    .unwrap_or_default(),
+            ),
+            bytes: g.retained_bytes,
+            percent: g.percent_of_heap,
+            path: if g.app_path.is_empty() {
+                g.path.split(" > ").map(str::to_string).collect()
+            } else {
+                g.app_path.clone()
+            },
+            full_path: g
+                .app_full_path
+                .as_deref()
+                .unwrap_or(&g.path)
+                .split(" > ")
+                .map(str::to_string)
+                .collect(),
+            signature: crate::culprit_findings::signature(g),
+            source: Vec::new(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn our_flags_go_in_unless_the_user_gave_theirs() {
+        let none = user_flags(&cmd("node server.js --diagnostic-dir=/x"), None);
+        assert_eq!(none, UserFlags::default());
+        let (flags, dir) = compose(&none, Path::new("/tmp/lh d"), Path::new("/srv"));
+        assert_eq!(flags, "--diagnostic-dir=\"/tmp/lh d\"");
+        assert_eq!(dir, Path::new("/tmp/lh d"));
+        // The user's directory (NODE_OPTIONS, underscores): ours arms into it.
+        let u = user_flags(&cmd("npm start"), Some("--diagnostic_dir=\"/var/diag\""));
+        assert_eq!(u.dir.as_deref(), Some(Path::new("/var/diag")));
+        let (flags, dir) = compose(&u, Path::new("/tmp/x"), Path::new("/srv"));
+        assert_eq!(flags, "");
+        assert_eq!(dir, Path::new("/var/diag"));
+        // The user armed it without a directory: Node writes to the working directory.
+        let u = user_flags(&cmd("node --heapsnapshot-near-heap-limit=3 s.js"), None);
+        assert!(u.armed);
+        let (flags, dir) = compose(&u, Path::new("/tmp/x"), Path::new("/srv"));
+        assert_eq!(flags, "");
+        assert_eq!(dir, Path::new("/srv"));
+        // Both, on the command line, the directory as the next argument.
+        let u = user_flags(
+            &cmd("node --heapsnapshot-near-heap-limit=1 --diagnostic-dir /d s.js"),
+            None,
+        );
+        assert_eq!(
+            compose(&u, Path::new("/t"), Path::new("/c")),
+            (String::new(), "/d".into())
+        );
+    }
+
+    #[test]
+    fn no_snapshot_when_twice_the_heap_does_not_fit() {
+        const MIB: f64 = 1048576.0;
+        let room = |avail: f64, limit: Option<f64>, used: f64| Room {
+            mem_available: Some(avail * MIB),
+            cgroup_limit: limit.map(|l| l * MIB),
+            cgroup_usage: Some(used * MIB),
+        };
+        assert!(headroom(&room(4096.0, None, 0.0), 128).is_ok());
+        let w = headroom(&room(200.0, None, 0.0), 128).unwrap_err();
+        assert!(
+            w.starts_with("no heap snapshot at death: 200 MiB of memory available"),
+            "{w}"
+        );
+        assert!(w.contains("256 MiB"), "{w}");
+        let w = headroom(&room(4096.0, Some(512.0), 400.0), 128).unwrap_err();
+        assert!(w.contains("112 MiB left under its 512 MiB limit"), "{w}");
+        assert!(headroom(&room(4096.0, Some(1024.0), 400.0), 128).is_ok());
+        // Unknown figures do not stop it.
+        assert!(headroom(&Room::default(), 1 << 20).is_ok());
+    }
+}
