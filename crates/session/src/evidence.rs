@@ -61,10 +61,10 @@ pub fn evidence(d: &Decision, obs: &Observations) -> Vec<String> {
             requests,
             grew,
         } => ev.push(format!(
-            "retained heap grew {:.1} MiB ever more slowly, then stopped: filled to {:.1} MiB after {} requests (a cache or index over a bounded key space), not a leak",
+            "retained heap grew {:.1} MiB ever more slowly, then stopped: filled to {:.1} MiB after {} (a cache or index over a bounded key space), not a leak",
             grew / MIB,
             level / MIB,
-            thousands(*requests)
+            crate::axis_words::position(obs.axis, *requests)
         )),
         Finding::Slowing { .. } => ev.extend(d.reason.clone()),
         Finding::EndpointLeak => {

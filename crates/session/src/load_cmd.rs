@@ -190,6 +190,9 @@ fn relabel(st: &mut State, points: &[Point], workload: bool) {
     for p in &mut st.procs.list {
         relabel(&mut p.samples);
     }
+    for t in &mut st.threads.list {
+        relabel(&mut t.samples);
+    }
     // Idle samples (and the final figures) carry the last position.
     let last = st.samples.last().map_or(0, |s| s.requests);
     st.counters.completed.store(last, Ordering::Relaxed);
@@ -203,7 +206,10 @@ fn iterations(st: &State) -> Option<u64> {
 }
 
 /// Stop CMD's phase on this sample? Two leaking checks in a row over at least
-/// [`LEAK_POINTS`] samples (and not still slowing down), a plateau, or a flat heap.
+/// [`LEAK_POINTS`] samples (and not still slowing down), a plateau, or a flat heap. As with
+/// the built-in load ([`crate::checkpoint`]), a cluster's serving processes are judged each on
+/// its own series and the serving process's worker threads too: a leak in any of them counts,
+/// and the phase ends as flat only when all of them are.
 fn evidence(
     opts: &RunOptions,
     st: &State,
@@ -211,6 +217,25 @@ fn evidence(
     streak: &mut usize,
 ) -> Option<(&'static str, Stop)> {
     let th = thresholds(&opts.thresholds, st.axis);
+    let (thread_leak, threads_stable) = st.threads.trend(&th);
+    if st.procs.serving() > 1 {
+        let t = crate::process_run::trend(&st.procs, &th, old_space_mb as f64 * MIB, false);
+        *streak = if t.leak || thread_leak {
+            *streak + 1
+        } else {
+            0
+        };
+        if t.near_limit || (*streak >= 2 && st.samples.len() > LEAK_POINTS) {
+            return Some((
+                "retained memory keeps growing in a process under the load command: leak suspected",
+                Stop::Leak,
+            ));
+        }
+        return (t.stable && threads_stable).then_some((
+            "retained memory is flat in every process under the load command",
+            Stop::Stable,
+        ));
+    }
     let load: Vec<Sample> = st
         .samples
         .iter()
@@ -231,7 +256,7 @@ fn evidence(
     }
     let sh = shape(&load, |s| s.heap_used, &th);
     let slowing = matches!(sh, Shape::Slowing { .. });
-    *streak = if a.leak().is_some() && !slowing {
+    *streak = if (a.leak().is_some() && !slowing) || thread_leak {
         *streak + 1
     } else {
         0
@@ -248,7 +273,7 @@ fn evidence(
             Stop::Stable,
         ));
     }
-    a.stable().then_some((
+    (a.stable() && threads_stable).then_some((
         "retained memory is flat under the load command",
         Stop::Stable,
     ))

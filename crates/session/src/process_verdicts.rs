@@ -30,7 +30,10 @@ pub(crate) fn judge(
     threads: &crate::threads::Threads,
     th: &Thresholds,
 ) -> Vec<Judged> {
-    let several = procs.serving() > 1;
+    // On another axis than requests (`--load-cmd`, `--workload`) every process is judged on
+    // the run's axis: its own request count would mix units with the run's thresholds.
+    let several =
+        procs.serving() > 1 && run.axis == leakhound_report::run_schema::FitAxis::Requests;
     procs
         .list
         .iter()
