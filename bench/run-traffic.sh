@@ -3,11 +3,15 @@
 # the user's own load, workloads, time-driven growth, a filling index). One line per case:
 # expected verdict, verdict got, wall seconds, exit code. Release build, all traffic on
 # 127.0.0.1, each run bounded by its --max-duration and a `timeout`.
-# Usage: bench/run-traffic.sh            (KEEP=DIR keeps each case's terminal output there)
+# Usage: bench/run-traffic.sh            (KEEP=DIR keeps each case's terminal output there;
+#        BIN=target/debug/leakhound times another build instead of building the release one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p leakhound
-bin=target/release/leakhound
+bin="${BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release -q -p leakhound
+  bin=target/release/leakhound
+fi
 s=crates/leakhound/tests/servers
 w=crates/leakhound/tests/workloads
 tmp=$(mktemp -d)

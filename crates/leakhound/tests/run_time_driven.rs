@@ -81,7 +81,10 @@ fn an_index_filling_up_under_a_load_command_is_told_in_seconds() {
     assert!(!words.contains("request"), "{words}");
     assert!(words.contains("ever more slowly"), "{words}");
     if v["verdict"] == "no-leak" {
-        assert!(words.contains("filled to") && words.contains(" s ("), "{words}");
+        assert!(
+            words.contains("filled to") && words.contains(" s ("),
+            "{words}"
+        );
     } else {
         assert!(words.contains("/second"), "{words}");
     }

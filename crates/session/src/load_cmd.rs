@@ -11,7 +11,7 @@ use std::time::Duration;
 use leakhound_report::run_schema::FitAxis;
 use tokio::time::Instant;
 
-use crate::checkpoint::LEAK_POINTS;
+use crate::checkpoint::{LEAK_POINTS, LEAK_REQUESTS};
 use crate::error::Result;
 use crate::load_process::LoadProcess;
 use crate::observations::Stop;
@@ -124,7 +124,9 @@ pub(crate) async fn drive(
             st.stopped_by = Some(Stop::Leak);
             break;
         }
-        if let Some((why, stop)) = evidence(opts, st, target.old_space.mb, &mut streak) {
+        if let Some((why, stop)) =
+            evidence(opts, st, target.old_space.mb, &mut streak, cmd.is_some())
+        {
             progress(why);
             st.stopped_by = Some(stop);
             break;
@@ -205,6 +207,12 @@ fn iterations(st: &State) -> Option<u64> {
     st.procs.list.get(main)?.own.last().copied().flatten()
 }
 
+/// The requests the target's own HTTP server counted by its last sample, when it counts them
+/// (a workload's runner keeps its iterations there instead).
+fn served(st: &State) -> Option<u64> {
+    iterations(st)
+}
+
 /// Stop CMD's phase on this sample? Two leaking checks in a row over at least
 /// [`LEAK_POINTS`] samples (and not still slowing down), a plateau, or a flat heap. As with
 /// the built-in load ([`crate::checkpoint`]), a cluster's serving processes are judged each on
@@ -215,6 +223,7 @@ fn evidence(
     st: &State,
     old_space_mb: u64,
     streak: &mut usize,
+    cmd: bool,
 ) -> Option<(&'static str, Stop)> {
     let th = thresholds(&opts.thresholds, st.axis);
     let (thread_leak, threads_stable) = st.threads.trend(&th);
@@ -261,7 +270,14 @@ fn evidence(
     } else {
         0
     };
-    if *streak >= 2 && load.len() >= LEAK_POINTS {
+    // The built-in load's wait for a filling cache's bend ([`LEAK_REQUESTS`]), on the requests
+    // the target's own HTTP server counted (the command's units or seconds say nothing of its
+    // key space); a command that drives no HTTP is not held back.
+    let served = match cmd {
+        true => served(st).unwrap_or(LEAK_REQUESTS),
+        false => LEAK_REQUESTS,
+    };
+    if *streak >= 2 && load.len() >= LEAK_POINTS && served >= LEAK_REQUESTS {
         return Some((
             "retained memory keeps growing under the load command: leak suspected",
             Stop::Leak,
