@@ -188,7 +188,12 @@ pub(crate) fn sentences(judged: &[Judged], procs: &Processes) -> (Vec<String>, V
             p.exit.as_deref().unwrap_or_default()
         ));
     }
-    if procs.serving() > 1 {
+    // On another axis (`--load-cmd`, `--workload`) every process is on the run's axis: nothing
+    // to tell about requests.
+    let requests = judged
+        .iter()
+        .all(|j| j.obs.axis == leakhound_report::run_schema::FitAxis::Requests);
+    if procs.serving() > 1 && requests {
         let own: Vec<&str> = judged
             .iter()
             .filter(|j| j.own_requests)
