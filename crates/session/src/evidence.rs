@@ -134,11 +134,11 @@ fn time_leak(
         f.mk_p
     ));
     ev.push(format!(
-        "it kept growing while no request was made: {:+.0} KiB over {:.1} s idle ({:.1} KiB/s) — driven by time (a timer or poller), not by requests (over {} requests)",
+        "it kept growing while no request was made: {:+.0} KiB over {:.1} s idle ({:.1} KiB/s) — driven by time (a timer or poller), not by requests (over {})",
         f.idle_growth / KIB,
         f.idle_seconds,
         f.idle_rate.slope / KIB,
-        thousands(obs.requests)
+        crate::axis_words::position(obs.axis, obs.requests)
     ));
 }
 
