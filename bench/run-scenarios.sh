@@ -5,8 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-1}"
-cargo build --release -q -p leakhound
-bin=target/release/leakhound
+# BIN=target/debug/leakhound times another build instead of building the release one.
+bin="${BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release -q -p leakhound
+  bin=target/release/leakhound
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -58,11 +58,18 @@ fn assert_gone(pidfile: &Path, text: &str) {
     );
 }
 
+/// A run with the default sampling (`--sample-every 2s`): the time axis must decide with it.
 fn run_with(cmd: &str, server: &str) -> (Option<i32>, serde_json::Value, String) {
+    run_env(cmd, server, &[])
+}
+
+fn run_env(
+    cmd: &str,
+    server: &str,
+    envs: &[(&str, &str)],
+) -> (Option<i32>, serde_json::Value, String) {
     run_json(
         &[
-            "--sample-every",
-            "500ms",
             "--max-duration",
             "50s",
             "--load-cmd",
@@ -71,7 +78,7 @@ fn run_with(cmd: &str, server: &str) -> (Option<i32>, serde_json::Value, String)
             "node",
             &path(server),
         ],
-        &[],
+        envs,
     )
 }
 
@@ -200,17 +207,26 @@ fn a_target_that_dies_under_the_load_command_ends_it_too() {
 }
 
 fn workload(module: &str) -> (Option<i32>, serde_json::Value, String) {
-    run_json(
-        &[
-            "--sample-every",
-            "500ms",
-            "--max-duration",
-            "50s",
-            "--workload",
-            &path(&format!("crates/leakhound/tests/workloads/{module}")),
-        ],
-        &[],
-    )
+    workload_with(module, &[], &[])
+}
+
+/// `run --workload MODULE [extra...]` sampled every 500 ms, with `envs` for node.
+fn workload_with(
+    module: &str,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+) -> (Option<i32>, serde_json::Value, String) {
+    let file = path(&format!("crates/leakhound/tests/workloads/{module}"));
+    let mut args = vec![
+        "--sample-every",
+        "500ms",
+        "--max-duration",
+        "50s",
+        "--workload",
+        &file,
+    ];
+    args.extend_from_slice(extra);
+    run_json(&args, envs)
 }
 
 #[test]
@@ -251,4 +267,85 @@ fn a_workload_whose_default_export_is_not_a_function_is_refused() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_cluster_driven_by_a_load_command_is_a_leak_in_its_workers() {
+    let _s = serial();
+    // Only the workers serve (and keep ~0.5 KB a request); the primary stays flat. No counts:
+    // judged on time.
+    let dir = tempfile::tempdir().unwrap();
+    let pf = dir.path().join("pids");
+    let (code, v, text) = run_env(
+        &driver_cmd(&pf, false),
+        "crates/leakhound/tests/servers/processes/cluster.js",
+        &[("LEAK", "1")],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    assert_eq!(v["driver"], "time", "{text}");
+    let procs = v["processes"].as_array().unwrap();
+    let role =
+        |r: &str| -> Vec<&serde_json::Value> { procs.iter().filter(|p| p["role"] == r).collect() };
+    let (primary, workers) = (role("primary"), role("worker"));
+    assert_eq!(primary.len(), 1, "{:#}", v["processes"]);
+    assert_eq!(workers.len(), 2, "{:#}", v["processes"]);
+    assert_ne!(primary[0]["verdict"], "leak", "{:#}", v["processes"]);
+    let leaking: Vec<&str> = workers
+        .iter()
+        .filter(|w| w["verdict"] == "leak")
+        .map(|w| w["label"].as_str().unwrap())
+        .collect();
+    assert!(!leaking.is_empty(), "{text}");
+    // The top level describes a leaking worker, on the run's axis (not its own request count).
+    let pids: Vec<&serde_json::Value> = workers.iter().map(|w| &w["pid"]).collect();
+    assert!(pids.contains(&&v["target_pid"]), "{}", v["target_pid"]);
+    assert!(text.contains(leaking[0]), "{text}");
+    assert!(!text.contains("its own HTTP server counted"), "{text}");
+    assert_gone(&pf, &text);
+}
+
+#[test]
+fn overlapping_calls_are_counted_once_each() {
+    let _s = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let inflight = dir.path().join("inflight");
+    let env = [("INFLIGHT_FILE", inflight.to_str().unwrap())];
+    let (code, v, text) = workload_with("overlapping-leaky.mjs", &["--concurrency", "4"], &env);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["verdict"], "leak", "{text}");
+    assert_eq!(v["fit"]["x"], "iterations", "{text}");
+    // Four calls in flight, never more.
+    assert_eq!(std::fs::read_to_string(&inflight).unwrap(), "4", "{text}");
+    // Each call keeps ~450 B (node itself measures 447 B a call after forced GCs: `repeat`
+    // builds its string as a rope): counting a call twice (or one loop of four) would halve
+    // (or quadruple) the figure.
+    let bpi = v["retained_bytes_per_unit"].as_f64().unwrap();
+    assert!((300.0..700.0).contains(&bpi), "{bpi} B/iteration: {text}");
+    let xs: Vec<u64> = v["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["requests"].as_u64().unwrap())
+        .collect();
+    assert!(xs.windows(2).all(|w| w[0] <= w[1]), "{xs:?}");
+    assert!(*xs.last().unwrap() > 1000, "{xs:?}");
+
+    let _ = std::fs::remove_file(&inflight);
+    let (code, v, text) = workload_with("overlapping-healthy.cjs", &["--concurrency", "4"], &env);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(v["verdict"], "no-leak", "{text}");
+    assert_eq!(std::fs::read_to_string(&inflight).unwrap(), "4", "{text}");
+}
+
+#[test]
+fn node_flags_after_the_double_dash_reach_the_workload_node() {
+    let _s = serial();
+    let (code, v, text) = workload_with("healthy.cjs", &["--", "--max-old-space-size=64"], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(v["verdict"], "no-leak", "{text}");
+    // V8's limit is the old space plus the young generation: 176 MiB with leakhound's default
+    // 128 MiB, well under 128 MiB with the user's 64.
+    let limit = v["heap_limit_bytes"].as_f64().unwrap() / 1048576.0;
+    assert!((64.0..128.0).contains(&limit), "{limit} MiB: {text}");
 }

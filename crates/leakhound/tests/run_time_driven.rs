@@ -54,3 +54,38 @@ fn an_index_filling_up_is_not_a_leak() {
         "{text}"
     );
 }
+
+#[test]
+fn an_index_filling_up_under_a_load_command_is_told_in_seconds() {
+    let _s = serial();
+    // The same index driven by a load command that reports no work: judged on time, where the
+    // filling curve is concave too. Whatever the budget lets it reach (settled, or still
+    // slowing), it is no leak and every sentence speaks of seconds, never of requests.
+    let driver = format!("NO_COUNT=1 node {}", server("load-driver.js"));
+    let (code, v, text) = run_json(
+        &[
+            "--max-duration",
+            "90s",
+            "--load-cmd",
+            &driver,
+            "--",
+            "node",
+            &server("warm-index.js"),
+        ],
+        &[],
+    );
+    assert_ne!(v["verdict"], "leak", "{text}");
+    assert!(matches!(code, Some(0) | Some(3)), "{text}");
+    assert_eq!(v["fit"]["x"], "seconds", "{text}");
+    let words = format!("{} {}", v["evidence"], v["reason"]);
+    assert!(!words.contains("request"), "{words}");
+    assert!(words.contains("ever more slowly"), "{words}");
+    if v["verdict"] == "no-leak" {
+        assert!(
+            words.contains("filled to") && words.contains(" s ("),
+            "{words}"
+        );
+    } else {
+        assert!(words.contains("/second"), "{words}");
+    }
+}

@@ -36,7 +36,7 @@ pub(crate) fn after_round(
     let (thread_leak, threads_stable) = st.threads.trend(th);
     if st.procs.serving() > 1 {
         // A cluster (or several serving children): each serving process on its own series.
-        let t = crate::process_run::trend(&st.procs, th, old_space);
+        let t = crate::process_run::trend(&st.procs, th, old_space, true);
         *streak = if t.leak || thread_leak {
             *streak + 1
         } else {

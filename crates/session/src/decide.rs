@@ -247,8 +247,12 @@ fn judge_trend(
             };
             return;
         }
-        // Still slowing: not a leak yet (the loop keeps sampling while it can).
-        Shape::Slowing { .. } => leak = None,
+        // Still slowing: not a leak yet (the loop keeps sampling while it can), unless it has
+        // already filled most of the heap: it runs out before it could settle.
+        Shape::Slowing { .. } if !crate::shape::fills_heap(load, obs.heap_limit, obs.heap_mb) => {
+            leak = None
+        }
+        Shape::Slowing { .. } => {}
         Shape::Steady => {}
     }
     let s = a.series(leak);
@@ -299,8 +303,11 @@ fn judge_trend(
         });
     } else if let Shape::Slowing { start_bpr, end_bpr } = d.shape {
         d.finding = Finding::Slowing { start_bpr, end_bpr };
+        let rate = |b| crate::axis_words::rate(obs.axis, b);
         d.reason = Some(format!(
-            "retained memory still grows, ever more slowly ({start_bpr:.0} → {end_bpr:.0} B/request over the recent rounds): a cache or index filling up, not yet full — raise --max-duration to see it settle or keep growing"
+            "retained memory still grows, ever more slowly ({} → {} over the recent samples): a cache or index filling up, not yet full — raise --max-duration to see it settle or keep growing",
+            rate(start_bpr),
+            rate(end_bpr)
         ));
     } else {
         let why = Why::of(obs, load, s, th);

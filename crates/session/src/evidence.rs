@@ -61,10 +61,10 @@ pub fn evidence(d: &Decision, obs: &Observations) -> Vec<String> {
             requests,
             grew,
         } => ev.push(format!(
-            "retained heap grew {:.1} MiB ever more slowly, then stopped: filled to {:.1} MiB after {} requests (a cache or index over a bounded key space), not a leak",
+            "retained heap grew {:.1} MiB ever more slowly, then stopped: filled to {:.1} MiB after {} (a cache or index over a bounded key space), not a leak",
             grew / MIB,
             level / MIB,
-            thousands(*requests)
+            crate::axis_words::position(obs.axis, *requests)
         )),
         Finding::Slowing { .. } => ev.extend(d.reason.clone()),
         Finding::EndpointLeak => {
@@ -134,11 +134,11 @@ fn time_leak(
         f.mk_p
     ));
     ev.push(format!(
-        "it kept growing while no request was made: {:+.0} KiB over {:.1} s idle ({:.1} KiB/s) — driven by time (a timer or poller), not by requests (over {} requests)",
+        "it kept growing while no request was made: {:+.0} KiB over {:.1} s idle ({:.1} KiB/s) — driven by time (a timer or poller), not by requests (over {})",
         f.idle_growth / KIB,
         f.idle_seconds,
         f.idle_rate.slope / KIB,
-        thousands(obs.requests)
+        crate::axis_words::position(obs.axis, obs.requests)
     ));
 }
 

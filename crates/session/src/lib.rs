@@ -12,6 +12,7 @@
 
 mod attach;
 pub mod attribution;
+pub mod axis_words;
 mod checkpoint;
 mod conclude;
 pub mod culprit;

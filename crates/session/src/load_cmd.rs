@@ -11,7 +11,7 @@ use std::time::Duration;
 use leakhound_report::run_schema::FitAxis;
 use tokio::time::Instant;
 
-use crate::checkpoint::LEAK_POINTS;
+use crate::checkpoint::{LEAK_POINTS, LEAK_REQUESTS};
 use crate::error::Result;
 use crate::load_process::LoadProcess;
 use crate::observations::Stop;
@@ -124,7 +124,9 @@ pub(crate) async fn drive(
             st.stopped_by = Some(Stop::Leak);
             break;
         }
-        if let Some((why, stop)) = evidence(opts, st, target.old_space.mb, &mut streak) {
+        if let Some((why, stop)) =
+            evidence(opts, st, target.old_space.mb, &mut streak, cmd.is_some())
+        {
             progress(why);
             st.stopped_by = Some(stop);
             break;
@@ -190,6 +192,9 @@ fn relabel(st: &mut State, points: &[Point], workload: bool) {
     for p in &mut st.procs.list {
         relabel(&mut p.samples);
     }
+    for t in &mut st.threads.list {
+        relabel(&mut t.samples);
+    }
     // Idle samples (and the final figures) carry the last position.
     let last = st.samples.last().map_or(0, |s| s.requests);
     st.counters.completed.store(last, Ordering::Relaxed);
@@ -202,15 +207,44 @@ fn iterations(st: &State) -> Option<u64> {
     st.procs.list.get(main)?.own.last().copied().flatten()
 }
 
+/// The requests the target's own HTTP server counted by its last sample, when it counts them
+/// (a workload's runner keeps its iterations there instead).
+fn served(st: &State) -> Option<u64> {
+    iterations(st)
+}
+
 /// Stop CMD's phase on this sample? Two leaking checks in a row over at least
-/// [`LEAK_POINTS`] samples (and not still slowing down), a plateau, or a flat heap.
+/// [`LEAK_POINTS`] samples (and not still slowing down), a plateau, or a flat heap. As with
+/// the built-in load ([`crate::checkpoint`]), a cluster's serving processes are judged each on
+/// its own series and the serving process's worker threads too: a leak in any of them counts,
+/// and the phase ends as flat only when all of them are.
 fn evidence(
     opts: &RunOptions,
     st: &State,
     old_space_mb: u64,
     streak: &mut usize,
+    cmd: bool,
 ) -> Option<(&'static str, Stop)> {
     let th = thresholds(&opts.thresholds, st.axis);
+    let (thread_leak, threads_stable) = st.threads.trend(&th);
+    if st.procs.serving() > 1 {
+        let t = crate::process_run::trend(&st.procs, &th, old_space_mb as f64 * MIB, false);
+        *streak = if t.leak || thread_leak {
+            *streak + 1
+        } else {
+            0
+        };
+        if t.near_limit || (*streak >= 2 && st.samples.len() > LEAK_POINTS) {
+            return Some((
+                "retained memory keeps growing in a process under the load command: leak suspected",
+                Stop::Leak,
+            ));
+        }
+        return (t.stable && threads_stable).then_some((
+            "retained memory is flat in every process under the load command",
+            Stop::Stable,
+        ));
+    }
     let load: Vec<Sample> = st
         .samples
         .iter()
@@ -231,12 +265,19 @@ fn evidence(
     }
     let sh = shape(&load, |s| s.heap_used, &th);
     let slowing = matches!(sh, Shape::Slowing { .. });
-    *streak = if a.leak().is_some() && !slowing {
+    *streak = if (a.leak().is_some() && !slowing) || thread_leak {
         *streak + 1
     } else {
         0
     };
-    if *streak >= 2 && load.len() >= LEAK_POINTS {
+    // The built-in load's wait for a filling cache's bend ([`LEAK_REQUESTS`]), on the requests
+    // the target's own HTTP server counted (the command's units or seconds say nothing of its
+    // key space); a command that drives no HTTP is not held back.
+    let served = match cmd {
+        true => served(st).unwrap_or(LEAK_REQUESTS),
+        false => LEAK_REQUESTS,
+    };
+    if *streak >= 2 && load.len() >= LEAK_POINTS && served >= LEAK_REQUESTS {
         return Some((
             "retained memory keeps growing under the load command: leak suspected",
             Stop::Leak,
@@ -248,7 +289,7 @@ fn evidence(
             Stop::Stable,
         ));
     }
-    a.stable().then_some((
+    (a.stable() && threads_stable).then_some((
         "retained memory is flat under the load command",
         Stop::Stable,
     ))

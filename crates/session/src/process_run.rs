@@ -63,9 +63,16 @@ pub(crate) struct Trend {
     pub(crate) near_limit: bool,
 }
 
-/// The trend over the serving processes (for one process: the loop's own judgement).
-pub(crate) fn trend(procs: &Processes, th: &Thresholds, old_space: f64) -> Trend {
-    let several = procs.serving() > 1;
+/// The trend over the serving processes (for one process: the loop's own judgement), each on
+/// the requests it served itself when `own_requests` (the built-in load), else on the run's
+/// axis (`--load-cmd`: its units of work or time).
+pub(crate) fn trend(
+    procs: &Processes,
+    th: &Thresholds,
+    old_space: f64,
+    own_requests: bool,
+) -> Trend {
+    let several = procs.serving() > 1 && own_requests;
     let mut t = Trend {
         leak: false,
         stable: true,

@@ -30,7 +30,10 @@ pub(crate) fn judge(
     threads: &crate::threads::Threads,
     th: &Thresholds,
 ) -> Vec<Judged> {
-    let several = procs.serving() > 1;
+    // On another axis than requests (`--load-cmd`, `--workload`) every process is judged on
+    // the run's axis: its own request count would mix units with the run's thresholds.
+    let several =
+        procs.serving() > 1 && run.axis == leakhound_report::run_schema::FitAxis::Requests;
     procs
         .list
         .iter()
@@ -185,7 +188,12 @@ pub(crate) fn sentences(judged: &[Judged], procs: &Processes) -> (Vec<String>, V
             p.exit.as_deref().unwrap_or_default()
         ));
     }
-    if procs.serving() > 1 {
+    // On another axis (`--load-cmd`, `--workload`) every process is on the run's axis: nothing
+    // to tell about requests.
+    let requests = judged
+        .iter()
+        .all(|j| j.obs.axis == leakhound_report::run_schema::FitAxis::Requests);
+    if procs.serving() > 1 && requests {
         let own: Vec<&str> = judged
             .iter()
             .filter(|j| j.own_requests)

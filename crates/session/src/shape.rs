@@ -71,6 +71,21 @@ pub fn shape(load: &[Sample], value: impl Fn(&Sample) -> f64, th: &Thresholds) -
     }
 }
 
+/// Has the heap already filled 70 % of its limit (V8's `heap_size_limit`, at most the old
+/// space `heap_mb`)? The loop stops there on growth ([`crate::checkpoint`]) whatever its shape,
+/// and growth that slows down that late is no cache about to settle: it runs out first. (On a
+/// time axis a leak's growth also slows as the heap fills: each GC takes longer and the load
+/// gets fewer requests through.)
+pub fn fills_heap(load: &[Sample], heap_limit: f64, heap_mb: u64) -> bool {
+    let old_space = heap_mb as f64 * crate::verdict::MIB;
+    let limit = match heap_limit {
+        l if l > 0.0 && old_space > 0.0 => l.min(old_space),
+        l if l > 0.0 => l,
+        _ => old_space,
+    };
+    limit > 0.0 && load.last().is_some_and(|s| s.heap_used > 0.7 * limit)
+}
+
 /// A saturating curve `y = a − b·e^(−x/τ)` fitted to a series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Saturating {
@@ -293,6 +308,17 @@ mod tests {
             300.0 * r + 4.0 * MIB * (r / 10_000.0).min(1.0)
         });
         assert_eq!(shape(&s, |s| s.heap_used, &th), Shape::Steady);
+    }
+
+    #[test]
+    fn a_heap_past_70_percent_of_its_limit_is_filled() {
+        let s = load(9, 800, index);
+        let last = s[8].heap_used;
+        assert!(fills_heap(&s, last / 0.75, 1024));
+        assert!(!fills_heap(&s, last / 0.6, 1024));
+        // The old space bounds V8's limit (which adds the young generation).
+        assert!(fills_heap(&s, 10.0 * last, (last / 0.75 / MIB) as u64));
+        assert!(!fills_heap(&s, 0.0, 0));
     }
 
     #[test]

@@ -96,8 +96,14 @@ fn decide_thread(opts: &RunOptions, t: &Thread, obs: &Observations, c: &Captured
         load: None,
         ..obs.clone()
     };
-    let d = decide(&tobs, &opts.thresholds);
+    // A `--load-cmd` or `--workload` run: the thread's series is on the run's axis too.
+    let mut d = decide(
+        &tobs,
+        &crate::work_axis::thresholds(&opts.thresholds, obs.axis),
+    );
+    crate::work_axis::apply(&mut d, &tobs);
     let mut report = report::outcome(&d, &tobs, c.clone()).report;
+    crate::work_axis::words(&mut report, &d, &tobs);
     t.culprit.fill(&mut report);
     let out = ThreadOut {
         worker_id: t.target.worker_id.clone(),

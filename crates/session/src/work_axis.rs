@@ -7,6 +7,7 @@
 use leakhound_report::run_schema::{FitAxis, RunReport, Verdict};
 use leakhound_schema::endpoint::Driver;
 
+use crate::axis_words::per;
 use crate::decide::{Decision, Finding, Projection};
 use crate::observations::Observations;
 use crate::time_driven::MIN_BPS;
@@ -14,7 +15,7 @@ use crate::verdict::{thousands, time_to_fill_s, Thresholds, MIB};
 
 /// Milliseconds per second: the time axis is counted in ms so the integer `requests` field is
 /// fine-grained enough.
-pub const MS: f64 = 1000.0;
+pub const MS: f64 = crate::axis_words::MS_PER_S;
 
 /// The thresholds for an axis: per unit of work as per request; per millisecond scaled from
 /// the time-driven rule's floor ([`MIN_BPS`]).
@@ -115,15 +116,6 @@ pub fn words(r: &mut RunReport, d: &Decision, obs: &Observations) {
     );
     r.evidence.retain(|e| !e.contains("request"));
     r.evidence.insert(0, sentence);
-}
-
-/// `960.2 B/unit`, `5.1 MiB/second`: small rates keep a decimal.
-fn per(b: f64, unit: &str) -> String {
-    if b.abs() < 100.0 {
-        format!("{b:.1} B/{unit}")
-    } else {
-        leakhound_report::format::bytes_per(b, unit)
-    }
 }
 
 #[cfg(test)]
