@@ -396,5 +396,11 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
         top_by_retained: by_ret.into_iter().take(top).collect(),
         top_by_self: by_self.into_iter().take(top).collect(),
         suspects,
+        duplicated_strings: Some(crate::inspect::strings::duplicated(h, crate::inspect::TOP)),
+        listeners: crate::inspect::listeners::listeners(
+            h,
+            &crate::inspect::KnownNames::find(h),
+            crate::inspect::TOP,
+        ),
     }
 }
