@@ -11,6 +11,20 @@ pub mod listeners;
 pub mod strings;
 
 use crate::analysis::Heap;
+use leakhound_schema::heap::{DuplicatedStrings, EmitterListeners};
+
+/// The inspections `heap summary` adds: duplicated strings and listeners per emitter.
+pub fn for_summary(h: &Heap) -> (Option<DuplicatedStrings>, Vec<EmitterListeners>) {
+    let t0 = std::time::Instant::now();
+    let strings = strings::duplicated(h, TOP);
+    crate::timing::timing("inspections: duplicated strings", t0);
+    let t0 = std::time::Instant::now();
+    let names = KnownNames::find(h);
+    crate::timing::timing("inspections: names", t0);
+    let listeners = listeners::listeners(h, &names, TOP);
+    crate::timing::timing("inspections: names + listeners", t0);
+    (Some(strings), listeners)
+}
 
 /// How many rows each inspection keeps.
 pub const TOP: usize = 10;
