@@ -48,6 +48,7 @@ pub mod run;
 mod sampling;
 pub mod script_maps;
 pub mod shape;
+mod source_excerpts;
 pub mod source_files;
 pub mod source_lines;
 pub mod startup;
