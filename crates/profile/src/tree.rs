@@ -14,7 +14,7 @@ pub use leakhound_schema::alloc_tree::{AllocTree, AllocTreeNode};
 /// Subtrees under this share of the profile's bytes are folded into their caller.
 pub const DEFAULT_MIN_SHARE: f64 = 0.005;
 /// At most this many frames are kept (the biggest subtrees).
-pub const DEFAULT_MAX_NODES: usize = 400;
+pub const DEFAULT_MAX_NODES: usize = 150;
 
 /// The cut tree of `profile`: frames with at least `min_share` of the bytes, at most
 /// `max_nodes` of them. `base` and `maps` place frames as the allocation sites are placed.

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod compare;
 pub mod escape;
 pub mod fit;
+mod flame;
 pub mod format;
 pub mod gate;
 pub mod html;
@@ -18,6 +19,7 @@ pub mod openmetrics;
 pub mod render;
 /// `leakhound.run/v1` lives in the schema crate; re-exported under its old name.
 pub use leakhound_schema::run as run_schema;
+mod suspect_html;
 pub mod svg;
 pub mod threads;
 pub mod units;
