@@ -11,9 +11,9 @@
 //! entry whose key and value are both small integers is invisible. Subclasses are counted
 //! by their own class name only when it is one of the four.
 
-use super::{is_oddball, KnownNames};
 use crate::analysis::Heap;
 use crate::app_path::app_first;
+use crate::inspect::names::{is_oddball, KnownNames};
 use crate::paths::{path_to, render};
 use leakhound_schema::heap::{CollectionGrowth, CollectionKind};
 use rustc_hash::FxHashMap;
@@ -223,8 +223,8 @@ fn app_path(h: &Heap, v: u32) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testheap::heap_ids;
     use super::*;
+    use crate::inspect::testheap::heap_ids;
 
     #[test]
     fn map_table_slots_group_into_entries() {

@@ -6,8 +6,8 @@
 //! The `_events` edges are found by one scan of the edge-name column for the name's string
 //! index; only the few edges that match are followed.
 
-use super::{is_oddball, KnownNames};
 use crate::analysis::Heap;
+use crate::inspect::names::{is_oddball, KnownNames};
 use crate::paths::{path_to, render};
 use leakhound_schema::heap::EmitterListeners;
 
@@ -81,8 +81,8 @@ fn edge_source(h: &Heap, e: usize) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testheap::heap;
     use super::*;
+    use crate::inspect::testheap::heap;
 
     #[test]
     fn listeners_are_counted_per_event_most_first() {

@@ -7,8 +7,8 @@
 //! values shown are read. V8 cuts node names to 1024 characters, so texts that long may be
 //! different strings sharing a prefix: they are left out rather than guessed at.
 
-use super::shorten;
 use crate::analysis::Heap;
+use crate::inspect::names::shorten;
 use leakhound_schema::heap::{DuplicatedString, DuplicatedStrings};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -93,8 +93,8 @@ pub fn duplicated(h: &Heap, top: usize) -> DuplicatedStrings {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testheap::heap;
     use super::*;
+    use crate::inspect::testheap::heap;
 
     #[test]
     fn copies_of_one_text_are_counted_and_the_waste_summed() {
