@@ -55,5 +55,6 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
         total_before: a.total,
         total_after: b.total,
         classes,
+        grown_collections: crate::inspect::collections::grown(&[a, b], crate::inspect::TOP),
     }
 }

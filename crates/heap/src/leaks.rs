@@ -146,6 +146,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
         leaked_retained_bytes: leaked_retained,
         significant: out.iter().any(|g| g.significant),
         groups: out,
+        grown_collections: crate::inspect::collections::grown(&[s1, s2, s3], crate::inspect::TOP),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod dominators;
 pub mod domtree;
 pub mod error;
 pub mod graph;
+pub mod inspect;
 pub mod leaks;
 pub mod mem;
 pub mod parse;

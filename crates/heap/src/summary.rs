@@ -387,6 +387,7 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
         });
     }
 
+    let (duplicated_strings, listeners) = crate::inspect::for_summary(h);
     Summary {
         schema: leakhound_schema::heap::SUMMARY_SCHEMA.into(),
         total_bytes: total,
@@ -396,5 +397,7 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
         top_by_retained: by_ret.into_iter().take(top).collect(),
         top_by_self: by_self.into_iter().take(top).collect(),
         suspects,
+        duplicated_strings,
+        listeners,
     }
 }

@@ -188,4 +188,20 @@ fn html_report_of_a_real_leaky_run_loads_in_chromium_without_errors() {
     assert!(dom.matches("<svg").count() >= 2, "{dom}");
     assert!(dom.contains("<polyline"), "no chart lines in the DOM");
     assert!(dom.contains("Leak (js-heap)"), "no verdict banner");
+    // The allocation flame graph: one icicle per profile, each with frames drawn, the
+    // handler's frames among them with their hover titles.
+    let flames: Vec<usize> = dom
+        .match_indices("<svg class=\"flame\" data-nodes=\"")
+        .map(|(at, m)| {
+            let rest = &dom[at + m.len()..];
+            rest[..rest.find('"').unwrap()].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(flames.len(), 2, "no flame graphs in the DOM");
+    assert!(flames.iter().all(|&n| n >= 3), "too few frames: {flames:?}");
+    assert!(dom.matches("class=\"fl-node\"").count() >= 6);
+    assert!(
+        dom.contains("leaky-server.js:"),
+        "no app frame in the flame graph"
+    );
 }

@@ -99,6 +99,7 @@ mod tests {
             leaked_retained_bytes: 3 << 20,
             significant: true,
             groups: vec![group("Session", true), group("Noise", false)],
+            grown_collections: Vec::new(),
         };
         let s = suspects(&l);
         assert_eq!(s.len(), 1);

@@ -9,10 +9,12 @@
 mod model;
 mod sites;
 pub mod sourcemap;
+pub mod tree;
 
 pub use model::{CallFrame, Profile, ProfileNode, Sample};
 pub use sites::{summarize, summarize_mapped, AllocSummary, FrameKind, Generated, Site, SiteStat};
 pub use sourcemap::SourceMaps;
+pub use tree::{cut_tree, AllocTree, AllocTreeNode};
 
 /// Why a profile could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ pub use leakhound_schema::alloc::{AllocSummary, FrameKind, Generated, Site, Site
 /// whose script lost its URL is user code when Node called into it, and part of Node's
 /// bootstrap when it is outermost. With `maps`, a frame of a script that has a source map is
 /// placed in the original source (V8 gives the function's start, so that is what is mapped).
-fn site_of(
+pub(crate) fn site_of(
     frame: &CallFrame,
     base: Option<&Path>,
     below_node: bool,

@@ -69,8 +69,10 @@ pub fn render(r: &RunReport) -> String {
         o,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>leakhound: {}</title><style>{CSS}</style></head><body><main>",
-        esc(r.verdict.as_str())
+         <title>leakhound: {}</title><style>{CSS}{}{}</style></head><body><main>",
+        esc(r.verdict.as_str()),
+        crate::flame::CSS,
+        crate::suspect_html::CSS
     );
     let _ = write!(
         o,
@@ -86,6 +88,7 @@ pub fn render(r: &RunReport) -> String {
     charts::gc(&mut o, r);
     charts::throughput(&mut o, r);
     allocations(&mut o, r);
+    crate::flame::html(&mut o, r);
     suspects(&mut o, r);
     crate::render::patterns::html(r, &mut o);
     logs(&mut o, r);
@@ -287,13 +290,7 @@ fn suspects(o: &mut String, r: &RunReport) {
             esc(&format::bytes(s.bytes as f64)),
             s.percent
         );
-        if !s.path.is_empty() {
-            o.push_str("<ol>");
-            for p in s.path.iter().take(20) {
-                let _ = write!(o, "<li>{}</li>", esc(p));
-            }
-            o.push_str("</ol>");
-        }
+        crate::suspect_html::chain(o, &s.path);
         if !s.source.is_empty() {
             o.push_str("<table class=\"source\">");
             for l in &s.source {
@@ -307,6 +304,7 @@ fn suspects(o: &mut String, r: &RunReport) {
             }
             o.push_str("</table>");
         }
+        crate::suspect_html::excerpts(o, &s.source, &r.source_excerpts);
         o.push_str("</div>");
     }
 }

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod compare_leaks;
 pub mod escape;
 pub mod fit;
+mod flame;
 pub mod format;
 pub mod gate;
 pub mod html;
@@ -19,6 +20,7 @@ pub mod openmetrics;
 pub mod render;
 /// `leakhound.run/v1` lives in the schema crate; re-exported under its old name.
 pub use leakhound_schema::run as run_schema;
+mod suspect_html;
 pub mod svg;
 pub mod threads;
 pub mod units;

@@ -91,6 +91,108 @@ pub struct HeapSummary {
     pub top_by_retained: Vec<ClassRow>,
     pub top_by_self: Vec<ClassRow>,
     pub suspects: Vec<Suspect>,
+    /// Copies of one string value held more than once (memlab's and dotMemory's "duplicated
+    /// strings" inspection); absent in documents from before the inspections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicated_strings: Option<DuplicatedStrings>,
+    /// EventEmitter-like objects (an `_events` object) and their listeners per event, the
+    /// most listeners first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<EmitterListeners>,
+}
+
+/// The heap's duplicated strings: the same text stored in several string objects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DuplicatedStrings {
+    /// Bytes that one copy per value would save: the sum over values of (copies - 1) × size.
+    pub wasted_bytes: u64,
+    /// Distinct values held more than once.
+    pub values: u64,
+    /// String objects beyond the first of each value.
+    pub extra_copies: u64,
+    /// The values wasting most, most first.
+    pub top: Vec<DuplicatedString>,
+}
+
+/// One duplicated string value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DuplicatedString {
+    /// The text, cut to about 80 characters (`truncated` says so). Program data: renderers
+    /// escape it.
+    pub value: String,
+    #[serde(default)]
+    pub truncated: bool,
+    /// String objects holding this text.
+    pub count: u64,
+    /// The size of one copy.
+    pub bytes_each: u64,
+    /// (count - 1) × bytes_each.
+    pub wasted_bytes: u64,
+}
+
+/// The listeners of one event of one emitter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EmitterListeners {
+    /// The emitter's class (`Server`, `Bus`, `process`).
+    pub emitter: String,
+    pub node_id: u64,
+    /// The event name (`request`, `config:reload`). Program data: renderers escape it.
+    pub event: String,
+    pub listeners: u64,
+    /// The shortest retainer path to the emitter.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub path: String,
+}
+
+/// What kind of collection grew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CollectionKind {
+    Map,
+    Set,
+    Array,
+    /// A plain object used as a dictionary (its properties are the entries).
+    Object,
+}
+
+impl CollectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollectionKind::Map => "Map",
+            CollectionKind::Set => "Set",
+            CollectionKind::Array => "Array",
+            CollectionKind::Object => "object-as-map",
+        }
+    }
+}
+
+/// One collection (the same object id in every snapshot compared) whose entries grew from
+/// snapshot to snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CollectionGrowth {
+    pub kind: CollectionKind,
+    /// The object's class (`Map`, `Array`, `Object`, or a subclass's name).
+    pub class: String,
+    pub node_id: u64,
+    /// Entries in each snapshot, oldest first. Entries whose key and value are both small
+    /// integers (or an array's small-integer elements) are not in a snapshot and not counted.
+    pub entries: Vec<u64>,
+    /// Retained bytes in each snapshot, oldest first.
+    pub retained_bytes: Vec<u64>,
+    /// Entries in the last snapshot minus the first.
+    pub entries_growth: u64,
+    /// Retained bytes in the last snapshot minus the first.
+    pub bytes_growth: i64,
+    /// The name it is held by in the last snapshot (`responseCache`), when a property or
+    /// variable holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// The shortest retainer path in the last snapshot.
+    pub path: String,
+    /// The app-first path (as in [`LeakGroup::app_path`]), when an app function's scope
+    /// holds it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_path: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -112,6 +214,9 @@ pub struct DiffReport {
     pub total_before: u64,
     pub total_after: u64,
     pub classes: Vec<ClassDiff>,
+    /// Collections present in both snapshots with more entries in B, most growth first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grown_collections: Vec<CollectionGrowth>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -152,4 +257,8 @@ pub struct LeaksReport {
     pub leaked_retained_bytes: u64,
     pub significant: bool,
     pub groups: Vec<LeakGroup>,
+    /// Collections present in all three snapshots whose entries grew from each to the next,
+    /// most growth first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grown_collections: Vec<CollectionGrowth>,
 }

@@ -6,6 +6,7 @@
 //! changes are additive and keep `/v1`: existing field names and meanings never change.
 
 pub mod alloc;
+pub mod alloc_tree;
 pub mod attach;
 pub mod compare;
 pub mod culprit;

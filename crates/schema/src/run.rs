@@ -6,6 +6,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::alloc_tree::{AllocTree, AllocTreeNode, AllocTrees, SourceExcerpt};
 pub use crate::evidence::{
     AllocSiteOut, FitAxis, FitOut, RunSample, SeriesName, SourceLine, SuspectOut,
 };
@@ -136,6 +137,13 @@ pub struct RunReport {
     /// Known library leak patterns matched on this run's evidence.
     #[serde(default)]
     pub library_patterns: Vec<crate::culprit::LibraryPatternOut>,
+    /// Both sampling profiles' call trees, cut small, for the report's flame graph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alloc_trees: Option<crate::alloc_tree::AllocTrees>,
+    /// The app's source around each `source` line of the suspects and the culprit, read when
+    /// the run ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_excerpts: Vec<crate::alloc_tree::SourceExcerpt>,
 }
 
 /// Parse a saved `leakhound.run/v1` result, refusing other JSON with one readable reason.

@@ -294,9 +294,18 @@ impl Culprit {
         for (url, map) in &self.script_maps {
             maps.know(url, map);
         }
-        let mut summarize = |p: &Option<Value>| -> Option<AllocSummary> {
+        let mut trees = leakhound_report::run_schema::AllocTrees::default();
+        let mut summarize = |p: &Option<Value>, tree: &mut Option<_>| -> Option<AllocSummary> {
             let bytes = serde_json::to_vec(p.as_ref()?).ok()?;
             let profile = leakhound_profile::parse(&bytes).ok()?;
+            // The call tree for the report's flame graph, cut small (see `cut_tree`).
+            *tree = Some(leakhound_profile::cut_tree(
+                &profile,
+                base.as_deref(),
+                leakhound_profile::tree::DEFAULT_MIN_SHARE,
+                leakhound_profile::tree::DEFAULT_MAX_NODES,
+                Some(&mut maps),
+            ));
             Some(leakhound_profile::summarize_mapped(
                 &profile,
                 base.as_deref(),
@@ -304,11 +313,14 @@ impl Culprit {
                 &mut maps,
             ))
         };
-        if let Some(s) = summarize(&self.all) {
+        if let Some(s) = summarize(&self.all, &mut trees.all) {
             r.alloc_all = s.top_culprits.iter().map(AllocSiteOut::from).collect();
         }
-        if let Some(s) = summarize(&self.survivors) {
+        if let Some(s) = summarize(&self.survivors, &mut trees.survivors) {
             r.alloc_survivors = s.top_culprits.iter().map(AllocSiteOut::from).collect();
+        }
+        if trees.all.is_some() || trees.survivors.is_some() {
+            r.alloc_trees = Some(trees);
         }
         if self.all.is_some() || self.survivors.is_some() {
             r.alloc_sampling_interval = Some(self.opts.sampling_interval);
@@ -336,6 +348,7 @@ impl Culprit {
             }
         }
         r.culprit_notes.extend(self.notes.iter().cloned());
+        r.source_excerpts = crate::source_excerpts::excerpts(r, base.as_deref());
     }
 }
 

@@ -133,6 +133,7 @@ mod tests {
                 group("Noise", false, None),
                 group("(concatenated string)", true, None),
             ],
+            grown_collections: Vec::new(),
         };
         let s = suspects(&l);
         assert_eq!(s.len(), 2);
@@ -205,6 +206,7 @@ mod tests {
             leaked_retained_bytes: 1,
             significant: true,
             groups: vec![run1],
+            grown_collections: Vec::new(),
         };
         assert_eq!(suspects(&l)[0].signature, s1);
     }

@@ -55,6 +55,7 @@ mod sampling;
 pub mod script_maps;
 pub mod shape;
 pub mod snapshot_room;
+mod source_excerpts;
 pub mod source_files;
 pub mod source_lines;
 pub mod startup;

@@ -15,13 +15,95 @@ export type SuspectKind = 'object' | 'class';
  */
 export interface HeapSummaryResult {
   class_count: number;
+  /**
+   * Copies of one string value held more than once (memlab's and dotMemory's "duplicated
+   * strings" inspection); absent in documents from before the inspections.
+   */
+  duplicated_strings?: DuplicatedStrings | null;
   edge_count: number;
+  /**
+   * EventEmitter-like objects (an `_events` object) and their listeners per event, the
+   * most listeners first.
+   */
+  listeners?: EmitterListeners[];
   node_count: number;
   schema: 'leakhound.heap.summary/v1';
   suspects: Suspect[];
   top_by_retained: ClassRow[];
   top_by_self: ClassRow[];
   total_bytes: number;
+}
+/**
+ * The heap's duplicated strings: the same text stored in several string objects.
+ *
+ * This interface was referenced by `HeapSummaryResult`'s JSON-Schema
+ * via the `definition` "DuplicatedStrings".
+ */
+export interface DuplicatedStrings {
+  /**
+   * String objects beyond the first of each value.
+   */
+  extra_copies: number;
+  /**
+   * The values wasting most, most first.
+   */
+  top: DuplicatedString[];
+  /**
+   * Distinct values held more than once.
+   */
+  values: number;
+  /**
+   * Bytes that one copy per value would save: the sum over values of (copies - 1) × size.
+   */
+  wasted_bytes: number;
+}
+/**
+ * One duplicated string value.
+ *
+ * This interface was referenced by `HeapSummaryResult`'s JSON-Schema
+ * via the `definition` "DuplicatedString".
+ */
+export interface DuplicatedString {
+  /**
+   * The size of one copy.
+   */
+  bytes_each: number;
+  /**
+   * String objects holding this text.
+   */
+  count: number;
+  truncated?: boolean;
+  /**
+   * The text, cut to about 80 characters (`truncated` says so). Program data: renderers
+   * escape it.
+   */
+  value: string;
+  /**
+   * (count - 1) × bytes_each.
+   */
+  wasted_bytes: number;
+}
+/**
+ * The listeners of one event of one emitter.
+ *
+ * This interface was referenced by `HeapSummaryResult`'s JSON-Schema
+ * via the `definition` "EmitterListeners".
+ */
+export interface EmitterListeners {
+  /**
+   * The emitter's class (`Server`, `Bus`, `process`).
+   */
+  emitter: string;
+  /**
+   * The event name (`request`, `config:reload`). Program data: renderers escape it.
+   */
+  event: string;
+  listeners: number;
+  node_id: number;
+  /**
+   * The shortest retainer path to the emitter.
+   */
+  path?: string;
 }
 /**
  * This interface was referenced by `HeapSummaryResult`'s JSON-Schema

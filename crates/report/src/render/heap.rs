@@ -64,8 +64,93 @@ impl Render<Summary> for Text {
         for (i, sp) in s.suspects.iter().enumerate() {
             writeln!(out, "  {}. {}", i + 1, sp.sentence)?;
         }
-        Ok(())
+        inspections_text(s, out)
     }
+}
+
+/// String contents and event names are program data: printed quoted, with control
+/// characters escaped (`{:?}`), so no text in a snapshot can move the terminal's cursor.
+fn quoted(s: &str, cut: bool) -> String {
+    format!("{s:?}{}", if cut { "…" } else { "" })
+}
+
+fn inspections_text(s: &Summary, out: &mut dyn io::Write) -> io::Result<()> {
+    if let Some(d) = &s.duplicated_strings {
+        writeln!(
+            out,
+            "
+duplicated strings: {} wasted by {} extra copies of {} values",
+            bytes(d.wasted_bytes),
+            d.extra_copies,
+            d.values
+        )?;
+        for r in &d.top {
+            writeln!(
+                out,
+                "{:>12} {:>8}×  {}",
+                bytes(r.wasted_bytes),
+                r.count,
+                quoted(&r.value, r.truncated)
+            )?;
+        }
+    }
+    if !s.listeners.is_empty() {
+        writeln!(
+            out,
+            "
+listeners per emitter (most first):"
+        )?;
+        for l in &s.listeners {
+            writeln!(
+                out,
+                "{:>8}  {} @{} {}",
+                l.listeners,
+                l.emitter,
+                l.node_id,
+                quoted(&l.event, false)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Collections that grew, for `heap diff` and `heap leaks`.
+fn collections_text(
+    rows: &[leakhound_schema::heap::CollectionGrowth],
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "
+collections that grew (same object in every snapshot):"
+    )?;
+    for c in rows {
+        let entries: Vec<String> = c.entries.iter().map(|e| e.to_string()).collect();
+        let held = c
+            .holder
+            .as_deref()
+            .map(|h| format!(" held as {}", quoted(h, false)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {} @{} ({}){held}: entries {} (+{}), retained {:+} bytes",
+            c.class,
+            c.node_id,
+            c.kind.as_str(),
+            entries.join(" -> "),
+            c.entries_growth,
+            c.bytes_growth
+        )?;
+        if c.app_path.is_empty() {
+            writeln!(out, "      path: {}", c.path)?;
+        } else {
+            writeln!(out, "      path: {}", c.app_path.join(" > "))?;
+        }
+    }
+    Ok(())
 }
 
 impl Render<Top<'_, DiffReport>> for Text {
@@ -95,7 +180,7 @@ impl Render<Top<'_, DiffReport>> for Text {
                 c.class
             )?;
         }
-        Ok(())
+        collections_text(&d.grown_collections, out)
     }
 }
 
@@ -125,7 +210,7 @@ impl Render<Top<'_, LeaksReport>> for Text {
                 g.sentence
             )?;
         }
-        Ok(())
+        collections_text(&r.grown_collections, out)
     }
 }
 
@@ -161,12 +246,83 @@ mod tests {
             leaked_retained_bytes: 1536 << 10,
             significant: true,
             groups: Vec::new(),
+            grown_collections: Vec::new(),
         };
         let t = to_string(&Text, &Top { doc: &r, top: 5 });
         assert_eq!(
             t,
             "heap 1.0 MiB -> 2.0 MiB -> 3.0 MiB; 2500 objects from between snapshots 1 and 2 \
              still alive (1.5 MiB)\n"
+        );
+    }
+
+    #[test]
+    fn inspections_print_program_text_quoted_and_escaped() {
+        use leakhound_schema::heap::*;
+        let s = Summary {
+            schema: SUMMARY_SCHEMA.into(),
+            total_bytes: 100,
+            node_count: 1,
+            edge_count: 0,
+            class_count: 0,
+            top_by_retained: vec![],
+            top_by_self: vec![],
+            suspects: vec![],
+            duplicated_strings: Some(DuplicatedStrings {
+                wasted_bytes: 2048,
+                values: 1,
+                extra_copies: 2,
+                top: vec![DuplicatedString {
+                    value: "evil\x1b[2Jline\nbreak".into(),
+                    truncated: true,
+                    count: 3,
+                    bytes_each: 1024,
+                    wasted_bytes: 2048,
+                }],
+            }),
+            listeners: vec![EmitterListeners {
+                emitter: "Bus".into(),
+                node_id: 7,
+                event: "config:reload".into(),
+                listeners: 12,
+                path: String::new(),
+            }],
+        };
+        let t = to_string(&Text, &s);
+        assert!(
+            t.contains("duplicated strings: 2.0 KiB wasted by 2 extra copies of 1 values"),
+            "{t}"
+        );
+        assert!(t.contains(r#""evil\u{1b}[2Jline\nbreak"…"#), "{t}");
+        assert!(!t.contains('\x1b'));
+        assert!(t.contains("      12  Bus @7 \"config:reload\""), "{t}");
+    }
+
+    #[test]
+    fn diff_text_lists_the_collections_that_grew() {
+        use leakhound_schema::heap::{CollectionGrowth, CollectionKind};
+        let d = DiffReport {
+            schema: "leakhound.heap.diff/v1".into(),
+            total_before: 1000,
+            total_after: 3048,
+            classes: vec![],
+            grown_collections: vec![CollectionGrowth {
+                kind: CollectionKind::Map,
+                class: "Map".into(),
+                node_id: 41,
+                entries: vec![10, 510],
+                retained_bytes: vec![1000, 50_000],
+                entries_growth: 500,
+                bytes_growth: 49_000,
+                holder: Some("responseCache".into()),
+                path: "(GC roots) > responseCache (Map)".into(),
+                app_path: vec![],
+            }],
+        };
+        let t = to_string(&Text, &Top { doc: &d, top: 2 });
+        assert!(
+            t.contains("  Map @41 (Map) held as \"responseCache\": entries 10 -> 510 (+500), retained +49000 bytes\n      path: (GC roots) > responseCache (Map)\n"),
+            "{t}"
         );
     }
 
@@ -184,6 +340,7 @@ mod tests {
                     ..Default::default()
                 })
                 .collect(),
+            grown_collections: Vec::new(),
         };
         let t = to_string(&Text, &Top { doc: &d, top: 2 });
         assert!(

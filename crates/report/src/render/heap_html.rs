@@ -221,6 +221,7 @@ impl Render<HeapPage<'_>> for Html {
             &s.top_by_retained,
         );
         class_table(&mut o, "Biggest classes by self size", &s.top_by_self);
+        super::heap_inspect::html(&mut o, s);
         o.push_str(&format!(
             "<h2>Dominator tree</h2><p class=\"note\">Each object with the objects only it keeps \
              alive, biggest first; expand one to see its children and its retainer path. The {} \
@@ -285,6 +286,8 @@ mod tests {
             }],
             top_by_self: vec![],
             suspects: vec![],
+            duplicated_strings: None,
+            listeners: vec![],
         };
         let page = super::super::to_string(
             &Html,

@@ -32,6 +32,7 @@ pub mod gate;
 pub mod gc;
 pub mod heap;
 pub mod heap_html;
+mod heap_inspect;
 pub mod load;
 pub mod patterns;
 pub mod processes;

@@ -1,0 +1,111 @@
+//! The heap inspections on snapshots Node writes during the test with known findings
+//! (tests/servers/heap_inspect.js): duplicated strings and listeners per emitter through
+//! `heap summary --json`, and the collections that grew through `heap diff --json` and
+//! `heap leaks --json`.
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const DUP: u64 = 300;
+const LISTENERS: u64 = 25;
+const GROW: u64 = 200;
+
+fn snapshots(dir: &Path) -> Vec<PathBuf> {
+    let st = Command::new("node")
+        .arg(repo_root().join("crates/leakhound/tests/servers/heap_inspect.js"))
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    (1..=3)
+        .map(|i| dir.join(format!("s{i}.heapsnapshot")))
+        .collect()
+}
+
+fn json(args: &[&str], files: &[PathBuf]) -> serde_json::Value {
+    let out = leakhound()
+        .args(args)
+        .args(files)
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c == 0 || c == 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn summary_diff_and_leaks_report_the_known_findings() {
+    let _s = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let files = snapshots(tmp.path());
+
+    let s = json(&["heap", "summary"], &files[2..]);
+    let d = &s["duplicated_strings"];
+    let row = d["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["value"] == "leakhound-duplicated-value")
+        .unwrap_or_else(|| panic!("the known string is not in the top: {d:#}"));
+    assert_eq!(row["count"], DUP);
+    let each = row["bytes_each"].as_u64().unwrap();
+    assert!(each >= 16 + 26, "{row}");
+    assert_eq!(row["wasted_bytes"].as_u64().unwrap(), (DUP - 1) * each);
+    assert!(d["wasted_bytes"].as_u64().unwrap() >= (DUP - 1) * each);
+    let l = s["listeners"].as_array().unwrap();
+    assert_eq!(l[0]["emitter"], "Bus", "{l:#?}");
+    assert_eq!(l[0]["event"], "config:reload");
+    assert_eq!(l[0]["listeners"], LISTENERS);
+    assert!(
+        l[0]["path"].as_str().unwrap().contains("bus"),
+        "{}",
+        l[0]["path"]
+    );
+
+    let grown = |v: &serde_json::Value, snaps: usize| -> Vec<(String, String, Vec<u64>)> {
+        v["grown_collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let e: Vec<u64> = c["entries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_u64().unwrap())
+                    .collect();
+                assert_eq!(e.len(), snaps);
+                (
+                    c["kind"].as_str().unwrap().to_string(),
+                    c["holder"].as_str().unwrap_or("").to_string(),
+                    e,
+                )
+            })
+            .collect()
+    };
+    let d = json(&["heap", "diff"], &files[1..]);
+    let rows = grown(&d, 2);
+    for (kind, holder) in [
+        ("map", "grownCache"),
+        ("array", "grownList"),
+        ("object", "grownDict"),
+    ] {
+        let r = rows
+            .iter()
+            .find(|r| r.0 == kind && r.1 == holder)
+            .unwrap_or_else(|| panic!("{holder} missing: {rows:?}"));
+        assert_eq!(r.2, vec![2 * GROW, 3 * GROW], "{holder}");
+    }
+    assert!(!rows.iter().any(|r| r.0 == "set"), "{rows:?}");
+
+    let l = json(&["heap", "leaks"], &files);
+    let rows = grown(&l, 3);
+    let cache = rows.iter().find(|r| r.1 == "grownCache").unwrap();
+    assert_eq!(cache.2, vec![GROW, 2 * GROW, 3 * GROW]);
+}
