@@ -214,6 +214,7 @@ mod tests {
                     significant: true,
                     sentence: String::new(),
                 }],
+                grown_collections: Vec::new(),
             }),
             ..Default::default()
         };
