@@ -27,6 +27,7 @@ pub mod finding;
 pub mod gc_events;
 pub mod gclog;
 pub mod heap_flag;
+pub mod growth_scan;
 pub mod holder_walk;
 pub mod inconclusive;
 mod load_cmd;

@@ -44,7 +44,7 @@ fn is_ident_char(c: char) -> bool {
 
 /// `line` with the insides of string literals and comments blanked (one space per char), so
 /// `'cache.push('` or `// cache.set(k)` do not count. Template literals are blanked whole.
-fn code_only(line: &str) -> String {
+pub(crate) fn code_only(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut quote: Option<char> = None;
     let mut chars = line.chars().peekable();
