@@ -304,25 +304,30 @@ impl Culprit {
         }
         r.alloc_profiles = self.saved_profiles.iter().map(|p| shown(p)).collect();
         r.snapshots = self.snapshots.iter().map(|p| shown(p)).collect();
+        // The app's own sources, read once: for the suspects' lines and the culprit's.
+        let leaking = r.verdict == leakhound_report::run_schema::Verdict::Leak;
+        let texts = if self.leaks.is_some() || (leaking && !r.alloc_survivors.is_empty()) {
+            let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
+            let files = crate::source_files::app_files(
+                &r.command,
+                sites.map(|s| s.location.as_str()),
+                base.as_deref(),
+            );
+            crate::source_files::read(&files, base.as_deref(), &mut maps)
+        } else {
+            Vec::new()
+        };
         if let Some(l) = &self.leaks {
             r.suspects = suspects(l);
             // The names to search for, in the order of `suspects` (both walk `significant`):
             // the holder's, then those up its retainer path (see `crate::holder_walk`).
-            let names: Vec<Vec<crate::holder_walk::Name>> = significant(l)
-                .map(|g| crate::holder_walk::names(&g.path_steps))
-                .collect();
-            if names.iter().any(|n| !n.is_empty()) {
-                let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
-                let files = crate::source_files::app_files(
-                    &r.command,
-                    sites.map(|s| s.location.as_str()),
-                    base.as_deref(),
-                );
-                let texts = crate::source_files::read(&files, base.as_deref(), &mut maps);
-                for (s, names) in r.suspects.iter_mut().zip(names) {
-                    s.source = crate::holder_walk::lines(&names, &texts);
-                }
+            let names = significant(l).map(|g| crate::holder_walk::names(&g.path_steps));
+            for (s, names) in r.suspects.iter_mut().zip(names) {
+                s.source = crate::holder_walk::lines(&names, &texts);
             }
+        }
+        if leaking {
+            r.culprit = crate::culprit_line::build(r, &texts);
         }
         r.culprit_notes.extend(self.notes.iter().cloned());
     }

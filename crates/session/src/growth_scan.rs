@@ -92,7 +92,11 @@ fn body_codes(lines: &[&str], start: usize) -> Option<(usize, Vec<String>)> {
     let (from, col, to) = body(lines, start)?;
     let mut codes: Vec<String> = lines[from..=to].iter().map(|l| code_only(l)).collect();
     let first = &mut codes[0];
-    *first = format!("{}{}", " ".repeat(col.min(first.len())), &first[col.min(first.len())..]);
+    *first = format!(
+        "{}{}",
+        " ".repeat(col.min(first.len())),
+        &first[col.min(first.len())..]
+    );
     Some((from, codes))
 }
 
@@ -141,11 +145,7 @@ fn declared_names(code: &str, out: &mut Vec<String>) {
         if let Some(a) = code.find("=>") {
             // `s => ...`: a single bare parameter.
             let head = code[..a].trim_end();
-            let p = head
-                .bytes()
-                .rev()
-                .take_while(|&b| is_ident(b))
-                .count();
+            let p = head.bytes().rev().take_while(|&b| is_ident(b)).count();
             if p > 0 && !head.ends_with(')') {
                 words(&head[head.len() - p..], out);
             }
@@ -192,7 +192,11 @@ fn receiver(code: &str, end: usize) -> Option<(String, String)> {
         }
     }
     let chain = code[i..end].trim().to_string();
-    let root: String = chain.bytes().take_while(|&c| is_ident(c)).map(char::from).collect();
+    let root: String = chain
+        .bytes()
+        .take_while(|&c| is_ident(c))
+        .map(char::from)
+        .collect();
     (!root.is_empty() && !root.as_bytes()[0].is_ascii_digit()).then_some((root, chain))
 }
 
@@ -235,12 +239,19 @@ fn grown(code: &str) -> Vec<(String, String)> {
         let end = arg.find([',', ')']).unwrap_or(arg.len());
         let name = arg[..end].trim();
         if !name.is_empty() && name.bytes().all(|c| is_ident(c) || c == b'.') {
-            let root: String = name.bytes().take_while(|&c| is_ident(c)).map(char::from).collect();
+            let root: String = name
+                .bytes()
+                .take_while(|&c| is_ident(c))
+                .map(char::from)
+                .collect();
             out.push((root, name.to_string()));
         }
     }
     for t in ["setTimeout(", "setInterval("] {
-        if code.find(t).is_some_and(|i| i == 0 || !is_ident(b[i - 1]) && b[i - 1] != b'.') {
+        if code
+            .find(t)
+            .is_some_and(|i| i == 0 || !is_ident(b[i - 1]) && b[i - 1] != b'.')
+        {
             out.push(("setTimeout".into(), "(Node timers)".into()));
         }
     }
@@ -341,7 +352,10 @@ pub fn definition(text: &str, name: &str) -> Option<usize> {
         let t = t.strip_prefix("export ").unwrap_or(t);
         let t = t.strip_prefix("async ").unwrap_or(t);
         if let Some(rest) = t.strip_prefix("function ") {
-            return rest.trim_start().strip_prefix(name).is_some_and(|r| r.trim_start().starts_with('('));
+            return rest
+                .trim_start()
+                .strip_prefix(name)
+                .is_some_and(|r| r.trim_start().starts_with('('));
         }
         let t2 = ["const ", "let ", "var "]
             .iter()
@@ -354,8 +368,11 @@ pub fn definition(text: &str, name: &str) -> Option<usize> {
         if let Some(v) = rest.strip_prefix('=').or_else(|| rest.strip_prefix(':')) {
             let v = v.trim_start();
             let v = v.strip_prefix("async").map(str::trim_start).unwrap_or(v);
-            return v.starts_with("function") || (v.starts_with('(') && code.contains("=>"))
-                || v.split("=>").next().is_some_and(|h| code.contains("=>") && h.trim().bytes().all(is_ident));
+            return v.starts_with("function")
+                || (v.starts_with('(') && code.contains("=>"))
+                || v.split("=>")
+                    .next()
+                    .is_some_and(|h| code.contains("=>") && h.trim().bytes().all(is_ident));
         }
         // A class method: `name(args) {` on its own line.
         rest.starts_with('(') && code.trim_end().ends_with('{') && !code.contains(';')
@@ -381,7 +398,12 @@ mod tests {
         let multi = ["const h = (", "  a,", ") => {", "  a.x();", "};"];
         assert_eq!(body(&multi, 0), Some((2, 6, 4)));
         // The call that registers the function is not in its body.
-        let on = ["const sockets = [];", "server.on('connection', (s) => {", "  sockets.push(s);", "});"];
+        let on = [
+            "const sockets = [];",
+            "server.on('connection', (s) => {",
+            "  sockets.push(s);",
+            "});",
+        ];
         let text = on.join("\n");
         let g = growths(&text, 1);
         assert_eq!(g.len(), 1, "{g:?}");
@@ -402,8 +424,10 @@ mod tests {
             \x20 console.log(x.push(1));\n\
             });\n";
         let g = growths(text, 3);
-        let got: Vec<(usize, &str, Scope)> =
-            g.iter().map(|g| (g.line + 1, g.holder.as_str(), g.scope)).collect();
+        let got: Vec<(usize, &str, Scope)> = g
+            .iter()
+            .map(|g| (g.line + 1, g.holder.as_str(), g.scope))
+            .collect();
         assert_eq!(
             got,
             [(9, "log", Scope::Module), (10, "sessions", Scope::Module)]

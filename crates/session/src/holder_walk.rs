@@ -22,9 +22,13 @@ pub struct Name {
     pub fits: &'static [&'static str],
 }
 
-/// Which calls grow an object of `class` whose growth went through the edge `below`.
-fn fitting_calls(class: &str, below: Option<&str>) -> &'static [&'static str] {
+/// Which calls grow an object of `class` whose growth went through the edge `below` and then
+/// reached `value` (the class of the first JS object under it: a Map's value).
+fn fitting_calls(class: &str, below: Option<&str>, value: Option<&str>) -> &'static [&'static str] {
     match (class, below) {
+        // The Map's entries are few; what grew are the elements of an entry's value:
+        // `m.get(k).push(v)`, not the `m.set(k, [])` that made the entry.
+        ("Map", _) if matches!(value, Some("Array" | "Set" | "Map")) => &["get().", "set"],
         (_, Some("_events")) => &["on", "once", "addListener", "prependListener"],
         ("Map", _) => &["set"],
         ("Set", _) => &["add"],
@@ -50,9 +54,16 @@ pub fn names(steps: &[Step]) -> Vec<Name> {
         if let Some(id) = holder_identifier(&s.edge) {
             if !out.iter().any(|n| n.ident == id) {
                 let below = steps.get(i + 1).map(|b| b.edge.as_str());
+                // The first object under the holder that is not V8's own (`table`, `(array)`).
+                let value = steps[i + 1..]
+                    .iter()
+                    .take(3)
+                    .find(|b| !b.class.starts_with('(') && b.edge_type != "internal")
+                    .filter(|b| b.edge_type != "property" || s.class != "Map")
+                    .map(|b| b.class.as_str());
                 out.push(Name {
                     ident: id.to_string(),
-                    fits: fitting_calls(&s.class, below),
+                    fits: fitting_calls(&s.class, below, value),
                 });
             }
         }
@@ -63,16 +74,23 @@ pub fn names(steps: &[Step]) -> Vec<Name> {
     out
 }
 
-/// Whether a `grows` line grows `ident` by one of `fits` (`ident.set(`, `ident[k] =`).
-fn fits(code: &str, ident: &str, fits: &[&str]) -> bool {
+/// Which of `fits` a `grows` line grows `ident` by (`ident.set(`, `ident[k] =`), as its rank:
+/// the first fitting call ranks first, a line that fits none last.
+fn fits(code: &str, ident: &str, fits: &[&str]) -> usize {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    fits.iter().any(|m| {
-        if *m == "[" {
-            code.contains(&format!("{ident}["))
-        } else {
-            code.contains(&format!("{ident}.{m}(")) || code.contains(&format!("{ident}?.{m}("))
-        }
-    })
+    fits.iter()
+        .position(|m| {
+            if *m == "get()." {
+                // `ident.get(k).push(v)`: the chained call grows the entry's value.
+                code.find(&format!("{ident}.get("))
+                    .is_some_and(|i| code[i..].contains(")."))
+            } else if *m == "[" {
+                code.contains(&format!("{ident}["))
+            } else {
+                code.contains(&format!("{ident}.{m}(")) || code.contains(&format!("{ident}?.{m}("))
+            }
+        })
+        .unwrap_or(fits.len())
 }
 
 /// The source lines of the nearest name that the app grows (the lines whose call fits the
@@ -83,7 +101,7 @@ pub fn lines(names: &[Name], files: &[(String, String)]) -> Vec<SourceLine> {
         let mut found = find(&n.ident, files);
         if found.iter().any(|l| l.kind == "grows") {
             // Stable: file order stays within each rank; `declared` stays last.
-            found.sort_by_key(|l| (l.kind != "grows", !fits(&l.code, &n.ident, n.fits)));
+            found.sort_by_key(|l| (l.kind != "grows", fits(&l.code, &n.ident, n.fits)));
             return found;
         }
         if fallback.is_empty() {
@@ -191,6 +209,29 @@ mod tests {
             step("users", "context", "Array"),
             step("[3]", "element", "Object"),
         ];
+        // A Map's values are arrays that grew: the chained push, not the `set` that made the
+        // entry, as the snapshots of a per-user activity log show.
+        let values_path = vec![
+            step("1", "element", "(GC roots)"),
+            step("activity", "context", "Map"),
+            step("table", "internal", "(system)"),
+            step("(array)", "internal", "(array)"),
+            step("11", "element", "Array"),
+            step("[1283]", "element", "Object"),
+        ];
+        let two = vec![(
+            "app.js".to_string(),
+            "if (!activity.has(u)) activity.set(u, []);\nactivity.get(u).push(x);\n".to_string(),
+        )];
+        assert_eq!(lines(&names(&values_path), &two)[0].location, "app.js:2");
+        // Entries themselves grew (no value under them): the `set`.
+        let entries_path = vec![
+            step("1", "element", "(GC roots)"),
+            step("activity", "context", "Map"),
+            step("table", "internal", "(system)"),
+            step("[3]", "element", "Object"),
+        ];
+        assert_eq!(lines(&names(&entries_path), &two)[0].location, "app.js:1");
         let got = lines(&names(&array_path), &files);
         let locs: Vec<&str> = got.iter().map(|l| l.location.as_str()).collect();
         assert_eq!(locs, ["app.js:1", "app.js:3", "app.js:2"]);

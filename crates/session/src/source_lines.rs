@@ -26,7 +26,10 @@ const GROWING: &[&str] = &[
     "once",
     "addListener",
     "prependListener",
+    "then",
 ];
+/// Reads of one entry of a collection: `ident.get(k).push(v)` grows the entry's value.
+const ENTRY: &[&str] = &["get", "at", "find"];
 
 /// The variable or property name of a holder as the leaks report prints it
 /// (`responseCache (Map)` → `responseCache`); `None` for anything not an identifier.
@@ -114,6 +117,9 @@ pub fn classify(line: &str, ident: &str) -> Option<Use> {
             if after.trim_start().starts_with('(') && GROWING.contains(&method) {
                 return Some(Use::Grows);
             }
+            if ENTRY.contains(&method) && grows_entry(after.trim_start()) {
+                return Some(Use::Grows);
+            }
         }
         if let Some(inner) = rest.strip_prefix('[') {
             // The matching `]`, then `=` (not `==`).
@@ -138,6 +144,14 @@ pub fn classify(line: &str, ident: &str) -> Option<Use> {
             head.strip_suffix(k)
                 .is_some_and(|h| !h.chars().next_back().is_some_and(is_ident_char))
         });
+        // `log += text`: a string (or array) that only gets longer; a counter does not grow.
+        if let Some(rhs) = rest.strip_prefix("+=") {
+            let rhs = rhs.trim().trim_end_matches(';').trim();
+            // (An empty right side was a string literal, blanked.)
+            if rhs.parse::<f64>().is_err() {
+                return Some(Use::Grows);
+            }
+        }
         let assigns = rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>");
         let u = if declares {
             Some(Use::Declares)
@@ -149,6 +163,31 @@ pub fn classify(line: &str, ident: &str) -> Option<Use> {
         found = found.max(u);
     }
     found
+}
+
+/// Whether `call` (`(user).push(x)`) is an argument list followed by a growing call: an
+/// entry's value grown in place.
+fn grows_entry(call: &str) -> bool {
+    let Some(inner) = call.strip_prefix('(') else {
+        return false;
+    };
+    let mut depth = 1usize;
+    let Some(close) = inner.char_indices().find_map(|(k, c)| {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        (depth == 0).then_some(k)
+    }) else {
+        return false;
+    };
+    let rest = inner[close + 1..].trim_start();
+    let Some(rest) = rest.strip_prefix("?.").or_else(|| rest.strip_prefix('.')) else {
+        return false;
+    };
+    let len = rest.bytes().take_while(|&b| is_word(b)).count();
+    GROWING.contains(&&rest[..len]) && rest[len..].trim_start().starts_with('(')
 }
 
 fn is_word(b: u8) -> bool {
@@ -243,6 +282,12 @@ mod tests {
         assert_eq!(c("await responseCache.load(id)"), Some(Use::Grows));
         assert_eq!(c("responseCache.use((req) => req)"), Some(Use::Grows));
         assert_eq!(c("responseCache.loaded(id)"), None);
+        assert_eq!(c("responseCache.get(user).push(x)"), Some(Use::Grows));
+        assert_eq!(c("responseCache.get(f(a)).add(x)"), Some(Use::Grows));
+        assert_eq!(c("responseCache.get(user).length"), None);
+        assert_eq!(c("responseCache += `${a} b`;"), Some(Use::Grows));
+        assert_eq!(c("responseCache += 1;"), None);
+        assert_eq!(c("responseCache.then(() => x)"), Some(Use::Grows));
         assert_eq!(
             classify("emitter.on('x', f); listeners.push(f)", "listeners"),
             Some(Use::Grows)
