@@ -95,6 +95,22 @@ pub fn classify(line: &str, ident: &str) -> Option<Use> {
     }
     let code = code_only(line);
     let mut found = None;
+    // `fastify.decorate('store', new Map())`: the name is a string only where it is defined.
+    let defines = [
+        "decorate",
+        "decorateRequest",
+        "decorateReply",
+        "defineProperty",
+    ]
+    .iter()
+    .any(|f| code.contains(&format!("{f}(")));
+    if defines
+        && ['\'', '"', '`']
+            .iter()
+            .any(|q| line.contains(&format!("{q}{ident}{q}")))
+    {
+        found = Some(Use::Assigns);
+    }
     let mut from = 0;
     while let Some(i) = code[from..].find(ident) {
         let at = from + i;
@@ -288,6 +304,11 @@ mod tests {
         assert_eq!(c("responseCache += `${a} b`;"), Some(Use::Grows));
         assert_eq!(c("responseCache += 1;"), None);
         assert_eq!(c("responseCache.then(() => x)"), Some(Use::Grows));
+        assert_eq!(
+            c("fastify.decorate('responseCache', new Map());"),
+            Some(Use::Assigns)
+        );
+        assert_eq!(c("log('responseCache', 1);"), None);
         assert_eq!(
             classify("emitter.on('x', f); listeners.push(f)", "listeners"),
             Some(Use::Grows)
