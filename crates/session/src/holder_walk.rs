@@ -93,11 +93,47 @@ fn fits(code: &str, ident: &str, fits: &[&str]) -> usize {
         .unwrap_or(fits.len())
 }
 
+/// Node's own names for a pending timer on a retainer path: what holds it is the app's call
+/// to `setTimeout(`/`setInterval(`, which never names them.
+const TIMER_NAMES: &[&str] = &["_onTimeout", "_idleNext", "_idlePrev", "timerListMap"];
+
+/// The app's lines that arm a timer (`setTimeout(`, `setInterval(`, not in a string or comment).
+fn timer_lines(files: &[(String, String)]) -> Vec<SourceLine> {
+    let mut out = Vec::new();
+    for (name, text) in files {
+        for (i, line) in text.lines().enumerate() {
+            let code = crate::source_lines::code_only(line);
+            let arms = ["setTimeout(", "setInterval("].iter().any(|t| {
+                code.match_indices(t).any(|(k, _)| {
+                    !code[..k]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                })
+            });
+            if arms && out.len() < 3 {
+                out.push(SourceLine {
+                    kind: "grows".into(),
+                    location: format!("{name}:{}", i + 1),
+                    code: line.trim().chars().take(160).collect(),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// The source lines of the nearest name that the app grows (the lines whose call fits the
 /// snapshot's evidence first); failing that, of the nearest name the app's files mention.
 pub fn lines(names: &[Name], files: &[(String, String)]) -> Vec<SourceLine> {
     let mut fallback = Vec::new();
     for n in names {
+        if TIMER_NAMES.contains(&n.ident.as_str()) {
+            let armed = timer_lines(files);
+            if !armed.is_empty() {
+                return armed;
+            }
+        }
         let mut found = find(&n.ident, files);
         if found.iter().any(|l| l.kind == "grows") {
             // Stable: file order stays within each rank; `declared` stays last.
@@ -178,6 +214,27 @@ mod tests {
             lines(&names(&listener_path()), &files)[0].location,
             "app.js:1"
         );
+    }
+
+    #[test]
+    fn a_pending_timer_names_the_line_that_armed_it() {
+        let path = vec![
+            step("1", "element", "(GC roots)"),
+            step("timerListMap", "context", "Object"),
+            step("3600000", "property", "TimersList"),
+            step("_idleNext", "property", "Timeout"),
+            step("_onTimeout", "property", "Function"),
+            step("context", "internal", "(system)"),
+            step("ctx", "context", "Object"),
+        ];
+        let files = vec![(
+            "app.js".to_string(),
+            "// setTimeout(x) in a comment\nlet ctx = {};\nsetTimeout(() => ctx, 1000);\nclearTimeout(t);\n"
+                .to_string(),
+        )];
+        let got = lines(&names(&path), &files);
+        assert_eq!(got[0].location, "app.js:3", "{got:?}");
+        assert_eq!(got[0].kind, "grows");
     }
 
     #[test]
