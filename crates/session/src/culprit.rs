@@ -321,9 +321,14 @@ impl Culprit {
             r.suspects = suspects(l);
             // The names to search for, in the order of `suspects` (both walk `significant`):
             // the holder's, then those up its retainer path (see `crate::holder_walk`).
-            let names = significant(l).map(|g| crate::holder_walk::names(&g.path_steps));
-            for (s, names) in r.suspects.iter_mut().zip(names) {
+            for (s, g) in r.suspects.iter_mut().zip(significant(l)) {
+                let names = crate::holder_walk::names(&g.path_steps);
                 s.source = crate::holder_walk::lines(&names, &texts);
+                // Held inside a package under names the app never uses: its call of the package.
+                if !s.source.iter().any(|l| l.kind == "grows") {
+                    let calls = crate::package_lines::lines(&g.path_steps, &texts);
+                    s.source.splice(0..0, calls);
+                }
             }
         }
         if leaking {

@@ -127,8 +127,10 @@ fn timer_lines(files: &[(String, String)]) -> Vec<SourceLine> {
 /// snapshot's evidence first); failing that, of the nearest name the app's files mention.
 pub fn lines(names: &[Name], files: &[(String, String)]) -> Vec<SourceLine> {
     let mut fallback = Vec::new();
-    for n in names {
-        if TIMER_NAMES.contains(&n.ident.as_str()) {
+    for (i, n) in names.iter().enumerate() {
+        // Only next to the holder: a shortest path often passes Node's timer list on its way
+        // from the roots to the app, far above what leaks.
+        if i < 2 && TIMER_NAMES.contains(&n.ident.as_str()) {
             let armed = timer_lines(files);
             if !armed.is_empty() {
                 return armed;

@@ -37,6 +37,7 @@ mod load_round;
 pub mod mix;
 pub mod observations;
 pub mod options;
+pub mod package_lines;
 pub mod pressure;
 mod process_culprits;
 mod process_run;
