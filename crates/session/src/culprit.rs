@@ -326,7 +326,10 @@ impl Culprit {
                 s.source = crate::holder_walk::lines(&names, &texts);
                 // Held inside a package under names the app never uses: its call of the package.
                 if !s.source.iter().any(|l| l.kind == "grows") {
-                    let calls = crate::package_lines::lines(&g.path_steps, &texts);
+                    let mut calls = crate::package_lines::named_by_string(&g.path_steps, &texts);
+                    if calls.is_empty() {
+                        calls = crate::package_lines::lines(&g.path_steps, &texts);
+                    }
                     s.source.splice(0..0, calls);
                 }
             }

@@ -123,6 +123,74 @@ pub fn lines(steps: &[Step], files: &[(String, String)]) -> Vec<SourceLine> {
     out
 }
 
+/// The app's calls on an object a package keeps under a name the app gave it as a string
+/// (prom-client's registry keeps `new Histogram({ name: 'http_request_duration_seconds' })`
+/// as `_metrics.http_request_duration_seconds`): the string names the app's variable (the
+/// declaration it is written in, a few lines up), and the calls of that variable's methods
+/// are the lines. Nearest the leak first.
+pub fn named_by_string(steps: &[Step], files: &[(String, String)]) -> Vec<SourceLine> {
+    for s in steps.iter().rev() {
+        if s.edge.len() < 6
+            || !s
+                .edge
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'-')
+        {
+            continue;
+        }
+        for (file, text) in files {
+            let lines: Vec<&str> = text.lines().collect();
+            let quoted = ['\'', '"'].map(|q| format!("{q}{}{q}", s.edge));
+            // An event name (`req.on('data', …)`) is not a name the app gave an object.
+            let Some(at) = lines.iter().position(|l| {
+                quoted.iter().any(|q| l.contains(q.as_str()))
+                    && !["on(", "once(", "emit(", "Listener("]
+                        .iter()
+                        .any(|e| l.contains(e))
+            }) else {
+                continue;
+            };
+            // The declaration the string is written in.
+            let var = (at.saturating_sub(5)..=at).rev().find_map(|i| {
+                let code = code_only(lines[i]);
+                let rest = ["const ", "let ", "var "]
+                    .iter()
+                    .find_map(|k| code.trim_start().strip_prefix(k))?;
+                let name: String = rest
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+                    .collect();
+                (!name.is_empty()).then_some(name)
+            });
+            let Some(var) = var else { continue };
+            let call = format!("{var}.");
+            let mut out = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                let code = code_only(line);
+                let hit = code.match_indices(&call).any(|(k, _)| {
+                    !code[..k]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                        && code[k + call.len()..].contains('(')
+                });
+                if hit && out.len() < MAX_LINES {
+                    out.push(SourceLine {
+                        kind: "grows".into(),
+                        location: format!("{file}:{}", i + 1),
+                        code: line.trim().chars().take(160).collect(),
+                    });
+                }
+            }
+            if !out.is_empty() {
+                return out;
+            }
+        }
+    }
+    Vec::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +237,20 @@ mod tests {
         let got = lines(&path, &app);
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].location, "app.js:4");
+        // A metric kept under the name the app gave it as a string: the app's calls on it.
+        let prom = vec![(
+            "app.js".to_string(),
+            "const client = require('prom-client');\nconst hits = new client.Counter({\n  name: 'http_hits',\n});\nfunction h(req) {\n  hits.inc({ path: req.url });\n}\n".to_string(),
+        )];
+        let path = [
+            step("_metrics", "Object"),
+            step("http_hits", "Counter"),
+            step("hashMap", "Object"),
+        ];
+        let got = named_by_string(&path, &prom);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].location, "app.js:6");
+        assert!(named_by_string(&[step("nothing_here", "Object")], &prom).is_empty());
         // Nothing on the path names a package the app imports: nothing.
         assert!(lines(&[step("cache", "Map")], &app).is_empty());
     }
