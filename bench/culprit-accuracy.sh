@@ -48,7 +48,8 @@ tmp, name, file, line, also = sys.argv[1:6]
 text = open(file).read().splitlines()
 want = set()
 for needle in [line] + [a for a in also.split("\x1f") if a]:
-    hits = [i for i, l in enumerate(text) if needle in l]
+    hits = [i for i, l in enumerate(text)
+            if needle in l and not l.lstrip().startswith(("//", "*", "/*"))]
     if not hits:
         sys.exit(f"{name}: '{needle}' not in {file}")
     want.add(f"{file}:{hits[0] + 1}")

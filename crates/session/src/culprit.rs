@@ -305,7 +305,9 @@ impl Culprit {
         r.alloc_profiles = self.saved_profiles.iter().map(|p| shown(p)).collect();
         r.snapshots = self.snapshots.iter().map(|p| shown(p)).collect();
         // The app's own sources, read once: for the suspects' lines and the culprit's.
-        let leaking = r.verdict == leakhound_report::run_schema::Verdict::Leak;
+        // A culprit for every run that did not find the memory flat (an inconclusive or a
+        // crashed run's evidence still points at the line).
+        let leaking = r.verdict != leakhound_report::run_schema::Verdict::NoLeak;
         let texts = if self.leaks.is_some() || (leaking && !r.alloc_survivors.is_empty()) {
             let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
             let files = crate::source_files::app_files(

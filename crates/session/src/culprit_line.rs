@@ -77,7 +77,10 @@ fn scanned<'a>(
             }
         }
         // A module-scope holder over a field over a closure's variable; then in order.
-        if let Some(best) = found.into_iter().min_by_key(|(_, _, g)| g.scope) {
+        if let Some(best) = found
+            .into_iter()
+            .min_by_key(|(_, _, g)| (g.scope, g.once_per_key))
+        {
             return Some((i, best.0, best.1, best.2));
         }
     }
@@ -228,6 +231,16 @@ mod tests {
             "{}",
             c.sentence
         );
+        // A once-per-key `set` guarded by `has` gives way to the push that grows its value.
+        let texts = vec![(
+            "a.js".to_string(),
+            "const m = new Map();\nfunction h(u) {\n  if (!m.has(u)) m.set(u, []);\n  m.get(u).push(1);\n}\n".to_string(),
+        )];
+        let r2 = RunReport {
+            alloc_survivors: vec![site("h", "a.js:2")],
+            ..Default::default()
+        };
+        assert_eq!(build(&r2, &texts).unwrap().line.unwrap().location, "a.js:4");
         // Nothing of the app's among the sites: no culprit.
         let r = RunReport {
             alloc_survivors: vec![site("emit", "node:events:500")],

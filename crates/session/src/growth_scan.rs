@@ -46,6 +46,9 @@ pub struct Growth {
     /// The holder as written (`sessions`, `this.history`, `activity`).
     pub holder: String,
     pub scope: Scope,
+    /// Guarded by a `has` check on the same line (`if (!m.has(k)) m.set(k, [])`): it runs
+    /// once per key, so it ranks after an unguarded growth of the same scope.
+    pub once_per_key: bool,
 }
 
 /// The body of the function that starts on line `start`: its first line, the byte in that
@@ -309,6 +312,7 @@ pub fn growths(text: &str, start: usize) -> Vec<Growth> {
                 line: from + k,
                 holder: chain,
                 scope,
+                once_per_key: code.contains("!") && code.contains(".has("),
             });
         }
     }
@@ -459,6 +463,7 @@ mod tests {
                 (9, "activity"),
             ]
         );
+        assert!(g[0].once_per_key && !g[1].once_per_key);
         assert_eq!(g[2].scope, Scope::Field);
         assert_eq!(g[4].scope, Scope::Closure);
     }

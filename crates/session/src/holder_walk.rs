@@ -58,7 +58,11 @@ pub fn names(steps: &[Step]) -> Vec<Name> {
                 let value = steps[i + 1..]
                     .iter()
                     .take(3)
-                    .find(|b| !b.class.starts_with('(') && b.edge_type != "internal")
+                    .find(|b| {
+                        !b.class.is_empty()
+                            && !b.class.starts_with('(')
+                            && !b.class.starts_with("system")
+                    })
                     .filter(|b| b.edge_type != "property" || s.class != "Map")
                     .map(|b| b.class.as_str());
                 out.push(Name {
@@ -275,7 +279,7 @@ mod tests {
             step("activity", "context", "Map"),
             step("table", "internal", "(system)"),
             step("(array)", "internal", "(array)"),
-            step("11", "element", "Array"),
+            step("11", "internal", "Array"),
             step("[1283]", "element", "Object"),
         ];
         let two = vec![(
