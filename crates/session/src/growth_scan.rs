@@ -217,7 +217,11 @@ fn grown(code: &str) -> Vec<(String, String)> {
         let after = code[i + 1 + name.len()..].trim_start();
         if GROWING.contains(&name.as_str()) && after.starts_with('(') {
             let end = if i > 0 && b[i - 1] == b'?' { i - 1 } else { i };
-            out.extend(receiver(code, end));
+            // `f().then(…)` chains on a fresh promise; only a stored one keeps its reactions.
+            let fresh = name == "then" && code[..end].trim_end().ends_with(')');
+            if !fresh {
+                out.extend(receiver(code, end));
+            }
         }
     }
     for (i, _) in code.match_indices('=') {

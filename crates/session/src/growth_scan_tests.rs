@@ -81,6 +81,11 @@ fn chains_fields_indexes_and_timers() {
     assert!(g[0].once_per_key && !g[1].once_per_key);
     assert_eq!(g[2].scope, Scope::Field);
     assert_eq!(g[4].scope, Scope::Closure);
+    // A fresh promise's `then` (`f().then(…)`) keeps nothing; a stored one's does.
+    let text = "const client = {};\nconst ready = new Promise(() => {});\nfunction h() {\n  return client.metrics().then((m) => m);\n  ready.then(() => 1);\n}\n";
+    let g = growths(text, 2);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0].holder, "ready");
 }
 
 #[test]
