@@ -87,6 +87,13 @@ pub fn render(r: &RunReport) -> String {
     crate::threads::html(&mut o, r);
     charts::gc(&mut o, r);
     charts::throughput(&mut o, r);
+    if let Some(c) = &r.culprit {
+        let _ = write!(
+            o,
+            "<h2>Culprit</h2><p class=\"culprit\">{}</p>",
+            esc(&c.sentence)
+        );
+    }
     allocations(&mut o, r);
     crate::flame::html(&mut o, r);
     suspects(&mut o, r);

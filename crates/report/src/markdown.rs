@@ -134,6 +134,9 @@ pub fn render(r: &RunReport) -> String {
     }
     crate::render::processes::markdown(r, &mut o);
     isolates(r, &mut o);
+    if let Some(c) = &r.culprit {
+        let _ = writeln!(o, "**Culprit:** {}\n", md_escape(&c.sentence));
+    }
     let sites = if !r.alloc_survivors.is_empty() && r.verdict == Verdict::Leak {
         Some((
             "Top allocation sites (surviving objects)",

@@ -327,25 +327,40 @@ impl Culprit {
         }
         r.alloc_profiles = self.saved_profiles.iter().map(|p| shown(p)).collect();
         r.snapshots = self.snapshots.iter().map(|p| shown(p)).collect();
+        // The app's own sources, read once: for the suspects' lines and the culprit's.
+        // A culprit for every run that did not find the memory flat (an inconclusive or a
+        // crashed run's evidence still points at the line).
+        let leaking = r.verdict != leakhound_report::run_schema::Verdict::NoLeak;
+        let texts = if self.leaks.is_some() || (leaking && !r.alloc_survivors.is_empty()) {
+            let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
+            let files = crate::source_files::app_files(
+                &r.command,
+                sites.map(|s| s.location.as_str()),
+                base.as_deref(),
+            );
+            crate::source_files::read(&files, base.as_deref(), &mut maps)
+        } else {
+            Vec::new()
+        };
         if let Some(l) = &self.leaks {
             r.suspects = suspects(l);
             // The names to search for, in the order of `suspects` (both walk `significant`):
             // the holder's, then those up its retainer path (see `crate::holder_walk`).
-            let names: Vec<Vec<crate::holder_walk::Name>> = significant(l)
-                .map(|g| crate::holder_walk::names(&g.path_steps))
-                .collect();
-            if names.iter().any(|n| !n.is_empty()) {
-                let sites = r.alloc_all.iter().chain(&r.alloc_survivors);
-                let files = crate::source_files::app_files(
-                    &r.command,
-                    sites.map(|s| s.location.as_str()),
-                    base.as_deref(),
-                );
-                let texts = crate::source_files::read(&files, base.as_deref(), &mut maps);
-                for (s, names) in r.suspects.iter_mut().zip(names) {
-                    s.source = crate::holder_walk::lines(&names, &texts);
+            for (s, g) in r.suspects.iter_mut().zip(significant(l)) {
+                let names = crate::holder_walk::names(&g.path_steps);
+                s.source = crate::holder_walk::lines(&names, &texts);
+                // Held inside a package under names the app never uses: its call of the package.
+                if !s.source.iter().any(|l| l.kind == "grows") {
+                    let mut calls = crate::package_lines::named_by_string(&g.path_steps, &texts);
+                    if calls.is_empty() {
+                        calls = crate::package_lines::lines(&g.path_steps, &texts);
+                    }
+                    s.source.splice(0..0, calls);
                 }
             }
+        }
+        if leaking {
+            r.culprit = crate::culprit_line::build(r, &texts);
         }
         r.culprit_notes.extend(self.notes.iter().cloned());
         r.source_excerpts = crate::source_excerpts::excerpts(r, base.as_deref());

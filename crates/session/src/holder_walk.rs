@@ -22,9 +22,13 @@ pub struct Name {
     pub fits: &'static [&'static str],
 }
 
-/// Which calls grow an object of `class` whose growth went through the edge `below`.
-fn fitting_calls(class: &str, below: Option<&str>) -> &'static [&'static str] {
+/// Which calls grow an object of `class` whose growth went through the edge `below` and then
+/// reached `value` (the class of the first JS object under it: a Map's value).
+fn fitting_calls(class: &str, below: Option<&str>, value: Option<&str>) -> &'static [&'static str] {
     match (class, below) {
+        // The Map's entries are few; what grew are the elements of an entry's value:
+        // `m.get(k).push(v)`, not the `m.set(k, [])` that made the entry.
+        ("Map", _) if matches!(value, Some("Array" | "Set" | "Map")) => &["get().", "set"],
         (_, Some("_events")) => &["on", "once", "addListener", "prependListener"],
         ("Map", _) => &["set"],
         ("Set", _) => &["add"],
@@ -50,9 +54,20 @@ pub fn names(steps: &[Step]) -> Vec<Name> {
         if let Some(id) = holder_identifier(&s.edge) {
             if !out.iter().any(|n| n.ident == id) {
                 let below = steps.get(i + 1).map(|b| b.edge.as_str());
+                // The first object under the holder that is not V8's own (`table`, `(array)`).
+                let value = steps[i + 1..]
+                    .iter()
+                    .take(3)
+                    .find(|b| {
+                        !b.class.is_empty()
+                            && !b.class.starts_with('(')
+                            && !b.class.starts_with("system")
+                    })
+                    .filter(|b| b.edge_type != "property" || s.class != "Map")
+                    .map(|b| b.class.as_str());
                 out.push(Name {
                     ident: id.to_string(),
-                    fits: fitting_calls(&s.class, below),
+                    fits: fitting_calls(&s.class, below, value),
                 });
             }
         }
@@ -63,27 +78,72 @@ pub fn names(steps: &[Step]) -> Vec<Name> {
     out
 }
 
-/// Whether a `grows` line grows `ident` by one of `fits` (`ident.set(`, `ident[k] =`).
-fn fits(code: &str, ident: &str, fits: &[&str]) -> bool {
+/// Which of `fits` a `grows` line grows `ident` by (`ident.set(`, `ident[k] =`), as its rank:
+/// the first fitting call ranks first, a line that fits none last.
+fn fits(code: &str, ident: &str, fits: &[&str]) -> usize {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    fits.iter().any(|m| {
-        if *m == "[" {
-            code.contains(&format!("{ident}["))
-        } else {
-            code.contains(&format!("{ident}.{m}(")) || code.contains(&format!("{ident}?.{m}("))
+    fits.iter()
+        .position(|m| {
+            if *m == "get()." {
+                // `ident.get(k).push(v)`: the chained call grows the entry's value.
+                code.find(&format!("{ident}.get("))
+                    .is_some_and(|i| code[i..].contains(")."))
+            } else if *m == "[" {
+                code.contains(&format!("{ident}["))
+            } else {
+                code.contains(&format!("{ident}.{m}(")) || code.contains(&format!("{ident}?.{m}("))
+            }
+        })
+        .unwrap_or(fits.len())
+}
+
+/// Node's own names for a pending timer on a retainer path: what holds it is the app's call
+/// to `setTimeout(`/`setInterval(`, which never names them.
+const TIMER_NAMES: &[&str] = &["_onTimeout", "_idleNext", "_idlePrev", "timerListMap"];
+
+/// The app's lines that arm a timer (`setTimeout(`, `setInterval(`, not in a string or comment).
+fn timer_lines(files: &[(String, String)]) -> Vec<SourceLine> {
+    let mut out = Vec::new();
+    for (name, text) in files {
+        for (i, line) in text.lines().enumerate() {
+            let code = crate::source_lines::code_only(line);
+            let arms = ["setTimeout(", "setInterval("].iter().any(|t| {
+                code.match_indices(t).any(|(k, _)| {
+                    !code[..k]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                })
+            });
+            if arms && out.len() < 3 {
+                out.push(SourceLine {
+                    kind: "grows".into(),
+                    location: format!("{name}:{}", i + 1),
+                    code: line.trim().chars().take(160).collect(),
+                });
+            }
         }
-    })
+    }
+    out
 }
 
 /// The source lines of the nearest name that the app grows (the lines whose call fits the
 /// snapshot's evidence first); failing that, of the nearest name the app's files mention.
 pub fn lines(names: &[Name], files: &[(String, String)]) -> Vec<SourceLine> {
     let mut fallback = Vec::new();
-    for n in names {
+    for (i, n) in names.iter().enumerate() {
+        // Only next to the holder: a shortest path often passes Node's timer list on its way
+        // from the roots to the app, far above what leaks.
+        if i < 2 && TIMER_NAMES.contains(&n.ident.as_str()) {
+            let armed = timer_lines(files);
+            if !armed.is_empty() {
+                return armed;
+            }
+        }
         let mut found = find(&n.ident, files);
         if found.iter().any(|l| l.kind == "grows") {
             // Stable: file order stays within each rank; `declared` stays last.
-            found.sort_by_key(|l| (l.kind != "grows", !fits(&l.code, &n.ident, n.fits)));
+            found.sort_by_key(|l| (l.kind != "grows", fits(&l.code, &n.ident, n.fits)));
             return found;
         }
         if fallback.is_empty() {
@@ -163,6 +223,27 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_timer_names_the_line_that_armed_it() {
+        let path = vec![
+            step("1", "element", "(GC roots)"),
+            step("timerListMap", "context", "Object"),
+            step("3600000", "property", "TimersList"),
+            step("_idleNext", "property", "Timeout"),
+            step("_onTimeout", "property", "Function"),
+            step("context", "internal", "(system)"),
+            step("ctx", "context", "Object"),
+        ];
+        let files = vec![(
+            "app.js".to_string(),
+            "// setTimeout(x) in a comment\nlet ctx = {};\nsetTimeout(() => ctx, 1000);\nclearTimeout(t);\n"
+                .to_string(),
+        )];
+        let got = lines(&names(&path), &files);
+        assert_eq!(got[0].location, "app.js:3", "{got:?}");
+        assert_eq!(got[0].kind, "grows");
+    }
+
+    #[test]
     fn the_call_that_fits_the_growth_ranks_first() {
         // The snapshots saw the emitter's listeners grow: `bus.on(` beats an earlier line
         // that grows it another way.
@@ -191,6 +272,29 @@ mod tests {
             step("users", "context", "Array"),
             step("[3]", "element", "Object"),
         ];
+        // A Map's values are arrays that grew: the chained push, not the `set` that made the
+        // entry, as the snapshots of a per-user activity log show.
+        let values_path = vec![
+            step("1", "element", "(GC roots)"),
+            step("activity", "context", "Map"),
+            step("table", "internal", "(system)"),
+            step("(array)", "internal", "(array)"),
+            step("11", "internal", "Array"),
+            step("[1283]", "element", "Object"),
+        ];
+        let two = vec![(
+            "app.js".to_string(),
+            "if (!activity.has(u)) activity.set(u, []);\nactivity.get(u).push(x);\n".to_string(),
+        )];
+        assert_eq!(lines(&names(&values_path), &two)[0].location, "app.js:2");
+        // Entries themselves grew (no value under them): the `set`.
+        let entries_path = vec![
+            step("1", "element", "(GC roots)"),
+            step("activity", "context", "Map"),
+            step("table", "internal", "(system)"),
+            step("[3]", "element", "Object"),
+        ];
+        assert_eq!(lines(&names(&entries_path), &two)[0].location, "app.js:1");
         let got = lines(&names(&array_path), &files);
         let locs: Vec<&str> = got.iter().map(|l| l.location.as_str()).collect();
         assert_eq!(locs, ["app.js:1", "app.js:3", "app.js:2"]);

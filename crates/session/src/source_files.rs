@@ -42,7 +42,76 @@ pub fn app_files<'a>(
             break;
         }
     }
+    // The app's own modules those files load (`require('./price-book')`, `import … from
+    // './store.mjs'`): a class whose method grows a field may live in one the sampler never
+    // named.
+    let mut i = 0;
+    while i < out.len() && out.len() < MAX_FILES {
+        let text = std::fs::read_to_string(&out[i]).unwrap_or_default();
+        let dir = out[i].parent().map(Path::to_path_buf).unwrap_or_default();
+        for spec in local_imports(&text) {
+            let Some(p) = resolve(&dir, spec) else {
+                continue;
+            };
+            if !out.contains(&p) && out.len() < MAX_FILES {
+                out.push(p);
+            }
+        }
+        i += 1;
+    }
     out
+}
+
+/// The relative specifiers (`./x`, `../y.mjs`) a file passes to `require(` or `from`/`import`.
+fn local_imports(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for key in ["require(", "from ", "import(", "import "] {
+        for (i, _) in text.match_indices(key) {
+            let rest = text[i + key.len()..].trim_start();
+            let Some(q) = rest
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '\'' | '"' | '`'))
+            else {
+                continue;
+            };
+            let Some(end) = rest[1..].find(q) else {
+                continue;
+            };
+            let spec = &rest[1..1 + end];
+            if spec.starts_with("./") || spec.starts_with("../") {
+                out.push(spec);
+            }
+        }
+    }
+    out
+}
+
+/// The file Node loads for a relative specifier, trying the usual extensions and `index.js`.
+fn resolve(dir: &Path, spec: &str) -> Option<PathBuf> {
+    // `a/./b` and `a/x/../b` folded, so one file has one name.
+    let mut p = PathBuf::new();
+    for c in dir.join(spec).components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                p.pop();
+            }
+            c => p.push(c),
+        }
+    }
+    let tries = [
+        p.clone(),
+        p.with_extension("js"),
+        PathBuf::from(format!("{}.js", p.display())),
+        PathBuf::from(format!("{}.mjs", p.display())),
+        PathBuf::from(format!("{}.cjs", p.display())),
+        PathBuf::from(format!("{}.ts", p.display())),
+        p.join("index.js"),
+    ];
+    tries
+        .into_iter()
+        .find(|t| t.is_file() && !t.to_string_lossy().contains("node_modules"))
 }
 
 /// Read `files` (skipping big or unreadable ones), named relative to `base` when inside it.
@@ -154,6 +223,25 @@ mod tests {
         assert_eq!(
             files,
             [dir.path().join("server.js"), dir.path().join("lib.js")]
+        );
+        // The modules the app loads itself come along; packages do not.
+        std::fs::create_dir_all(dir.path().join("store")).unwrap();
+        std::fs::write(
+            dir.path().join("server.js"),
+            "const { Book } = require('./book');\nimport s from './store';\nconst x = require('express');\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("book.js"), "class Book {}").unwrap();
+        std::fs::write(dir.path().join("store/index.js"), "import '../lib.js';").unwrap();
+        let files = app_files(&cmd, std::iter::empty(), Some(dir.path()));
+        assert_eq!(
+            files,
+            [
+                dir.path().join("server.js"),
+                dir.path().join("book.js"),
+                dir.path().join("store/index.js"),
+                dir.path().join("lib.js")
+            ]
         );
         let texts = read(
             &files,

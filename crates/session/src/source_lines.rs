@@ -26,7 +26,10 @@ const GROWING: &[&str] = &[
     "once",
     "addListener",
     "prependListener",
+    "then",
 ];
+/// Reads of one entry of a collection: `ident.get(k).push(v)` grows the entry's value.
+const ENTRY: &[&str] = &["get", "at", "find"];
 
 /// The variable or property name of a holder as the leaks report prints it
 /// (`responseCache (Map)` → `responseCache`); `None` for anything not an identifier.
@@ -44,7 +47,7 @@ fn is_ident_char(c: char) -> bool {
 
 /// `line` with the insides of string literals and comments blanked (one space per char), so
 /// `'cache.push('` or `// cache.set(k)` do not count. Template literals are blanked whole.
-fn code_only(line: &str) -> String {
+pub(crate) fn code_only(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut quote: Option<char> = None;
     let mut chars = line.chars().peekable();
@@ -92,6 +95,22 @@ pub fn classify(line: &str, ident: &str) -> Option<Use> {
     }
     let code = code_only(line);
     let mut found = None;
+    // `fastify.decorate('store', new Map())`: the name is a string only where it is defined.
+    let defines = [
+        "decorate",
+        "decorateRequest",
+        "decorateReply",
+        "defineProperty",
+    ]
+    .iter()
+    .any(|f| code.contains(&format!("{f}(")));
+    if defines
+        && ['\'', '"', '`']
+            .iter()
+            .any(|q| line.contains(&format!("{q}{ident}{q}")))
+    {
+        found = Some(Use::Assigns);
+    }
     let mut from = 0;
     while let Some(i) = code[from..].find(ident) {
         let at = from + i;
@@ -112,6 +131,9 @@ pub fn classify(line: &str, ident: &str) -> Option<Use> {
             let method_len = call.bytes().take_while(|&b| is_word(b)).count();
             let (method, after) = call.split_at(method_len);
             if after.trim_start().starts_with('(') && GROWING.contains(&method) {
+                return Some(Use::Grows);
+            }
+            if ENTRY.contains(&method) && grows_entry(after.trim_start()) {
                 return Some(Use::Grows);
             }
         }
@@ -138,6 +160,14 @@ pub fn classify(line: &str, ident: &str) -> Option<Use> {
             head.strip_suffix(k)
                 .is_some_and(|h| !h.chars().next_back().is_some_and(is_ident_char))
         });
+        // `log += text`: a string (or array) that only gets longer; a counter does not grow.
+        if let Some(rhs) = rest.strip_prefix("+=") {
+            let rhs = rhs.trim().trim_end_matches(';').trim();
+            // (An empty right side was a string literal, blanked.)
+            if rhs.parse::<f64>().is_err() {
+                return Some(Use::Grows);
+            }
+        }
         let assigns = rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>");
         let u = if declares {
             Some(Use::Declares)
@@ -149,6 +179,31 @@ pub fn classify(line: &str, ident: &str) -> Option<Use> {
         found = found.max(u);
     }
     found
+}
+
+/// Whether `call` (`(user).push(x)`) is an argument list followed by a growing call: an
+/// entry's value grown in place.
+fn grows_entry(call: &str) -> bool {
+    let Some(inner) = call.strip_prefix('(') else {
+        return false;
+    };
+    let mut depth = 1usize;
+    let Some(close) = inner.char_indices().find_map(|(k, c)| {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        (depth == 0).then_some(k)
+    }) else {
+        return false;
+    };
+    let rest = inner[close + 1..].trim_start();
+    let Some(rest) = rest.strip_prefix("?.").or_else(|| rest.strip_prefix('.')) else {
+        return false;
+    };
+    let len = rest.bytes().take_while(|&b| is_word(b)).count();
+    GROWING.contains(&&rest[..len]) && rest[len..].trim_start().starts_with('(')
 }
 
 fn is_word(b: u8) -> bool {
@@ -243,6 +298,17 @@ mod tests {
         assert_eq!(c("await responseCache.load(id)"), Some(Use::Grows));
         assert_eq!(c("responseCache.use((req) => req)"), Some(Use::Grows));
         assert_eq!(c("responseCache.loaded(id)"), None);
+        assert_eq!(c("responseCache.get(user).push(x)"), Some(Use::Grows));
+        assert_eq!(c("responseCache.get(f(a)).add(x)"), Some(Use::Grows));
+        assert_eq!(c("responseCache.get(user).length"), None);
+        assert_eq!(c("responseCache += `${a} b`;"), Some(Use::Grows));
+        assert_eq!(c("responseCache += 1;"), None);
+        assert_eq!(c("responseCache.then(() => x)"), Some(Use::Grows));
+        assert_eq!(
+            c("fastify.decorate('responseCache', new Map());"),
+            Some(Use::Assigns)
+        );
+        assert_eq!(c("log('responseCache', 1);"), None);
         assert_eq!(
             classify("emitter.on('x', f); listeners.push(f)", "listeners"),
             Some(Use::Grows)

@@ -189,6 +189,10 @@ fn culprit(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
             s.location
         )
     };
+    // The sentence leads: the line to change, before the evidence it came from.
+    if let Some(c) = &r.culprit {
+        writeln!(out, "culprit: {}", c.sentence)?;
+    }
     if !r.alloc_all.is_empty() || !r.alloc_survivors.is_empty() {
         writeln!(
             out,
@@ -372,6 +376,21 @@ mod tests {
         );
         assert!(t.contains("held by responseCache (Map): retaining 1.0 MiB (12.5% of the heap)"));
         assert_eq!(culprit_text(&RunReport::default()), "");
+        // The culprit's sentence comes first.
+        let mut r = culprit_report();
+        r.culprit = Some(leakhound_schema::culprit::CulpritOut {
+            sentence: "X objects grow by 1 KiB/request; the line to change is a.js:3".into(),
+            evidence: "snapshots".into(),
+            ..Default::default()
+        });
+        let t = culprit_text(&r);
+        assert!(
+            t.starts_with(
+                "culprit: X objects grow by 1 KiB/request; the line to change is a.js:3\n"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("allocation sites"), "{t}");
         let none = RunReport {
             snapshots: vec!["a".into(), "b".into(), "c".into()],
             ..Default::default()
