@@ -7,7 +7,8 @@
 use crate::analysis::Heap;
 use crate::app_path::{app_first, holder_index};
 use crate::fmt_bytes;
-use crate::paths::{path_to, render, signature};
+use crate::paths::{fold_runs, path_to, render};
+use crate::shapes::Shapes;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A group is significant when it has at least this many objects...
@@ -52,7 +53,9 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
         selfb: u64,
         example: u32,
     }
-    let mut groups: FxHashMap<String, Acc> = FxHashMap::default();
+    // Grouped by class and retainer-path shape, every node's shape memoised (see `shapes`).
+    let mut shapes3 = Shapes::new(s3);
+    let mut groups: FxHashMap<(u32, u32), Acc> = FxHashMap::default();
     let mut leaked_retained = 0u64;
     for v in 0..n as u32 {
         if !cand[v as usize] || internal(s3, v) {
@@ -69,8 +72,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
             continue;
         }
         leaked_retained += s3.retained[v as usize];
-        let steps = path_to(s3, v);
-        let key = format!("{}\u{0}{}", s3.class_name(v), signature(&steps));
+        let key = (s3.class_of[v as usize], shapes3.of(v));
         let a = groups.entry(key).or_insert(Acc {
             class: s3.class_name(v).to_string(),
             instances: 0,
@@ -89,18 +91,22 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     // Only groups big enough to matter need their population counted.
     let mut accs: Vec<Acc> = groups.into_values().collect();
     accs.sort_by_key(|a| std::cmp::Reverse(a.retained));
+    let mut shapes1 = Shapes::new(s1);
     let mut out: Vec<LeakGroup> = accs
         .into_iter()
         .enumerate()
         .map(|(rank, a)| {
-            let steps = path_to(s3, a.example);
+            let steps = fold_runs(path_to(s3, a.example));
             let holder = holder_index(&steps).map(|i| format!("{} ({})", steps[i].edge, steps[i].class));
             let share = a.retained as f64 / total as f64;
             let mut significant = a.instances >= MIN_INSTANCES && share >= MIN_SHARE;
             let mut population = [0, 0];
             if significant || rank < 3 {
-                let sig = signature(&steps);
-                population = [population_of(s1, &a.class, &sig), population_of(s3, &a.class, &sig)];
+                let keys = shapes3.keys_of(a.example);
+                population = [
+                    population_of(&mut shapes1, s1, &a.class, &keys),
+                    population_of(&mut shapes3, s3, &a.class, &keys),
+                ];
                 significant &= population[1].saturating_sub(population[0]) * 2 >= a.instances;
             }
             // One scan of the functions per group shown: only for those that can be.
@@ -150,12 +156,10 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     }
 }
 
-/// How many objects of `class` sit on a retainer path of shape `sig` in `h`.
-fn population_of(h: &Heap, class: &str, sig: &str) -> u64 {
-    let Some(c) = h.class_names.iter().position(|n| n == class) else {
-        return 0;
-    };
-    (0..h.node_count() as u32)
-        .filter(|&v| h.class_of[v as usize] == c as u32 && signature(&path_to(h, v)) == sig)
-        .count() as u64
+/// How many objects of `class` sit on a retainer path of the shape `keys` in `h`.
+fn population_of(shapes: &mut Shapes, h: &Heap, class: &str, keys: &[String]) -> u64 {
+    match h.class_names.iter().position(|n| n == class) {
+        Some(c) => shapes.population(c as u32, keys),
+        None => 0,
+    }
 }

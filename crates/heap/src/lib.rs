@@ -24,6 +24,7 @@ pub mod parse;
 pub mod paths;
 pub mod replicate;
 pub mod scan;
+pub mod shapes;
 pub mod summary;
 pub mod timing;
 

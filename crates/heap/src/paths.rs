@@ -12,7 +12,8 @@ pub fn path_to(h: &Heap, n: u32) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut v = n;
     let mut guard = 0;
-    while v != g.root && guard < 10_000 {
+    // Every node is visited at most once on a BFS-tree path; the guard only stops a corrupt tree.
+    while v != g.root && guard <= h.node_count() {
         let e = h.parent_edge[v as usize];
         if e == NO_EDGE {
             break;
@@ -36,10 +37,41 @@ pub fn path_to(h: &Heap, n: u32) -> Vec<Step> {
     steps
 }
 
-fn edge_source(h: &Heap, e: usize) -> u32 {
+pub(crate) fn edge_source(h: &Heap, e: usize) -> u32 {
     let fe = &h.graph.first_edge;
     // first_edge is non-decreasing: the source is the last node whose first edge <= e.
     (fe.partition_point(|&x| x as usize <= e) - 1) as u32
+}
+
+/// A path with each run of one repeated step (`_idleNext (Timeout)` down a linked list,
+/// thousands deep) shown as its first step and one `(N more)` step: the path stays readable
+/// and its size bounded, and the shape is the one [`crate::shapes`] groups by.
+pub fn fold_runs(steps: Vec<Step>) -> Vec<Step> {
+    let key = |s: &Step| {
+        let edge: String = s.edge.chars().filter(|c| !c.is_ascii_digit()).collect();
+        (edge, s.class.clone())
+    };
+    let mut out: Vec<Step> = Vec::with_capacity(steps.len().min(64));
+    let mut prev: Option<(String, String)> = None;
+    let mut run = 0usize;
+    for s in steps {
+        let k = key(&s);
+        if prev.as_ref() == Some(&k) {
+            run += 1;
+            let id = s.node_id;
+            if run == 1 {
+                out.push(s);
+            }
+            let last = out.last_mut().expect("a run follows a step");
+            last.edge = format!("{} ({run} more)", k.0);
+            last.node_id = id;
+        } else {
+            run = 0;
+            out.push(s);
+            prev = Some(k);
+        }
+    }
+    out
 }
 
 /// `(GC roots) > global > responseCache (Map) > table > (object elements)`.
@@ -91,4 +123,51 @@ pub fn signature(steps: &[Step]) -> String {
         out.push_str(&s.class);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(edge: &str, class: &str, id: u64) -> Step {
+        Step {
+            edge: edge.into(),
+            edge_type: "property".into(),
+            class: class.into(),
+            node_id: id,
+        }
+    }
+
+    #[test]
+    fn a_linked_list_folds_into_its_first_step_and_a_count() {
+        let mut steps = vec![
+            step("timerListMap", "Object", 1),
+            step("3600000", "TimersList", 2),
+        ];
+        for i in 0..5000 {
+            steps.push(step("_idleNext", "Timeout", 10 + i));
+        }
+        steps.push(step("_onTimeout", "Function", 99));
+        let folded = fold_runs(steps);
+        let edges: Vec<&str> = folded.iter().map(|s| s.edge.as_str()).collect();
+        assert_eq!(
+            edges,
+            [
+                "timerListMap",
+                "3600000",
+                "_idleNext",
+                "_idleNext (4999 more)",
+                "_onTimeout"
+            ]
+        );
+        assert_eq!(folded[3].node_id, 10 + 4999);
+        // Elements of an array of arrays fold by shape, not by index.
+        let folded = fold_runs(vec![
+            step("[3]", "Array", 1),
+            step("[7]", "Array", 2),
+            step("[1]", "Array", 3),
+        ]);
+        assert_eq!(folded.len(), 2);
+        assert_eq!(folded[1].edge, "[] (2 more)");
+    }
 }

@@ -347,16 +347,7 @@ impl Culprit {
             // The names to search for, in the order of `suspects` (both walk `significant`):
             // the holder's, then those up its retainer path (see `crate::holder_walk`).
             for (s, g) in r.suspects.iter_mut().zip(significant(l)) {
-                let names = crate::holder_walk::names(&g.path_steps);
-                s.source = crate::holder_walk::lines(&names, &texts);
-                // Held inside a package under names the app never uses: its call of the package.
-                if !s.source.iter().any(|l| l.kind == "grows") {
-                    let mut calls = crate::package_lines::named_by_string(&g.path_steps, &texts);
-                    if calls.is_empty() {
-                        calls = crate::package_lines::lines(&g.path_steps, &texts);
-                    }
-                    s.source.splice(0..0, calls);
-                }
+                s.source = crate::suspect_source::lines_for(g, &texts);
             }
         }
         if leaking {

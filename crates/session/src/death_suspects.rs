@@ -14,6 +14,7 @@ use leakhound_heap::leaks::LeakGroup;
 use leakhound_heap::paths::{path_to, render, Step};
 use leakhound_heap::summary::accumulation_point;
 use leakhound_heap::Heap;
+use leakhound_report::run_schema::SuspectOut;
 
 /// A retainer counts when it holds at least this share of the heap.
 pub const MIN_SHARE: f64 = 0.05;
@@ -291,6 +292,40 @@ fn group(h: &Heap, f: &Found, n: Option<&Named>, total: u64) -> LeakGroup {
         significant: true,
         sentence: String::new(),
     }
+}
+
+/// The groups of the heap at death as suspects.
+pub fn suspects(groups: &[leakhound_heap::leaks::LeakGroup]) -> Vec<SuspectOut> {
+    groups
+        .iter()
+        .map(|g| SuspectOut {
+            title: format!(
+                "{} {} objects in the heap when the target ran out of memory{}",
+                g.instances,
+                g.class,
+                g.holder
+                    .as_ref()
+                    .map(|h| format!(", held by {h}"))
+                    .unwrap_or_default(),
+            ),
+            bytes: g.retained_bytes,
+            percent: g.percent_of_heap,
+            path: if g.app_path.is_empty() {
+                g.path.split(" > ").map(str::to_string).collect()
+            } else {
+                g.app_path.clone()
+            },
+            full_path: g
+                .app_full_path
+                .as_deref()
+                .unwrap_or(&g.path)
+                .split(" > ")
+                .map(str::to_string)
+                .collect(),
+            signature: crate::culprit_findings::signature(g),
+            source: Vec::new(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

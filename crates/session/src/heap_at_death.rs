@@ -18,7 +18,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use leakhound_report::run_schema::{RunReport, SuspectOut};
+use leakhound_report::run_schema::RunReport;
 
 use crate::progress::Progress;
 use crate::snapshot_room::{self, Room};
@@ -262,14 +262,14 @@ impl HeapAtDeath {
         .and_then(|r| r);
         match found {
             Ok((groups, total)) => {
-                let mut s = suspects(&groups);
+                let mut s = crate::death_suspects::suspects(&groups);
                 let sites: Vec<String> = r
                     .alloc_all
                     .iter()
                     .chain(&r.alloc_survivors)
                     .map(|s| s.location.clone())
                     .collect();
-                crate::suspect_source::fill(
+                let texts = crate::suspect_source::fill(
                     &mut s,
                     &groups,
                     &r.command,
@@ -278,6 +278,13 @@ impl HeapAtDeath {
                 );
                 if r.suspects.is_empty() {
                     r.suspects = s;
+                    // The heap at death names the line better than the sampled sites alone.
+                    if let Some(mut c) = crate::culprit_line::build(r, &texts) {
+                        if c.evidence == "snapshots" {
+                            c.evidence = "heap-at-death".into();
+                        }
+                        r.culprit = Some(c);
+                    }
                 }
                 let size = leakhound_heap::fmt_bytes(total);
                 r.culprit_notes.push(if self.keep {
@@ -300,40 +307,6 @@ impl HeapAtDeath {
             )),
         }
     }
-}
-
-/// The groups of the heap at death as suspects.
-pub fn suspects(groups: &[leakhound_heap::leaks::LeakGroup]) -> Vec<SuspectOut> {
-    groups
-        .iter()
-        .map(|g| SuspectOut {
-            title: format!(
-                "{} {} objects in the heap when the target ran out of memory{}",
-                g.instances,
-                g.class,
-                g.holder
-                    .as_ref()
-                    .map(|h| format!(", held by {h}"))
-                    .unwrap_or_default(),
-            ),
-            bytes: g.retained_bytes,
-            percent: g.percent_of_heap,
-            path: if g.app_path.is_empty() {
-                g.path.split(" > ").map(str::to_string).collect()
-            } else {
-                g.app_path.clone()
-            },
-            full_path: g
-                .app_full_path
-                .as_deref()
-                .unwrap_or(&g.path)
-                .split(" > ")
-                .map(str::to_string)
-                .collect(),
-            signature: crate::culprit_findings::signature(g),
-            source: Vec::new(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,169 @@
+//! Retainer-path shapes of every node at once, for grouping leaked objects.
+//!
+//! A group is "objects of one class on one shape of retainer path" ([`crate::paths::signature`]
+//! for a single path). Computing each object's path separately costs its depth, and objects
+//! in a linked structure sit at every depth: 68,000 timers in Node's doubly linked timer list
+//! took 34,000 hops each, billions in all, and `heap leaks` ran for more than fifteen minutes
+//! on 55 MB snapshots. Here a node's shape is its parent's shape plus one step, memoised along
+//! the BFS tree, so the whole heap costs one pass; and a step that repeats the previous one
+//! (`_idleNext (Timeout)` after `_idleNext (Timeout)`) adds nothing, so the entries of a
+//! linked list share one shape whatever their depth.
+
+use rustc_hash::FxHashMap;
+
+use crate::analysis::{Heap, NO_EDGE};
+
+const UNKNOWN: u32 = u32::MAX;
+/// The empty shape: the root, and nodes the BFS did not reach.
+const ROOT: u32 = 0;
+
+/// Interned shapes of one heap's nodes, filled on demand.
+pub struct Shapes<'h> {
+    h: &'h Heap,
+    of_node: Vec<u32>,
+    /// The last step of each shape (an index into `step_keys`), `UNKNOWN` for the root.
+    last: Vec<u32>,
+    steps: FxHashMap<String, u32>,
+    shapes: FxHashMap<(u32, u32), u32>,
+}
+
+impl<'h> Shapes<'h> {
+    pub fn new(h: &'h Heap) -> Self {
+        Shapes {
+            h,
+            of_node: vec![UNKNOWN; h.node_count()],
+            last: vec![UNKNOWN],
+            steps: FxHashMap::default(),
+            shapes: FxHashMap::default(),
+        }
+    }
+
+    /// The step into `v` as the shape sees it: the edge name with numbers starred, and the
+    /// class reached.
+    fn step_key(&self, v: u32, e: usize) -> String {
+        let label = self.h.graph.edge_label(e, &self.h.t);
+        let mut out = String::with_capacity(label.len() + 16);
+        let mut last_star = false;
+        for c in label.chars() {
+            if c.is_ascii_digit() {
+                if !last_star {
+                    out.push('*');
+                    last_star = true;
+                }
+            } else {
+                out.push(c);
+                last_star = false;
+            }
+        }
+        out.push(':');
+        out.push_str(self.h.class_name(v));
+        out
+    }
+
+    fn intern_step(&mut self, key: String) -> u32 {
+        let next = self.steps.len() as u32;
+        *self.steps.entry(key).or_insert(next)
+    }
+
+    /// The shape one step further than `base`.
+    fn extend(&mut self, base: u32, step: u32) -> u32 {
+        if self.last[base as usize] == step {
+            return base;
+        }
+        let next = self.last.len() as u32;
+        let id = *self.shapes.entry((base, step)).or_insert(next);
+        if id == next {
+            self.last.push(step);
+        }
+        id
+    }
+
+    /// The shape of node `v`'s retainer path.
+    pub fn of(&mut self, v: u32) -> u32 {
+        let h = self.h;
+        let mut chain = Vec::new();
+        let mut u = v;
+        let mut base = ROOT;
+        loop {
+            if u == h.graph.root {
+                break;
+            }
+            let known = self.of_node[u as usize];
+            if known != UNKNOWN {
+                base = known;
+                break;
+            }
+            let e = h.parent_edge[u as usize];
+            if e == NO_EDGE {
+                self.of_node[u as usize] = ROOT;
+                break;
+            }
+            chain.push((u, e as usize));
+            u = crate::paths::edge_source(h, e as usize);
+        }
+        for &(u, e) in chain.iter().rev() {
+            let key = self.step_key(u, e);
+            let step = self.intern_step(key);
+            base = self.extend(base, step);
+            self.of_node[u as usize] = base;
+        }
+        if v == h.graph.root {
+            ROOT
+        } else {
+            self.of_node[v as usize]
+        }
+    }
+
+    /// The step keys of node `v`'s shape, outermost first (repeats folded): what carries a
+    /// shape from one snapshot to another.
+    pub fn keys_of(&mut self, v: u32) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut u = v;
+        while u != self.h.graph.root {
+            let e = self.h.parent_edge[u as usize];
+            if e == NO_EDGE {
+                break;
+            }
+            let key = self.step_key(u, e as usize);
+            let id = self.intern_step(key);
+            if ids.last() != Some(&id) {
+                ids.push(id);
+            }
+            u = crate::paths::edge_source(self.h, e as usize);
+        }
+        let names: FxHashMap<u32, &String> = self.steps.iter().map(|(k, &i)| (i, k)).collect();
+        ids.iter().rev().map(|i| names[i].clone()).collect()
+    }
+
+    /// The shape with these step keys in this heap, if any node has it.
+    pub fn find(&self, keys: &[String]) -> Option<u32> {
+        let mut id = ROOT;
+        for k in keys {
+            let step = *self.steps.get(k)?;
+            id = if self.last[id as usize] == step {
+                id
+            } else {
+                *self.shapes.get(&(id, step))?
+            };
+        }
+        Some(id)
+    }
+
+    /// How many nodes of class index `class` have shape `keys`.
+    pub fn population(&mut self, class: u32, keys: &[String]) -> u64 {
+        let h = self.h;
+        let of_class: Vec<u32> = (0..h.node_count() as u32)
+            .filter(|&v| h.class_of[v as usize] == class)
+            .collect();
+        for &v in &of_class {
+            self.of(v);
+        }
+        let Some(id) = self.find(keys) else {
+            return 0;
+        };
+        of_class
+            .iter()
+            .filter(|&&v| self.of_node[v as usize] == id)
+            .count() as u64
+    }
+}
