@@ -107,22 +107,27 @@ pub fn signature(steps: &[Step]) -> String {
     let mut out = String::new();
     for s in steps {
         out.push('/');
-        let mut last_star = false;
-        for c in s.edge.chars() {
-            if c.is_ascii_digit() {
-                if !last_star {
-                    out.push('*');
-                    last_star = true;
-                }
-            } else {
-                out.push(c);
-                last_star = false;
-            }
-        }
+        push_starred(&mut out, &s.edge);
         out.push(':');
         out.push_str(&s.class);
     }
     out
+}
+
+/// `edge` onto `out` with each run of digits written as one `*`.
+pub(crate) fn push_starred(out: &mut String, edge: &str) {
+    let mut last_star = false;
+    for c in edge.chars() {
+        if c.is_ascii_digit() {
+            if !last_star {
+                out.push('*');
+                last_star = true;
+            }
+        } else {
+            out.push(c);
+            last_star = false;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -43,18 +43,7 @@ impl<'h> Shapes<'h> {
     fn step_key(&self, v: u32, e: usize) -> String {
         let label = self.h.graph.edge_label(e, &self.h.t);
         let mut out = String::with_capacity(label.len() + 16);
-        let mut last_star = false;
-        for c in label.chars() {
-            if c.is_ascii_digit() {
-                if !last_star {
-                    out.push('*');
-                    last_star = true;
-                }
-            } else {
-                out.push(c);
-                last_star = false;
-            }
-        }
+        crate::paths::push_starred(&mut out, &label);
         out.push(':');
         out.push_str(self.h.class_name(v));
         out
