@@ -30,6 +30,9 @@ pub struct UserFlags {
     pub armed: bool,
     /// `--diagnostic-dir=DIR` (or `--diagnostic-dir DIR` on the command line).
     pub dir: Option<PathBuf>,
+    /// A flag whose output goes to the diagnostic directory (`--cpu-prof`, `--heap-prof`,
+    /// `--report-on-fatalerror` ...): leakhound's private directory would take it away.
+    pub writes_diagnostics: bool,
 }
 
 fn flag_name(arg: &str) -> Option<(String, Option<&str>)> {
@@ -57,6 +60,11 @@ pub fn user_flags(command: &[String], node_options: Option<&str>) -> UserFlags {
             };
             match name.as_str() {
                 "heapsnapshot-near-heap-limit" => out.armed = true,
+                "cpu-prof"
+                | "heap-prof"
+                | "report-on-fatalerror"
+                | "report-on-signal"
+                | "report-uncaught-exception" => out.writes_diagnostics = true,
                 "diagnostic-dir" => {
                     let v = value.map(str::to_string).or_else(|| it.next().cloned());
                     out.dir = v.map(|v| PathBuf::from(v.trim_matches('"')));
@@ -151,6 +159,10 @@ impl HeapAtDeath {
         let ours = match (snapshots_dir, &user.dir) {
             (Some(d), _) => d.to_path_buf(),
             (None, Some(d)) => d.clone(),
+            (None, None) if user.writes_diagnostics && !user.armed => {
+                me.note = Some("no heap at death: your own diagnostic flags (--cpu-prof, --heap-prof, --report-*) write to the diagnostic directory, which leakhound would have moved to a temporary one; arm it with --snapshots DIR".into());
+                return me;
+            }
             (None, None) => match tempfile::Builder::new()
                 .prefix("leakhound-death-")
                 .tempdir()
@@ -319,6 +331,11 @@ mod tests {
 
     #[test]
     fn our_flags_go_in_unless_the_user_gave_theirs() {
+        let prof = user_flags(&cmd("node --cpu-prof server.js"), None);
+        assert!(prof.writes_diagnostics && !prof.armed && prof.dir.is_none());
+        let report = user_flags(&cmd("npm start"), Some("--report-on-fatalerror"));
+        assert!(report.writes_diagnostics);
+        assert!(!user_flags(&cmd("node server.js --cpu-prof"), None).writes_diagnostics);
         let none = user_flags(&cmd("node server.js --diagnostic-dir=/x"), None);
         assert_eq!(none, UserFlags::default());
         let (flags, dir) = compose(&none, Path::new("/tmp/lh d"), Path::new("/srv"));
