@@ -8,7 +8,7 @@
 //! `(Node internals: timers, http)`. The full route stays available for the JSON.
 
 use crate::analysis::{Heap, NO_EDGE};
-use crate::paths::{path_to, render, Step};
+use crate::paths::{path_to, render, step, Step};
 
 /// The path a user reads, and the full route it stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,20 +120,6 @@ fn shown_step(s: &Step) -> String {
         s.edge.clone()
     } else {
         s.class.clone()
-    }
-}
-
-fn step(h: &Heap, e: usize, to: u32) -> Step {
-    let g = &h.graph;
-    Step {
-        edge: g.edge_label(e, &h.t),
-        edge_type: g
-            .edge_types
-            .get(g.edge_type[e] as usize)
-            .cloned()
-            .unwrap_or_default(),
-        class: h.class_name(to).to_string(),
-        node_id: u64::from(g.node_id[to as usize]),
     }
 }
 

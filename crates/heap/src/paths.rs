@@ -19,22 +19,28 @@ pub fn path_to(h: &Heap, n: u32) -> Vec<Step> {
             break;
         }
         let e = e as usize;
-        steps.push(Step {
-            edge: g.edge_label(e, &h.t),
-            edge_type: g
-                .edge_types
-                .get(g.edge_type[e] as usize)
-                .cloned()
-                .unwrap_or_default(),
-            class: h.class_name(v).to_string(),
-            node_id: u64::from(g.node_id[v as usize]),
-        });
+        steps.push(step(h, e, v));
         // Find the source of edge e: the node whose edge range holds it.
         v = edge_source(h, e);
         guard += 1;
     }
     steps.reverse();
     steps
+}
+
+/// The step along edge `e` into node `to`, as a path prints it.
+pub fn step(h: &Heap, e: usize, to: u32) -> Step {
+    let g = &h.graph;
+    Step {
+        edge: g.edge_label(e, &h.t),
+        edge_type: g
+            .edge_types
+            .get(g.edge_type[e] as usize)
+            .cloned()
+            .unwrap_or_default(),
+        class: h.class_name(to).to_string(),
+        node_id: u64::from(g.node_id[to as usize]),
+    }
 }
 
 pub(crate) fn edge_source(h: &Heap, e: usize) -> u32 {

@@ -54,16 +54,7 @@ fn step_between(h: &Heap, from: u32, to: u32) -> Option<Step> {
         .edges(from)
         .filter(|&e| g.edge_to[e] == to)
         .min_by_key(|&e| g.edge_type[e] == h.t.e_weak)?;
-    Some(Step {
-        edge: g.edge_label(e, &h.t),
-        edge_type: g
-            .edge_types
-            .get(g.edge_type[e] as usize)
-            .cloned()
-            .unwrap_or_default(),
-        class: h.class_name(to).to_string(),
-        node_id: u64::from(g.node_id[to as usize]),
-    })
+    Some(leakhound_heap::paths::step(h, e, to))
 }
 
 /// A named reference to the holder: the edge and the node it comes from, and the app's
