@@ -26,6 +26,7 @@ pub mod replicate;
 pub mod scan;
 pub mod shapes;
 pub mod summary;
+pub mod testheap;
 pub mod timing;
 
 pub use analysis::Heap;

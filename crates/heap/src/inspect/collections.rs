@@ -224,7 +224,7 @@ fn app_path(h: &Heap, v: u32) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::testheap::heap_ids;
+    use crate::testheap::heap_ids;
 
     #[test]
     fn map_table_slots_group_into_entries() {

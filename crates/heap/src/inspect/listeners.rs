@@ -82,7 +82,7 @@ fn edge_source(h: &Heap, e: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::testheap::heap;
+    use crate::testheap::heap;
 
     #[test]
     fn listeners_are_counted_per_event_most_first() {

@@ -94,7 +94,7 @@ pub fn duplicated(h: &Heap, top: usize) -> DuplicatedStrings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::testheap::heap;
+    use crate::testheap::heap;
 
     #[test]
     fn copies_of_one_text_are_counted_and_the_waste_summed() {
