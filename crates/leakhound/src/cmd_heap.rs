@@ -5,7 +5,7 @@ use crate::note;
 use crate::output::{Output, Outputs};
 use anyhow::Context;
 use leakhound_heap::Heap;
-use leakhound_report::render::{heap::Top, heap_html::HeapPage, Html, Json};
+use leakhound_report::render::{heap::Top, heap_html::HeapPage, Html, Json, Markdown};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -29,6 +29,10 @@ pub enum HeapAction {
         /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment), the
+        /// inspections included, to FILE (`-`: stdout).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
         /// Also write the summary as an offline HTML page with a browsable dominator tree
         /// (the biggest objects, expandable, each with its retainer path) to FILE.
         #[arg(long, value_name = "FILE")]
@@ -50,6 +54,10 @@ pub enum HeapAction {
         /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment), the
+        /// inspections included, to FILE (`-`: stdout).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
     },
     /// The three-snapshot technique: objects allocated between S1 and S2 and still alive in S3.
     #[command(
@@ -74,6 +82,10 @@ pub enum HeapAction {
         /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment), the
+        /// inspections included, to FILE (`-`: stdout).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
     },
 }
 
@@ -81,11 +93,17 @@ fn open(p: &Path) -> anyhow::Result<Heap> {
     Heap::open(p).with_context(|| format!("{}", p.display()))
 }
 
-/// Open the `--json` output (checked against the snapshots read) before any parsing.
-fn outputs(inputs: &[&PathBuf], json: Option<&Path>) -> anyhow::Result<(Outputs, Option<Output>)> {
+/// Open the `--json` and `--markdown` outputs (checked against the snapshots read) before
+/// any parsing.
+fn outputs(
+    inputs: &[&PathBuf],
+    json: Option<&Path>,
+    markdown: Option<&Path>,
+) -> anyhow::Result<(Outputs, Option<Output>, Option<Output>)> {
     let mut outs = Outputs::new(inputs);
     let json = outs.open_opt("--json", json)?;
-    Ok((outs, json))
+    let markdown = outs.open_opt("--markdown", markdown)?;
+    Ok((outs, json, markdown))
 }
 
 pub fn run(cmd: HeapCmd) -> Outcome {
@@ -94,9 +112,11 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             file,
             top,
             json,
+            markdown,
             report,
         } => {
-            let (mut outs, mut json) = outputs(&[&file], json.as_deref())?;
+            let (mut outs, mut json, mut markdown) =
+                outputs(&[&file], json.as_deref(), markdown.as_deref())?;
             let mut report = outs.open_opt("--report", report.as_deref())?;
             let h = open(&file)?;
             let t0 = std::time::Instant::now();
@@ -107,6 +127,9 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             exit::reached(exit::OK);
             if let Some(j) = &mut json {
                 j.render(&Json, &s)?;
+            }
+            if let Some(m) = &mut markdown {
+                m.render(&Markdown, &s)?;
             }
             if let Some(r) = &mut report {
                 let tree = leakhound_heap::domtree::dominator_tree(
@@ -127,14 +150,24 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             outs.human().render(&s)?;
             Ok(exit::OK)
         }
-        HeapAction::Diff { a, b, top, json } => {
-            let (outs, mut json) = outputs(&[&a, &b], json.as_deref())?;
+        HeapAction::Diff {
+            a,
+            b,
+            top,
+            json,
+            markdown,
+        } => {
+            let (outs, mut json, mut markdown) =
+                outputs(&[&a, &b], json.as_deref(), markdown.as_deref())?;
             let ha = open(&a)?;
             let hb = open(&b)?;
             let d = leakhound_heap::diff(&ha, &hb);
             exit::reached(exit::OK);
             if let Some(j) = &mut json {
                 j.render(&Json, &d)?;
+            }
+            if let Some(m) = &mut markdown {
+                m.render(&Markdown, &Top { doc: &d, top })?;
             }
             {
                 outs.human().render(&Top { doc: &d, top })?;
@@ -147,8 +180,10 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             s3,
             top,
             json,
+            markdown,
         } => {
-            let (outs, mut json) = outputs(&[&s1, &s2, &s3], json.as_deref())?;
+            let (outs, mut json, mut markdown) =
+                outputs(&[&s1, &s2, &s3], json.as_deref(), markdown.as_deref())?;
             let h1 = open(&s1)?;
             let h2 = open(&s2)?;
             let h3 = open(&s3)?;
@@ -158,6 +193,9 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             exit::reached(code);
             if let Some(j) = &mut json {
                 j.render(&Json, &r)?;
+            }
+            if let Some(m) = &mut markdown {
+                m.render(&Markdown, &Top { doc: &r, top })?;
             }
             {
                 outs.human().render(&Top { doc: &r, top })?;
