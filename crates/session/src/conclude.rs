@@ -67,6 +67,17 @@ pub(crate) fn conclude(
     outcome
 }
 
+/// The analysis after the run (the snapshots, the heap at death) was stopped by Ctrl-C /
+/// SIGTERM: the run ends `interrupted` (exit 130) like one stopped under load, with the
+/// figures it had.
+pub(crate) fn analysis_interrupted(outcome: &mut RunOutcome) {
+    let r = &mut outcome.report;
+    r.verdict = leakhound_schema::Verdict::Interrupted;
+    r.leak_kind = leakhound_schema::LeakKind::None;
+    r.reason = Some("interrupted while the heap snapshots were analysed".into());
+    outcome.exit_code = crate::exit_code::INTERRUPTED;
+}
+
 /// The serving process's worker threads, each decided on a copy of its main isolate's
 /// observations; a leaking thread takes the top level ([`crate::thread_verdicts`]).
 pub(crate) fn threads(

@@ -18,6 +18,8 @@
 //! directory is searched and never deleted.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use leakhound_report::run_schema::RunReport;
@@ -226,29 +228,36 @@ impl HeapAtDeath {
     }
 
     /// After the target is gone: on an OOM, analyse the snapshot into the report's suspects
-    /// (unless `--snapshots` already found some), with a note of where it is.
-    pub async fn fill(&self, r: &mut RunReport, base: Option<&Path>, progress: Progress<'_>) {
+    /// (unless `--snapshots` already found some), with a note of where it is. Whether `stop`
+    /// (Ctrl-C / SIGTERM) cut the analysis short.
+    pub async fn fill(
+        &self,
+        r: &mut RunReport,
+        base: Option<&Path>,
+        stop: &Arc<AtomicBool>,
+        progress: Progress<'_>,
+    ) -> bool {
         if let Some(w) = &self.warning {
             if r.oom {
                 r.warnings.push(w.clone());
             }
-            return;
+            return false;
         }
         if let Some(n) = &self.note {
             if r.oom {
                 r.culprit_notes.push(n.clone());
             }
-            return;
+            return false;
         }
         if !r.oom {
-            return;
+            return false;
         }
         let files = self.written();
         let Some(file) = files.first().cloned() else {
             r.culprit_notes.push(
                 "the target ran out of memory but left no heap snapshot (Node writes it only when the heap nears its limit gradually)".into(),
             );
-            return;
+            return false;
         };
         progress(&format!(
             "analysing the heap at death ({})",
@@ -260,14 +269,24 @@ impl HeapAtDeath {
         ));
         let t = std::time::Instant::now();
         let path = file.clone();
-        let found = tokio::task::spawn_blocking(move || -> Result<_, String> {
-            let h = leakhound_heap::Heap::open(&path).map_err(|e| e.to_string())?;
-            let groups = crate::death_suspects::groups(&h, crate::culprit::TOP_SUSPECTS);
-            Ok((groups, h.total))
+        let stop = stop.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            leakhound_heap::cancel::run(&stop, || -> Result<_, String> {
+                let h = leakhound_heap::Heap::open(&path).map_err(|e| e.to_string())?;
+                let groups = crate::death_suspects::groups(&h, crate::culprit::TOP_SUSPECTS);
+                Ok((groups, h.total))
+            })
         })
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r);
+        .await;
+        let found = match found {
+            Ok(Ok(found)) => found,
+            Ok(Err(leakhound_heap::Interrupted)) => {
+                r.culprit_notes
+                    .push("heap at death: the analysis was interrupted".into());
+                return true;
+            }
+            Err(e) => Err(e.to_string()),
+        };
         match found {
             Ok((groups, total)) => {
                 let mut s = crate::death_suspects::suspects(&groups);
@@ -314,6 +333,7 @@ impl HeapAtDeath {
                 file.display()
             )),
         }
+        false
     }
 }
 
