@@ -52,7 +52,7 @@ pub fn run<T>(flag: &Arc<AtomicBool>, f: impl FnOnce() -> T) -> Result<T, Interr
 /// A check in a loop: looks at the flag when `i` is a multiple of [`EVERY`].
 #[inline(always)]
 pub fn point(i: usize) {
-    if i % EVERY == 0 {
+    if i.is_multiple_of(EVERY) {
         check();
     }
 }
