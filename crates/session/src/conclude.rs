@@ -204,3 +204,31 @@ pub(crate) fn observe(
     };
     (obs, captured)
 }
+
+#[cfg(test)]
+mod tests {
+    use leakhound_schema::{LeakKind, Verdict};
+
+    #[test]
+    fn an_analysis_stopped_after_the_run_makes_it_interrupted_with_its_figures() {
+        let mut o = super::RunOutcome {
+            report: leakhound_report::run_schema::RunReport {
+                verdict: Verdict::Leak,
+                leak_kind: LeakKind::JsHeap,
+                retained_bytes_per_request: 2048.0,
+                ..Default::default()
+            },
+            exit_code: crate::exit_code::LEAK,
+        };
+        super::analysis_interrupted(&mut o);
+        assert_eq!(o.report.verdict, Verdict::Interrupted);
+        assert_eq!(o.report.leak_kind, LeakKind::None);
+        assert_eq!(o.exit_code, 130);
+        assert_eq!(o.report.retained_bytes_per_request, 2048.0);
+        assert!(o
+            .report
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("heap snapshots were analysed")));
+    }
+}
