@@ -1,5 +1,6 @@
 //! A heap analysis stops on SIGTERM and Ctrl-C: `heap summary` of a big snapshot, signalled
-//! once it has started analysing, ends within moments with exit 130 and one line.
+//! once it has started analysing, ends within moments with exit 130 and one line; `run
+//! --snapshots` signalled while it compares its snapshots ends `interrupted`, its target gone.
 mod common;
 
 use common::*;
@@ -116,4 +117,68 @@ fn sigterm_and_ctrl_c_stop_a_heap_summary_mid_analysis() {
         );
     }
     drop(tmp);
+}
+
+#[test]
+fn ctrl_c_while_run_compares_its_snapshots_ends_the_run_interrupted() {
+    let _s = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("r.json");
+    let mut child = leakhound()
+        .args(["run", "--snapshots"])
+        .arg(tmp.path())
+        .arg("--json")
+        .arg(&json)
+        .args(["--max-duration", "60s", "--", "node"])
+        .arg(repo_root().join("examples/leaky-server.js"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in err.lines().map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let t0 = Instant::now();
+    let mut target = None;
+    loop {
+        let left = Duration::from_secs(150).saturating_sub(t0.elapsed());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.contains("comparing the three heap snapshots") => break,
+            Ok(l) => {
+                // `started `node …` (pid 1234), PORT=…`
+                if let Some(p) = l.split("(pid ").nth(1).filter(|_| target.is_none()) {
+                    target = p.split(')').next().and_then(|p| p.parse::<i32>().ok());
+                }
+            }
+            Err(e) => {
+                let _ = child.kill();
+                panic!("run never compared its snapshots: {e}");
+            }
+        }
+    }
+    let status = interrupt_and_wait(
+        &mut child,
+        Duration::from_secs(10),
+        "run still analysing 10 s after Ctrl-C",
+    );
+    let err = reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("comparing the snapshots: interrupted"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(r["verdict"], "interrupted", "{r:#}");
+    // The target was stopped before the analysis began: nothing is left of it.
+    let pid = target.expect("the target's pid in the progress");
+    // SAFETY: signal 0 only probes whether the process exists.
+    assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "target {pid} still alive");
 }
