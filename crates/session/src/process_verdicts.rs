@@ -48,6 +48,7 @@ pub(crate) fn judge(
                 // Its share of the requests: the failure counts stay the run's.
                 obs.rps = run.rps * obs.requests as f64 / run.requests.max(1) as f64;
             }
+            obs.served = crate::time_shape::served_at(&samples, &p.samples, &p.own);
             obs.samples = samples;
             if p.heap_limit > 0.0 {
                 obs.heap_limit = p.heap_limit;
