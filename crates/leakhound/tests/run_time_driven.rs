@@ -76,8 +76,8 @@ fn an_index_filling_up_under_a_load_command_is_told_in_seconds() {
     );
     // What the run said and when (the test's robustness is judged over several runs).
     eprintln!(
-        "warm index under a load command: {} after {:.1} s",
-        v["verdict"], v["duration_s"]
+        "warm index under a load command: {} after {:.1} s ({})",
+        v["verdict"], v["duration_s"], v["reason"]
     );
     assert_ne!(v["verdict"], "leak", "{text}");
     assert!(matches!(code, Some(0) | Some(3)), "{text}");
