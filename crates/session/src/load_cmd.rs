@@ -104,6 +104,13 @@ pub(crate) async fn drive(
             false => (st.started.elapsed().as_secs_f64() * MS) as u64,
         };
         st.counters.completed.store(x, Ordering::Relaxed);
+        if work {
+            st.axis = if cmd.is_some() {
+                FitAxis::Work
+            } else {
+                FitAxis::Iterations
+            };
+        }
         let before = st.samples.len();
         if !take_sample(st, target, phase, progress).await {
             st.stopped_by = Some(Stop::SampleFailed);
