@@ -32,6 +32,7 @@ warm-index|no-leak|-|--max-duration 90s -- node $s/warm-index.js
 load-cmd-work|leak|-|--load-cmd 'node $s/load-driver.js' -- node examples/leaky-server.js
 load-cmd-work-fixed|no-leak|-|--load-cmd 'node $s/load-driver.js' -- node examples/fixed-server.js
 load-cmd-time|leak|-|--load-cmd 'NO_COUNT=1 node $s/load-driver.js' -- node examples/leaky-server.js
+load-cmd-warm-index|no-leak|-|--max-duration 90s --load-cmd 'NO_COUNT=1 node $s/load-driver.js' -- node $s/warm-index.js
 load-cmd-cluster|leak|LEAK=1|--load-cmd 'NO_COUNT=1 node $s/load-driver.js' -- node $s/processes/cluster.js
 workload-leaky|leak|-|--workload $w/leaky.mjs
 workload-healthy|no-leak|-|--workload $w/healthy.cjs

@@ -302,6 +302,20 @@ fn a_cluster_driven_by_a_load_command_is_a_leak_in_its_workers() {
     assert!(pids.contains(&&v["target_pid"]), "{}", v["target_pid"]);
     assert!(text.contains(leaking[0]), "{text}");
     assert!(!text.contains("its own HTTP server counted"), "{text}");
+    // Each process's slope is per second too, in the JSON and in the table.
+    for w in workers.iter().filter(|w| w["verdict"] == "leak") {
+        assert_eq!(w["unit"], "second", "{w:#}");
+        assert_eq!(w["driver"], "time", "{w:#}");
+        assert!(
+            w["retained_bytes_per_unit"].as_f64().unwrap() > 0.0,
+            "{w:#}"
+        );
+    }
+    let row = text
+        .lines()
+        .find(|l| l.contains(leaking[0]) && l.contains("heap "))
+        .unwrap_or_else(|| panic!("no table row for {}: {text}", leaking[0]));
+    assert!(row.contains("/second") && !row.contains("request"), "{row}");
     assert_gone(&pf, &text);
 }
 

@@ -208,7 +208,7 @@ fn isolates(r: &RunReport, o: &mut String) {
         let _ = writeln!(
             o,
             "| main thread | {} | {} |",
-            verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request),
+            verdict(p.verdict, p.leak_kind, crate::threads::of_process(p)),
             site(&p.alloc_survivors)
         );
         for t in &p.threads {
@@ -216,7 +216,7 @@ fn isolates(r: &RunReport, o: &mut String) {
                 o,
                 "| {} | {} | {} |",
                 md_escape(&name(t)),
-                verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request),
+                verdict(t.verdict, t.leak_kind, crate::threads::of_thread(t)),
                 site(&t.alloc_survivors)
             );
         }

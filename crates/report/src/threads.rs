@@ -19,8 +19,9 @@ const COLORS: [&str; 6] = [
     "#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9",
 ];
 
-/// One isolate's line: `LEAK (js-heap), 600 B/request`.
-pub(crate) fn verdict(v: Verdict, kind: LeakKind, bpr: Option<f64>) -> String {
+/// One isolate's line: `LEAK (js-heap), 600 B/request` (or `1.2 MiB/second` on a run driven
+/// by time: `slope` is the slope with the unit it is per, see [`of_process`]).
+pub(crate) fn verdict(v: Verdict, kind: LeakKind, slope: Option<(f64, &str)>) -> String {
     let word = match v {
         Verdict::Leak => format!("LEAK ({kind})"),
         Verdict::NoLeak => "NO LEAK".into(),
@@ -28,12 +29,43 @@ pub(crate) fn verdict(v: Verdict, kind: LeakKind, bpr: Option<f64>) -> String {
         Verdict::TargetFailed => "TARGET FAILED".into(),
         Verdict::Interrupted => "INTERRUPTED".into(),
     };
-    match bpr {
-        Some(b) if v == Verdict::Leak || v == Verdict::NoLeak => {
-            format!("{word}, {}", format::bytes_per(b, "request"))
+    match slope {
+        Some((b, unit)) if v == Verdict::Leak || v == Verdict::NoLeak => {
+            format!("{word}, {}", format::bytes_per(b, unit))
         }
         _ => word,
     }
+}
+
+/// A slope and its unit: per unit of the run's driver when the report gives one, else per
+/// request (reports written before `unit` existed).
+pub(crate) fn in_unit(
+    per_request: Option<f64>,
+    per_unit: Option<f64>,
+    unit: Option<&str>,
+) -> Option<(f64, &str)> {
+    match (per_unit, unit) {
+        (Some(b), Some(u)) => Some((b, u)),
+        _ => per_request.map(|b| (b, "request")),
+    }
+}
+
+/// A process's slope in its unit.
+pub(crate) fn of_process(p: &ProcessOut) -> Option<(f64, &str)> {
+    in_unit(
+        p.retained_bytes_per_request,
+        p.retained_bytes_per_unit,
+        p.unit.as_deref(),
+    )
+}
+
+/// A worker thread's slope in its unit.
+pub(crate) fn of_thread(t: &ThreadOut) -> Option<(f64, &str)> {
+    in_unit(
+        t.retained_bytes_per_request,
+        t.retained_bytes_per_unit,
+        t.unit.as_deref(),
+    )
 }
 
 pub(crate) fn name(t: &ThreadOut) -> String {
@@ -59,7 +91,7 @@ pub fn text(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(
             out,
             "    main thread: {}",
-            verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request)
+            verdict(p.verdict, p.leak_kind, of_process(p))
         )?;
         for t in &p.threads {
             let ended = if t.ended {
@@ -71,7 +103,7 @@ pub fn text(r: &RunReport, out: &mut dyn io::Write) -> io::Result<()> {
                 out,
                 "    {}: {}{ended}",
                 name(t),
-                verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request)
+                verdict(t.verdict, t.leak_kind, of_thread(t))
             )?;
             if let Some(n) = &t.note {
                 writeln!(out, "      {n}")?;
@@ -101,7 +133,7 @@ pub fn html(o: &mut String, r: &RunReport) {
             let mut series = vec![Series {
                 name: format!(
                     "main thread: {}",
-                    verdict(p.verdict, p.leak_kind, p.retained_bytes_per_request)
+                    verdict(p.verdict, p.leak_kind, of_process(p))
                 ),
                 color: COLORS[0],
                 style: Style::Line,
@@ -112,7 +144,7 @@ pub fn html(o: &mut String, r: &RunReport) {
                     name: format!(
                         "{}: {}",
                         name(t),
-                        verdict(t.verdict, t.leak_kind, t.retained_bytes_per_request)
+                        verdict(t.verdict, t.leak_kind, of_thread(t))
                     ),
                     color: COLORS[(i + 1) % COLORS.len()],
                     style: Style::Line,
@@ -203,6 +235,28 @@ pub(crate) mod tests {
         assert!(!h.contains("<w>"), "escaped: {h}");
         assert!(
             h.contains("worker thread [worker 1] (lib/&lt;w&gt;.js): LEAK (js-heap)"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn each_isolate_speaks_the_runs_unit() {
+        let mut r = report();
+        r.processes[0].retained_bytes_per_unit = Some(2.0);
+        r.processes[0].unit = Some("iteration".into());
+        let t = &mut r.processes[0].threads[0];
+        t.retained_bytes_per_unit = Some(45.0 * 1024.0);
+        t.unit = Some("second".into());
+        let mut out = Vec::new();
+        text(&r, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("main thread: NO LEAK, 2 B/iteration"), "{out}");
+        assert!(out.contains("LEAK (js-heap), 45.0 KiB/second"), "{out}");
+        assert!(!out.contains("request"), "{out}");
+        let mut h = String::new();
+        html(&mut h, &r);
+        assert!(
+            h.contains("45.0 KiB/second") && !h.contains("B/request"),
             "{h}"
         );
     }

@@ -54,7 +54,7 @@ pub struct ProcessOut {
     pub samples: Vec<RunSample>,
     pub verdict: Verdict,
     pub leak_kind: LeakKind,
-    /// Bytes per request (or per unit of the run's driver) this process retains.
+    /// Bytes per request (or per unit of the run's driver, see `unit`) this process retains.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retained_bytes_per_request: Option<f64>,
     /// The 95 % interval of that slope.
@@ -66,6 +66,17 @@ pub struct ProcessOut {
     pub alloc_survivors: Vec<AllocSiteOut>,
     #[serde(default)]
     pub suspects: Vec<SuspectOut>,
+    /// What drives this process's growth (`requests`, `time`, `work`, `iterations` ...), as
+    /// the run's top-level `driver`; absent when it has no slope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<crate::endpoint::Driver>,
+    /// Retained bytes per unit of `driver` (per request on a request-driven run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_bytes_per_unit: Option<f64>,
+    /// The unit of `retained_bytes_per_unit` (`request`, `second`, `unit`, `iteration` ...):
+    /// what the tables print the slope per.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// Its worker threads.
     #[serde(default)]
     pub threads: Vec<ThreadOut>,
@@ -97,6 +108,14 @@ pub struct ThreadOut {
     pub alloc_survivors: Vec<AllocSiteOut>,
     #[serde(default)]
     pub suspects: Vec<SuspectOut>,
+    /// As [`ProcessOut::driver`], [`ProcessOut::retained_bytes_per_unit`] and
+    /// [`ProcessOut::unit`]: the thread's slope in the run's unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<crate::endpoint::Driver>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_bytes_per_unit: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// The thread ended during the run (its samples stop there).
     #[serde(default)]
     pub ended: bool,

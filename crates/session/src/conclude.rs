@@ -30,6 +30,7 @@ pub(crate) fn conclude(
     let mut top = obs;
     if let Some(j) = leader.and_then(|i| judged.iter().find(|j| j.index == i)) {
         top.samples = j.obs.samples.clone();
+        top.served = j.obs.served.clone();
         top.rps = j.obs.rps;
         top.heap_limit = j.obs.heap_limit;
         let pid = st.procs.list[j.index].pid;
@@ -175,6 +176,7 @@ pub(crate) fn observe(
         endpoints: st.mix.endpoints.clone(),
         endpoint_counts: st.mix.at_samples.clone(),
         axis: st.axis,
+        served: served(st),
     };
     let captured = Captured {
         command: opts.command.clone(),
@@ -203,6 +205,14 @@ pub(crate) fn observe(
         load: st.summary.clone(),
     };
     (obs, captured)
+}
+
+/// The requests the main process's own HTTP servers had served at each of the run's samples.
+fn served(st: &State) -> Vec<Option<u64>> {
+    let Some(p) = st.procs.main.and_then(|m| st.procs.list.get(m)) else {
+        return Vec::new();
+    };
+    crate::time_shape::served_at(&st.samples, &p.samples, &p.own)
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ use crate::pressure::{self, Allocation};
 use crate::shape::{shape, Shape};
 use crate::stats::{mann_kendall_p_up, theil_sen, Fit};
 use crate::time_driven::time_leak;
+use crate::time_shape::{slowing_reason, time_shape};
 use crate::verdict::{
     assess, shrank_when_idle, thousands, time_to_fill_s, Assessment, LeakKind, Sample, Thresholds,
     MIB,
@@ -206,7 +207,11 @@ fn judge_trend(
     th: &Thresholds,
 ) {
     let mut leak = a.leak();
-    d.shape = shape(load, value(leak), th);
+    // On time, the shape is judged on the requests the target served when it counts them.
+    d.shape = match obs.axis {
+        FitAxis::Seconds => time_shape(load, &obs.load_served(), value(leak), th),
+        _ => shape(load, value(leak), th),
+    };
     let counts = obs.load_endpoint_counts();
     if !counts.is_empty() {
         d.endpoints = crate::endpoints::assess(load, &counts, value(leak), th).unwrap_or_default();
@@ -303,12 +308,8 @@ fn judge_trend(
         });
     } else if let Shape::Slowing { start_bpr, end_bpr } = d.shape {
         d.finding = Finding::Slowing { start_bpr, end_bpr };
-        let rate = |b| crate::axis_words::rate(obs.axis, b);
-        d.reason = Some(format!(
-            "retained memory still grows, ever more slowly ({} → {} over the recent samples): a cache or index filling up, not yet full — raise --max-duration to see it settle or keep growing",
-            rate(start_bpr),
-            rate(end_bpr)
-        ));
+        let budget = obs.stopped_by.is_some();
+        d.reason = Some(slowing_reason(obs.axis, start_bpr, end_bpr, budget));
     } else {
         let why = Why::of(obs, load, s, th);
         d.reason = Some(why.sentence(obs));
@@ -377,3 +378,6 @@ fn fit_out(series: SeriesName, f: Fit, obs: &Observations) -> FitOut {
 #[cfg(test)]
 #[path = "decide_tests.rs"]
 mod tests;
+#[cfg(test)]
+#[path = "decide_time_tests.rs"]
+mod time_tests;

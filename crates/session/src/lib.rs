@@ -70,6 +70,7 @@ pub mod target;
 mod thread_verdicts;
 mod threads;
 pub mod time_driven;
+pub mod time_shape;
 pub mod verdict;
 pub mod work_axis;
 

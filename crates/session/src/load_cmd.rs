@@ -21,6 +21,7 @@ use crate::sampling::{idle_phase, take_sample};
 use crate::shape::{shape, Shape};
 use crate::state::State;
 use crate::target::Target;
+use crate::time_shape::{served_at, time_shape};
 use crate::verdict::{assess, Phase, Sample, MIB};
 use crate::work_axis::{thresholds, MS};
 
@@ -103,6 +104,13 @@ pub(crate) async fn drive(
             false => (st.started.elapsed().as_secs_f64() * MS) as u64,
         };
         st.counters.completed.store(x, Ordering::Relaxed);
+        if work {
+            st.axis = if cmd.is_some() {
+                FitAxis::Work
+            } else {
+                FitAxis::Iterations
+            };
+        }
         let before = st.samples.len();
         if !take_sample(st, target, phase, progress).await {
             st.stopped_by = Some(Stop::SampleFailed);
@@ -263,7 +271,14 @@ fn evidence(
             Stop::Leak,
         ));
     }
-    let sh = shape(&load, |s| s.heap_used, &th);
+    // On time, the shape is judged on the requests the target served, when it counts them.
+    let sh = match (st.axis, st.procs.main.and_then(|m| st.procs.list.get(m))) {
+        (FitAxis::Seconds, Some(p)) => {
+            let served = served_at(&load, &p.samples, &p.own);
+            time_shape(&load, &served, |s| s.heap_used, &th)
+        }
+        _ => shape(&load, |s| s.heap_used, &th),
+    };
     let slowing = matches!(sh, Shape::Slowing { .. });
     *streak = if (a.leak().is_some() && !slowing) || thread_leak {
         *streak + 1

@@ -129,6 +129,9 @@ pub struct Observations {
     /// What the samples' `requests` count: requests, or (`--load-cmd`) units of work or
     /// milliseconds since the start ([`crate::work_axis`]).
     pub axis: leakhound_report::run_schema::FitAxis,
+    /// The requests the target's own HTTP servers had served at each sample (aligned with
+    /// `samples`; empty when not read): the shape's axis on time ([`crate::time_shape`]).
+    pub served: Vec<Option<u64>>,
 }
 
 impl Observations {
@@ -141,6 +144,18 @@ impl Observations {
             .filter(|(_, s)| matches!(s.phase, Phase::Warmup | Phase::Load))
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// The served requests at each load-phase sample (empty when they were not read).
+    pub fn load_served(&self) -> Vec<Option<u64>> {
+        match self.served.len() == self.samples.len() {
+            true => self
+                .load_indices()
+                .into_iter()
+                .map(|i| self.served[i])
+                .collect(),
+            false => Vec::new(),
+        }
     }
 
     pub fn load_samples(&self) -> Vec<Sample> {

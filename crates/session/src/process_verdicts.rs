@@ -4,7 +4,7 @@
 //! is the run's leak; the top level then describes the leaking process with the steepest
 //! significant slope.
 
-use leakhound_report::run_schema::{LeakKind, RunSample, Verdict};
+use leakhound_report::run_schema::{FitAxis, LeakKind, RunSample, Verdict};
 use leakhound_schema::process::ProcessOut;
 
 use crate::decide::{decide, Decision};
@@ -48,6 +48,7 @@ pub(crate) fn judge(
                 // Its share of the requests: the failure counts stay the run's.
                 obs.rps = run.rps * obs.requests as f64 / run.requests.max(1) as f64;
             }
+            obs.served = crate::time_shape::served_at(&samples, &p.samples, &p.own);
             obs.samples = samples;
             if p.heap_limit > 0.0 {
                 obs.heap_limit = p.heap_limit;
@@ -146,8 +147,17 @@ pub(crate) fn outs(judged: &[Judged], procs: &Processes) -> Vec<ProcessOut> {
         .enumerate()
         .map(|(i, p)| {
             let j = judged.iter().find(|j| j.index == i);
-            let d = j.map(|j| &j.decision);
+            // The decision in the run's unit (bytes per second, unit of work, iteration on
+            // a `--load-cmd` or `--workload` run), as the top level's.
+            let unit_d = j.map(|j| {
+                let mut d = j.decision.clone();
+                crate::work_axis::apply(&mut d, &j.obs);
+                d
+            });
+            let d = unit_d.as_ref();
+            let requests_axis = j.is_none_or(|j| j.obs.axis == FitAxis::Requests);
             let samples = j.map_or(&p.samples[..], |j| &j.obs.samples[..]);
+            let per_unit = d.filter(|d| d.fit.is_some()).map(|d| d.bytes_per_unit);
             ProcessOut {
                 pid: p.pid,
                 role: p.role,
@@ -157,11 +167,17 @@ pub(crate) fn outs(judged: &[Judged], procs: &Processes) -> Vec<ProcessOut> {
                 samples: samples.iter().map(run_sample).collect(),
                 verdict: d.map_or(Verdict::Inconclusive, |d| d.verdict),
                 leak_kind: d.map_or(LeakKind::None, |d| d.kind),
-                retained_bytes_per_request: d.map(|d| d.retained_bytes_per_request),
+                retained_bytes_per_request: match requests_axis {
+                    true => j.map(|j| j.decision.retained_bytes_per_request),
+                    false => per_unit,
+                },
                 retained_bytes_per_request_ci: d
                     .and_then(|d| d.fit.as_ref())
                     .map(|f| [f.ci_low, f.ci_high]),
                 fit: d.and_then(|d| d.fit.clone()),
+                driver: per_unit.and(d.map(|d| d.driver)),
+                retained_bytes_per_unit: per_unit,
+                unit: per_unit.and(d.map(|d| d.driver.unit().to_string())),
                 exit: p.exit.clone(),
                 ..Default::default()
             }

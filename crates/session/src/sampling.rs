@@ -108,11 +108,18 @@ pub(crate) async fn take_sample(
     };
     let s = crate::processes::sample_of(t_s, requests, phase, &mem, st.serving_pid);
     st.procs.record(main, s, own);
+    // The axis' position in its own unit: on time it is the clock already shown.
+    use leakhound_report::run_schema::FitAxis;
+    let at = match st.axis {
+        FitAxis::Requests => format!("{} req", thousands(s.requests)),
+        FitAxis::Seconds => String::new(),
+        FitAxis::Work => format!("{} units", thousands(s.requests)),
+        FitAxis::Iterations => format!("{} iter", thousands(s.requests)),
+    };
     progress(&format!(
-        "{:>6.1}s {:<8} {:>10} req  heap {:>7.2} MiB  external {:>7.2} MiB  rss {:>7.1} MiB",
+        "{:>6.1}s {:<8} {at:>14}  heap {:>7.2} MiB  external {:>7.2} MiB  rss {:>7.1} MiB",
         s.t_s,
         format!("{phase:?}").to_lowercase(),
-        thousands(s.requests),
         s.heap_used / MIB,
         s.external / MIB,
         s.rss / MIB

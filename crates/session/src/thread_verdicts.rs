@@ -42,9 +42,9 @@ pub(crate) fn apply(
     let main = main_process(r);
     let slopes: Vec<(Verdict, f64)> = decided
         .iter()
-        .map(|d| (d.report.verdict, d.report.retained_bytes_per_request))
+        .map(|d| (d.report.verdict, per_unit(&d.report)))
         .collect();
-    let lead = lead((r.verdict, r.retained_bytes_per_request), &slopes);
+    let lead = lead((r.verdict, per_unit(r)), &slopes);
     let mut process = main;
     process.threads = decided.iter().map(|d| d.out.clone()).collect();
     if let Some(i) = lead {
@@ -117,6 +117,9 @@ fn decide_thread(opts: &RunOptions, t: &Thread, obs: &Observations, c: &Captured
         fit: report.fit.clone(),
         alloc_survivors: report.alloc_survivors.clone(),
         suspects: report.suspects.clone(),
+        driver: report.driver,
+        retained_bytes_per_unit: report.retained_bytes_per_unit,
+        unit: report.unit.clone(),
         ended: !t.target.attached,
         note: t.note.clone(),
     };
@@ -126,6 +129,13 @@ fn decide_thread(opts: &RunOptions, t: &Thread, obs: &Observations, c: &Captured
         exit_code: d.exit_code,
         label: t.label(),
     }
+}
+
+/// A report's slope in its own unit (per request on a request-driven run, where the two are
+/// equal; per second, unit of work or iteration otherwise, where the per-request one is 0).
+fn per_unit(r: &RunReport) -> f64 {
+    r.retained_bytes_per_unit
+        .unwrap_or(r.retained_bytes_per_request)
 }
 
 /// The serving process's main isolate, as the report describes it before any take-over.
@@ -144,6 +154,9 @@ fn main_process(r: &RunReport) -> ProcessOut {
         fit: r.fit.clone(),
         alloc_survivors: r.alloc_survivors.clone(),
         suspects: r.suspects.clone(),
+        driver: r.driver,
+        retained_bytes_per_unit: r.retained_bytes_per_unit,
+        unit: r.unit.clone(),
         threads: Vec::new(),
         exit: None,
     }
@@ -156,6 +169,9 @@ fn take_over(r: &mut RunReport, t: &RunReport, label: &str) {
     r.leak_kind = t.leak_kind;
     r.retained_bytes_per_request = t.retained_bytes_per_request;
     r.retained_bytes_per_request_ci = t.retained_bytes_per_request_ci;
+    r.driver = t.driver;
+    r.retained_bytes_per_unit = t.retained_bytes_per_unit;
+    r.unit = t.unit.clone();
     r.r_squared = t.r_squared;
     r.mann_kendall_p = t.mann_kendall_p;
     r.heap_limit_bytes = t.heap_limit_bytes;

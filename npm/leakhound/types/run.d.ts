@@ -942,6 +942,11 @@ export interface ProcessOut {
    */
   command: string[];
   /**
+   * What drives this process's growth (`requests`, `time`, `work`, `iterations` ...), as
+   * the run's top-level `driver`; absent when it has no slope.
+   */
+  driver?: Driver | null;
+  /**
    * How it ended when it ended during the run (`ran out of memory; restarted as pid 4250`).
    */
   exit?: string | null;
@@ -953,7 +958,7 @@ export interface ProcessOut {
   leak_kind: LeakKind;
   pid: number;
   /**
-   * Bytes per request (or per unit of the run's driver) this process retains.
+   * Bytes per request (or per unit of the run's driver, see `unit`) this process retains.
    */
   retained_bytes_per_request?: number | null;
   /**
@@ -963,6 +968,10 @@ export interface ProcessOut {
    * @maxItems 2
    */
   retained_bytes_per_request_ci?: [number, number] | null;
+  /**
+   * Retained bytes per unit of `driver` (per request on a request-driven run).
+   */
+  retained_bytes_per_unit?: number | null;
   role: ProcessRole;
   /**
    * Samples after a forced GC, on the run's clock; `requests` is the run's total unless the
@@ -978,6 +987,11 @@ export interface ProcessOut {
    * Its worker threads.
    */
   threads?: ThreadOut[];
+  /**
+   * The unit of `retained_bytes_per_unit` (`request`, `second`, `unit`, `iteration` ...):
+   * what the tables print the slope per.
+   */
+  unit?: string | null;
   verdict: Verdict;
 }
 /**
@@ -1038,6 +1052,11 @@ export interface SuspectOut {
 export interface ThreadOut {
   alloc_survivors?: AllocSiteOut[];
   /**
+   * As [`ProcessOut::driver`], [`ProcessOut::retained_bytes_per_unit`] and
+   * [`ProcessOut::unit`]: the thread's slope in the run's unit.
+   */
+  driver?: Driver | null;
+  /**
    * The thread ended during the run (its samples stop there).
    */
   ended?: boolean;
@@ -1054,12 +1073,14 @@ export interface ThreadOut {
    * @maxItems 2
    */
   retained_bytes_per_request_ci?: [number, number] | null;
+  retained_bytes_per_unit?: number | null;
   samples: RunSample[];
   suspects?: SuspectOut[];
   /**
    * `workerInfo.title` (e.g. `[worker 1] cache.js`).
    */
   title: string;
+  unit?: string | null;
   /**
    * `workerInfo.url`: the worker's script, a path relative to the working directory when
    * inside it.

@@ -41,10 +41,11 @@ fn heap_span(p: &ProcessOut) -> String {
     }
 }
 
+/// The process's slope in the run's unit (`B/request`, `MiB/second`, `B/iteration` ...).
 fn slope(p: &ProcessOut) -> String {
-    match p.retained_bytes_per_request {
-        Some(b) if p.verdict == Verdict::Leak => format::bytes_per(b, "request"),
-        Some(b) => format!("{b:.0} B/request"),
+    match crate::threads::of_process(p) {
+        Some((b, unit)) if p.verdict == Verdict::Leak => format::bytes_per(b, unit),
+        Some((b, unit)) => format!("{b:.0} B/{unit}"),
         None => "—".into(),
     }
 }
@@ -257,6 +258,37 @@ mod tests {
         html(&r, &mut h);
         assert_eq!(h.matches("<svg").count(), 1);
         assert!(h.contains("worker 2 of 2, pid 12 (leak)"), "{h}");
+    }
+
+    #[test]
+    fn a_run_on_another_axis_prints_each_slope_in_its_unit() {
+        let mut r = cluster();
+        for p in &mut r.processes {
+            p.driver = Some(leakhound_schema::endpoint::Driver::Time);
+            p.retained_bytes_per_unit = Some(1.5 * MIB);
+            p.unit = Some("second".into());
+        }
+        r.processes[0].retained_bytes_per_unit = Some(12.0);
+        let mut out = Vec::new();
+        text(&r, &mut out).unwrap();
+        let t = String::from_utf8(out).unwrap();
+        let w1 = t.lines().find(|l| l.contains("worker 1 of 2")).unwrap();
+        assert!(w1.contains("1.5 MiB/second"), "{w1}");
+        let p = t.lines().find(|l| l.contains("primary")).unwrap();
+        assert!(p.contains("12 B/second"), "{p}");
+        assert!(!t.contains("request"), "{t}");
+        let mut md = String::new();
+        markdown(&r, &mut md);
+        assert!(md.contains("| 1.5 MiB/second | LEAK (js-heap) |"), "{md}");
+        assert!(!md.contains("request"), "{md}");
+        let mut h = String::new();
+        html(&r, &mut h);
+        assert!(h.contains("1.5 MiB/second"), "{h}");
+        assert!(!h.contains("B/request"), "{h}");
+        // A report without a unit (older, or request-driven) says per request.
+        let mut out = Vec::new();
+        text(&cluster(), &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("640 B/request"));
     }
 
     #[test]
