@@ -177,12 +177,22 @@ pub fn app_first(h: &Heap, target: u32, steps: &[Step]) -> Option<AppPath> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::parse::parse;
 
     /// A snapshot from (type, name) nodes and (from, type, name, to) edges; node 0 is the root.
     fn snapshot(nodes: &[(&str, &str)], edges: &[(usize, &str, &str, usize)]) -> Heap {
+        let sized: Vec<(&str, &str, u64)> = nodes.iter().map(|&(t, n)| (t, n, 16)).collect();
+        snapshot_sized(&sized, edges)
+    }
+
+    /// [`snapshot`] with each node's self size; node `i` has id `2i + 1` (a JS object's), so
+    /// snapshots built from longer lists of the same nodes share their ids.
+    pub(crate) fn snapshot_sized(
+        nodes: &[(&str, &str, u64)],
+        edges: &[(usize, &str, &str, usize)],
+    ) -> Heap {
         let node_types = [
             "hidden",
             "array",
@@ -194,6 +204,7 @@ mod tests {
             "number",
             "native",
             "synthetic",
+            "concatenated string",
         ];
         let edge_types = [
             "context", "element", "property", "internal", "hidden", "shortcut", "weak",
@@ -206,10 +217,14 @@ mod tests {
             })
         };
         let mut ns = Vec::new();
-        for (i, (ty, name)) in nodes.iter().enumerate() {
+        for (i, (ty, name, size)) in nodes.iter().enumerate() {
             let t = node_types.iter().position(|x| x == ty).unwrap();
             let count = edges.iter().filter(|e| e.0 == i).count();
-            ns.push(format!("{t},{},{},16,{count},0", intern(name), 2 * i + 1));
+            ns.push(format!(
+                "{t},{},{},{size},{count},0",
+                intern(name),
+                2 * i + 1
+            ));
         }
         let mut sorted: Vec<_> = edges.to_vec();
         sorted.sort_by_key(|e| e.0);
