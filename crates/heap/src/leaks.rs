@@ -16,7 +16,7 @@ pub const MIN_INSTANCES: u64 = 100;
 /// ...and retains at least this share of the last snapshot's heap.
 pub const MIN_SHARE: f64 = 0.01;
 /// A group of fewer objects is significant when it retains at least this share of the last
-/// snapshot's heap and at least twice what the objects on its path retained in the first: one
+/// snapshot's heap and grew by as much since the first: one
 /// string that a handler appends to (`log += line`) is one object however much it holds, and
 /// a new one each time (each `+=` makes a new rope over the old).
 pub const MIN_GROWN_SHARE: f64 = 0.05;
@@ -161,7 +161,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
                 significant &= population[1].saturating_sub(population[0]) * 2 >= a.instances;
                 if one_big {
                     let was: u64 = before.iter().map(|&v| s1.retained[v as usize]).sum();
-                    significant = grew_in_place(was, a.retained);
+                    significant = grew_in_place(was, a.retained, total);
                 }
             }
             // One scan of the functions per group shown: only for those that can be.
@@ -212,9 +212,11 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
 }
 
 /// Whether the few objects on one path that retain `now` bytes grew from the `was` bytes the
-/// objects on that path retained in the first snapshot: to at least twice as much.
-fn grew_in_place(was: u64, now: u64) -> bool {
-    now >= was.saturating_mul(2)
+/// objects on that path retained in the first snapshot by at least [`MIN_GROWN_SHARE`] of the
+/// last snapshot's heap (`total`). (A ratio misses a string that warm-up had already made
+/// long.)
+fn grew_in_place(was: u64, now: u64, total: u64) -> bool {
+    now.saturating_sub(was) as f64 >= MIN_GROWN_SHARE * total as f64
 }
 
 /// The objects of `class` on a retainer path of the shape `keys` in `h`.
@@ -341,6 +343,6 @@ mod tests {
         // A new string that holds little: not a leak either.
         let r = leaks(&s1, &log_string(Some(20)), &log_string(Some(20)));
         assert!(!r.significant, "{:?}", r.groups);
-        assert!(grew_in_place(100, 200) && !grew_in_place(100, 150));
+        assert!(grew_in_place(100, 200, 1000) && !grew_in_place(100, 140, 1000));
     }
 }
