@@ -15,6 +15,11 @@ use rustc_hash::{FxHashMap, FxHashSet};
 pub const MIN_INSTANCES: u64 = 100;
 /// ...and retains at least this share of the last snapshot's heap.
 pub const MIN_SHARE: f64 = 0.01;
+/// A group of fewer objects is significant when it retains at least this share of the last
+/// snapshot's heap and grew by as much since the first: one
+/// string that a handler appends to (`log += line`) is one object however much it holds, and
+/// a new one each time (each `+=` makes a new rope over the old).
+pub const MIN_GROWN_SHARE: f64 = 0.05;
 
 pub use leakhound_schema::heap::{LeakGroup, LeaksReport};
 
@@ -29,6 +34,54 @@ fn ids(h: &Heap) -> FxHashSet<u64> {
 fn internal(h: &Heap, v: u32) -> bool {
     let ty = h.graph.node_type[v as usize];
     ty == h.t.hidden || ty == h.t.array || ty == h.t.synthetic || ty == h.t.code
+}
+
+/// Each node's first dominator that is not V8's bookkeeping ([`internal`]), memoised. V8 keeps
+/// a pending promise's reactions as a linked list of internal `PromiseReaction` records, each
+/// dominating the older ones: the closures of 40,000 `ready.then(...)` calls sit under chains
+/// of up to 40,000 internal hops. A bounded walk (it once stopped after 64 hops) lands on
+/// another reaction, a candidate itself, and drops all but the newest 64 closures, so the
+/// leak never made a group big enough to count; the memo keeps the full walk linear.
+struct FirstObjectAbove<'h> {
+    h: &'h Heap,
+    memo: Vec<u32>,
+}
+
+impl<'h> FirstObjectAbove<'h> {
+    const UNKNOWN: u32 = u32::MAX;
+
+    fn new(h: &'h Heap) -> Self {
+        FirstObjectAbove {
+            h,
+            memo: vec![Self::UNKNOWN; h.node_count()],
+        }
+    }
+
+    /// The first dominator of `v` that is the root or not internal.
+    fn of(&mut self, v: u32) -> u32 {
+        let h = self.h;
+        let mut chain = Vec::new();
+        let mut d = h.idom[v as usize];
+        let found = loop {
+            if d == h.graph.root || !internal(h, d) {
+                break d;
+            }
+            let known = self.memo[d as usize];
+            if known != Self::UNKNOWN {
+                break known;
+            }
+            chain.push(d);
+            let up = h.idom[d as usize];
+            if up == d {
+                break h.graph.root;
+            }
+            d = up;
+        };
+        for c in chain {
+            self.memo[c as usize] = found;
+        }
+        found
+    }
 }
 
 pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
@@ -56,6 +109,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     }
     // Grouped by class and retainer-path shape, every node's shape memoised (see `shapes`).
     let mut shapes3 = Shapes::new(s3);
+    let mut above = FirstObjectAbove::new(s3);
     let mut groups: FxHashMap<(u32, u32), Acc> = FxHashMap::default();
     let mut leaked_retained = 0u64;
     for v in 0..n as u32 {
@@ -64,12 +118,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
             continue;
         }
         // Topmost: the first non-internal dominator above is not itself a candidate.
-        let mut d = s3.idom[v as usize];
-        let mut hops = 0;
-        while d != s3.graph.root && internal(s3, d) && hops < 64 {
-            d = s3.idom[d as usize];
-            hops += 1;
-        }
+        let d = above.of(v);
         if cand[d as usize] && d != v {
             continue;
         }
@@ -102,14 +151,20 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
             let holder = holder_index(&steps).map(|i| format!("{} ({})", steps[i].edge, steps[i].class));
             let share = a.retained as f64 / total as f64;
             let mut significant = a.instances >= MIN_INSTANCES && share >= MIN_SHARE;
+            let one_big = a.instances < MIN_INSTANCES && share >= MIN_GROWN_SHARE;
             let mut population = [0, 0];
-            if significant || rank < 3 {
+            if significant || one_big || rank < 3 {
                 let keys = shapes3.keys_of(a.example);
+                let before = members_of(&mut shapes1, s1, &a.class, &keys);
                 population = [
-                    population_of(&mut shapes1, s1, &a.class, &keys),
+                    before.len() as u64,
                     population_of(&mut shapes3, s3, &a.class, &keys),
                 ];
                 significant &= population[1].saturating_sub(population[0]) * 2 >= a.instances;
+                if one_big {
+                    let was: u64 = before.iter().map(|&v| s1.retained[v as usize]).sum();
+                    significant = grew_in_place(was, a.retained, total);
+                }
             }
             // One scan of the functions per group shown: only for those that can be.
             let app = (significant || rank < 5)
@@ -158,10 +213,138 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     }
 }
 
+/// Whether the few objects on one path that retain `now` bytes grew from the `was` bytes the
+/// objects on that path retained in the first snapshot by at least [`MIN_GROWN_SHARE`] of the
+/// last snapshot's heap (`total`). (A ratio misses a string that warm-up had already made
+/// long.)
+fn grew_in_place(was: u64, now: u64, total: u64) -> bool {
+    now.saturating_sub(was) as f64 >= MIN_GROWN_SHARE * total as f64
+}
+
+/// The objects of `class` on a retainer path of the shape `keys` in `h`.
+fn members_of(shapes: &mut Shapes, h: &Heap, class: &str, keys: &[String]) -> Vec<u32> {
+    match h.class_names.iter().position(|n| n == class) {
+        Some(c) => shapes.members(c as u32, keys),
+        None => Vec::new(),
+    }
+}
+
 /// How many objects of `class` sit on a retainer path of the shape `keys` in `h`.
 fn population_of(shapes: &mut Shapes, h: &Heap, class: &str, keys: &[String]) -> u64 {
     match h.class_names.iter().position(|n| n == class) {
         Some(c) => shapes.population(c as u32, keys),
         None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testheap::heap as snapshot_sized;
+
+    /// `ready`, a pending promise in a module scope, and the reactions of `n` `ready.then(f)`
+    /// calls: V8's internal records in a linked list, newest first, each holding its closure.
+    fn pending_promise(n: usize) -> Heap {
+        let mut nodes = vec![
+            ("synthetic", "", 0),
+            ("synthetic", "(GC roots)", 0),
+            ("object", "system / Context", 32),
+            ("object", "Promise", 32),
+        ];
+        let mut edges = vec![
+            (0, "element", "1", 1),
+            (1, "element", "1", 2),
+            (2, "context", "ready", 3),
+        ];
+        for i in 0..n {
+            let reaction = nodes.len();
+            nodes.push(("hidden", "system / PromiseReaction", 40));
+            nodes.push(("closure", "", 64));
+            edges.push((reaction, "internal", "fulfill_handler", reaction + 1));
+            if i == 0 {
+                continue;
+            }
+            // The newer reaction points at the older one.
+            edges.push((reaction, "internal", "next", reaction - 2));
+        }
+        if n > 0 {
+            edges.push((3, "internal", "reactions_or_result", nodes.len() - 2));
+        }
+        snapshot_sized(&nodes, &edges)
+    }
+
+    #[test]
+    fn closures_under_a_long_chain_of_promise_reactions_are_one_group() {
+        // Reactions in S1: none; in S2 and S3: 300 (their ids, built from one node list, match).
+        let (s1, s2, s3) = (
+            pending_promise(0),
+            pending_promise(300),
+            pending_promise(300),
+        );
+        let r = leaks(&s1, &s2, &s3);
+        // Every closure, not only the 64 nearest the promise (the newest one, right under the
+        // promise, has a path of its own).
+        let closures: u64 = r
+            .groups
+            .iter()
+            .filter(|g| g.class == "Function")
+            .map(|g| g.instances)
+            .sum();
+        assert_eq!(closures, 300, "{:?}", r.groups);
+        let g = &r.groups[0];
+        assert_eq!((g.class.as_str(), g.instances), ("Function", 299));
+        assert!(g.significant, "{g:?}");
+        assert_eq!(g.holder.as_deref(), Some("ready (Promise)"));
+        assert!(r.significant);
+    }
+
+    /// A module scope's `log`: a rope (a concatenated string) of `bytes` over the first
+    /// snapshot's string.
+    fn log_string(bytes: Option<u64>) -> Heap {
+        let mut nodes = vec![
+            ("synthetic", "", 0),
+            ("synthetic", "(GC roots)", 0),
+            ("object", "system / Context", 32),
+            ("concatenated string", "old", 200),
+            ("object", "Object", 400),
+        ];
+        let mut edges = vec![
+            (0, "element", "1", 1),
+            (1, "element", "1", 2),
+            (2, "context", "other", 4),
+        ];
+        match bytes {
+            None => edges.push((2, "context", "log", 3)),
+            Some(b) => {
+                nodes.push(("concatenated string", "new", b));
+                edges.push((2, "context", "log", 5));
+                edges.push((5, "internal", "first", 3));
+            }
+        }
+        snapshot_sized(&nodes, &edges)
+    }
+
+    #[test]
+    fn one_string_that_grew_in_place_is_significant() {
+        let (s1, s2) = (log_string(None), log_string(Some(5000)));
+        let r = leaks(&s1, &s2, &log_string(Some(5000)));
+        let g = &r.groups[0];
+        assert_eq!(
+            (g.class.as_str(), g.instances),
+            ("(concatenated string)", 1)
+        );
+        assert!(g.significant, "{g:?}");
+        assert!(
+            g.path.ends_with("log ((concatenated string))"),
+            "{}",
+            g.path
+        );
+        // The same big string that was already that big in S1: not a leak.
+        let r = leaks(&log_string(Some(5000)), &s2, &log_string(Some(5000)));
+        assert!(!r.significant, "{:?}", r.groups);
+        // A new string that holds little: not a leak either.
+        let r = leaks(&s1, &log_string(Some(20)), &log_string(Some(20)));
+        assert!(!r.significant, "{:?}", r.groups);
+        assert!(grew_in_place(100, 200, 1000) && !grew_in_place(100, 140, 1000));
     }
 }

@@ -140,6 +140,11 @@ impl<'h> Shapes<'h> {
 
     /// How many nodes of class index `class` have shape `keys`.
     pub fn population(&mut self, class: u32, keys: &[String]) -> u64 {
+        self.members(class, keys).len() as u64
+    }
+
+    /// The nodes of class index `class` that have shape `keys`.
+    pub fn members(&mut self, class: u32, keys: &[String]) -> Vec<u32> {
         let h = self.h;
         let of_class: Vec<u32> = (0..h.node_count() as u32)
             .filter(|&v| h.class_of[v as usize] == class)
@@ -148,11 +153,11 @@ impl<'h> Shapes<'h> {
             self.of(v);
         }
         let Some(id) = self.find(keys) else {
-            return 0;
+            return Vec::new();
         };
         of_class
-            .iter()
-            .filter(|&&v| self.of_node[v as usize] == id)
-            .count() as u64
+            .into_iter()
+            .filter(|&v| self.of_node[v as usize] == id)
+            .collect()
     }
 }

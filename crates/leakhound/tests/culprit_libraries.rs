@@ -136,6 +136,38 @@ fn winston_logger_per_request() {
     );
 }
 
+/// The first `grows` line of the first suspect (with snapshots), else the culprit's line.
+fn first_grows(r: &Value) -> String {
+    let from_suspect = r["suspects"].as_array().and_then(|s| {
+        s.first()?["source"]
+            .as_array()?
+            .iter()
+            .find(|l| l["kind"] == "grows")
+            .and_then(|l| l["location"].as_str())
+    });
+    from_suspect
+        .or_else(|| r["culprit"]["line"]["location"].as_str())
+        .unwrap_or("-")
+        .to_string()
+}
+
+#[test]
+fn a_package_that_allocated_under_the_handler_names_the_apps_call_into_it() {
+    // Logger objects reach the process's listener lists (`process > _events >
+    // unhandledRejection`), a path that names nothing the app grows; the heaviest surviving
+    // stack runs `handle` → `createLogger` in winston: the app's call is the line, with and
+    // without snapshots.
+    let _lock = serial();
+    let file = format!("{PKGS}/winston-per-request.js");
+    let want = line_of(&file, "winston.createLogger(");
+    for snapshots in [false, true] {
+        let (r, ctx) = run_with(&file, "15s", snapshots);
+        assert_eq!(r["verdict"], "leak", "{ctx}");
+        assert_eq!(first_grows(&r), want, "snapshots {snapshots}: {ctx}");
+        assert_eq!(r["culprit"]["line"]["location"], want.as_str(), "{ctx}");
+    }
+}
+
 #[test]
 fn axios_interceptor_added_in_the_handler() {
     recognised(

@@ -27,6 +27,11 @@ fn line_of(file: &str, needle: &str) -> String {
 
 /// `leakhound run` on `server` with `extra` arguments: the JSON result and the output.
 fn run(server: &str, extra: &[&str]) -> (Value, String) {
+    run_path(&format!("{DIR}/{server}"), extra)
+}
+
+/// [`run`] on a server given by its path from the repository's root.
+fn run_path(server: &str, extra: &[&str]) -> (Value, String) {
     let tmp = tempfile::tempdir().unwrap();
     let json = tmp.path().join("r.json");
     let mut cmd = leakhound();
@@ -38,7 +43,7 @@ fn run(server: &str, extra: &[&str]) -> (Value, String) {
         .arg("--json")
         .arg(&json)
         .args(["--max-duration", "40s", "--", "node"])
-        .arg(format!("{DIR}/{server}"))
+        .arg(server)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -99,4 +104,32 @@ fn without_snapshots_the_sites_function_and_its_callees_name_the_line() {
             .any(|f| f.as_str().unwrap().contains("price-")),
         "{c:#}"
     );
+}
+
+#[test]
+fn a_pending_promises_reactions_and_an_appended_string_make_suspects_with_their_line() {
+    // The closures of `ready.then(...)` sit under V8's linked list of internal reaction
+    // records, and `log += line` is one string however much it holds: both once escaped the
+    // three-snapshot comparison's groups.
+    let _lock = serial();
+    for (server, needle) in [
+        ("scenarios/leak-promises.js", "ready.then("),
+        ("scenarios/leak-strings.js", "log += "),
+    ] {
+        let (r, ctx) = run_path(server, &["--snapshots", "{tmp}/snaps"]);
+        assert_eq!(r["verdict"], "leak", "{ctx}");
+        let text = std::fs::read_to_string(repo_root().join(server)).unwrap();
+        let n = text.lines().position(|l| l.contains(needle)).unwrap();
+        let want = format!("{server}:{}", n + 1);
+        let suspect = &r["suspects"][0];
+        let grows = suspect["source"]
+            .as_array()
+            .and_then(|s| s.iter().find(|l| l["kind"] == "grows"));
+        assert_eq!(
+            grows.map(|l| l["location"].clone()),
+            Some(Value::from(want.as_str())),
+            "{suspect:#}\n{ctx}"
+        );
+        assert_eq!(r["culprit"]["evidence"], "snapshots", "{ctx}");
+    }
 }

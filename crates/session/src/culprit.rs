@@ -327,8 +327,17 @@ impl Culprit {
         if let Some(s) = summarize(&self.all, &mut trees.all) {
             r.alloc_all = s.top_culprits.iter().map(AllocSiteOut::from).collect();
         }
+        // The first app sites' heaviest stacks: which package allocated under them.
+        let mut app_stacks: Vec<(String, Vec<String>)> = Vec::new();
         if let Some(s) = summarize(&self.survivors, &mut trees.survivors) {
             r.alloc_survivors = s.top_culprits.iter().map(AllocSiteOut::from).collect();
+            app_stacks = s
+                .top_culprits
+                .iter()
+                .map(|c| (c.site.location(), c.path.clone()))
+                .filter(|(loc, _)| crate::culprit_line::is_app(loc))
+                .take(crate::culprit_line::TOP_SITES)
+                .collect();
         }
         if trees.all.is_some() || trees.survivors.is_some() {
             r.alloc_trees = Some(trees);
@@ -361,8 +370,18 @@ impl Culprit {
                 s.source = crate::suspect_source::lines_for(g, &texts);
             }
         }
+        let into = crate::package_calls::first(&app_stacks, &texts);
+        if let Some(p) = &into {
+            // A path that names nothing the app grows: the app's call into the package that
+            // allocated what survived.
+            for s in r.suspects.iter_mut() {
+                if !s.source.iter().any(|l| l.kind == "grows") {
+                    s.source.insert(0, p.line.clone());
+                }
+            }
+        }
         if leaking {
-            r.culprit = crate::culprit_line::build(r, &texts);
+            r.culprit = crate::culprit_line::build_with(r, &texts, into.as_ref());
         }
         r.culprit_notes.extend(self.notes.iter().cloned());
         r.source_excerpts = crate::source_excerpts::excerpts(r, base.as_deref());

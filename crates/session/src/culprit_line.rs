@@ -10,13 +10,14 @@ use leakhound_report::run_schema::{AllocSiteOut, RunReport, SourceLine};
 use leakhound_schema::culprit::CulpritOut;
 
 use crate::growth_scan::{callees, definition, growths, Growth};
+use crate::package_calls::PackageLine;
 use crate::source_lines::{find, holder_identifier};
 
 /// Surviving allocation sites read for the line, and app frames named in the sentence.
-const TOP_SITES: usize = 3;
+pub(crate) const TOP_SITES: usize = 3;
 
 /// Whether a site is the app's own code (not Node's, not a package's, not a pseudo-frame).
-fn is_app(location: &str) -> bool {
+pub(crate) fn is_app(location: &str) -> bool {
     !(location.starts_with("node:")
         || location.starts_with('(')
         || location.starts_with("script ")
@@ -100,6 +101,17 @@ fn rate(r: &RunReport) -> Option<String> {
 /// allocation sites and the app's sources `texts` (display name, text); `None` when neither
 /// names a line.
 pub fn build(r: &RunReport, texts: &[(String, String)]) -> Option<CulpritOut> {
+    build_with(r, texts, None)
+}
+
+/// [`build`], with the app's call into the package that allocated what survived under one of
+/// the app sites ([`crate::package_calls::first`]): without a suspect's `grows` line, it is
+/// the line, before a scan of the sites' functions (whose own statements did not allocate).
+pub fn build_with(
+    r: &RunReport,
+    texts: &[(String, String)],
+    into: Option<&PackageLine>,
+) -> Option<CulpritOut> {
     let sites: Vec<&AllocSiteOut> = r
         .alloc_survivors
         .iter()
@@ -129,6 +141,11 @@ pub fn build(r: &RunReport, texts: &[(String, String)]) -> Option<CulpritOut> {
         if let Some((class, _)) = s.title.split_once(" objects") {
             what = format!("{} objects", class.split_once(' ').map_or(class, |c| c.1));
         }
+    } else if let Some(p) = into {
+        out.evidence = "allocation-sites".into();
+        out.line = Some(p.line.clone());
+        what = format!("memory allocated by {}", p.package);
+        frames.truncate(p.site + 1);
     } else if let Some((i, file, text, g)) = scanned(&sites, texts) {
         out.evidence = "allocation-sites".into();
         out.line = Some(line_at("grows", file, text, g.line));
@@ -247,6 +264,33 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(build(&r, &app()), None);
+    }
+
+    #[test]
+    fn a_call_into_the_package_that_allocated_is_the_line_before_a_scan() {
+        let texts = vec![(
+            "a.js".to_string(),
+            "const w = require('w');\nfunction h(req, res) {\n  const l = w.createLogger();\n  setTimeout(() => res.end(), 5);\n}\n".to_string(),
+        )];
+        let r = RunReport {
+            retained_bytes_per_request: 1024.0,
+            alloc_survivors: vec![site("h", "a.js:2")],
+            ..Default::default()
+        };
+        let into = PackageLine {
+            site: 0,
+            package: "w".into(),
+            line: line_at("grows", "a.js", &texts[0].1, 2),
+        };
+        let c = build_with(&r, &texts, Some(&into)).unwrap();
+        assert_eq!(c.line.as_ref().unwrap().location, "a.js:3");
+        assert_eq!(
+            c.sentence,
+            "memory allocated by w grows by 1.0 KiB/request; the line to change is a.js:3: `const l = w.createLogger();`, reached through h a.js:2."
+        );
+        // Without it, the scan names the timer.
+        let c = build(&r, &texts).unwrap();
+        assert_eq!(c.line.unwrap().location, "a.js:4");
     }
 
     #[test]

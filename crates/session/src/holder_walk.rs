@@ -46,6 +46,21 @@ pub fn names(steps: &[Step]) -> Vec<Name> {
         return Vec::new();
     };
     let mut out: Vec<Name> = Vec::new();
+    // The suspect itself under a name of its own: one string that a handler appends to
+    // (`log ((concatenated string))`) is what grows, not the function whose scope holds it.
+    if let Some(last) = steps
+        .last()
+        .filter(|l| l.edge_type == "context" || l.edge_type == "property")
+    {
+        if let Some(id) = holder_identifier(&last.edge) {
+            if last.class.contains("string") {
+                out.push(Name {
+                    ident: id.to_string(),
+                    fits: &["+="],
+                });
+            }
+        }
+    }
     for i in (0..=h).rev() {
         let s = &steps[i];
         if !matches!(s.edge_type.as_str(), "property" | "context") || s.class.starts_with('(') {
@@ -88,6 +103,8 @@ fn fits(code: &str, ident: &str, fits: &[&str]) -> usize {
                 // `ident.get(k).push(v)`: the chained call grows the entry's value.
                 code.find(&format!("{ident}.get("))
                     .is_some_and(|i| code[i..].contains(")."))
+            } else if *m == "+=" {
+                code.contains(&format!("{ident}+="))
             } else if *m == "[" {
                 code.contains(&format!("{ident}["))
             } else {
@@ -220,6 +237,32 @@ mod tests {
             lines(&names(&listener_path()), &files)[0].location,
             "app.js:1"
         );
+    }
+
+    #[test]
+    fn a_string_that_grew_is_searched_under_its_own_name() {
+        // One rope held by a handler's scope: the holder is the function, the name is `log`.
+        let path = vec![
+            step("1", "element", "(GC roots)"),
+            step("handle", "property", "Function"),
+            step("context", "internal", "(system)"),
+            step("log", "context", "(concatenated string)"),
+        ];
+        let got = names(&path);
+        assert_eq!(got[0].ident, "log");
+        assert_eq!(got[1].ident, "handle");
+        let files = vec![(
+            "app.js".to_string(),
+            "let log = '';\nfunction handle(req) {\n  log = log.slice(0);\n  log += req.url;\n}\n"
+                .to_string(),
+        )];
+        let got = lines(&got, &files);
+        assert_eq!(got[0].location, "app.js:4", "{got:?}");
+        assert_eq!(got[0].kind, "grows");
+        // An object under its own name is not searched that way (its holder is).
+        let mut object = path.clone();
+        object[3].class = "Object".into();
+        assert_eq!(names(&object)[0].ident, "handle");
     }
 
     #[test]

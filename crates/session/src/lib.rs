@@ -44,6 +44,7 @@ pub mod mem_line;
 pub mod mix;
 pub mod observations;
 pub mod options;
+pub mod package_calls;
 pub mod package_lines;
 pub mod pressure;
 mod process_culprits;
