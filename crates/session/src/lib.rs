@@ -44,6 +44,7 @@ pub mod mix;
 pub mod observations;
 pub mod options;
 pub mod package_lines;
+mod pattern_culprit;
 pub mod pressure;
 mod process_culprits;
 mod process_run;

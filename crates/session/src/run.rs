@@ -121,6 +121,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     // Matched on the stacks of the process or thread the top level describes.
     let culprit = process_culprits::described(&st, described, lead_thread);
     crate::library_patterns::fill(culprit, &target, &mut outcome.report);
+    crate::pattern_culprit::fill(&mut outcome.report);
     outcome.report.source_excerpts =
         crate::source_excerpts::excerpts(&outcome.report, base.as_deref());
     Ok(outcome)
