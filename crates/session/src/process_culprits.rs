@@ -132,11 +132,7 @@ pub(crate) fn fill(st: &State, r: &mut RunReport) -> Option<u32> {
 
 /// The culprit whose findings the top level holds: the leading worker thread's, else the
 /// process [`fill`] described.
-pub(crate) fn described<'a>(
-    st: &'a State,
-    pid: Option<u32>,
-    lead_thread: Option<usize>,
-) -> &'a Culprit {
+pub(crate) fn described(st: &State, pid: Option<u32>, lead_thread: Option<usize>) -> &Culprit {
     if let Some(t) = lead_thread.and_then(|i| st.threads.list.get(i)) {
         return &t.culprit;
     }
