@@ -40,6 +40,7 @@ impl Heap {
         let t0 = std::time::Instant::now();
         let g = crate::parse::read_file(path)?;
         timing("parse", t0);
+        crate::cancel::check();
         Ok(Heap::from_graph(g))
     }
 
@@ -77,6 +78,7 @@ impl Heap {
             drop(r);
             drop(ess);
             timing("dominators", t0);
+            crate::cancel::check();
             (d, other.join().expect("shallow-size thread"))
         });
         let t0 = std::time::Instant::now();
@@ -279,6 +281,7 @@ fn bfs(
     while head < queue.len() {
         let v = queue[head];
         head += 1;
+        crate::cancel::point(head);
         let d = dist[v as usize] + 1;
         let vty = g.node_type[v as usize];
         for e in g.edges(v) {

@@ -179,61 +179,12 @@ pub fn app_first(h: &Heap, target: u32, steps: &[Step]) -> Option<AppPath> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::parse;
 
-    /// A snapshot from (type, name) nodes and (from, type, name, to) edges; node 0 is the root.
+    /// A snapshot from (type, name) nodes of 16 bytes each and (from, type, name, to) edges;
+    /// node 0 is the root.
     fn snapshot(nodes: &[(&str, &str)], edges: &[(usize, &str, &str, usize)]) -> Heap {
-        let node_types = [
-            "hidden",
-            "array",
-            "string",
-            "object",
-            "code",
-            "closure",
-            "regexp",
-            "number",
-            "native",
-            "synthetic",
-        ];
-        let edge_types = [
-            "context", "element", "property", "internal", "hidden", "shortcut", "weak",
-        ];
-        let mut strings: Vec<String> = vec![String::new()];
-        let mut intern = |s: &str| -> usize {
-            strings.iter().position(|x| x == s).unwrap_or_else(|| {
-                strings.push(s.to_string());
-                strings.len() - 1
-            })
-        };
-        let mut ns = Vec::new();
-        for (i, (ty, name)) in nodes.iter().enumerate() {
-            let t = node_types.iter().position(|x| x == ty).unwrap();
-            let count = edges.iter().filter(|e| e.0 == i).count();
-            ns.push(format!("{t},{},{},16,{count},0", intern(name), 2 * i + 1));
-        }
-        let mut sorted: Vec<_> = edges.to_vec();
-        sorted.sort_by_key(|e| e.0);
-        let mut es = Vec::new();
-        for (_, ty, name, to) in sorted {
-            let t = edge_types.iter().position(|x| *x == ty).unwrap();
-            let n = if matches!(ty, "element" | "hidden") {
-                name.parse().unwrap()
-            } else {
-                intern(name)
-            };
-            es.push(format!("{t},{n},{}", to * 6));
-        }
-        let json = format!(
-            r#"{{"snapshot":{{"meta":{{"node_fields":["type","name","id","self_size","edge_count","trace_node_id"],"node_types":[{nt:?},"string","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[{et:?},"string_or_number","node"]}},"node_count":{},"edge_count":{}}},"nodes":[{}],"edges":[{}],"strings":{:?}}}"#,
-            nodes.len(),
-            edges.len(),
-            ns.join(","),
-            es.join(","),
-            strings,
-            nt = node_types,
-            et = edge_types,
-        );
-        Heap::from_graph(parse(json.as_bytes()).unwrap())
+        let sized: Vec<(&str, &str, u64)> = nodes.iter().map(|&(t, n)| (t, n, 16)).collect();
+        crate::testheap::heap(&sized, edges)
     }
 
     /// The seed's shape: the roots reach the app's request handler through the timer list

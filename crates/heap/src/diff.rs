@@ -19,6 +19,7 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
     let ids_b = js_ids(b);
     let mut by: FxHashMap<String, ClassDiff> = FxHashMap::default();
     for v in 0..b.node_count() as u32 {
+        crate::cancel::point(v as usize);
         let s = b.self_size[v as usize];
         if s == 0 || !b.is_js_id(v) || ids_a.contains(&u64::from(b.graph.node_id[v as usize])) {
             continue;
@@ -28,6 +29,7 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
         d.new_bytes += s;
     }
     for v in 0..a.node_count() as u32 {
+        crate::cancel::point(v as usize);
         let s = a.self_size[v as usize];
         if s == 0 || !a.is_js_id(v) || ids_b.contains(&u64::from(a.graph.node_id[v as usize])) {
             continue;

@@ -84,6 +84,7 @@ pub fn page_owned(g: &Graph, t: &TypeIds) -> Vec<bool> {
         stack.push(to);
     }
     while let Some(v) = stack.pop() {
+        crate::cancel::point(v as usize);
         for e in g.edges(v) {
             let to = g.edge_to[e] as usize;
             if flag[to] || g.edge_type[e] == t.e_weak {
@@ -109,6 +110,7 @@ pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> (EdgeBits, Vec<
     let mut weakmap_table = vec![UNSEEN; g.strings.len()];
     let any_page = page.iter().any(|&p| p);
     for v in 0..g.node_count() as u32 {
+        crate::cancel::point(v as usize);
         for e in g.edges(v) {
             let ty = g.edge_type[e];
             // Values in WeakMaps are retained by the key and the table together; DevTools
@@ -176,6 +178,7 @@ pub fn retainers(g: &Graph, ess: &EdgeBits, indeg: Vec<u32>) -> Retainers {
     let mut node: Vec<u32> = crate::mem::zeroed(acc as usize);
     // Fill each node's slots from the back (first[to+1] moves down), then `first` is whole again.
     for v in (0..n as u32).rev() {
+        crate::cancel::point(v as usize);
         for e in g.edges(v).rev() {
             if ess.get(e) {
                 let to = g.edge_to[e] as usize;
@@ -229,6 +232,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
         while v != 0 {
             if semi[v as usize] == 0 {
                 *count += 1;
+                crate::cancel::point(*count as usize);
                 semi[v as usize] = *count;
                 vertex[*count as usize] = v;
                 label[v as usize] = v;
@@ -321,6 +325,7 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, r: &Retainers) -> Dominators {
     // the links live in `dom` itself (one array less at the peak).
     let n_vis = count as usize;
     for i in (2..=n_vis).rev() {
+        crate::cancel::point(i);
         let w = vertex[i];
         let wo = (w - 1) as usize;
         let orphan = r.first[wo] == r.first[wo + 1];

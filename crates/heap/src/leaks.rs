@@ -37,6 +37,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     let n = s3.node_count();
     let mut cand = vec![false; n];
     for v in 0..n as u32 {
+        crate::cancel::point(v as usize);
         let id = u64::from(s3.graph.node_id[v as usize]);
         if s3.is_js_id(v) && during.contains(&id) && !before.contains(&id) {
             cand[v as usize] = true;
@@ -58,6 +59,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     let mut groups: FxHashMap<(u32, u32), Acc> = FxHashMap::default();
     let mut leaked_retained = 0u64;
     for v in 0..n as u32 {
+        crate::cancel::point(v as usize);
         if !cand[v as usize] || internal(s3, v) {
             continue;
         }

@@ -11,6 +11,7 @@
 
 pub mod analysis;
 pub mod app_path;
+pub mod cancel;
 pub mod classes;
 pub mod diff;
 pub mod dominators;
@@ -26,9 +27,11 @@ pub mod replicate;
 pub mod scan;
 pub mod shapes;
 pub mod summary;
+pub mod testheap;
 pub mod timing;
 
 pub use analysis::Heap;
+pub use cancel::Interrupted;
 pub use diff::{diff, DiffReport};
 pub use error::{OpenError, ParseError};
 pub use graph::Graph;

@@ -196,6 +196,7 @@ fn holders_by_class(h: &Heap, threshold: u64) -> FxHashMap<usize, (Option<u32>, 
     let mut bound = vec![0u64; nc];
     let native = h.t.native;
     for v in 0..h.node_count() {
+        crate::cancel::point(v);
         let c = h.class_of[v] as usize;
         let selfb = h.self_size[v];
         if selfb > 0 {
@@ -228,6 +229,7 @@ fn holders_by_class(h: &Heap, threshold: u64) -> FxHashMap<usize, (Option<u32>, 
     let mut runs: Vec<(u32, u64)> = vec![(u32::MAX, 0); classes.len()];
     if !classes.is_empty() {
         for v in 0..h.node_count() {
+            crate::cancel::point(v);
             let i = slot[h.class_of[v] as usize];
             if i != usize::MAX && h.self_size[v] > 0 {
                 let d = h.idom[v];

@@ -5,7 +5,7 @@ use crate::note;
 use crate::output::{Output, Outputs};
 use anyhow::Context;
 use leakhound_heap::Heap;
-use leakhound_report::render::{heap::Top, heap_html::HeapPage, Html, Json};
+use leakhound_report::render::{heap::Top, heap_html::HeapPage, Html, Json, Markdown};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -17,7 +17,10 @@ pub struct HeapCmd {
 #[derive(clap::Subcommand, Debug)]
 pub enum HeapAction {
     /// Totals, the biggest classes, and leak suspects with their retainer paths.
-    #[command(after_help = "Exit codes: 0 done, 2 bad input or an output that cannot be written.")]
+    #[command(
+        after_help = "Exit codes: 0 done, 2 bad input or an output that cannot be written, \
+    130 interrupted (Ctrl-C / SIGTERM)."
+    )]
     Summary {
         /// A .heapsnapshot file.
         #[arg(value_name = "FILE")]
@@ -29,13 +32,20 @@ pub enum HeapAction {
         /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment), the
+        /// inspections included, to FILE (`-`: stdout).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
         /// Also write the summary as an offline HTML page with a browsable dominator tree
         /// (the biggest objects, expandable, each with its retainer path) to FILE.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
     },
     /// Per class: objects new in B and gone since A, matched by object id.
-    #[command(after_help = "Exit codes: 0 done, 2 bad input or an output that cannot be written.")]
+    #[command(
+        after_help = "Exit codes: 0 done, 2 bad input or an output that cannot be written, \
+    130 interrupted (Ctrl-C / SIGTERM)."
+    )]
     Diff {
         /// The earlier .heapsnapshot.
         #[arg(value_name = "A")]
@@ -50,12 +60,16 @@ pub enum HeapAction {
         /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment), the
+        /// inspections included, to FILE (`-`: stdout).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
     },
     /// The three-snapshot technique: objects allocated between S1 and S2 and still alive in S3.
     #[command(
         after_help = "Exit codes: 0 no significant leak, 1 leak (a group of new objects \
         survived in bulk, as `run` and `gc` exit 1 on a leak), 2 bad input or an output that \
-        cannot be written."
+        cannot be written, 130 interrupted (Ctrl-C / SIGTERM)."
     )]
     Leaks {
         /// The first .heapsnapshot (the baseline).
@@ -74,6 +88,10 @@ pub enum HeapAction {
         /// stderr.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment), the
+        /// inspections included, to FILE (`-`: stdout).
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
     },
 }
 
@@ -81,45 +99,78 @@ fn open(p: &Path) -> anyhow::Result<Heap> {
     Heap::open(p).with_context(|| format!("{}", p.display()))
 }
 
-/// Open the `--json` output (checked against the snapshots read) before any parsing.
-fn outputs(inputs: &[&PathBuf], json: Option<&Path>) -> anyhow::Result<(Outputs, Option<Output>)> {
+/// Open the `--json` and `--markdown` outputs (checked against the snapshots read) before
+/// any parsing.
+fn outputs(
+    inputs: &[&PathBuf],
+    json: Option<&Path>,
+    markdown: Option<&Path>,
+) -> anyhow::Result<(Outputs, Option<Output>, Option<Output>)> {
     let mut outs = Outputs::new(inputs);
     let json = outs.open_opt("--json", json)?;
-    Ok((outs, json))
+    let markdown = outs.open_opt("--markdown", markdown)?;
+    Ok((outs, json, markdown))
+}
+
+/// Run the analysis `f` so that Ctrl-C / SIGTERM stop it (`None`: stopped).
+fn stoppable<T>(
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    f: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<Option<T>> {
+    match leakhound_heap::cancel::run(stop, f) {
+        Ok(r) => r.map(Some),
+        Err(leakhound_heap::Interrupted) => Ok(None),
+    }
 }
 
 pub fn run(cmd: HeapCmd) -> Outcome {
+    // Before any work: a 1 GB snapshot takes tens of seconds, and Ctrl-C must stop it.
+    let stop = crate::interrupt::flag()?;
     match cmd.action {
         HeapAction::Summary {
             file,
             top,
             json,
+            markdown,
             report,
         } => {
-            let (mut outs, mut json) = outputs(&[&file], json.as_deref())?;
+            let (mut outs, mut json, mut markdown) =
+                outputs(&[&file], json.as_deref(), markdown.as_deref())?;
             let mut report = outs.open_opt("--report", report.as_deref())?;
-            let h = open(&file)?;
-            let t0 = std::time::Instant::now();
-            let s = leakhound_heap::summary(&h, top);
-            if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
-                note!("[heap] summary: {:.3}s", t0.elapsed().as_secs_f64());
-            }
+            let page = report.is_some();
+            let Some((s, tree)) = stoppable(&stop, || {
+                let h = open(&file)?;
+                let t0 = std::time::Instant::now();
+                let s = leakhound_heap::summary(&h, top);
+                if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
+                    note!("[heap] summary: {:.3}s", t0.elapsed().as_secs_f64());
+                }
+                let tree = page.then(|| {
+                    leakhound_heap::domtree::dominator_tree(
+                        &h,
+                        leakhound_heap::domtree::DEFAULT_MAX_NODES,
+                        leakhound_heap::domtree::default_floor(h.total),
+                    )
+                });
+                Ok((s, tree))
+            })?
+            else {
+                return Ok(crate::interrupt::stopped());
+            };
             exit::reached(exit::OK);
             if let Some(j) = &mut json {
                 j.render(&Json, &s)?;
             }
-            if let Some(r) = &mut report {
-                let tree = leakhound_heap::domtree::dominator_tree(
-                    &h,
-                    leakhound_heap::domtree::DEFAULT_MAX_NODES,
-                    leakhound_heap::domtree::default_floor(h.total),
-                );
+            if let Some(m) = &mut markdown {
+                m.render(&Markdown, &s)?;
+            }
+            if let (Some(r), Some(tree)) = (&mut report, &tree) {
                 let name = file.display().to_string();
                 r.render(
                     &Html,
                     &HeapPage {
                         summary: &s,
-                        tree: &tree,
+                        tree,
                         file: &name,
                     },
                 )?;
@@ -127,14 +178,29 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             outs.human().render(&s)?;
             Ok(exit::OK)
         }
-        HeapAction::Diff { a, b, top, json } => {
-            let (outs, mut json) = outputs(&[&a, &b], json.as_deref())?;
-            let ha = open(&a)?;
-            let hb = open(&b)?;
-            let d = leakhound_heap::diff(&ha, &hb);
+        HeapAction::Diff {
+            a,
+            b,
+            top,
+            json,
+            markdown,
+        } => {
+            let (outs, mut json, mut markdown) =
+                outputs(&[&a, &b], json.as_deref(), markdown.as_deref())?;
+            let Some(d) = stoppable(&stop, || {
+                let ha = open(&a)?;
+                let hb = open(&b)?;
+                Ok(leakhound_heap::diff(&ha, &hb))
+            })?
+            else {
+                return Ok(crate::interrupt::stopped());
+            };
             exit::reached(exit::OK);
             if let Some(j) = &mut json {
                 j.render(&Json, &d)?;
+            }
+            if let Some(m) = &mut markdown {
+                m.render(&Markdown, &Top { doc: &d, top })?;
             }
             {
                 outs.human().render(&Top { doc: &d, top })?;
@@ -147,17 +213,27 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             s3,
             top,
             json,
+            markdown,
         } => {
-            let (outs, mut json) = outputs(&[&s1, &s2, &s3], json.as_deref())?;
-            let h1 = open(&s1)?;
-            let h2 = open(&s2)?;
-            let h3 = open(&s3)?;
-            let r = leakhound_heap::leaks(&h1, &h2, &h3);
+            let (outs, mut json, mut markdown) =
+                outputs(&[&s1, &s2, &s3], json.as_deref(), markdown.as_deref())?;
+            let Some(r) = stoppable(&stop, || {
+                let h1 = open(&s1)?;
+                let h2 = open(&s2)?;
+                let h3 = open(&s3)?;
+                Ok(leakhound_heap::leaks(&h1, &h2, &h3))
+            })?
+            else {
+                return Ok(crate::interrupt::stopped());
+            };
             // A leak is exit 1 here as in `run` and `gc`.
             let code = if r.significant { exit::LEAK } else { exit::OK };
             exit::reached(code);
             if let Some(j) = &mut json {
                 j.render(&Json, &r)?;
+            }
+            if let Some(m) = &mut markdown {
+                m.render(&Markdown, &Top { doc: &r, top })?;
             }
             {
                 outs.human().render(&Top { doc: &r, top })?;

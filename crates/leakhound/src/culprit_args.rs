@@ -22,6 +22,7 @@ pub struct CulpritArgs {
     no_alloc_sites: bool,
     /// Take three heap snapshots into DIR (after warm-up, after the load rounds, after idle)
     /// and name what grew and what holds it. Slower: load pauses while a snapshot is taken.
+    /// Also arms the heap at death for heaps above 64 MB (memory permitting), kept in DIR.
     #[arg(long = "snapshots", value_name = "DIR")]
     snapshots: Option<PathBuf>,
 }

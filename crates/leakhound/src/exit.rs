@@ -16,7 +16,7 @@
 //! | 10  | `--fail-on pressure`: allocation pressure | run |
 //! | 11  | `--max-retained-per-request` exceeded | run |
 //! | 12  | `--max-gc-share` exceeded | run |
-//! | 130 | interrupted (Ctrl-C / SIGTERM) | run, attach |
+//! | 130 | interrupted (Ctrl-C / SIGTERM) | run, attach, heap |
 //!
 //! Order in `run`: a failed target (4) and an interruption (130) keep their code; otherwise
 //! the first of leak (1), pressure (10), retained (11), GC share (12) that fails, else the

@@ -15,6 +15,7 @@ mod cmd_report;
 mod cmd_run;
 mod culprit_args;
 mod exit;
+mod interrupt;
 mod load_args;
 mod mcp;
 mod metrics_server;

@@ -1,7 +1,7 @@
 //! The heap inspections on snapshots Node writes during the test with known findings
 //! (tests/servers/heap_inspect.js): duplicated strings and listeners per emitter through
 //! `heap summary --json`, and the collections that grew through `heap diff --json` and
-//! `heap leaks --json`.
+//! `heap leaks --json`, and the same findings in their `--markdown` summaries.
 mod common;
 
 use common::*;
@@ -37,6 +37,22 @@ fn json(args: &[&str], files: &[PathBuf]) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The `--markdown -` summary (the text then goes to stderr).
+fn markdown(args: &[&str], files: &[PathBuf]) -> String {
+    let out = leakhound()
+        .args(args)
+        .args(files)
+        .args(["--markdown", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c == 0 || c == 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -108,4 +124,25 @@ fn summary_diff_and_leaks_report_the_known_findings() {
     let rows = grown(&l, 3);
     let cache = rows.iter().find(|r| r.1 == "grownCache").unwrap();
     assert_eq!(cache.2, vec![GROW, 2 * GROW, 3 * GROW]);
+
+    // The same findings in the Markdown summaries.
+    let m = markdown(&["heap", "summary"], &files[2..]);
+    assert!(m.contains("### Duplicated strings"), "{m}");
+    assert!(
+        m.contains(&format!("| \"leakhound-duplicated-value\" | {DUP} |")),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!("| \"config:reload\" | {LISTENERS} |")),
+        "{m}"
+    );
+    for (args, from) in [(&["heap", "diff"][..], 1), (&["heap", "leaks"][..], 0)] {
+        let m = markdown(args, &files[from..]);
+        assert!(m.contains("### Collections that grew"), "{m}");
+        assert!(
+            m.lines()
+                .any(|l| l.contains("\"grownCache\"") && l.contains(&format!("{}", 3 * GROW))),
+            "{m}"
+        );
+    }
 }

@@ -3,6 +3,11 @@
 //! SVG, the callers on top and each frame as wide as the bytes allocated under it. No script:
 //! each frame's `<title>` is its tooltip (function, `file:line`, bytes and share), so the page
 //! stays offline and static like the rest of the report.
+//!
+//! The Markdown summary cannot draw, so it gets the graph's gist as text ([`markdown`]): per
+//! profile, the call paths where the most bytes were allocated (a frame's own bytes plus its
+//! folded callees'), each path told caller › callee with Node's and V8's long runs of frames
+//! elided and every app frame kept.
 
 use std::fmt::Write;
 
@@ -157,6 +162,111 @@ pub(crate) fn svg(t: &AllocTree) -> String {
     s
 }
 
+/// Paths listed per profile in the Markdown summary.
+const MD_PATHS: usize = 5;
+/// Frames shown of a path before the non-app frames in its middle are elided.
+const MD_FRAMES: usize = 6;
+
+/// The Markdown form: a table of the heaviest call paths of each profile taken. Nothing when
+/// the run has no trees.
+pub(crate) fn markdown(o: &mut String, r: &RunReport) {
+    let Some(t) = &r.alloc_trees else { return };
+    for (tree, title) in [(&t.survivors, "What survives"), (&t.all, "All allocations")] {
+        let Some(tree) = tree else { continue };
+        let paths = heaviest_paths(tree, MD_PATHS);
+        if paths.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "**Allocation paths: {title}** ({} sampled; caller › callee, app frames in bold)\n\n\
+             | Bytes | Share | Path |\n|---:|---:|---|",
+            format::bytes(tree.total_bytes as f64)
+        );
+        let total = tree.nodes.first().map_or(0, |n| n.total_bytes).max(1) as f64;
+        for (bytes, path) in paths {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                format::bytes(bytes as f64),
+                format::percent(bytes as f64 / total),
+                path_text(tree, &path)
+            );
+        }
+        o.push('\n');
+    }
+}
+
+/// The `n` frames where the most bytes stop (own bytes plus the folded callees'), heaviest
+/// first, each with its path from the root's first callee down to it.
+fn heaviest_paths(t: &AllocTree, n: usize) -> Vec<(u64, Vec<usize>)> {
+    // Parents from the children lists (children follow their parent: a malformed tree
+    // cannot loop, as in `svg`).
+    let mut parent = vec![usize::MAX; t.nodes.len()];
+    for (i, node) in t.nodes.iter().enumerate() {
+        for &c in &node.children {
+            let c = c as usize;
+            if c > i && c < t.nodes.len() && parent[c] == usize::MAX {
+                parent[c] = i;
+            }
+        }
+    }
+    let mut ends: Vec<(u64, usize)> = t
+        .nodes
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(i, _)| parent[*i] != usize::MAX)
+        .map(|(i, node)| (node.self_bytes + node.cut_bytes, i))
+        .filter(|(b, _)| *b > 0)
+        .collect();
+    ends.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    ends.truncate(n);
+    ends.into_iter()
+        .map(|(b, i)| {
+            let mut path = vec![i];
+            let mut at = i;
+            while parent[at] != usize::MAX && parent[at] != 0 {
+                at = parent[at];
+                path.push(at);
+            }
+            path.reverse();
+            (b, path)
+        })
+        .collect()
+}
+
+/// `**handler** app.js:10 › … › **remember** app.js:20`: app frames bold; past
+/// [`MD_FRAMES`] frames, only the app's frames and the last two are kept, each run of the
+/// others told as `…`.
+fn path_text(t: &AllocTree, path: &[usize]) -> String {
+    let keep = |k: usize| {
+        path.len() <= MD_FRAMES || k + 2 >= path.len() || t.nodes[path[k]].kind == FrameKind::User
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for (k, &i) in path.iter().enumerate() {
+        if !keep(k) {
+            if parts.last().map(String::as_str) != Some("…") {
+                parts.push("…".into());
+            }
+            continue;
+        }
+        let n = &t.nodes[i];
+        let name = crate::escape::markdown(&n.function);
+        let name = if n.kind == FrameKind::User {
+            format!("**{name}**")
+        } else {
+            name
+        };
+        parts.push(if n.location.is_empty() {
+            name
+        } else {
+            format!("{name} {}", crate::escape::markdown(&n.location))
+        });
+    }
+    parts.join(" › ")
+}
+
 /// The flame graph's styles, added to the report's.
 pub(crate) const CSS: &str = "svg.flame{width:100%;height:auto;display:block;margin-top:6px;\
 font-size:11px}svg.flame rect{stroke:#fff;stroke-width:.5}svg.flame g:hover rect{stroke:#1d2330;\
@@ -220,6 +330,79 @@ mod tests {
         html(&mut o, &r);
         assert_eq!(o.matches("<svg class=\"flame\"").count(), 2);
         assert!(o.find("What survives").unwrap() < o.find("All allocations").unwrap());
+    }
+
+    #[test]
+    fn markdown_lists_the_heaviest_paths_of_both_profiles() {
+        let mut r = RunReport::default();
+        let mut o = String::new();
+        markdown(&mut o, &r);
+        assert!(o.is_empty());
+        let mut t = tree();
+        t.nodes[2].self_bytes = 550;
+        t.nodes[2].cut_bytes = 50;
+        t.nodes[3].self_bytes = 0;
+        t.nodes[0].children.push(4);
+        t.nodes.push(AllocTreeNode {
+            self_bytes: 300,
+            ..node("parse|x", 300, vec![], FrameKind::NodeInternal)
+        });
+        r.alloc_trees = Some(AllocTrees {
+            all: Some(t.clone()),
+            survivors: Some(t),
+        });
+        markdown(&mut o, &r);
+        assert_eq!(o.matches("| Bytes | Share | Path |").count(), 2, "{o}");
+        assert!(
+            o.find("Allocation paths: What survives").unwrap()
+                < o.find("Allocation paths: All allocations").unwrap()
+        );
+        // The heaviest first, its app frames bold, the table's `|` escaped; a frame with no
+        // bytes of its own is not listed.
+        let rows: Vec<&str> = o.lines().filter(|l| l.starts_with("| 6")).collect();
+        assert_eq!(
+            rows[0],
+            "| 600 B | 60.0% | **handler&lt;script&gt;** app.js:600 › **remember** app.js:600 |",
+            "{o}"
+        );
+        assert!(
+            o.contains("| 300 B | 30.0% | parse\\|x app.js:300 |"),
+            "{o}"
+        );
+        assert!(!o.contains("speck"), "{o}");
+    }
+
+    #[test]
+    fn long_paths_keep_the_app_frames_and_the_last_two() {
+        let kinds = [
+            FrameKind::NodeInternal,
+            FrameKind::NodeInternal,
+            FrameKind::User,
+            FrameKind::Dependency,
+            FrameKind::Dependency,
+            FrameKind::Dependency,
+            FrameKind::Native,
+            FrameKind::Native,
+        ];
+        let mut nodes = vec![node("(root)", 100, vec![1], FrameKind::Native)];
+        for (k, kind) in kinds.iter().enumerate() {
+            let last = k + 1 == kinds.len();
+            let children = if last { vec![] } else { vec![k as u32 + 2] };
+            let mut n = node(&format!("f{k}"), 100, children, *kind);
+            n.self_bytes = if last { 100 } else { 0 };
+            nodes.push(n);
+        }
+        let t = AllocTree {
+            total_bytes: 100,
+            floor_bytes: 1,
+            nodes,
+        };
+        let p = heaviest_paths(&t, 5);
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            path_text(&t, &p[0].1),
+            "… › **f2** app.js:100 › … › f6 app.js:100 › f7 app.js:100"
+        );
     }
 
     #[test]

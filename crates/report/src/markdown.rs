@@ -164,6 +164,7 @@ pub fn render(r: &RunReport) -> String {
         }
         let _ = writeln!(o);
     }
+    crate::flame::markdown(&mut o, r);
     if let Some(s) = r.suspects.first() {
         let _ = writeln!(
             o,
@@ -255,6 +256,49 @@ mod tests {
         assert!(m.contains("| handler | server.js:12 | 4.0 KiB | 50.0% |"));
         assert!(!m.contains("| Fit |"), "no decided fit, no row");
         assert!(m.contains("5.5 hours"));
+    }
+
+    #[test]
+    fn the_flame_graph_is_told_as_allocation_paths_after_the_sites() {
+        use crate::run_schema::{AllocTree, AllocTreeNode, AllocTrees};
+        use leakhound_schema::alloc::FrameKind;
+        let frame = |f: &str, own: u64, children: Vec<u32>| AllocTreeNode {
+            function: f.into(),
+            location: "server.js:7".into(),
+            kind: FrameKind::User,
+            self_bytes: own,
+            total_bytes: 4096,
+            children,
+            cut_bytes: 0,
+        };
+        let r = RunReport {
+            alloc_all: vec![AllocSiteOut {
+                function: "remember".into(),
+                location: "server.js:7".into(),
+                bytes: 4096,
+                share: 1.0,
+                ..Default::default()
+            }],
+            alloc_trees: Some(AllocTrees {
+                all: Some(AllocTree {
+                    total_bytes: 4096,
+                    floor_bytes: 1,
+                    nodes: vec![frame("(root)", 0, vec![1]), frame("remember", 4096, vec![])],
+                }),
+                survivors: None,
+            }),
+            ..Default::default()
+        };
+        let m = render(&r);
+        let paths = m
+            .find("**Allocation paths: All allocations** (4.0 KiB sampled")
+            .unwrap();
+        assert!(m.find("Top allocation sites").unwrap() < paths, "{m}");
+        assert!(
+            m.contains("| 4.0 KiB | 100.0% | **remember** server.js:7 |"),
+            "{m}"
+        );
+        assert!(!m.contains("What survives"), "{m}");
     }
 
     #[test]

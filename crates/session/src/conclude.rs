@@ -67,6 +67,17 @@ pub(crate) fn conclude(
     outcome
 }
 
+/// The analysis after the run (the snapshots, the heap at death) was stopped by Ctrl-C /
+/// SIGTERM: the run ends `interrupted` (exit 130) like one stopped under load, with the
+/// figures it had.
+pub(crate) fn analysis_interrupted(outcome: &mut RunOutcome) {
+    let r = &mut outcome.report;
+    r.verdict = leakhound_schema::Verdict::Interrupted;
+    r.leak_kind = leakhound_schema::LeakKind::None;
+    r.reason = Some("interrupted while the heap snapshots were analysed".into());
+    outcome.exit_code = crate::exit_code::INTERRUPTED;
+}
+
 /// The serving process's worker threads, each decided on a copy of its main isolate's
 /// observations; a leaking thread takes the top level ([`crate::thread_verdicts`]).
 pub(crate) fn threads(
@@ -192,4 +203,32 @@ pub(crate) fn observe(
         load: st.summary.clone(),
     };
     (obs, captured)
+}
+
+#[cfg(test)]
+mod tests {
+    use leakhound_schema::{LeakKind, Verdict};
+
+    #[test]
+    fn an_analysis_stopped_after_the_run_makes_it_interrupted_with_its_figures() {
+        let mut o = super::RunOutcome {
+            report: leakhound_report::run_schema::RunReport {
+                verdict: Verdict::Leak,
+                leak_kind: LeakKind::JsHeap,
+                retained_bytes_per_request: 2048.0,
+                ..Default::default()
+            },
+            exit_code: crate::exit_code::LEAK,
+        };
+        super::analysis_interrupted(&mut o);
+        assert_eq!(o.report.verdict, Verdict::Interrupted);
+        assert_eq!(o.report.leak_kind, LeakKind::None);
+        assert_eq!(o.exit_code, 130);
+        assert_eq!(o.report.retained_bytes_per_request, 2048.0);
+        assert!(o
+            .report
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("heap snapshots were analysed")));
+    }
 }

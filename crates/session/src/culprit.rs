@@ -31,6 +31,8 @@
 //! becomes a note in the output.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::IoContext;
@@ -230,8 +232,9 @@ impl Culprit {
         }
     }
 
-    /// After the target is gone: save the profiles and compare the snapshots.
-    pub async fn finish(&mut self, progress: Progress<'_>) {
+    /// After the target is gone: save the profiles and compare the snapshots, unless `stop`
+    /// is set (Ctrl-C / SIGTERM during the comparison): then whether it was.
+    pub async fn finish(&mut self, stop: &Arc<AtomicBool>, progress: Progress<'_>) -> bool {
         if let Some(paths) = self.opts.profile_paths() {
             let mut failed = Vec::new();
             for (p, path) in [&self.all, &self.survivors].into_iter().zip(paths) {
@@ -249,16 +252,23 @@ impl Culprit {
         if self.snapshots.len() == 3 {
             progress("comparing the three heap snapshots");
             let files = self.snapshots.clone();
-            let r = tokio::task::spawn_blocking(move || -> crate::error::Result<LeaksReport> {
-                let s1 = Heap::open(&files[0])?;
-                let s2 = Heap::open(&files[1])?;
-                let s3 = Heap::open(&files[2])?;
-                Ok(leakhound_heap::leaks(&s1, &s2, &s3))
+            let stop = stop.clone();
+            let r = tokio::task::spawn_blocking(move || {
+                leakhound_heap::cancel::run(&stop, || -> crate::error::Result<LeaksReport> {
+                    let s1 = Heap::open(&files[0])?;
+                    let s2 = Heap::open(&files[1])?;
+                    let s3 = Heap::open(&files[2])?;
+                    Ok(leakhound_heap::leaks(&s1, &s2, &s3))
+                })
             })
             .await;
             match r {
-                Ok(Ok(l)) => self.leaks = Some(l),
-                Ok(Err(e)) => self.note(progress, format!("comparing the snapshots: {e:#}")),
+                Ok(Ok(Ok(l))) => self.leaks = Some(l),
+                Ok(Ok(Err(e))) => self.note(progress, format!("comparing the snapshots: {e:#}")),
+                Ok(Err(leakhound_heap::Interrupted)) => {
+                    self.note(progress, "comparing the snapshots: interrupted".into());
+                    return true;
+                }
                 Err(e) => self.note(progress, format!("comparing the snapshots: {e}")),
             }
         } else if self.opts.snapshots_dir.is_some() {
@@ -268,6 +278,7 @@ impl Culprit {
                 format!("only {n} of 3 heap snapshots were taken: no snapshot comparison"),
             );
         }
+        false
     }
 
     /// The survivors' raw profile and the directory paths are shown relative to, for the

@@ -12,17 +12,21 @@ use crate::progress::Progress;
 pub struct Probe {
     dir: PathBuf,
     started: SystemTime,
+    /// How long a target may take to write its snapshot at death before the run goes on
+    /// without it ([`crate::death_arming::write_limit`]: it grows with the heap).
+    limit: std::time::Duration,
 }
 
 impl Probe {
-    /// Snapshots in `dir` modified since `started`.
-    pub fn new(dir: PathBuf, started: SystemTime) -> Probe {
-        Probe { dir, started }
+    /// Snapshots in `dir` modified since `started`, each given `limit` to be written.
+    pub fn new(dir: PathBuf, started: SystemTime, limit: std::time::Duration) -> Probe {
+        Probe {
+            dir,
+            started,
+            limit,
+        }
     }
 }
-
-/// How long a target may take to write its snapshot at death before the run goes on without.
-pub const WRITE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Probe {
     /// The newest snapshot Node started writing since the run began, if any.
@@ -43,14 +47,14 @@ impl Probe {
 
     /// The target stopped answering: when it is writing its snapshot at death (V8 stops
     /// JavaScript while it builds and writes it), wait until the file is whole or the target
-    /// ends, at most [`WRITE_LIMIT`]. Whether it waited (then the caller asks again).
+    /// ends, at most its limit. Whether it waited (then the caller asks again).
     pub async fn wait_written(&self, exited: impl Fn() -> bool, progress: Progress<'_>) -> bool {
         let Some(file) = self.newest() else {
             return false;
         };
         progress("the target is writing its heap snapshot near the heap limit: waiting for it");
         let t0 = std::time::Instant::now();
-        while t0.elapsed() < WRITE_LIMIT && !exited() && !whole(&file) {
+        while t0.elapsed() < self.limit && !exited() && !whole(&file) {
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
         true

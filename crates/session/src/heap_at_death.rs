@@ -9,19 +9,24 @@
 //! not by the flag: a target that runs out of memory while starting is a failed target, not a
 //! leak, and writing the snapshot of a big start-up heap would only delay saying so.
 //!
-//! V8 builds the snapshot inside the dying process, about as much memory again as the heap:
-//! when the machine (`MemAvailable`) or the cgroup cannot hold twice the heap limit, the
-//! snapshot is not armed and the run says so in a warning. A user who gave
+//! V8 builds the snapshot inside the dying process, about as much memory again as the heap,
+//! and stops the process while it writes: when the machine (`MemAvailable`) or the cgroup
+//! cannot hold twice the heap limit, the snapshot is not armed and the run says so in a
+//! warning; a heap above 64 MB is armed only with `--snapshots DIR`
+//! ([`crate::death_arming`] decides, and says why). A user who gave
 //! `--heapsnapshot-near-heap-limit` or `--diagnostic-dir` themselves keeps theirs: their
 //! directory is searched and never deleted.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use leakhound_report::run_schema::RunReport;
 
+use crate::death_arming::{self, Arming};
 use crate::progress::Progress;
-use crate::snapshot_room::{self, Room};
+use crate::snapshot_room;
 
 /// What the user's own flags already say (command line before the script, or NODE_OPTIONS).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,26 +97,10 @@ pub fn compose(user: &UserFlags, ours: &Path, cwd: &Path) -> (String, PathBuf) {
     (flags.join(" "), dir)
 }
 
-/// The biggest old space leakhound arms the snapshot for: V8 stops the process while it
-/// writes one, and on a busy machine a 128 MB heap of small objects took over a minute (a
-/// 48 MB one well under a second).
-pub const MAX_ARMED_MB: u64 = 64;
-
 /// What arms the snapshot in the target (a no-op when the user's own flag did).
 pub const ARM: &str = "(typeof process.getBuiltinModule === 'function' \
     ? process.getBuiltinModule('v8') \
     : process.mainModule.require('v8')).setHeapSnapshotNearHeapLimit(1)";
-
-/// Whether a snapshot of a heap limited to `heap_mb` fits (Node needs about twice the heap
-/// to write one): `Err` with the warning when it does not.
-pub fn headroom(room: &Room, heap_mb: u64) -> Result<(), String> {
-    snapshot_room::check(room, heap_mb as f64 * 1048576.0).map_err(|e| {
-        format!(
-            "no heap snapshot at death: {}",
-            e.trim_start_matches("refusing a heap snapshot: ")
-        )
-    })
-}
 
 /// The heap at death of one run: armed before the target starts, read after it is gone.
 pub struct HeapAtDeath {
@@ -127,6 +116,8 @@ pub struct HeapAtDeath {
     note: Option<String>,
     /// Leakhound arms it ([`HeapAtDeath::arm_in`]); false when the user did, or no room.
     ours: bool,
+    /// The old space it was armed for (the wait for the file grows with it).
+    heap_mb: u64,
 }
 
 impl HeapAtDeath {
@@ -142,15 +133,21 @@ impl HeapAtDeath {
             warning: None,
             note: None,
             ours: false,
+            heap_mb,
         };
-        if !user.armed {
-            if heap_mb > MAX_ARMED_MB {
-                me.note = Some(format!(
-                    "no heap at death: leakhound arms Node's snapshot near the heap limit for heaps up to {MAX_ARMED_MB} MB (writing a bigger one can take minutes, and the process answers nothing meanwhile); rerun with --heap-mb {MAX_ARMED_MB} --snapshots DIR, or arm it yourself with NODE_OPTIONS=--heapsnapshot-near-heap-limit=1"
-                ));
+        // The room is read only when the decision needs it.
+        let room = if user.armed {
+            Default::default()
+        } else {
+            snapshot_room::read(None)
+        };
+        match death_arming::decide(user.armed, snapshots_dir.is_some(), heap_mb, &room) {
+            Arming::Arm => {}
+            Arming::TooBig(note) => {
+                me.note = Some(note);
                 return me;
             }
-            if let Err(w) = headroom(&snapshot_room::read(None), heap_mb) {
+            Arming::NoRoom(w) => {
                 me.warning = Some(w);
                 return me;
             }
@@ -202,6 +199,7 @@ impl HeapAtDeath {
         Some(crate::death_probe::Probe::new(
             self.dir.clone()?,
             self.started,
+            death_arming::write_limit(self.heap_mb),
         ))
     }
 
@@ -230,29 +228,36 @@ impl HeapAtDeath {
     }
 
     /// After the target is gone: on an OOM, analyse the snapshot into the report's suspects
-    /// (unless `--snapshots` already found some), with a note of where it is.
-    pub async fn fill(&self, r: &mut RunReport, base: Option<&Path>, progress: Progress<'_>) {
+    /// (unless `--snapshots` already found some), with a note of where it is. Whether `stop`
+    /// (Ctrl-C / SIGTERM) cut the analysis short.
+    pub async fn fill(
+        &self,
+        r: &mut RunReport,
+        base: Option<&Path>,
+        stop: &Arc<AtomicBool>,
+        progress: Progress<'_>,
+    ) -> bool {
         if let Some(w) = &self.warning {
             if r.oom {
                 r.warnings.push(w.clone());
             }
-            return;
+            return false;
         }
         if let Some(n) = &self.note {
             if r.oom {
                 r.culprit_notes.push(n.clone());
             }
-            return;
+            return false;
         }
         if !r.oom {
-            return;
+            return false;
         }
         let files = self.written();
         let Some(file) = files.first().cloned() else {
             r.culprit_notes.push(
                 "the target ran out of memory but left no heap snapshot (Node writes it only when the heap nears its limit gradually)".into(),
             );
-            return;
+            return false;
         };
         progress(&format!(
             "analysing the heap at death ({})",
@@ -264,14 +269,24 @@ impl HeapAtDeath {
         ));
         let t = std::time::Instant::now();
         let path = file.clone();
-        let found = tokio::task::spawn_blocking(move || -> Result<_, String> {
-            let h = leakhound_heap::Heap::open(&path).map_err(|e| e.to_string())?;
-            let groups = crate::death_suspects::groups(&h, crate::culprit::TOP_SUSPECTS);
-            Ok((groups, h.total))
+        let stop = stop.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            leakhound_heap::cancel::run(&stop, || -> Result<_, String> {
+                let h = leakhound_heap::Heap::open(&path).map_err(|e| e.to_string())?;
+                let groups = crate::death_suspects::groups(&h, crate::culprit::TOP_SUSPECTS);
+                Ok((groups, h.total))
+            })
         })
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r);
+        .await;
+        let found = match found {
+            Ok(Ok(found)) => found,
+            Ok(Err(leakhound_heap::Interrupted)) => {
+                r.culprit_notes
+                    .push("heap at death: the analysis was interrupted".into());
+                return true;
+            }
+            Err(e) => Err(e.to_string()),
+        };
         match found {
             Ok((groups, total)) => {
                 let mut s = crate::death_suspects::suspects(&groups);
@@ -318,6 +333,7 @@ impl HeapAtDeath {
                 file.display()
             )),
         }
+        false
     }
 }
 
@@ -362,27 +378,5 @@ mod tests {
             compose(&u, Path::new("/t"), Path::new("/c")),
             (String::new(), "/d".into())
         );
-    }
-
-    #[test]
-    fn no_snapshot_when_twice_the_heap_does_not_fit() {
-        const MIB: f64 = 1048576.0;
-        let room = |avail: f64, limit: Option<f64>, used: f64| Room {
-            mem_available: Some(avail * MIB),
-            cgroup_limit: limit.map(|l| l * MIB),
-            cgroup_usage: Some(used * MIB),
-        };
-        assert!(headroom(&room(4096.0, None, 0.0), 128).is_ok());
-        let w = headroom(&room(200.0, None, 0.0), 128).unwrap_err();
-        assert!(
-            w.starts_with("no heap snapshot at death: 200 MiB of memory available"),
-            "{w}"
-        );
-        assert!(w.contains("256 MiB"), "{w}");
-        let w = headroom(&room(4096.0, Some(512.0), 400.0), 128).unwrap_err();
-        assert!(w.contains("112 MiB left under its 512 MiB limit"), "{w}");
-        assert!(headroom(&room(4096.0, Some(1024.0), 400.0), 128).is_ok());
-        // Unknown figures do not stop it.
-        assert!(headroom(&Room::default(), 1 << 20).is_ok());
     }
 }

@@ -19,6 +19,7 @@ pub mod culprit;
 pub mod culprit_findings;
 pub mod culprit_line;
 pub mod culprit_options;
+pub mod death_arming;
 pub mod death_probe;
 pub mod death_suspects;
 pub mod decide;

@@ -75,17 +75,23 @@ async fn drive(
     }
 }
 
-/// After the target is gone (or the run was interrupted).
-pub(crate) async fn finish(st: &mut State, interrupted: bool, progress: Progress<'_>) {
-    st.threads.finish(interrupted, progress).await;
+/// After the target is gone (or the run was interrupted): save and compare. Whether `stop` (Ctrl-C / SIGTERM after the run) cut a snapshot comparison short.
+pub(crate) async fn finish(
+    st: &mut State,
+    interrupted: bool,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    progress: Progress<'_>,
+) -> bool {
+    let mut stopped = st.threads.finish(interrupted, stop, progress).await;
     for c in std::iter::once(&mut st.culprit).chain(st.other_culprits.iter_mut().map(|o| &mut o.1))
     {
         if interrupted {
             c.abandon();
         } else {
-            c.finish(progress).await;
+            stopped |= c.finish(stop, progress).await;
         }
     }
+    stopped
 }
 
 /// Fill the report: the main culprit's findings at the top level, each process's own in its

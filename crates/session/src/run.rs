@@ -1,6 +1,7 @@
 //! `leakhound run`: start the target, drive rounds of load, sample after forced GCs, decide.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use leakhound_load::{Engine, Plan};
@@ -104,7 +105,20 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     if interrupted {
         progress("interrupted: the target was stopped");
     }
-    process_culprits::finish(&mut st, interrupted, progress).await;
+    // The analysis of the snapshots that follows can take minutes on big heaps: Ctrl-C /
+    // SIGTERM now stop it (leakhound_heap::cancel) and the run ends `interrupted`.
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = sigint.recv() => {}
+                _ = sigterm.recv() => {}
+            }
+            stop.store(true, Ordering::Relaxed);
+        })
+    };
+    let mut stopped = process_culprits::finish(&mut st, interrupted, &stop, progress).await;
     let mut outcome = conclude(opts, port, &target, &st, interrupted);
     let described = process_culprits::fill(&st, &mut outcome.report);
     let lead_thread = crate::conclude::threads(opts, port, &target, &st, interrupted, &mut outcome);
@@ -114,9 +128,14 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         .base
         .clone()
         .or_else(|| std::env::current_dir().ok());
-    death
-        .fill(&mut outcome.report, base.as_deref(), progress)
+    stopped |= death
+        .fill(&mut outcome.report, base.as_deref(), &stop, progress)
         .await;
+    watcher.abort();
+    if stopped {
+        progress("interrupted: the analysis of the heap snapshots was stopped");
+        crate::conclude::analysis_interrupted(&mut outcome);
+    }
     // Patterns and excerpts last: they read the suspects of the heap at death too.
     // Matched on the stacks of the process or thread the top level describes.
     let culprit = process_culprits::described(&st, described, lead_thread);

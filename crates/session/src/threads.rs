@@ -304,14 +304,22 @@ impl Threads {
     }
 
     /// After the target is gone (see [`Culprit::finish`]); `interrupted` abandons instead.
-    pub(crate) async fn finish(&mut self, interrupted: bool, progress: Progress<'_>) {
+    /// Whether `stop` cut a comparison short.
+    pub(crate) async fn finish(
+        &mut self,
+        interrupted: bool,
+        stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+        progress: Progress<'_>,
+    ) -> bool {
+        let mut stopped = false;
         for t in &mut self.list {
             if interrupted {
                 t.culprit.abandon();
             } else {
-                t.culprit.finish(progress).await;
+                stopped |= t.culprit.finish(stop, progress).await;
             }
         }
+        stopped
     }
 }
 

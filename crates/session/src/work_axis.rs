@@ -26,9 +26,15 @@ pub fn thresholds(th: &Thresholds, axis: FitAxis) -> Thresholds {
             stable_bpr: 1.6 * MIN_BPS / MS,
             // A sample every second or two is hundreds of "units": never blame their count.
             min_requests_per_round: 0.0,
+            // Time passes whatever the target does: the idle-rate rule guards the span.
+            min_stable_span: 0.0,
             ..*th
         },
-        _ => *th,
+        // A unit of work or an iteration may be far bigger than a request: no floor known.
+        _ => Thresholds {
+            min_stable_span: 0.0,
+            ..*th
+        },
     }
 }
 

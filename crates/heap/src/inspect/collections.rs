@@ -108,6 +108,7 @@ fn by_id(h: &Heap, names: &KnownNames) -> FxHashMap<u32, (u64, u64)> {
     let kinds = kinds(h);
     let mut out = FxHashMap::default();
     for v in 0..h.node_count() as u32 {
+        crate::cancel::point(v as usize);
         let Some(k) = kinds[h.class_of[v as usize] as usize] else {
             continue;
         };
@@ -140,6 +141,7 @@ pub fn grown(heaps: &[&Heap], top: usize) -> Vec<CollectionGrowth> {
     // (ordinal, kind, entries per snapshot)
     let mut rows: Vec<(u32, CollectionKind, Vec<u64>)> = Vec::new();
     for v in 0..last.node_count() as u32 {
+        crate::cancel::point(v as usize);
         let Some(k) = kinds[last.class_of[v as usize] as usize] else {
             continue;
         };
@@ -224,7 +226,7 @@ fn app_path(h: &Heap, v: u32) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::testheap::heap_ids;
+    use crate::testheap::heap_ids;
 
     #[test]
     fn map_table_slots_group_into_entries() {

@@ -20,6 +20,7 @@ pub fn listeners(h: &Heap, names: &KnownNames, top: usize) -> Vec<EmitterListene
     }
     let mut rows: Vec<(u64, u32, usize)> = Vec::new();
     for (e, &name) in g.edge_name.iter().enumerate() {
+        crate::cancel::point(e);
         if !names.events.contains(&name) || g.edge_type[e] != t.e_property {
             continue;
         }
@@ -82,7 +83,7 @@ fn edge_source(h: &Heap, e: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::testheap::heap;
+    use crate::testheap::heap;
 
     #[test]
     fn listeners_are_counted_per_event_most_first() {

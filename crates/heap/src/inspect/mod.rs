@@ -10,8 +10,6 @@ pub mod collections;
 pub mod listeners;
 pub mod names;
 pub mod strings;
-#[cfg(test)]
-pub(crate) mod testheap;
 
 pub use names::{shorten, KnownNames};
 

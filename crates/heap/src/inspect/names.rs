@@ -48,7 +48,7 @@ pub fn shorten(s: &str, max: usize) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::testheap;
+    use crate::testheap;
 
     #[test]
     fn shorten_cuts_on_characters_not_bytes() {

@@ -28,6 +28,7 @@ pub fn duplicated(h: &Heap, top: usize) -> DuplicatedStrings {
     // Copies per string-table index (saturating below the flag bit).
     let mut count = vec![0u32; g.strings.len()];
     for v in 0..n {
+        crate::cancel::point(v);
         if g.node_type[v] == string {
             if let Some(c) = count.get_mut(g.node_name[v] as usize) {
                 if *c < SEEN - 1 {
@@ -40,6 +41,7 @@ pub fn duplicated(h: &Heap, top: usize) -> DuplicatedStrings {
     // The `top` biggest wastes so far, smallest on top (ties: the lower index kept).
     let mut best: BinaryHeap<Reverse<(u64, Reverse<u32>)>> = BinaryHeap::new();
     for v in 0..n {
+        crate::cancel::point(v);
         if g.node_type[v] != string {
             continue;
         }
@@ -94,7 +96,7 @@ pub fn duplicated(h: &Heap, top: usize) -> DuplicatedStrings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::testheap::heap;
+    use crate::testheap::heap;
 
     #[test]
     fn copies_of_one_text_are_counted_and_the_waste_summed() {

@@ -1,11 +1,105 @@
-//! The heap inspections (duplicated strings, listeners per emitter) as sections of the
-//! `heap summary --report` page. String values and event names are program data: escaped,
-//! and already cut to about 80 characters by the producer.
+//! The heap inspections (duplicated strings, listeners per emitter, collections that grew)
+//! as sections of the `heap summary --report` page and of the `--markdown` summaries of
+//! `heap summary|diff|leaks`. String values and event names are program data: escaped, and
+//! already cut to about 80 characters by the producer.
+
+use std::fmt::Write as _;
 
 use leakhound_heap::Summary;
+use leakhound_schema::heap::CollectionGrowth;
 
 use crate::escape::html as esc;
+use crate::escape::markdown as md;
 use crate::format::bytes_u64 as bytes;
+
+/// Program text for a Markdown cell: quoted with control characters escaped (`{:?}`, as the
+/// terminal text does), then made inert (no emphasis, links or table breaks).
+fn md_quoted(s: &str, cut: bool) -> String {
+    md(&format!("{s:?}{}", if cut { "…" } else { "" }))
+}
+
+/// Duplicated strings and listeners per emitter as Markdown sections (nothing when the
+/// summary has neither).
+pub(crate) fn markdown(o: &mut String, s: &Summary) {
+    if let Some(d) = &s.duplicated_strings {
+        let _ = writeln!(
+            o,
+            "### Duplicated strings\n\n{} wasted by {} extra copies of {} values: one copy of \
+             each would be enough.\n",
+            bytes(d.wasted_bytes),
+            d.extra_copies,
+            d.values
+        );
+        if !d.top.is_empty() {
+            o.push_str("| value | copies | each | wasted |\n|---|---:|---:|---:|\n");
+            for r in &d.top {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} |",
+                    md_quoted(&r.value, r.truncated),
+                    r.count,
+                    bytes(r.bytes_each),
+                    bytes(r.wasted_bytes)
+                );
+            }
+            o.push('\n');
+        }
+    }
+    if !s.listeners.is_empty() {
+        o.push_str(
+            "### Listeners per emitter\n\n| emitter | event | listeners | path |\n\
+             |---|---|---:|---|\n",
+        );
+        for l in &s.listeners {
+            let _ = writeln!(
+                o,
+                "| {} @{} | {} | {} | {} |",
+                md(&l.emitter),
+                l.node_id,
+                md_quoted(&l.event, false),
+                l.listeners,
+                md(&l.path)
+            );
+        }
+        o.push('\n');
+    }
+}
+
+/// The collections that grew (`heap diff`, `heap leaks`) as a Markdown section.
+pub(crate) fn collections_markdown(o: &mut String, rows: &[CollectionGrowth]) {
+    if rows.is_empty() {
+        return;
+    }
+    o.push_str(
+        "### Collections that grew\n\nThe same object in every snapshot, with more entries \
+         in each.\n\n| collection | held as | entries | retained | path |\n\
+         |---|---|---|---:|---|\n",
+    );
+    for c in rows {
+        let entries: Vec<String> = c.entries.iter().map(|e| e.to_string()).collect();
+        let path = if c.app_path.is_empty() {
+            c.path.clone()
+        } else {
+            c.app_path.join(" > ")
+        };
+        let _ = writeln!(
+            o,
+            "| {} @{} ({}) | {} | {} (+{}) | {} | {} |",
+            md(&c.class),
+            c.node_id,
+            c.kind.as_str(),
+            c.holder
+                .as_deref()
+                .map(|h| md_quoted(h, false))
+                .unwrap_or_default(),
+            entries.join(" → "),
+            c.entries_growth,
+            crate::format::bytes_signed(c.bytes_growth as f64),
+            md(&path)
+        );
+    }
+    o.push('\n');
+}
 
 /// Append the inspection sections of `s` to the page `o`.
 pub(crate) fn html(o: &mut String, s: &Summary) {

@@ -12,9 +12,9 @@
 //! | attach (`schema::attach::AttachReport`) | ✓ | ✓        | ✓            | ✓        |
 //! | exceeded budgets (`[gate::BudgetFailure]`) | ✓ |         |              |          |
 //! | allocation summary               | ✓        | ✓        |              |          |
-//! | heap summary / diff / leaks      | ✓        | ✓        |              |          |
+//! | heap summary / diff / leaks      | ✓        | ✓        | ✓            | summary (`heap_html::HeapPage`) |
 //!
-//! (Heap diff and leaks text take [`heap::Top`]: the report and how many rows to show.)
+//! (Heap diff and leaks text and Markdown take [`heap::Top`]: the report and how many rows to show.)
 //! A format a document does not support is a compile error, not a runtime one. Renderers
 //! write to `&mut dyn io::Write` and return its errors, so a closed pipe reaches the caller
 //! as an `io::Error` (never a panic) and the caller decides what to do.
@@ -33,6 +33,7 @@ pub mod gc;
 pub mod heap;
 pub mod heap_html;
 mod heap_inspect;
+mod heap_markdown;
 pub mod load;
 pub mod patterns;
 pub mod processes;

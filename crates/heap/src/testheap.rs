@@ -1,4 +1,6 @@
-//! Small synthetic snapshots for the inspections' unit tests.
+//! Small synthetic snapshots built from lists of nodes and edges: the unit tests of the
+//! analyses here and in the crates that read heaps (the heap at death) share this one builder
+//! rather than each writing snapshot JSON by hand.
 use crate::analysis::Heap;
 use crate::parse::parse;
 
