@@ -115,6 +115,9 @@ fn a_bundle_with_a_map_file_names_the_ts_line() {
         source,
         [("grows", grows.as_str()), ("declared", declared.as_str())]
     );
+    // The culprit sentence, its excerpts and the flame graph are in the `.ts` lines too.
+    ts_culprit(&r, &grows, &declared, &ctx);
+    ts_flame(&r, &json, ts);
 
     // `leakhound alloc` on the saved survivors profile maps the same way.
     let profile = r["alloc_profiles"][1].as_str().unwrap();
@@ -135,6 +138,73 @@ fn a_bundle_with_a_map_file_names_the_ts_line() {
     assert_eq!(top["line"], ts, "{top:#}");
     assert_eq!(top["generated"]["file"], "dist/app.js", "{top:#}");
     assert_eq!(top["generated"]["line"], js, "{top:#}");
+}
+
+/// The culprit's line to change and its declaration are the `.ts` lines, with excerpts of the
+/// `.ts` source around them.
+fn ts_culprit(r: &Value, grows: &str, declared: &str, ctx: &str) {
+    let c = &r["culprit"];
+    assert_eq!(c["line"]["location"], grows, "{c:#}\n{ctx}");
+    assert_eq!(c["declared"]["location"], declared, "{c:#}");
+    assert!(
+        c["sentence"]
+            .as_str()
+            .is_some_and(|s| s.contains(&format!("the line to change is {grows}"))),
+        "{c:#}"
+    );
+    assert!(!c.to_string().contains("dist/app.js"), "{c:#}");
+    let shown = r["source_excerpts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["location"] == grows))
+        .unwrap_or_else(|| panic!("no excerpt at {grows}: {:#}", r["source_excerpts"]));
+    assert!(
+        shown["lines"].to_string().contains("history.set("),
+        "{shown:#}"
+    );
+}
+
+/// The flame graph's frames (JSON `alloc_trees` and the HTML report's frame titles) name
+/// `makeQuote` at its `.ts` line and never the bundle.
+fn ts_flame(r: &Value, json: &Path, ts: u64) {
+    let want = format!("src/quotes.ts:{ts}");
+    for view in ["all", "survivors"] {
+        let nodes = r["alloc_trees"][view]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {view} tree: {:#}", r["alloc_trees"]));
+        assert!(
+            nodes
+                .iter()
+                .any(|n| n["function"] == "makeQuote" && n["location"] == want.as_str()),
+            "{view}: {nodes:#?}"
+        );
+        assert!(
+            !nodes
+                .iter()
+                .any(|n| n["location"].as_str().unwrap_or("").contains("dist/app.js")),
+            "{view}: {nodes:#?}"
+        );
+    }
+    let html = json.with_extension("html");
+    let out = leakhound()
+        .current_dir(app_dir())
+        .arg("report")
+        .arg(json)
+        .arg("-o")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    let flame = &page[page.find("<svg class=\"flame\"").expect("a flame graph")..];
+    assert!(flame.contains(&want), "the flame graph names {want}");
+    assert!(
+        !flame.contains("dist/app.js"),
+        "the flame graph names the bundle"
+    );
 }
 
 /// tsx 4 installed from the npm registry into the target directory (once; later runs reuse
@@ -186,4 +256,12 @@ fn tsx_names_the_ts_line_through_its_inline_map() {
         stdout.contains(&format!("makeQuote  {want}")),
         "the terminal shows the .ts line: {ctx}"
     );
+    // tsx's map exists only in memory: the culprit and the flame graph are mapped with it.
+    let grows = format!("src/quotes.ts:{}", line_of("src/quotes.ts", "history.set("));
+    let declared = format!(
+        "src/quotes.ts:{}",
+        line_of("src/quotes.ts", "const history = new Map")
+    );
+    ts_culprit(&r, &grows, &declared, &ctx);
+    ts_flame(&r, &json, ts);
 }

@@ -88,12 +88,12 @@ pub(crate) fn threads(
     st: &State,
     interrupted: bool,
     outcome: &mut RunOutcome,
-) {
+) -> Option<usize> {
     if st.threads.list.is_empty() {
-        return;
+        return None;
     }
     let (obs, captured) = observe(opts, port, target, st, interrupted);
-    crate::thread_verdicts::apply(opts, &st.threads.list, &obs, &captured, outcome);
+    crate::thread_verdicts::apply(opts, &st.threads.list, &obs, &captured, outcome)
 }
 
 /// What the main isolate's run saw (the decision's input) and what the report carries beside

@@ -89,7 +89,7 @@ fn scanned<'a>(
 }
 
 /// How much it grows: per the run's unit, else per request.
-fn rate(r: &RunReport) -> Option<String> {
+pub(crate) fn rate(r: &RunReport) -> Option<String> {
     let (b, unit) = match (r.retained_bytes_per_unit, &r.unit) {
         (Some(b), Some(u)) => (b, u.as_str()),
         _ => (r.retained_bytes_per_request, "request"),

@@ -46,6 +46,7 @@ pub mod observations;
 pub mod options;
 pub mod package_calls;
 pub mod package_lines;
+mod pattern_culprit;
 pub mod pressure;
 mod process_culprits;
 mod process_run;

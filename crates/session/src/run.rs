@@ -120,8 +120,8 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     };
     let mut stopped = process_culprits::finish(&mut st, interrupted, &stop, progress).await;
     let mut outcome = conclude(opts, port, &target, &st, interrupted);
-    process_culprits::fill(&st, &mut outcome.report);
-    crate::conclude::threads(opts, port, &target, &st, interrupted, &mut outcome);
+    let described = process_culprits::fill(&st, &mut outcome.report);
+    let lead_thread = crate::conclude::threads(opts, port, &target, &st, interrupted, &mut outcome);
     st.startup.fill(&mut outcome.report);
     let base = opts
         .culprit
@@ -137,7 +137,10 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         crate::conclude::analysis_interrupted(&mut outcome);
     }
     // Patterns and excerpts last: they read the suspects of the heap at death too.
-    crate::library_patterns::fill(&st.culprit, &target, &mut outcome.report);
+    // Matched on the stacks of the process or thread the top level describes.
+    let culprit = process_culprits::described(&st, described, lead_thread);
+    crate::library_patterns::fill(culprit, &target, &mut outcome.report);
+    crate::pattern_culprit::fill(&mut outcome.report);
     outcome.report.source_excerpts =
         crate::source_excerpts::excerpts(&outcome.report, base.as_deref());
     Ok(outcome)

@@ -23,16 +23,16 @@ struct Decided {
 }
 
 /// Decide every thread of `threads` and fold them into `outcome` (the main isolate's, its
-/// culprit already filled).
+/// culprit already filled). Returns the index of the thread the top level now describes.
 pub(crate) fn apply(
     opts: &RunOptions,
     threads: &[Thread],
     obs: &Observations,
     captured: &Captured,
     outcome: &mut RunOutcome,
-) {
+) -> Option<usize> {
     if threads.is_empty() {
-        return;
+        return None;
     }
     let decided: Vec<Decided> = threads
         .iter()
@@ -66,6 +66,7 @@ pub(crate) fn apply(
         Some(p) => p.threads = process.threads,
         None => r.processes.insert(0, process),
     }
+    lead
 }
 
 /// Which thread the top-level describes: the leaking thread with the steepest slope, unless
@@ -182,7 +183,13 @@ fn take_over(r: &mut RunReport, t: &RunReport, label: &str) {
     r.reason = t.reason.clone();
     r.alloc_all = t.alloc_all.clone();
     r.alloc_survivors = t.alloc_survivors.clone();
+    r.alloc_trees = t.alloc_trees.clone();
+    r.alloc_sampling_interval = t.alloc_sampling_interval.or(r.alloc_sampling_interval);
     r.suspects = t.suspects.clone();
+    // The thread's culprit sentence (its line in the worker's file), or none: the main
+    // isolate's would name what does not leak.
+    r.culprit = t.culprit.clone();
+    r.source_excerpts = t.source_excerpts.clone();
     r.snapshots = t.snapshots.clone();
     r.alloc_profiles.extend(t.alloc_profiles.iter().cloned());
     r.culprit_notes.extend(t.culprit_notes.iter().cloned());
@@ -257,7 +264,19 @@ mod tests {
                 ..Default::default()
             },
         ];
+        r.culprit = Some(leakhound_schema::culprit::CulpritOut {
+            sentence: "the main isolate's".into(),
+            ..Default::default()
+        });
+        t.culprit = Some(leakhound_schema::culprit::CulpritOut {
+            sentence: "the thread's".into(),
+            ..Default::default()
+        });
+        t.alloc_trees = Some(Default::default());
         take_over(&mut r, &t, "worker thread [worker 1] (lib/w.js) of pid 42");
+        // The thread's culprit sentence and flame graph, not the main isolate's.
+        assert_eq!(r.culprit.as_ref().unwrap().sentence, "the thread's");
+        assert!(r.alloc_trees.is_some());
         assert_eq!(r.verdict, Verdict::Leak);
         assert_eq!(r.retained_bytes_per_request, 500.0);
         assert_eq!(
