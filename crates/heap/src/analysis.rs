@@ -46,11 +46,11 @@ impl Heap {
     pub fn from_graph(mut g: Graph) -> Heap {
         let t = g.types();
         let self_size = std::mem::take(&mut g.self_size);
-        // Two chains share the two cores. This one: page flags, essential edges, retainers,
-        // Lengauer–Tarjan (the long pole). The other needs only the graph: the shallow-size
+        // Two chains share the two cores. This one: page flags, essential edges,
+        // semi-NCA dominators (the long pole). The other needs only the graph: the shallow-size
         // transfer. The distance BFS and class names wait until the dominator buffers are
         // freed, to keep the peak memory down: the BFS's three node-length arrays (12 bytes
-        // a node, 680 MB on a 4 GB snapshot) beside Lengauer–Tarjan's six made the peak
+        // a node, 680 MB on a 4 GB snapshot) beside the dominator pass's six made the peak
         // 1.29× the file; after it, the BFS queue is a dead dominator-tree buffer.
         let owned = g;
         let g = &owned;
@@ -70,11 +70,7 @@ impl Heap {
             drop(page);
             timing("essential", t0);
             let t0 = std::time::Instant::now();
-            let r = dominators::retainers(g, &ess, indeg);
-            timing("retainers", t0);
-            let t0 = std::time::Instant::now();
-            let d = dominators::dominators(g, &ess, &r);
-            drop(r);
+            let d = dominators::dominators(g, &ess, indeg);
             drop(ess);
             timing("dominators", t0);
             (d, other.join().expect("shallow-size thread"))
