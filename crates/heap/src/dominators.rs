@@ -152,10 +152,10 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, indeg: Vec<u32>) -> Dominators {
 }
 
 /// Retained size: own size plus everything dominated, summed bottom-up in reverse DFS order.
-pub fn retained_sizes(self_size: &[u64], d: &Dominators) -> Vec<u64> {
+pub fn retained_sizes(self_size: &[u64], order: &[u32], idom: &[u32]) -> Vec<u64> {
     let mut ret = self_size.to_vec();
-    for &v in d.order.iter().skip(1).rev() {
-        let p = d.idom[v as usize] as usize;
+    for &v in order.iter().skip(1).rev() {
+        let p = idom[v as usize] as usize;
         ret[p] += ret[v as usize];
     }
     ret

@@ -260,7 +260,6 @@ pub fn dominators<K: Fn(usize) -> bool>(g: &Forward<'_, K>, r: &Retainers) -> Do
     Dominators { idom, order, spare }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,11 +355,19 @@ mod tests {
             let n = c.first_edge.len() - 1;
             assert_eq!(sn.idom.len(), n);
             assert_eq!(sn.idom[c.root as usize], c.root);
-            if sn.idom.iter().enumerate().any(|(v, &d)| d == c.root && v as u32 != c.root) {
+            if sn
+                .idom
+                .iter()
+                .enumerate()
+                .any(|(v, &d)| d == c.root && v as u32 != c.root)
+            {
                 with_unreached += 1;
             }
         }
-        assert!(with_unreached > 100, "the random shapes hang nodes off the root");
+        assert!(
+            with_unreached > 100,
+            "the random shapes hang nodes off the root"
+        );
     }
 
     /// The dominator definition itself on small graphs: d dominates w when every path from
@@ -447,7 +454,9 @@ mod tests {
         let lt = dominators(&f, &r);
         drop(r);
         let sn = crate::seminca::dominators(&f, indeg);
-        let differ = (0..g.node_count()).filter(|&v| sn.idom[v] != lt.idom[v]).count();
+        let differ = (0..g.node_count())
+            .filter(|&v| sn.idom[v] != lt.idom[v])
+            .count();
         assert_eq!(differ, 0, "nodes whose idom differs");
         assert_eq!(sn.order, lt.order);
     }

@@ -54,9 +54,8 @@ pub fn dominators<K: Fn(usize) -> bool>(f: &Forward<'_, K>, indeg: Vec<u32>) -> 
         spare,
     } = number_and_preds(f, indeg);
     let (idom, semi, ancestor, mut label) =
-        semidominators_and_idoms(&first, &preds, parent, reached, spare);
+        semidominators_and_idoms(first, &preds, parent, reached, spare);
     drop(preds);
-    drop(first);
     // Back to node ordinals. Vertices past `reached` (held only by unreached cycles) hang
     // off the root.
     let root = f.root;
@@ -93,8 +92,8 @@ struct Numbered {
     /// Vertices `1..=reached` are reached from the root (with the root's virtual edges);
     /// the rest were numbered afterwards.
     reached: usize,
-    /// Dead buffers for later stages.
-    spare: Option<Vec<u32>>,
+    /// Dead buffers of node-count length, for the next phase.
+    spare: [Vec<u32>; 2],
 }
 
 /// The numbering under way.
@@ -243,7 +242,7 @@ fn number_and_preds<K: Fn(usize) -> bool>(f: &Forward<'_, K>, indeg: Vec<u32>) -
         first: s.first,
         preds: s.preds,
         reached,
-        spare: Some(s.pre),
+        spare: [s.pre, s.cursor],
     }
 }
 
@@ -251,38 +250,43 @@ fn number_and_preds<K: Fn(usize) -> bool>(f: &Forward<'_, K>, indeg: Vec<u32>) -
 /// 2), then each idom as the nearest ancestor in the partial dominator tree numbered at most
 /// the semidominator (vertices 2 up). Returns `(idom, semi, ancestor, label)`, all by number;
 /// only `idom` is meaningful afterwards, the rest are dead buffers.
+///
+/// No array is allocated here: `label` and `ancestor` take the numbering's dead buffers, and
+/// the semidominators go into `first` (vertex `w + 1`'s list start is last read while
+/// processing `w`), which keeps the peak at five node-length arrays beside the lists.
 fn semidominators_and_idoms(
-    first: &[u32],
+    mut first: Vec<u32>,
     preds: &[u32],
     parent: Vec<u32>,
     reached: usize,
-    spare: Option<Vec<u32>>,
+    spare: [Vec<u32>; 2],
 ) -> (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>) {
     let len = parent.len();
+    let [mut label, mut ancestor] = spare;
+    debug_assert!(label.len() >= len && ancestor.len() >= len && first.len() > len);
     // `ancestor`: the path-compressed forest of processed vertices (a vertex is processed,
     // "linked", once the loop has gone below its number). It starts as the DFS tree.
-    let mut ancestor = crate::mem::zeroed::<u32>(len);
+    ancestor.truncate(len);
     ancestor.copy_from_slice(&parent);
     // `label[v]`: for a processed v, the smallest semidominator number on its compressed
     // path; for one not processed yet, its own number (what a predecessor numbered below
     // the vertex contributes).
-    let mut label = match spare {
-        Some(mut b) if b.len() >= len => {
-            b.truncate(len);
-            b
-        }
-        _ => crate::mem::zeroed(len),
-    };
+    label.truncate(len);
     for (i, l) in label.iter_mut().enumerate() {
         *l = i as u32;
     }
-    let mut semi: Vec<u32> = crate::mem::zeroed(len);
     let mut path: Vec<u32> = Vec::new();
+    // The semidominator of the vertex processed last (w + 1), written to `first[w + 1]`
+    // once w has read its list end there.
+    let mut semi_above = 0u32;
     for w in (2..=reached as u32).rev() {
+        let range = first[w as usize] as usize..first[w as usize + 1] as usize;
+        if (w as usize) < reached {
+            first[w as usize + 1] = semi_above;
+        }
         // The DFS parent is a predecessor (tree edges are kept edges, virtual root edges
         // are in the list), so the minimum starts there.
         let mut s = parent[w as usize];
-        let range = first[w as usize] as usize..first[w as usize + 1] as usize;
         for &v in &preds[range] {
             let c = if v <= w {
                 v
@@ -293,9 +297,13 @@ fn semidominators_and_idoms(
                 s = c;
             }
         }
-        semi[w as usize] = s;
         label[w as usize] = s;
+        semi_above = s;
     }
+    if reached >= 2 {
+        first[2] = semi_above;
+    }
+    let semi = first;
     let mut idom = parent;
     for w in 2..=reached {
         let s = semi[w];
