@@ -84,8 +84,11 @@ impl Heap {
         // sizes and the dominator tree, its queue a dead dominator buffer (the DFS order
         // takes its place once the retained sizes are summed).
         let t0 = std::time::Instant::now();
+        // Of the spare buffers one is the queue and one the tree's list starts (the DFS
+        // order becomes its child array); the rest go now, before `retained` is allocated.
         let mut spare = dom.spare;
         let queue = spare.pop().unwrap_or_default();
+        spare.truncate(1);
         let ((retained, idom, dom_first, dom_children), (distance, parent_edge)) =
             std::thread::scope(|sc| {
                 let bfs = sc.spawn(|| {
