@@ -121,15 +121,15 @@ fi
 # whole copy of the heap is new in S2 and still alive in S3), so exit 0 and 1 both count as done.
 echo "series: $(basename "$S4"), $(basename "$G1"), $(basename "$S6") (one copy of new objects per step)"
 printf '%-28s %9s %9s %9s %9s %9s\n' command largest_mb wall_s cpu_s rss_mib rss/largest
-big=$(stat -L -c %s "$S6")
-report_series() { # NAME WALL RSS CPU
-  printf '%-28s %9s %9s %9s %9s %9s  load %s\n' "$1" "$((big / 1000000))" "$2" "$4" "$3" \
-    "$(awk "BEGIN{printf \"%.2f\", $3 * 1048576 / $big}")" "$(cut -d' ' -f1-3 /proc/loadavg)"
+report_series() { # NAME LARGEST_FILE WALL RSS CPU
+  local name=$1 big w=$3 r=$4 c=$5; big=$(stat -L -c %s "$2")
+  printf '%-28s %9s %9s %9s %9s %9s  load %s\n' "$name" "$((big / 1000000))" "$w" "$c" "$r" \
+    "$(awk "BEGIN{printf \"%.2f\", $r * 1048576 / $big}")" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 read -r w r c < <(measure "$S4 $G1" "$LH" heap diff "$S4" "$G1" --json /dev/null)
-report_series "diff x4 x5" "$w" "$r" "$c"
+report_series "diff x4 x5" "$G1" "$w" "$r" "$c"
 read -r w r c < <(measure "$S4 $G1 $S6" sh -c '"$0" heap leaks "$@" --json /dev/null >/dev/null; [ $? -le 1 ]' "$LH" "$S4" "$G1" "$S6")
-report_series "leaks x4 x5 x6" "$w" "$r" "$c"
+report_series "leaks x4 x5 x6" "$S6" "$w" "$r" "$c"
 "$LH" heap diff "$S4" "$G1" --json "$OUT/scale-diff.json" >/dev/null
 node -e '
   const d = require(process.argv[1]);
