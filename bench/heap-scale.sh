@@ -8,6 +8,9 @@
 #   SKIP_MEMLAB=1 bench/heap-scale.sh   # memlab runs on the 1 GB file only, and needs ~4 GB RSS
 #   REAL_2GB=1 bench/heap-scale.sh      # also a real ~2 GB snapshot written by Node (slow: Node
 #                                       # needs about twice the heap to write it)
+#   SKIP_4GB=1 bench/heap-scale.sh      # leave out the ~4.4 GB file (generation and timing)
+#   CLEAN=1 bench/heap-scale.sh         # delete the generated snapshots when done (the source
+#                                       # snapshot stays: Node takes a while to write it)
 #   COLD=1 bench/heap-scale.sh          # drop the page cache before each leakhound run (root);
 #                                       # otherwise each file is read once first (`cat`) so the
 #                                       # runs start warm: on a shared machine the page cache
@@ -15,6 +18,9 @@
 #
 # Prints per file: size, wall, user+sys CPU and peak RSS (`/usr/bin/time -v`), peak RSS over the
 # file size, the load average, and checks that K copies summarise to K× the original's totals.
+# Then `heap diff` and `heap leaks` on a series of one process: 4, 5 and 6 copies of the source
+# (~0.9, 1.1 and 1.35 GB). Copy c's ids are the same in every file of the series, so each later
+# file holds exactly one copy of new objects (a real diff: one copy's worth new, none gone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=bench/out
@@ -23,6 +29,8 @@ RUNS=${RUNS:-1}
 SRC=$OUT/heap-200mb.heapsnapshot
 G1=$OUT/heap-1gb-x5.heapsnapshot
 G4=$OUT/heap-4gb-x19.heapsnapshot
+S4=$OUT/heap-1gb-x4.heapsnapshot
+S6=$OUT/heap-1gb-x6.heapsnapshot
 R2=$OUT/heap-2gb-real.heapsnapshot
 
 if [ ! -s "$SRC" ]; then
@@ -34,8 +42,13 @@ cargo build --release -q -p leakhound-heap --example heap-replicate
 LH=target/release/leakhound
 REP=target/release/examples/heap-replicate
 [ -s "$G1" ] || "$REP" "$SRC" 5 "$G1" >&2
-[ -s "$G4" ] || "$REP" "$SRC" 19 "$G4" >&2
-FILES="$SRC $G1 $G4"
+[ -s "$S4" ] || "$REP" "$SRC" 4 "$S4" >&2
+[ -s "$S6" ] || "$REP" "$SRC" 6 "$S6" >&2
+FILES="$SRC $G1"
+if [ -z "${SKIP_4GB:-}" ]; then
+  [ -s "$G4" ] || "$REP" "$SRC" 19 "$G4" >&2
+  FILES="$FILES $G4"
+fi
 if [ -n "${REAL_2GB:-}" ]; then
   if [ ! -s "$R2" ]; then
     echo "generating $R2 (heap ~1150 MB; needs ~8 GB RSS) ..." >&2
@@ -53,12 +66,14 @@ if [ -z "${SKIP_MEMLAB:-}" ] && [ ! -d "$OUT/memlab/node_modules/memlab" ]; then
     || echo "note: memlab could not be installed; skipped" >&2
 fi
 
-# measure FILE CMD... -> "wall_s rss_mib cpu_s" of the best-wall run of RUNS (CMD reads FILE)
+# measure "FILE..." CMD... -> "wall_s rss_mib cpu_s" of the best-wall run of RUNS (CMD reads
+# the FILEs, a space-separated list)
 measure() {
-  local file=$1; shift
+  local files=$1; shift
   local best_w="" best_r="" best_c=""
   for _ in $(seq "$RUNS"); do
-    if [ -n "${COLD:-}" ]; then sync; echo 1 > /proc/sys/vm/drop_caches; else cat "$file" >/dev/null; fi
+    # shellcheck disable=SC2086 # a list of paths without spaces
+    if [ -n "${COLD:-}" ]; then sync; echo 1 > /proc/sys/vm/drop_caches; else cat $files >/dev/null; fi
     local log; log=$(mktemp)
     if ! /usr/bin/time -v "$@" >/dev/null 2>"$log"; then
       tail -3 "$log" >&2; rm -f "$log"; echo "fail fail fail"; return
@@ -84,7 +99,7 @@ check() { # FILE K
     process.exit(ok ? 0 : 1);' "$PWD/$OUT/scale-src.json" "$PWD/$OUT/scale-check.json" "$2" "$(basename "$1")"
 }
 check "$G1" 5
-check "$G4" 19
+[ -z "${SKIP_4GB:-}" ] && check "$G4" 19
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; $( [ -n "${COLD:-}" ] && echo "cold page cache (dropped before each run)" || echo "warm page cache (each file read before each run)")"
 printf '%-28s %9s %9s %9s %9s %9s %7s  %s\n' file size_mb wall_s cpu_s rss_mib rss/file nodes load_after
@@ -100,4 +115,27 @@ if [ -z "${SKIP_MEMLAB:-}" ] && [ -d "$OUT/memlab/node_modules/memlab" ]; then
   printf '%-28s %9s %9s %9s %9s %9s %7s  %s\n' "memlab $(basename "$G1")" "$(($(stat -L -c %s "$G1") / 1000000))" "$w" "$c" "$r" - - "$(cut -d' ' -f1-3 /proc/loadavg)"
 else
   echo "memlab skipped"
+fi
+
+# diff and leaks over the series; `heap leaks` exits 1 when it finds a leak (it should here: a
+# whole copy of the heap is new in S2 and still alive in S3), so exit 0 and 1 both count as done.
+echo "series: $(basename "$S4"), $(basename "$G1"), $(basename "$S6") (one copy of new objects per step)"
+printf '%-28s %9s %9s %9s %9s %9s\n' command largest_mb wall_s cpu_s rss_mib rss/largest
+report_series() { # NAME LARGEST_FILE WALL RSS CPU
+  local name=$1 big w=$3 r=$4 c=$5; big=$(stat -L -c %s "$2")
+  printf '%-28s %9s %9s %9s %9s %9s  load %s\n' "$name" "$((big / 1000000))" "$w" "$c" "$r" \
+    "$(awk "BEGIN{printf \"%.2f\", $r * 1048576 / $big}")" "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+read -r w r c < <(measure "$S4 $G1" "$LH" heap diff "$S4" "$G1" --json /dev/null)
+report_series "diff x4 x5" "$G1" "$w" "$r" "$c"
+read -r w r c < <(measure "$S4 $G1 $S6" sh -c '"$0" heap leaks "$@" --json /dev/null >/dev/null; [ $? -le 1 ]' "$LH" "$S4" "$G1" "$S6")
+report_series "leaks x4 x5 x6" "$S6" "$w" "$r" "$c"
+"$LH" heap diff "$S4" "$G1" --json "$OUT/scale-diff.json" >/dev/null
+node -e '
+  const d = require(process.argv[1]);
+  console.log(`diff x4 -> x5: total ${d.total_before} -> ${d.total_after}, ${d.classes.length} classes changed; top: ${JSON.stringify(d.classes[0])}`);' "$PWD/$OUT/scale-diff.json" || true
+
+if [ -n "${CLEAN:-}" ]; then
+  rm -f "$G1" "$G4" "$S4" "$S6" "$OUT/scale-src.json" "$OUT/scale-check.json" "$OUT/scale-diff.json"
+  echo "deleted the generated snapshots (CLEAN=1)"
 fi

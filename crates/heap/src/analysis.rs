@@ -47,21 +47,26 @@ impl Heap {
     pub fn from_graph(mut g: Graph) -> Heap {
         let t = g.types();
         let self_size = std::mem::take(&mut g.self_size);
-        // Two chains share the two cores. This one: page flags, essential edges, retainers,
-        // Lengauer–Tarjan (the long pole). The other needs only the graph: the shallow-size
-        // transfer. The distance BFS and class names wait until the dominator buffers are
-        // freed, to keep the peak memory down: the BFS's three node-length arrays (12 bytes
-        // a node, 680 MB on a 4 GB snapshot) beside Lengauer–Tarjan's six made the peak
-        // 1.29× the file; after it, the BFS queue is a dead dominator-tree buffer.
+        // Two chains share the two cores. This one: page flags, essential edges, semi-NCA
+        // dominators (the long pole). The other needs only the graph: the shallow-size
+        // transfer, then the class names (4 bytes a node, which the peak can afford; they
+        // used to wait for the dominators and left the second core idle through them).
+        // The distance BFS waits until the dominator buffers are freed, to keep the peak
+        // memory down: its three node-length arrays (12 bytes a node, 680 MB on a 4 GB
+        // snapshot) beside the dominator pass's six made the peak 1.29× the file; after it,
+        // the BFS queue is a dead dominator-tree buffer.
         let owned = g;
         let g = &owned;
-        let (dom, self_size) = std::thread::scope(|sc| {
+        let (dom, (self_size, (class_of, class_names))) = std::thread::scope(|sc| {
             let other = sc.spawn(|| {
                 let t0 = std::time::Instant::now();
                 let mut self_size = self_size;
                 shallow_sizes(g, &t, &mut self_size);
                 timing("shallow (2nd thread)", t0);
-                self_size
+                let t0 = std::time::Instant::now();
+                let c = classes::class_names(g, &t);
+                timing("classes (2nd thread)", t0);
+                (self_size, c)
             });
             let t0 = std::time::Instant::now();
             let page = dominators::page_owned(g, &t);
@@ -71,40 +76,40 @@ impl Heap {
             drop(page);
             timing("essential", t0);
             let t0 = std::time::Instant::now();
-            let r = dominators::retainers(g, &ess, indeg);
-            timing("retainers", t0);
-            let t0 = std::time::Instant::now();
-            let d = dominators::dominators(g, &ess, &r);
-            drop(r);
+            let d = dominators::dominators(g, &ess, indeg);
             drop(ess);
             timing("dominators", t0);
             crate::cancel::check();
-            (d, other.join().expect("shallow-size thread"))
+            (d, other.join().expect("shallow-size and class-name thread"))
         });
+        // The distance BFS needs only the graph: on the second core beside the retained
+        // sizes and the dominator tree, its queue a dead dominator buffer (the DFS order
+        // takes its place once the retained sizes are summed).
         let t0 = std::time::Instant::now();
-        let ((class_of, class_names), (retained, idom, dom_first, dom_children, dist)) =
+        // Of the spare buffers one is the queue and one the tree's list starts (the DFS
+        // order becomes its child array); the rest go now, before `retained` is allocated.
+        let mut spare = dom.spare;
+        let queue = spare.pop().unwrap_or_default();
+        spare.truncate(1);
+        let ((retained, idom, dom_first, dom_children), (distance, parent_edge)) =
             std::thread::scope(|sc| {
-                let c = sc.spawn(|| {
+                let bfs = sc.spawn(|| {
                     let t0 = std::time::Instant::now();
-                    let c = classes::class_names(g, &t);
-                    timing("classes (2nd thread)", t0);
-                    c
+                    let d = distances_in(g, &t, queue);
+                    timing("distances (2nd thread)", t0);
+                    d
                 });
-                let retained = dominators::retained_sizes(&self_size, &dom);
+                let retained = dominators::retained_sizes(&self_size, &dom.order, &dom.idom);
                 let idom = dom.idom;
-                drop(dom.order);
-                let (first, children, queue) = dominated(&idom, g.root, dom.spare);
+                spare.push(dom.order);
+                let (first, children) = dominated(&idom, g.root, spare);
                 timing("retained+tree", t0);
-                let t1 = std::time::Instant::now();
-                let d = distances_in(g, &t, queue);
-                timing("distances", t1);
                 (
-                    c.join().expect("class-name thread"),
-                    (retained, idom, first, children, d),
+                    (retained, idom, first, children),
+                    bfs.join().expect("distance thread"),
                 )
             });
-        let (distance, parent_edge) = dist;
-        timing("retained+tree+distances | classes", t0);
+        timing("retained+tree | distances", t0);
         let total = retained[g.root as usize];
         Heap {
             graph: owned,
@@ -142,9 +147,10 @@ impl Heap {
 }
 
 /// The dominator tree's child lists (CSR: `first[n]..first[n + 1]` into `children`), built
-/// in `spare` buffers when there are any, for the reason given on [`dominators::Dominators`];
-/// the third buffer, dead afterwards, is handed back for the distance BFS's queue.
-fn dominated(idom: &[u32], root: u32, mut spare: Vec<Vec<u32>>) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+/// in `spare` buffers when there are any, for the reason given on [`dominators::Dominators`].
+/// Each list is filled from its end (the count's prefix sum moves down to the list's
+/// start), so no third array of cursors is needed: the distance BFS runs beside this.
+fn dominated(idom: &[u32], root: u32, mut spare: Vec<Vec<u32>>) -> (Vec<u32>, Vec<u32>) {
     let n = idom.len();
     let mut take = |len: usize| -> Vec<u32> {
         match spare.pop() {
@@ -162,22 +168,22 @@ fn dominated(idom: &[u32], root: u32, mut spare: Vec<Vec<u32>>) -> (Vec<u32>, Ve
             first[d as usize] += 1;
         }
     }
+    // Inclusive prefix sums: `first[d]` is the end of d's list, `first[n]` the total.
     let mut acc = 0;
-    for f in first.iter_mut() {
-        let c = *f;
+    for f in first[..n].iter_mut() {
+        acc += *f;
         *f = acc;
-        acc += c;
     }
-    let mut fill = take(n + 1);
-    fill.copy_from_slice(&first);
+    first[n] = acc;
     let mut children = take(acc as usize);
-    for (v, &d) in idom.iter().enumerate() {
+    // Backwards, so each list comes out in ascending node order.
+    for (v, &d) in idom.iter().enumerate().rev() {
         if v as u32 != root {
-            children[fill[d as usize] as usize] = v as u32;
-            fill[d as usize] += 1;
+            first[d as usize] -= 1;
+            children[first[d as usize] as usize] = v as u32;
         }
     }
-    (first, children, fill)
+    (first, children)
 }
 
 /// DevTools' `calculateShallowSizes`: hidden and array nodes (and external string data) owned
@@ -339,4 +345,19 @@ fn distance_filter(
         }
     }
     true
+}
+
+#[cfg(test)]
+mod dominated_tests {
+    /// Child lists in ascending node order, with and without spare buffers to reuse.
+    #[test]
+    fn child_lists_of_the_dominator_tree() {
+        // 0 is the root; 1, 2, 5 under it; 3 and 4 under 2; 6 under 5.
+        let idom = [0u32, 0, 0, 2, 2, 0, 5];
+        for spare in [vec![], vec![vec![9u32; 3], vec![7u32; 20]]] {
+            let (first, children) = super::dominated(&idom, 0, spare);
+            assert_eq!(first, vec![0, 3, 3, 5, 5, 5, 6, 6]);
+            assert_eq!(children, vec![1, 2, 5, 3, 4, 6]);
+        }
+    }
 }

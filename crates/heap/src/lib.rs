@@ -20,11 +20,14 @@ pub mod error;
 pub mod graph;
 pub mod inspect;
 pub mod leaks;
+#[cfg(test)]
+mod lt_reference;
 pub mod mem;
 pub mod parse;
 pub mod paths;
 pub mod replicate;
 pub mod scan;
+pub mod seminca;
 pub mod shapes;
 pub mod summary;
 pub mod testheap;
