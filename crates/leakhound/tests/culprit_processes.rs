@@ -37,6 +37,18 @@ fn run(file: &str, budget: &str, args: &[&str]) -> (Option<i32>, Value, String) 
     run_json(&all, &[])
 }
 
+/// [`run`] with a 30 s budget, with `--snapshots` into a temporary directory or without.
+fn run_with_snapshots(file: &str, snapshots: bool) -> (Option<i32>, Value, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("snaps");
+    let args: Vec<&str> = if snapshots {
+        vec!["--snapshots", dir.to_str().unwrap()]
+    } else {
+        Vec::new()
+    };
+    run(file, "30s", &args)
+}
+
 /// The culprit's `grows` and `declared` locations.
 fn culprit_lines(v: &Value) -> (String, String) {
     let c = &v["culprit"];
@@ -85,14 +97,7 @@ fn a_leak_in_a_cluster_worker_is_named_at_the_line_in_the_workers_file() {
     let grows = line_of("orders-worker.js", "recentOrders.set(");
     let declared = line_of("orders-worker.js", "const recentOrders = new Map");
     for snapshots in [false, true] {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("snaps");
-        let args: Vec<&str> = if snapshots {
-            vec!["--snapshots", dir.to_str().unwrap()]
-        } else {
-            Vec::new()
-        };
-        let (code, v, text) = run("cluster-orders.js", "30s", &args);
+        let (code, v, text) = run_with_snapshots("cluster-orders.js", snapshots);
         assert_eq!(code, Some(1), "snapshots {snapshots}: {text}");
         assert_eq!(v["verdict"], "leak", "{text}");
         describes_a_worker(&v, &text);
@@ -135,14 +140,7 @@ fn a_leak_in_a_worker_thread_is_named_at_the_line_in_the_threads_file() {
     let grows = line_of("tally-worker.js", "seenRequests.set(");
     let declared = line_of("tally-worker.js", "const seenRequests = new Map");
     for snapshots in [false, true] {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("snaps");
-        let args: Vec<&str> = if snapshots {
-            vec!["--snapshots", dir.to_str().unwrap()]
-        } else {
-            Vec::new()
-        };
-        let (code, v, text) = run("thread-tally.js", "30s", &args);
+        let (code, v, text) = run_with_snapshots("thread-tally.js", snapshots);
         assert_eq!(code, Some(1), "snapshots {snapshots}: {text}");
         assert_eq!(v["verdict"], "leak", "{text}");
         let leak_in = v["leak_in"].as_str().unwrap_or_else(|| panic!("{text}"));
