@@ -114,6 +114,19 @@ fn an_index_that_filled_up_under_the_load_is_no_leak_in_seconds() {
         "{ev}"
     );
     assert!(!ev.contains("request"), "{ev}");
+    // In the report the settled sentence leads; the whole run's rate (the filling) follows it.
+    let mut r = leakhound_report::run_schema::RunReport {
+        evidence: crate::evidence::evidence(&d, &o),
+        ..Default::default()
+    };
+    crate::work_axis::words(&mut r, &d, &o);
+    assert!(r.evidence[0].contains("filled to"), "{:?}", r.evidence);
+    let rate = r.evidence.iter().position(|e| e.contains("/second"));
+    assert!(
+        rate.is_some_and(|i| i > 0 && r.evidence[i].starts_with("while it filled")),
+        "{:?}",
+        r.evidence
+    );
 }
 
 #[test]

@@ -121,7 +121,13 @@ pub fn words(r: &mut RunReport, d: &Decision, obs: &Observations) {
         load.len()
     );
     r.evidence.retain(|e| !e.contains("request"));
-    r.evidence.insert(0, sentence);
+    // A filled cache or index: the whole run's slope is the filling, not a rate that goes
+    // on, so it follows the sentence that says it settled rather than leading the evidence.
+    if matches!(d.finding, Finding::Plateau { .. }) {
+        r.evidence.push(format!("while it filled, {sentence}"));
+    } else {
+        r.evidence.insert(0, sentence);
+    }
 }
 
 #[cfg(test)]
