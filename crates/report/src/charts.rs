@@ -88,11 +88,17 @@ fn fit_note(line: &fit::Line) -> String {
 }
 
 pub fn memory(o: &mut String, r: &RunReport) {
-    o.push_str("<h2>Retained memory against requests</h2><div class=\"charts\">");
+    // The points sit where the fitted line does: on the run's own axis (time, work ...).
+    let axis = fit::run_axis(r);
+    let (x_label, against) = fit::axis_label(axis);
+    let _ = write!(
+        o,
+        "<h2>Retained memory against {against}</h2><div class=\"charts\">"
+    );
     let pts = |f: fn(&crate::run_schema::RunSample) -> u64| -> Vec<(f64, f64)> {
         r.samples
             .iter()
-            .map(|s| (s.requests as f64, f(s) as f64 / MIB))
+            .map(|s| (fit::position(s, axis), f(s) as f64 / MIB))
             .collect()
     };
     let mut series = vec![Series {
@@ -105,7 +111,7 @@ pub fn memory(o: &mut String, r: &RunReport) {
         .samples
         .iter()
         .filter(|s| s.phase == leakhound_schema::Phase::Idle)
-        .map(|s| (s.requests as f64, s.heap_used as f64 / MIB))
+        .map(|s| (fit::position(s, axis), s.heap_used as f64 / MIB))
         .collect();
     if !idle.is_empty() {
         series.push(Series {
@@ -148,16 +154,16 @@ pub fn memory(o: &mut String, r: &RunReport) {
         }
     }
     let c = Chart {
-        title: "JS heap after full GC against requests".into(),
-        x_label: "requests completed".into(),
+        title: format!("JS heap after full GC against {against}"),
+        x_label: x_label.into(),
         y_label: "MiB".into(),
         series,
         y_from_zero: true,
     };
     figure(o, "JS heap (after forced full GC)", &c, &heap_note);
     let c = Chart {
-        title: "External memory, ArrayBuffers and RSS against requests".into(),
-        x_label: "requests completed".into(),
+        title: format!("External memory, ArrayBuffers and RSS against {against}"),
+        x_label: x_label.into(),
         y_label: "MiB".into(),
         series: other,
         y_from_zero: true,

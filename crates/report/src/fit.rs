@@ -66,6 +66,21 @@ pub fn axis_unit(x: FitAxis) -> &'static str {
     }
 }
 
+/// The run's x axis (its fit's; requests for a run without one).
+pub fn run_axis(r: &leakhound_schema::run::RunReport) -> FitAxis {
+    r.fit.as_ref().map_or(FitAxis::Requests, |f| f.x)
+}
+
+/// The label of a chart's x axis, and the word after "against" in its title.
+pub fn axis_label(x: FitAxis) -> (&'static str, &'static str) {
+    match x {
+        FitAxis::Requests => ("requests completed", "requests"),
+        FitAxis::Seconds => ("seconds since the start", "time"),
+        FitAxis::Work => ("units of work (the load command's count)", "work"),
+        FitAxis::Iterations => ("iterations of the workload", "iterations"),
+    }
+}
+
 /// The line to draw: which series, against what, and the samples it was fitted on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line<'a> {

@@ -537,6 +537,10 @@ mod tests {
         let pts = &pts[..pts.find('"').unwrap()];
         assert_eq!(pts.split(' ').count(), 4, "{pts}");
         assert!(!figure_of(&h, "JS heap").contains("fit:"));
+        // The charts are against time, in seconds, not against requests.
+        assert!(h.contains("Retained memory against time"), "{h}");
+        assert!(other.contains("seconds since the start"), "{other}");
+        assert!(!h.contains("requests completed"), "{h}");
     }
 
     #[test]

@@ -125,9 +125,10 @@ pub fn html(o: &mut String, r: &RunReport) {
         let heap: fn(&RunSample) -> u64 = |s| s.heap_used;
         let external: fn(&RunSample) -> u64 = |s| s.external;
         for (what, f) in [("JS heap", heap), ("External memory", external)] {
+            let axis = crate::fit::run_axis(r);
             let pts = |s: &[RunSample]| -> Vec<(f64, f64)> {
                 s.iter()
-                    .map(|s| (s.requests as f64, f(s) as f64 / MIB))
+                    .map(|s| (crate::fit::position(s, axis), f(s) as f64 / MIB))
                     .collect()
             };
             let mut series = vec![Series {
@@ -153,7 +154,7 @@ pub fn html(o: &mut String, r: &RunReport) {
             }
             let c = Chart {
                 title: format!("{what} of each isolate of {}", p.label),
-                x_label: "requests completed".into(),
+                x_label: crate::fit::axis_label(axis).0.into(),
                 y_label: "MiB".into(),
                 series,
                 y_from_zero: true,
