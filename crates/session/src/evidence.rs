@@ -54,7 +54,7 @@ pub fn evidence(d: &Decision, obs: &Observations) -> Vec<String> {
             last / MIB,
             idle / MIB
         )),
-        Finding::Stable(s) => stable(&mut ev, s),
+        Finding::Stable(s) => stable(&mut ev, s, obs),
         Finding::TimeLeak(f) => time_leak(&mut ev, d.kind, f, obs),
         Finding::Plateau {
             level,
@@ -175,7 +175,7 @@ fn leak(ev: &mut Vec<String>, kind: LeakKind, l: &LeakFacts, obs: &Observations)
     }
 }
 
-fn stable(ev: &mut Vec<String>, s: &StableFacts) {
+fn stable(ev: &mut Vec<String>, s: &StableFacts, obs: &Observations) {
     ev.push(format!(
         "retained heap settled at {:.1} MiB: the late rounds changed by {:+.0} KiB ({:.1} B/request, 95% CI {:.1}–{:.1})",
         s.settled / MIB,
@@ -194,6 +194,18 @@ fn stable(ev: &mut Vec<String>, s: &StableFacts) {
         "external memory changed by {:+.0} KiB in the late rounds",
         s.external_late_growth / KIB
     ));
+    // What flat rules out against the clock: a timer or poller slower than this would not
+    // show in a run this short (the time-driven rule needs growth while idle).
+    if obs.axis == leakhound_report::run_schema::FitAxis::Requests {
+        if let Some((hi, secs)) = crate::time_driven::upper_rate(&obs.samples, |s| s.heap_used) {
+            ev.push(format!(
+                "against time: at most {:.1} KiB/second over {:.0} s (95% upper bound, {:.0} MiB/hour); a slower leak driven by a timer needs a longer --idle to show",
+                hi / KIB,
+                secs,
+                hi * 3600.0 / MIB
+            ));
+        }
+    }
 }
 
 /// "so far: 1,020 B/request over 5 samples" for a run that ended without a verdict.

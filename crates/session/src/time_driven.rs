@@ -89,6 +89,19 @@ pub fn time_leak(
     leak.then_some(f)
 }
 
+/// The 95 % upper bound of growth against the clock over every sample after warm-up
+/// (bytes/second) and the seconds it spans: what a flat verdict rules out for a leak driven
+/// by time (a short run cannot see a slow timer leak, and says how slow).
+pub fn upper_rate(samples: &[Sample], value: impl Fn(&Sample) -> f64) -> Option<(f64, f64)> {
+    let all = after_warmup(samples);
+    if all.len() < MIN_IDLE_POINTS + 2 {
+        return None;
+    }
+    let (fit, _) = fit_t(&all, &value)?;
+    let seconds = all.last()?.t_s - all.first()?.t_s;
+    (seconds > 0.0).then_some((fit.hi.max(0.0), seconds))
+}
+
 /// Should the idle phase go on? It grows so far, but not yet clearly enough to call.
 pub fn idle_still_growing(samples: &[Sample], value: impl Fn(&Sample) -> f64) -> bool {
     let idle = idle_run(samples);
@@ -108,6 +121,20 @@ pub fn idle_still_growing(samples: &[Sample], value: impl Fn(&Sample) -> f64) ->
 mod tests {
     use super::*;
     use crate::verdict::MIB;
+
+    #[test]
+    fn a_flat_run_bounds_the_time_rate_it_rules_out() {
+        // Flat with ±40 KB of noise over ~20 s: the bound is a few KiB/s, not zero.
+        let s = run(0.0, 0.0, 12.0, 22.0);
+        let (hi, secs) = upper_rate(&s, |s| s.heap_used).unwrap();
+        assert!(secs > 15.0, "{secs}");
+        assert!(hi > 0.0 && hi < 8.0 * KIB, "{hi}");
+        // A 45 KB/s timer leak is far above any such bound.
+        let s = run(45_000.0, 0.0, 12.0, 22.0);
+        let (hi, _) = upper_rate(&s, |s| s.heap_used).unwrap();
+        assert!(hi > 40_000.0, "{hi}");
+        assert_eq!(upper_rate(&s[..3], |s| s.heap_used), None);
+    }
 
     /// Load rounds every 0.8 s until `load_end`, then idle samples every second until `end`;
     /// `bps` bytes/second of growth whatever the phase, `bpr` bytes per request under load.
