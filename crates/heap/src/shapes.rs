@@ -14,6 +14,8 @@ use rustc_hash::FxHashMap;
 use crate::analysis::{Heap, NO_EDGE};
 
 const UNKNOWN: u32 = u32::MAX;
+/// More properties than this and an object is a map: its property names are its keys.
+pub const MAP_KEYS: usize = 64;
 /// The empty shape: the root, and nodes the BFS did not reach.
 const ROOT: u32 = 0;
 
@@ -39,9 +41,18 @@ impl<'h> Shapes<'h> {
     }
 
     /// The step into `v` as the shape sees it: the edge name with numbers starred, and the
-    /// class reached.
+    /// class reached. A property of an object used as a map (more than [`MAP_KEYS`]
+    /// properties) is `[key]`: its name is data (a session id, a user's e-mail), and naming it
+    /// would give every entry a shape of its own (express-session's `MemoryStore.sessions`).
     fn step_key(&self, v: u32, e: usize) -> String {
-        let label = self.h.graph.edge_label(e, &self.h.t);
+        let g = &self.h.graph;
+        let map_key = g.edge_type[e] == self.h.t.e_property
+            && g.edges(crate::paths::edge_source(self.h, e)).len() > MAP_KEYS;
+        let label = if map_key {
+            "[key]".to_string()
+        } else {
+            g.edge_label(e, &self.h.t)
+        };
         let mut out = String::with_capacity(label.len() + 16);
         crate::paths::push_starred(&mut out, &label);
         out.push(':');
@@ -159,5 +170,51 @@ impl<'h> Shapes<'h> {
             .into_iter()
             .filter(|&v| self.of_node[v as usize] == id)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testheap::heap;
+
+    /// Sessions in an object keyed by random ids (express-session's MemoryStore), and a
+    /// small object whose two fields stay apart.
+    #[test]
+    fn the_entries_of_an_object_used_as_a_map_share_one_shape() {
+        let mut nodes = vec![
+            ("synthetic", "", 0),
+            ("object", "MemoryStore", 32),
+            ("object", "Object", 32), // 2: sessions
+            ("object", "Config", 32), // 3
+            ("string", "a", 16),      // 4
+            ("string", "b", 16),      // 5
+        ];
+        let mut edges = vec![
+            (0, "element", "1", 1),
+            (0, "element", "2", 3),
+            (1, "property", "sessions", 2),
+            (3, "property", "host", 4),
+            (3, "property", "user", 5),
+        ];
+        let ids = ["Xk3_abQ", "pL9-zzT", "mmQ2_rt"];
+        for i in 0..(MAP_KEYS + 6) {
+            nodes.push(("string", "{\"cookie\":{}}", 120));
+            let name = format!("{}{}", ids[i % 3], "qwerty".repeat(i % 5));
+            let name: &'static str = Box::leak(name.into_boxed_str());
+            edges.push((2, "property", name, nodes.len() - 1));
+        }
+        let h = heap(&nodes, &edges);
+        let mut sh = Shapes::new(&h);
+        let first = sh.of(6);
+        assert!((7..nodes.len() as u32).all(|v| sh.of(v) == first));
+        assert!(
+            sh.keys_of(6).iter().any(|k| k.starts_with("[key]:")),
+            "{:?}",
+            sh.keys_of(6)
+        );
+        // A Config with two fields is no map: its fields keep their names and shapes.
+        assert_ne!(sh.of(4), sh.of(5));
+        assert!(sh.keys_of(4).iter().any(|k| k.starts_with("host:")));
     }
 }
