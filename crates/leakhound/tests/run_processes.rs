@@ -159,7 +159,7 @@ fn an_es_module_with_top_level_await_is_found_to_leak() {
 }
 
 #[test]
-#[ignore = "flaky: passed on main at 16:17 UTC and in a helper's run, but a CI rehearsal at 7f682ad (17:38 UTC) saw the worker's death without its restart ('ran out of memory', no 'restarted as pid'); the race between the primary's fork and the run's end is not fixed yet (issue 16's stop note)"]
+#[ignore = "flaky: passed on main at 16:17 UTC and in a helper's run, but a CI rehearsal at 7f682ad (17:38 UTC) saw the worker's death without its restart ('ran out of memory', no 'restarted as pid'); the race between the primary's fork and the run's end is not fixed yet (see the stop's closing note)"]
 fn a_worker_that_runs_out_of_memory_and_is_restarted_is_the_leaks_evidence() {
     let _s = serial();
     // 50 KB kept per request in a 32 MiB heap: a worker dies within the warm-up, and the
