@@ -381,25 +381,42 @@ fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), Pa
             ),
         ));
     }
-    if let Some(i) = g.edge_to.iter().position(|&t| t as usize >= n) {
+    // The two edge checks read every edge: one half of the edges on each core. Each half
+    // finds its first bad edge of each kind; the first half's wins, so the error is the
+    // one a single pass in edge order would report (targets before names).
+    let t = g.types();
+    let m = g.edge_count();
+    let check = |from: usize, to: usize| {
+        let target = (from..to).find(|&e| g.edge_to[e] as usize >= n);
+        let name =
+            (from..to).find(|&e| g.edge_has_string_name(e, &t) && g.edge_name[e] as usize >= ns);
+        (target, name)
+    };
+    let ((t1, n1), (t2, n2)) = if m >= 1 << 16 {
+        std::thread::scope(|sc| {
+            let second = sc.spawn(|| check(m / 2, m));
+            let first = check(0, m / 2);
+            (first, second.join().expect("edge check thread"))
+        })
+    } else {
+        (check(0, m), (None, None))
+    };
+    if let Some(i) = t1.or(t2) {
         return Err(ParseError::new(
             "edges",
             end,
             format!("edge {i} points to node {} but there are {n}", g.edge_to[i]),
         ));
     }
-    let t = g.types();
-    for e in 0..g.edge_count() {
-        if g.edge_has_string_name(e, &t) && g.edge_name[e] as usize >= ns {
-            return Err(ParseError::new(
-                "edges",
-                end,
-                format!(
-                    "edge {e} names string {} but there are {ns}",
-                    g.edge_name[e]
-                ),
-            ));
-        }
+    if let Some(e) = n1.or(n2) {
+        return Err(ParseError::new(
+            "edges",
+            end,
+            format!(
+                "edge {e} names string {} but there are {ns}",
+                g.edge_name[e]
+            ),
+        ));
     }
     Ok(())
 }
@@ -967,6 +984,54 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    /// The edge checks run in two halves on two cores; the error is still the first a
+    /// single pass in edge order would give, bad targets before bad names.
+    #[test]
+    fn validation_reports_the_first_bad_edge_of_either_half() {
+        let good = parse(&snapshot(60_000, true)).unwrap();
+        let m = good.edge_count();
+        assert!(m >= 1 << 16, "the two-thread path applies");
+        let t = good.types();
+        let named = |from: usize| {
+            (from..m)
+                .find(|&e| good.edge_has_string_name(e, &t))
+                .unwrap()
+        };
+        let check = |g: &Graph| validate(g, 0, 7, 99).unwrap_err().message;
+
+        let mut g = parse(&snapshot(60_000, true)).unwrap();
+        let (early, late) = (named(10), named(m - 10));
+        g.edge_name[early] = 4;
+        g.edge_to[late] = 60_000;
+        assert_eq!(
+            check(&g),
+            format!("edge {late} points to node 60000 but there are 60000")
+        );
+        g.edge_to[m / 2 - 1] = 70_000;
+        assert_eq!(
+            check(&g),
+            format!(
+                "edge {} points to node 70000 but there are 60000",
+                m / 2 - 1
+            )
+        );
+
+        let mut g = parse(&snapshot(60_000, true)).unwrap();
+        g.edge_name[late] = 5;
+        g.edge_name[early] = 4;
+        assert_eq!(
+            check(&g),
+            format!("edge {early} names string 4 but there are 4")
+        );
+        g.edge_name[early] = 0;
+        assert_eq!(
+            check(&g),
+            format!("edge {late} names string 5 but there are 4")
+        );
+        g.edge_name[late] = 3;
+        assert!(validate(&g, 0, 7, 99).is_ok());
     }
 
     /// A header may claim any counts (they only pre-size the columns): 2^40 nodes and
