@@ -1,7 +1,7 @@
 //! `heap summary`: totals, the biggest classes, and Eclipse MAT-style leak suspects (one
 //! sentence each, with the accumulation point and its path from a root).
 
-use crate::analysis::Heap;
+use crate::analysis::{Heap, Tree};
 use crate::fmt_bytes;
 use crate::paths::{path_to, render, Step};
 use rustc_hash::FxHashMap;
@@ -18,6 +18,11 @@ pub use leakhound_schema::heap::{ClassRow, HeapSummary as Summary, NodeRef, Susp
 /// Per-class count, self size and retained size, over nodes with a non-zero self size (as
 /// DevTools' Summary view counts them).
 pub fn class_table(h: &Heap) -> Vec<ClassRow> {
+    class_rows(&h.tree())
+}
+
+/// [`class_table`] on the dominator tree alone (no distances needed).
+fn class_rows(h: &Tree<'_>) -> Vec<ClassRow> {
     let nc = h.class_names.len();
     let mut count = vec![0u64; nc];
     let mut selfb = vec![0u64; nc];
@@ -44,7 +49,7 @@ pub fn class_table(h: &Heap) -> Vec<ClassRow> {
 
 /// DevTools' `calculateClassesRetainedSize`: walk the dominator tree; an instance adds its
 /// retained size unless an ancestor of the same class already did.
-fn class_retained(h: &Heap) -> Vec<u64> {
+fn class_retained(h: &Tree<'_>) -> Vec<u64> {
     let nc = h.class_names.len();
     let mut out = vec![0u64; nc];
     let mut seen = vec![false; nc];
@@ -190,7 +195,7 @@ fn is_class_candidate(class: &str, count: u64, bytes: u64, threshold: u64) -> bo
 /// instances' bytes and the biggest single instance. "May be": the sum of the instances'
 /// retained sizes bounds the class's retained size from above (nested instances count
 /// twice), so every real candidate is in the set.
-fn holders_by_class(h: &Heap, threshold: u64) -> FxHashMap<usize, (Option<u32>, u64)> {
+fn holders_by_class(h: &Tree<'_>, threshold: u64) -> Holders {
     let nc = h.class_names.len();
     let mut count = vec![0u64; nc];
     let mut bound = vec![0u64; nc];
@@ -266,17 +271,48 @@ fn holders_by_class(h: &Heap, threshold: u64) -> FxHashMap<usize, (Option<u32>, 
         .collect()
 }
 
+/// For each class that may be a class suspect: the dominator holding most of its instances'
+/// bytes, and its biggest instance's retained size.
+type Holders = FxHashMap<usize, (Option<u32>, u64)>;
+
+/// The part of a summary that needs the dominator tree but no retainer paths: the class
+/// table and where each candidate class's instances hang. Made by [`class_stats`] beside
+/// the distance BFS ([`Heap::open_with`]), or by [`summary`] itself.
+pub struct ClassStats {
+    table: Vec<ClassRow>,
+    holders: Holders,
+}
+
+/// [`ClassStats`] on one core (the other one runs the distance BFS meanwhile).
+pub fn class_stats(h: &Tree<'_>) -> ClassStats {
+    ClassStats {
+        table: class_rows(h),
+        holders: holders_by_class(h, suspect_threshold(h.total)),
+    }
+}
+
+fn suspect_threshold(total: u64) -> u64 {
+    (total as f64 * SUSPECT_SHARE) as u64
+}
+
 pub fn summary(h: &Heap, top: usize) -> Summary {
-    let total = h.total;
-    let threshold = (total as f64 * SUSPECT_SHARE) as u64;
     // The class table needs a walk of the whole dominator tree; finding where each class's
     // instances hang needs a pass over all nodes. Neither waits for the other when the
     // second one covers every class that *could* be a class suspect: one core each.
+    let tree = h.tree();
     let (table, holders) = std::thread::scope(|sc| {
-        let t = sc.spawn(|| class_table(h));
-        let holders = holders_by_class(h, threshold);
+        let t = sc.spawn(|| class_rows(&tree));
+        let holders = holders_by_class(&tree, suspect_threshold(h.total));
         (t.join().expect("class-table thread"), holders)
     });
+    summary_with(h, top, ClassStats { table, holders })
+}
+
+/// [`summary`] with its [`ClassStats`] made already (by [`class_stats`] on this heap).
+pub fn summary_with(h: &Heap, top: usize, stats: ClassStats) -> Summary {
+    let ClassStats { table, holders } = stats;
+    let total = h.total;
+    let threshold = suspect_threshold(total);
     let mut by_ret = table.clone();
     by_ret.sort_by(|a, b| {
         b.retained_bytes

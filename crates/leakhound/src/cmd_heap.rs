@@ -139,9 +139,11 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             let mut report = outs.open_opt("--report", report.as_deref())?;
             let page = report.is_some();
             let Some((s, tree)) = stoppable(&stop, || {
-                let h = open(&file)?;
+                // The class table is made while the distance BFS has the other core.
+                let (h, stats) = Heap::open_with(&file, leakhound_heap::summary::class_stats)
+                    .with_context(|| format!("{}", file.display()))?;
                 let t0 = std::time::Instant::now();
-                let s = leakhound_heap::summary(&h, top);
+                let s = leakhound_heap::summary::summary_with(&h, top, stats);
                 if std::env::var_os("LEAKHOUND_HEAP_TIMING").is_some() {
                     note!("[heap] summary: {:.3}s", t0.elapsed().as_secs_f64());
                 }

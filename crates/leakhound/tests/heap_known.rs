@@ -35,7 +35,8 @@ fn edge_to(h: &Heap, from: u32, name: &str) -> Option<u32> {
 fn known_content_counts_sizes_and_ownership() {
     let _s = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let h = Heap::open(&known(tmp.path())).unwrap();
+    let snap = known(tmp.path());
+    let h = Heap::open(&snap).unwrap();
 
     // 1000 instances held by a Map: header (map, properties, elements) + 2 fields, 8 bytes each.
     let things = nodes_of(&h, "KnownThing");
@@ -109,6 +110,16 @@ fn known_content_counts_sizes_and_ownership() {
         .find(|r| r.class == "KnownThing")
         .unwrap();
     assert_eq!(kt.count, 1000);
+
+    // The class tables made beside the distance BFS (what `heap summary` does) give the
+    // same summary as the ones `summary` makes itself.
+    let (h2, stats) = Heap::open_with(&snap, leakhound_heap::summary::class_stats).unwrap();
+    let beside = leakhound_heap::summary::summary_with(&h2, 50, stats);
+    assert_eq!(
+        serde_json::to_value(&beside).unwrap(),
+        serde_json::to_value(&s).unwrap()
+    );
+    assert!(beside.top_by_retained.len() >= 10);
 }
 
 #[test]
