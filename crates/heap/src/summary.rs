@@ -218,17 +218,28 @@ fn holders_by_class(h: &Tree<'_>, threshold: u64) -> Holders {
     for (i, &c) in classes.iter().enumerate() {
         slot[c] = i;
     }
-    // Sized for every instance up front: growing maps of a million entries was most of the
-    // time here. Runs of instances under one dominator (consecutive in the file, as V8
-    // writes objects in heap order) are summed before touching the map.
-    let mut doms: Vec<HashMap<u32, u64, NearbyKeys>> = classes
+    // Runs of instances under one dominator (consecutive in the file, as V8 writes objects
+    // in heap order) are summed before touching the maps, and each map is sized up front for
+    // its class's number of runs: growing maps of a million entries was most of the time
+    // here, and sizing them for every instance held more memory than the distance BFS
+    // beside this (on a real 2.2 GB snapshot, the difference between 1.19× and 1.23× the
+    // file at the peak). A first pass counts the runs.
+    let mut run_count = vec![0usize; classes.len()];
+    let mut last = vec![u32::MAX; classes.len()];
+    if !classes.is_empty() {
+        for v in 0..h.node_count() {
+            crate::cancel::point(v);
+            let i = slot[h.class_of[v] as usize];
+            if i != usize::MAX && h.self_size[v] > 0 && last[i] != h.idom[v] {
+                last[i] = h.idom[v];
+                run_count[i] += 1;
+            }
+        }
+    }
+    drop(last);
+    let mut doms: Vec<HashMap<u32, u64, NearbyKeys>> = run_count
         .iter()
-        .map(|&c| {
-            HashMap::with_capacity_and_hasher(
-                count[c].min(h.node_count() as u64) as usize,
-                NearbyKeys,
-            )
-        })
+        .map(|&runs| HashMap::with_capacity_and_hasher(runs, NearbyKeys))
         .collect();
     let mut biggests = vec![0u64; classes.len()];
     let mut runs: Vec<(u32, u64)> = vec![(u32::MAX, 0); classes.len()];
@@ -276,18 +287,18 @@ fn holders_by_class(h: &Tree<'_>, threshold: u64) -> Holders {
 type Holders = FxHashMap<usize, (Option<u32>, u64)>;
 
 /// The part of a summary that needs the dominator tree but no retainer paths: the class
-/// table and where each candidate class's instances hang. Made by [`class_stats`] beside
-/// the distance BFS ([`Heap::open_with`]), or by [`summary`] itself.
+/// table. Made by [`class_stats`] beside the distance BFS ([`Heap::open_with`]), or by
+/// [`summary`] itself. Where each candidate class's instances hang is not made there: its
+/// maps (one entry per run of instances under one dominator, 85 MB on a real 2.2 GB
+/// snapshot) beside the BFS's arrays raised the peak from 1.19× to 1.23× the file.
 pub struct ClassStats {
     table: Vec<ClassRow>,
-    holders: Holders,
 }
 
 /// [`ClassStats`] on one core (the other one runs the distance BFS meanwhile).
 pub fn class_stats(h: &Tree<'_>) -> ClassStats {
     ClassStats {
         table: class_rows(h),
-        holders: holders_by_class(h, suspect_threshold(h.total)),
     }
 }
 
@@ -305,12 +316,16 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
         let holders = holders_by_class(&tree, suspect_threshold(h.total));
         (t.join().expect("class-table thread"), holders)
     });
-    summary_with(h, top, ClassStats { table, holders })
+    summary_of(h, top, table, holders)
 }
 
 /// [`summary`] with its [`ClassStats`] made already (by [`class_stats`] on this heap).
 pub fn summary_with(h: &Heap, top: usize, stats: ClassStats) -> Summary {
-    let ClassStats { table, holders } = stats;
+    let holders = holders_by_class(&h.tree(), suspect_threshold(h.total));
+    summary_of(h, top, stats.table, holders)
+}
+
+fn summary_of(h: &Heap, top: usize, table: Vec<ClassRow>, holders: Holders) -> Summary {
     let total = h.total;
     let threshold = suspect_threshold(total);
     let mut by_ret = table.clone();
