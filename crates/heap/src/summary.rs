@@ -214,6 +214,52 @@ fn holders_by_class(h: &Tree<'_>, threshold: u64) -> Holders {
     let classes: Vec<usize> = (0..nc)
         .filter(|&c| is_class_candidate(&h.class_names[c], count[c], bound[c], threshold))
         .collect();
+    holders_of(h, classes)
+}
+
+/// [`holders_by_class`] once the class table is known: only the real candidates, in two
+/// groups of about equal instance counts, one per core.
+fn holders_from_table(h: &Tree<'_>, table: &[ClassRow], threshold: u64) -> Holders {
+    let id: FxHashMap<&str, usize> = h
+        .class_names
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let mut rows: Vec<&ClassRow> = table
+        .iter()
+        .filter(|r| is_class_candidate(&r.class, r.count, r.retained_bytes, threshold))
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.class.cmp(&b.class)));
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    let (mut n1, mut n2) = (0u64, 0u64);
+    for r in rows {
+        let Some(&c) = id.get(r.class.as_str()) else {
+            continue;
+        };
+        if n1 <= n2 {
+            one.push(c);
+            n1 += r.count;
+        } else {
+            two.push(c);
+            n2 += r.count;
+        }
+    }
+    if two.is_empty() {
+        return holders_of(h, one);
+    }
+    std::thread::scope(|sc| {
+        let other = sc.spawn(|| holders_of(h, two));
+        let mut all = holders_of(h, one);
+        all.extend(other.join().expect("class-holder thread"));
+        all
+    })
+}
+
+/// For each class in `classes`: the dominator holding most of its instances' bytes, and
+/// its biggest instance's retained size.
+fn holders_of(h: &Tree<'_>, classes: Vec<usize>) -> Holders {
+    let nc = h.class_names.len();
     let mut slot = vec![usize::MAX; nc];
     for (i, &c) in classes.iter().enumerate() {
         slot[c] = i;
@@ -321,7 +367,7 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
 
 /// [`summary`] with its [`ClassStats`] made already (by [`class_stats`] on this heap).
 pub fn summary_with(h: &Heap, top: usize, stats: ClassStats) -> Summary {
-    let holders = holders_by_class(&h.tree(), suspect_threshold(h.total));
+    let holders = holders_from_table(&h.tree(), &stats.table, suspect_threshold(h.total));
     summary_of(h, top, stats.table, holders)
 }
 

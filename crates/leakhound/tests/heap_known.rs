@@ -120,6 +120,14 @@ fn known_content_counts_sizes_and_ownership() {
         serde_json::to_value(&s).unwrap()
     );
     assert!(beside.top_by_retained.len() >= 10);
+    // Class suspects come with where their instances hang (made on two cores here).
+    assert!(
+        beside.suspects.iter().any(|x| {
+            x.kind == leakhound_heap::summary::SuspectKind::Class && x.accumulation_point.is_some()
+        }),
+        "{:#?}",
+        beside.suspects
+    );
 }
 
 #[test]
