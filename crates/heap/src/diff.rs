@@ -78,9 +78,7 @@ pub fn diff_since(a: Before, b: &Heap) -> DiffReport {
         if ids_b.contains(&id) {
             continue;
         }
-        let d = by
-            .entry(a.class_names[class as usize].clone())
-            .or_default();
+        let d = by.entry(a.class_names[class as usize].clone()).or_default();
         d.deleted_count += 1;
         d.deleted_bytes += s;
     }

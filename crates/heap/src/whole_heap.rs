@@ -212,4 +212,3 @@ fn members_of(shapes: &mut Shapes, h: &Heap, class: &str, keys: &[String]) -> Ve
         None => Vec::new(),
     }
 }
-
