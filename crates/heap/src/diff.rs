@@ -59,8 +59,8 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
 
 /// [`diff`] with A already reduced to its [`Before`].
 pub fn diff_since(a: Before, b: &Heap) -> DiffReport {
+    // One id set at a time: A's for what is new in B, then B's for what is gone from A.
     let ids_a: FxHashSet<u32> = a.objects.iter().map(|o| o.0).collect();
-    let ids_b = js_ids(b);
     let mut by: FxHashMap<String, ClassDiff> = FxHashMap::default();
     for v in 0..b.node_count() as u32 {
         crate::cancel::point(v as usize);
@@ -73,6 +73,7 @@ pub fn diff_since(a: Before, b: &Heap) -> DiffReport {
         d.new_bytes += s;
     }
     drop(ids_a);
+    let ids_b = js_ids(b);
     for (i, &(id, class, s)) in a.objects.iter().enumerate() {
         crate::cancel::point(i);
         if ids_b.contains(&id) {
