@@ -21,6 +21,8 @@
 # Then `heap diff` and `heap leaks` on a series of one process: 4, 5 and 6 copies of the source
 # (~0.9, 1.1 and 1.35 GB). Copy c's ids are the same in every file of the series, so each later
 # file holds exactly one copy of new objects (a real diff: one copy's worth new, none gone).
+# Both hold one whole heap at a time (each earlier file reduced to its ids, classes, sizes and
+# collection sizes, then closed), so their peak is the largest file's heap plus those maps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=bench/out

@@ -3,12 +3,19 @@
 //! Only the topmost candidates in S3's dominator tree count (their retained sizes do not
 //! overlap); they are grouped by class and by the shape of their retainer path, so the
 //! thousands of entries of one growing cache become one finding with one path.
+//!
+//! One whole heap at a time: S1 is reduced to [`First`] (its JS ids, its collections' sizes and
+//! how many objects of each class sit on each retainer-path shape) and closed, S2 to
+//! [`Second`] (the ids new since S1) and closed, and only then is S3 opened. Three 1 GB heaps
+//! held at once took 3.1× the largest file.
 
 use crate::analysis::Heap;
 use crate::app_path::{app_first, holder_index};
 use crate::fmt_bytes;
+use crate::inspect::collections::{grown_since, CollectionSizes};
 use crate::paths::{fold_runs, path_to, render};
-use crate::shapes::Shapes;
+use crate::shapes::{ShapeTable, Shapes};
+use crate::timing::timing;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A group is significant when it has at least this many objects...
@@ -23,15 +30,116 @@ pub const MIN_GROWN_SHARE: f64 = 0.05;
 
 pub use leakhound_schema::heap::{LeakGroup, LeaksReport};
 
-fn ids(h: &Heap) -> FxHashSet<u64> {
+fn ids(h: &Heap) -> FxHashSet<u32> {
     (0..h.node_count() as u32)
         .filter(|&v| h.is_js_id(v))
-        .map(|v| u64::from(h.graph.node_id[v as usize]))
+        .map(|v| h.graph.node_id[v as usize])
         .collect()
 }
 
+/// How many objects of each class sit on each retainer-path shape of a closed heap, and the
+/// bytes they retain: what a group found in S3 is compared with in S1.
+struct ShapeCounts {
+    class_names: Vec<String>,
+    table: ShapeTable,
+    /// (class index, shape) -> (objects, retained bytes).
+    counts: FxHashMap<(u32, u32), (u64, u64)>,
+}
+
+impl ShapeCounts {
+    fn of(h: &Heap) -> ShapeCounts {
+        let mut shapes = Shapes::new(h);
+        for v in 0..h.node_count() as u32 {
+            crate::cancel::point(v as usize);
+            shapes.of(v);
+        }
+        let (of_node, table) = shapes.into_parts();
+        let mut counts: FxHashMap<(u32, u32), (u64, u64)> = FxHashMap::default();
+        for (v, &shape) in of_node.iter().enumerate() {
+            // The root keeps no shape of its own (as in `Shapes::members`).
+            if shape == u32::MAX {
+                continue;
+            }
+            let c = counts.entry((h.class_of[v], shape)).or_default();
+            c.0 += 1;
+            c.1 += h.retained[v];
+        }
+        ShapeCounts {
+            class_names: h.class_names.clone(),
+            table,
+            counts,
+        }
+    }
+
+    /// The objects of `class` on a retainer path of the shape `keys`, and the bytes they
+    /// retain.
+    fn members(&self, class: &str, keys: &[String]) -> (u64, u64) {
+        let Some(c) = self.class_names.iter().position(|n| n == class) else {
+            return (0, 0);
+        };
+        let Some(shape) = self.table.find(keys) else {
+            return (0, 0);
+        };
+        self.counts
+            .get(&(c as u32, shape))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// All `heap leaks` needs of S1.
+pub struct First {
+    total: u64,
+    ids: FxHashSet<u32>,
+    collections: CollectionSizes,
+    shapes: ShapeCounts,
+}
+
+impl First {
+    pub fn of(s1: &Heap) -> First {
+        let t0 = std::time::Instant::now();
+        let f = First {
+            total: s1.total,
+            ids: ids(s1),
+            collections: CollectionSizes::of(s1),
+            shapes: ShapeCounts::of(s1),
+        };
+        timing("leaks: S1 reduced", t0);
+        f
+    }
+
+    /// S2's part: the JS ids allocated since S1.
+    pub fn then(self, s2: &Heap) -> Second {
+        let t0 = std::time::Instant::now();
+        let before = self.ids;
+        let new_ids = (0..s2.node_count() as u32)
+            .filter(|&v| s2.is_js_id(v))
+            .map(|v| s2.graph.node_id[v as usize])
+            .filter(|id| !before.contains(id))
+            .collect();
+        drop(before);
+        let s = Second {
+            totals: [self.total, s2.total],
+            new_ids,
+            collections: [self.collections, CollectionSizes::of(s2)],
+            shapes1: self.shapes,
+        };
+        timing("leaks: S2 reduced", t0);
+        s
+    }
+}
+
+/// All `heap leaks` needs of S1 and S2.
+pub struct Second {
+    totals: [u64; 2],
+    /// JS ids present in S2 and absent from S1.
+    new_ids: FxHashSet<u32>,
+    collections: [CollectionSizes; 2],
+    shapes1: ShapeCounts,
+}
+
 /// Nodes V8 allocates for its own bookkeeping; they are never reported as the leaking class.
-fn internal(h: &Heap, v: u32) -> bool {
+pub(crate) fn internal(h: &Heap, v: u32) -> bool {
     let ty = h.graph.node_type[v as usize];
     ty == h.t.hidden || ty == h.t.array || ty == h.t.synthetic || ty == h.t.code
 }
@@ -42,7 +150,7 @@ fn internal(h: &Heap, v: u32) -> bool {
 /// of up to 40,000 internal hops. A bounded walk (it once stopped after 64 hops) lands on
 /// another reaction, a candidate itself, and drops all but the newest 64 closures, so the
 /// leak never made a group big enough to count; the memo keeps the full walk linear.
-struct FirstObjectAbove<'h> {
+pub(crate) struct FirstObjectAbove<'h> {
     h: &'h Heap,
     memo: Vec<u32>,
 }
@@ -50,7 +158,7 @@ struct FirstObjectAbove<'h> {
 impl<'h> FirstObjectAbove<'h> {
     const UNKNOWN: u32 = u32::MAX;
 
-    fn new(h: &'h Heap) -> Self {
+    pub(crate) fn new(h: &'h Heap) -> Self {
         FirstObjectAbove {
             h,
             memo: vec![Self::UNKNOWN; h.node_count()],
@@ -58,7 +166,7 @@ impl<'h> FirstObjectAbove<'h> {
     }
 
     /// The first dominator of `v` that is the root or not internal.
-    fn of(&mut self, v: u32) -> u32 {
+    pub(crate) fn of(&mut self, v: u32) -> u32 {
         let h = self.h;
         let mut chain = Vec::new();
         let mut d = h.idom[v as usize];
@@ -85,20 +193,27 @@ impl<'h> FirstObjectAbove<'h> {
 }
 
 pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
-    let before = ids(s1);
-    let during = ids(s2);
+    leaks_since(First::of(s1).then(s2), s3)
+}
+
+/// [`leaks`] with S1 and S2 already reduced to their [`Second`].
+pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
+    let Second {
+        totals: [total1, total2],
+        new_ids,
+        collections,
+        shapes1,
+    } = earlier;
     let n = s3.node_count();
     let mut cand = vec![false; n];
     for v in 0..n as u32 {
         crate::cancel::point(v as usize);
-        let id = u64::from(s3.graph.node_id[v as usize]);
-        if s3.is_js_id(v) && during.contains(&id) && !before.contains(&id) {
+        if s3.is_js_id(v) && new_ids.contains(&s3.graph.node_id[v as usize]) {
             cand[v as usize] = true;
         }
     }
     let leaked_objects = cand.iter().filter(|&&c| c).count() as u64;
-    drop(before);
-    drop(during);
+    drop(new_ids);
 
     struct Acc {
         class: String,
@@ -142,7 +257,6 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     // Only groups big enough to matter need their population counted.
     let mut accs: Vec<Acc> = groups.into_values().collect();
     accs.sort_by_key(|a| std::cmp::Reverse(a.retained));
-    let mut shapes1 = Shapes::new(s1);
     let mut out: Vec<LeakGroup> = accs
         .into_iter()
         .enumerate()
@@ -155,14 +269,10 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
             let mut population = [0, 0];
             if significant || one_big || rank < 3 {
                 let keys = shapes3.keys_of(a.example);
-                let before = members_of(&mut shapes1, s1, &a.class, &keys);
-                population = [
-                    before.len() as u64,
-                    population_of(&mut shapes3, s3, &a.class, &keys),
-                ];
+                let (before, was) = shapes1.members(&a.class, &keys);
+                population = [before, population_of(&mut shapes3, s3, &a.class, &keys)];
                 significant &= population[1].saturating_sub(population[0]) * 2 >= a.instances;
                 if one_big {
-                    let was: u64 = before.iter().map(|&v| s1.retained[v as usize]).sum();
                     significant = grew_in_place(was, a.retained, total);
                 }
             }
@@ -204,12 +314,12 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     });
     LeaksReport {
         schema: leakhound_schema::heap::LEAKS_SCHEMA.into(),
-        totals: [s1.total, s2.total, s3.total],
+        totals: [total1, total2, s3.total],
         leaked_objects,
         leaked_retained_bytes: leaked_retained,
         significant: out.iter().any(|g| g.significant),
         groups: out,
-        grown_collections: crate::inspect::collections::grown(&[s1, s2, s3], crate::inspect::TOP),
+        grown_collections: grown_since(&collections, s3, crate::inspect::TOP),
     }
 }
 
@@ -217,20 +327,12 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
 /// objects on that path retained in the first snapshot by at least [`MIN_GROWN_SHARE`] of the
 /// last snapshot's heap (`total`). (A ratio misses a string that warm-up had already made
 /// long.)
-fn grew_in_place(was: u64, now: u64, total: u64) -> bool {
+pub(crate) fn grew_in_place(was: u64, now: u64, total: u64) -> bool {
     now.saturating_sub(was) as f64 >= MIN_GROWN_SHARE * total as f64
 }
 
-/// The objects of `class` on a retainer path of the shape `keys` in `h`.
-fn members_of(shapes: &mut Shapes, h: &Heap, class: &str, keys: &[String]) -> Vec<u32> {
-    match h.class_names.iter().position(|n| n == class) {
-        Some(c) => shapes.members(c as u32, keys),
-        None => Vec::new(),
-    }
-}
-
 /// How many objects of `class` sit on a retainer path of the shape `keys` in `h`.
-fn population_of(shapes: &mut Shapes, h: &Heap, class: &str, keys: &[String]) -> u64 {
+pub(crate) fn population_of(shapes: &mut Shapes, h: &Heap, class: &str, keys: &[String]) -> u64 {
     match h.class_names.iter().position(|n| n == class) {
         Some(c) => shapes.population(c as u32, keys),
         None => 0,

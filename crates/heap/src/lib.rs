@@ -32,6 +32,8 @@ pub mod shapes;
 pub mod summary;
 pub mod testheap;
 pub mod timing;
+#[doc(hidden)]
+pub mod whole_heap;
 
 pub use analysis::Heap;
 pub use cancel::Interrupted;

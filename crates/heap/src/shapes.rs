@@ -137,16 +137,19 @@ impl<'h> Shapes<'h> {
 
     /// The shape with these step keys in this heap, if any node has it.
     pub fn find(&self, keys: &[String]) -> Option<u32> {
-        let mut id = ROOT;
-        for k in keys {
-            let step = *self.steps.get(k)?;
-            id = if self.last[id as usize] == step {
-                id
-            } else {
-                *self.shapes.get(&(id, step))?
-            };
-        }
-        Some(id)
+        find_in(&self.last, &self.steps, &self.shapes, keys)
+    }
+
+    /// The shape of every node (the root and nodes never asked for: [`u32::MAX`]) and the
+    /// interned tables without the heap: what `heap leaks` keeps of its first snapshot to
+    /// find a shape by its keys after that snapshot is closed.
+    pub fn into_parts(self) -> (Vec<u32>, ShapeTable) {
+        let table = ShapeTable {
+            last: self.last,
+            steps: self.steps,
+            shapes: self.shapes,
+        };
+        (self.of_node, table)
     }
 
     /// How many nodes of class index `class` have shape `keys`.
@@ -171,6 +174,38 @@ impl<'h> Shapes<'h> {
             .filter(|&v| self.of_node[v as usize] == id)
             .collect()
     }
+}
+
+/// The interned shapes of a heap that is closed ([`Shapes::into_parts`]).
+pub struct ShapeTable {
+    last: Vec<u32>,
+    steps: FxHashMap<String, u32>,
+    shapes: FxHashMap<(u32, u32), u32>,
+}
+
+impl ShapeTable {
+    /// The shape with these step keys, if any node had it.
+    pub fn find(&self, keys: &[String]) -> Option<u32> {
+        find_in(&self.last, &self.steps, &self.shapes, keys)
+    }
+}
+
+fn find_in(
+    last: &[u32],
+    steps: &FxHashMap<String, u32>,
+    shapes: &FxHashMap<(u32, u32), u32>,
+    keys: &[String],
+) -> Option<u32> {
+    let mut id = ROOT;
+    for k in keys {
+        let step = *steps.get(k)?;
+        id = if last[id as usize] == step {
+            id
+        } else {
+            *shapes.get(&(id, step))?
+        };
+    }
+    Some(id)
 }
 
 #[cfg(test)]

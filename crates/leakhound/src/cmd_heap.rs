@@ -190,9 +190,11 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             let (outs, mut json, mut markdown) =
                 outputs(&[&a, &b], json.as_deref(), markdown.as_deref())?;
             let Some(d) = stoppable(&stop, || {
-                let ha = open(&a)?;
+                // One whole heap at a time: A is reduced to what the diff needs and closed
+                // (its memory and file mapping released) before B is opened.
+                let before = leakhound_heap::diff::Before::of(&open(&a)?);
                 let hb = open(&b)?;
-                Ok(leakhound_heap::diff(&ha, &hb))
+                Ok(leakhound_heap::diff::diff_since(before, &hb))
             })?
             else {
                 return Ok(crate::interrupt::stopped());
@@ -220,10 +222,12 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             let (outs, mut json, mut markdown) =
                 outputs(&[&s1, &s2, &s3], json.as_deref(), markdown.as_deref())?;
             let Some(r) = stoppable(&stop, || {
-                let h1 = open(&s1)?;
-                let h2 = open(&s2)?;
+                // One whole heap at a time, each earlier one reduced to what the later steps
+                // need and closed before the next is opened.
+                let first = leakhound_heap::leaks::First::of(&open(&s1)?);
+                let second = first.then(&open(&s2)?);
                 let h3 = open(&s3)?;
-                Ok(leakhound_heap::leaks(&h1, &h2, &h3))
+                Ok(leakhound_heap::leaks::leaks_since(second, &h3))
             })?
             else {
                 return Ok(crate::interrupt::stopped());

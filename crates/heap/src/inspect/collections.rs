@@ -123,6 +123,17 @@ fn by_id(h: &Heap, names: &KnownNames) -> FxHashMap<u32, (u64, u64)> {
     out
 }
 
+/// All [`grown`] needs of an earlier snapshot: the entries and retained size of each of its
+/// collections by JS object id. `heap diff` and `heap leaks` keep this and close the heap
+/// before they open the next, so only one whole heap is in memory at a time.
+pub struct CollectionSizes(FxHashMap<u32, (u64, u64)>);
+
+impl CollectionSizes {
+    pub fn of(h: &Heap) -> CollectionSizes {
+        CollectionSizes(by_id(h, &KnownNames::find(h)))
+    }
+}
+
 /// The collections of the last of `heaps` (oldest first) present in all of them whose entries
 /// grew from each snapshot to the next, the `top` biggest growths first.
 pub fn grown(heaps: &[&Heap], top: usize) -> Vec<CollectionGrowth> {
@@ -132,10 +143,17 @@ pub fn grown(heaps: &[&Heap], top: usize) -> Vec<CollectionGrowth> {
     if earlier.is_empty() || top == 0 {
         return Vec::new();
     }
-    let before: Vec<FxHashMap<u32, (u64, u64)>> = earlier
-        .iter()
-        .map(|h| by_id(h, &KnownNames::find(h)))
-        .collect();
+    let before: Vec<CollectionSizes> = earlier.iter().map(|h| CollectionSizes::of(h)).collect();
+    grown_since(&before, last, top)
+}
+
+/// [`grown`] with the earlier snapshots already reduced to their [`CollectionSizes`]
+/// (oldest first).
+pub fn grown_since(before: &[CollectionSizes], last: &Heap, top: usize) -> Vec<CollectionGrowth> {
+    if before.is_empty() || top == 0 {
+        return Vec::new();
+    }
+    let before: Vec<&FxHashMap<u32, (u64, u64)>> = before.iter().map(|c| &c.0).collect();
     let names = KnownNames::find(last);
     let kinds = kinds(last);
     // (ordinal, kind, entries per snapshot)
