@@ -4,7 +4,8 @@
 use crate::error::{OpenError, ParseError};
 use crate::graph::Graph;
 use crate::scan::{
-    expect, scan_range, scan_records, scan_string, scan_string_array, skip_ws, RangeEnd,
+    expect, scan_range, scan_records_into, scan_string, scan_string_array, skip_ws, RangeEnd,
+    Records,
 };
 use serde::Deserialize;
 use std::path::Path;
@@ -607,12 +608,14 @@ fn split_parse(
         name: name2,
         to: to2,
         n: 0,
+        f: *ef,
     };
     let mut first = EdgeSlices {
         ty: ty1,
         name: name1,
         to: to1,
         n: 0,
+        f: *ef,
     };
     let (nodes, end) = std::thread::scope(|sc| {
         let h = sc.spawn(|| {
@@ -623,7 +626,7 @@ fn split_parse(
                 usize::MAX,
                 "edges",
                 ef.width,
-                |r, at| second.push(r, at, ef),
+                &mut second,
                 release,
             );
             crate::timing::timing("parse: second half", t0);
@@ -645,7 +648,7 @@ fn split_parse(
                 split,
                 "edges",
                 ef.width,
-                |r, at| first.push(r, at, ef),
+                &mut first,
                 release,
             )
             .ok()?;
@@ -664,12 +667,13 @@ struct EdgeSlices<'a> {
     name: &'a mut [u32],
     to: &'a mut [u32],
     n: usize,
+    f: EdgeFields,
 }
 
-impl EdgeSlices<'_> {
+impl Records for EdgeSlices<'_> {
     #[inline(always)]
-    fn push(&mut self, r: &[u64], at: usize, f: &EdgeFields) -> Result<(), ParseError> {
-        let (ty, name, to) = decode_edge(r, at, f)?;
+    fn push(&mut self, r: &[u64], at: usize) -> Result<(), ParseError> {
+        let (ty, name, to) = decode_edge(r, at, &self.f)?;
         let n = self.n;
         if n >= self.ty.len() {
             return Err(ParseError::new("edges", at, "more edges than expected"));
@@ -680,7 +684,9 @@ impl EdgeSlices<'_> {
         self.n = n + 1;
         Ok(())
     }
+}
 
+impl EdgeSlices<'_> {
     fn full(&self) -> bool {
         self.n == self.ty.len()
     }
@@ -741,48 +747,77 @@ fn parse_nodes(
         detached: Vec::with_capacity(if f.detached < f.width { f.cap } else { 0 }),
     };
     c.first_edge.push(0);
-    let mut edges_total: u64 = 0;
-    let end = scan_records(
-        buf,
-        p,
-        "nodes",
-        f.width,
-        |r, at| {
-            let ty = r[f.ty];
-            if ty >= f.types {
-                return Err(ParseError::new(
-                    "nodes",
-                    at,
-                    format!("node type {ty} is not in snapshot.meta"),
-                ));
-            }
-            if c.ty.len() >= MAX_NODES {
-                return Err(too_many_nodes(at));
-            }
-            c.ty.push(ty as u8);
-            c.name.push(
-                u32::try_from(r[f.name])
-                    .map_err(|_| ParseError::new("nodes", at, "name index too large"))?,
-            );
-            c.id.push(
-                u32::try_from(r[f.id])
-                    .map_err(|_| ParseError::new("nodes", at, "node id too large"))?,
-            );
-            c.size.push(r[f.size]);
-            // Checked: a corrupt edge_count near u64::MAX must be an error, not a wrap.
-            edges_total = edges_total
-                .checked_add(r[f.edges])
-                .filter(|&t| t <= MAX_EDGES)
-                .ok_or_else(|| too_many_edges(at))?;
-            c.first_edge.push(edges_total as u32);
-            if f.detached < f.width {
-                c.detached.push(r[f.detached].min(255) as u8);
-            }
-            Ok(())
-        },
-        release,
-    )?;
-    Ok((c, end))
+    let mut fill = NodeColsFill {
+        c,
+        f,
+        edges_total: 0,
+    };
+    let end = scan_records_into(buf, p, "nodes", f.width, &mut fill, release)?;
+    Ok((fill.c, end))
+}
+
+/// [`NodeCols`] filled by the scanner, with the running edge count.
+struct NodeColsFill<'a> {
+    c: NodeCols,
+    f: &'a NodeFields,
+    edges_total: u64,
+}
+
+impl Records for NodeColsFill<'_> {
+    /// One node, checked: every check at once on the common path, and [`node_error`] to say
+    /// which failed first.
+    #[inline(always)]
+    fn push(&mut self, r: &[u64], at: usize) -> Result<(), ParseError> {
+        let (f, c) = (self.f, &mut self.c);
+        let ty = r[f.ty];
+        // Checked: a corrupt edge_count near u64::MAX must be an error, not a wrap.
+        let total = self.edges_total.checked_add(r[f.edges]);
+        let ok = ty < f.types
+            && c.ty.len() < MAX_NODES
+            && r[f.name] <= u32::MAX as u64
+            && r[f.id] <= u32::MAX as u64
+            && total.is_some_and(|t| t <= MAX_EDGES);
+        if !ok {
+            return Err(node_error(r, at, f, c.ty.len(), self.edges_total));
+        }
+        let total = total.unwrap_or(0);
+        self.edges_total = total;
+        c.ty.push(ty as u8);
+        c.name.push(r[f.name] as u32);
+        c.id.push(r[f.id] as u32);
+        c.size.push(r[f.size]);
+        c.first_edge.push(total as u32);
+        if f.detached < f.width {
+            c.detached.push(r[f.detached].min(255) as u8);
+        }
+        Ok(())
+    }
+}
+
+/// The error for a node record [`NodeColsFill::push`] refused, checked in the order the
+/// fields were always checked: type, node count, name, id, edge count.
+#[cold]
+#[inline(never)]
+fn node_error(r: &[u64], at: usize, f: &NodeFields, nodes: usize, edges_total: u64) -> ParseError {
+    let ty = r[f.ty];
+    if ty >= f.types {
+        ParseError::new(
+            "nodes",
+            at,
+            format!("node type {ty} is not in snapshot.meta"),
+        )
+    } else if nodes >= MAX_NODES {
+        too_many_nodes(at)
+    } else if u32::try_from(r[f.name]).is_err() {
+        ParseError::new("nodes", at, "name index too large")
+    } else if u32::try_from(r[f.id]).is_err() {
+        ParseError::new("nodes", at, "node id too large")
+    } else {
+        debug_assert!(edges_total
+            .checked_add(r[f.edges])
+            .is_none_or(|t| t > MAX_EDGES));
+        too_many_edges(at)
+    }
 }
 
 fn parse_edges(
@@ -791,9 +826,12 @@ fn parse_edges(
     f: &EdgeFields,
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(EdgeCols, usize), ParseError> {
-    let mut c = EdgeCols::with_capacity(f.cap);
-    let end = scan_records(buf, p, "edges", f.width, |r, at| c.push(r, at, f), release)?;
-    Ok((c, end))
+    let mut c = EdgeColsFill {
+        c: EdgeCols::with_capacity(f.cap),
+        f,
+    };
+    let end = scan_records_into(buf, p, "edges", f.width, &mut c, release)?;
+    Ok((c.c, end))
 }
 
 impl EdgeCols {
@@ -804,13 +842,21 @@ impl EdgeCols {
             to: Vec::with_capacity(cap),
         }
     }
+}
 
+/// [`EdgeCols`] filled by the scanner.
+struct EdgeColsFill<'a> {
+    c: EdgeCols,
+    f: &'a EdgeFields,
+}
+
+impl Records for EdgeColsFill<'_> {
     #[inline(always)]
-    fn push(&mut self, r: &[u64], at: usize, f: &EdgeFields) -> Result<(), ParseError> {
-        let (ty, name, to) = decode_edge(r, at, f)?;
-        self.ty.push(ty);
-        self.name.push(name);
-        self.to.push(to);
+    fn push(&mut self, r: &[u64], at: usize) -> Result<(), ParseError> {
+        let (ty, name, to) = decode_edge(r, at, self.f)?;
+        self.c.ty.push(ty);
+        self.c.name.push(name);
+        self.c.to.push(to);
         Ok(())
     }
 }
@@ -1090,6 +1136,27 @@ mod tests {
             let e = parse(bad.as_bytes()).unwrap_err();
             assert_eq!(e.section, "nodes", "{first} {second}: {e}");
             assert!(e.message.contains("32 bits"), "{}", e.message);
+        }
+    }
+
+    /// A node record with several bad fields gets the error of the first one checked, in
+    /// the order the checks always ran: type, name, id.
+    #[test]
+    fn node_errors_keep_their_order() {
+        let text = String::from_utf8(snapshot(10, true)).unwrap();
+        let big = 1u64 << 32;
+        for (record, want) in [
+            (
+                format!("[9,{big},{big},0,3,0,0,"),
+                "node type 9 is not in snapshot.meta",
+            ),
+            (format!("[0,{big},{big},0,3,0,0,"), "name index too large"),
+            (format!("[0,0,{big},0,3,0,0,"), "node id too large"),
+        ] {
+            let bad = text.replacen("[0,0,1,0,3,0,0,", &record, 1);
+            assert_ne!(bad, text);
+            let e = parse(bad.as_bytes()).unwrap_err();
+            assert_eq!((e.section, e.message.as_str()), ("nodes", want));
         }
     }
 

@@ -7,6 +7,10 @@
 use crate::error::ParseError;
 use crate::graph::Strings;
 
+mod blocks;
+#[doc(hidden)]
+pub mod reference;
+
 /// Skip JSON whitespace from `pos`.
 #[inline]
 pub fn skip_ws(buf: &[u8], mut pos: usize) -> usize {
@@ -55,6 +59,18 @@ pub fn scan_records(
     push: impl FnMut(&[u64], usize) -> Result<(), ParseError>,
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<usize, ParseError> {
+    scan_records_into(buf, pos, section, width, &mut records(push), release)
+}
+
+/// [`scan_records`] into any [`Records`].
+pub fn scan_records_into(
+    buf: &[u8],
+    pos: usize,
+    section: &'static str,
+    width: usize,
+    push: &mut impl Records,
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Result<usize, ParseError> {
     let p = expect(buf, pos, b'[', section)?;
     let q = skip_ws(buf, p);
     if q < buf.len() && buf[q] == b']' {
@@ -63,6 +79,31 @@ pub fn scan_records(
     match scan_range(buf, p, usize::MAX, section, width, push, release)? {
         RangeEnd::Closed(end) => Ok(end),
         RangeEnd::Stopped(_) => unreachable!("no stop position was given"),
+    }
+}
+
+/// Where the records of a number array go: the parser's columns, or any closure.
+///
+/// A trait rather than only closures so that the parser's column writers can be
+/// `#[inline(always)]` into the scanner's loop (a closure called from the three places the
+/// scanner completes a record was compiled as a call, returning its `Result` through memory).
+pub trait Records {
+    /// One record of `width` values; `at` is the byte offset of its first number.
+    fn push(&mut self, record: &[u64], at: usize) -> Result<(), ParseError>;
+}
+
+/// [`Records`] of a closure; made by [`records`].
+pub struct FnRecords<F>(F);
+
+/// A closure as [`Records`] (a function, so that the closure's argument types are inferred).
+pub fn records<F: FnMut(&[u64], usize) -> Result<(), ParseError>>(push: F) -> FnRecords<F> {
+    FnRecords(push)
+}
+
+impl<F: FnMut(&[u64], usize) -> Result<(), ParseError>> Records for FnRecords<F> {
+    #[inline(always)]
+    fn push(&mut self, record: &[u64], at: usize) -> Result<(), ParseError> {
+        (self.0)(record, at)
     }
 }
 
@@ -75,33 +116,71 @@ pub enum RangeEnd {
     Stopped(usize),
 }
 
+/// How many bytes [`scan_range`] reads between calls to `release`.
+const RELEASE_EVERY: usize = 64 << 20;
+
 /// Scan numbers from `pos` (the first number of a record, inside an array) until the array's
 /// `]` or, if `stop` is reached first right after a separator, there. Stopping inside a record
 /// is an error. This lets two threads scan halves of one array, the second one starting at a
 /// record boundary (V8 writes one record per line).
+///
+/// Most of the array goes through [`blocks::block`], 64 bytes at a time; whatever it leaves
+/// (the last bytes before `stop` or the end, any block with other bytes, long numbers) is read
+/// byte-wise as before, which gives every error. Both read exactly what
+/// [`reference::scan_range_reference`] reads, the oracle of the tests and the fuzz target.
 pub fn scan_range(
     buf: &[u8],
     pos: usize,
     stop: usize,
     section: &'static str,
     width: usize,
-    mut push: impl FnMut(&[u64], usize) -> Result<(), ParseError>,
+    push: &mut impl Records,
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<RangeEnd, ParseError> {
     let mut p = pos;
     let len = buf.len();
     let mut released = p;
-    let mut rec = [0u64; 32];
-    if width == 0 || width > rec.len() {
+    if width == 0 || width > MAX_WIDTH {
         return Err(ParseError::new(
             section,
             p,
             format!("unsupported field count {width}"),
         ));
     }
+    let mut rec = [0u64; MAX_WIDTH];
     let mut k = 0usize;
     let mut rec_start = p;
+    // Blocks read `READ` bytes and end before `stop`: each comma they pass is at least 16
+    // bytes before it, so the stop is always found byte-wise, exactly where it was.
+    let block_limit = stop.min(len);
+    // After a block the fast path refused, read byte-wise past it before trying again.
+    let mut bytewise_until = p;
     loop {
+        if p >= bytewise_until {
+            while p.saturating_add(blocks::READ) <= block_limit {
+                let np = blocks::block(buf, p, |v, at| {
+                    if k == 0 {
+                        rec_start = at;
+                    }
+                    rec[k] = v;
+                    k += 1;
+                    if k == width {
+                        k = 0;
+                        push.push(&rec[..width], rec_start)?;
+                    }
+                    Ok::<(), ParseError>(())
+                })?;
+                if np == p {
+                    bytewise_until = p + blocks::BLOCK;
+                    break;
+                }
+                p = np;
+                if p - released >= RELEASE_EVERY {
+                    release(released, p);
+                    released = p;
+                }
+            }
+        }
         // One number. V8 writes no leading whitespace except newlines before commas.
         if p < len && !buf[p].is_ascii_digit() {
             p = skip_ws(buf, p);
@@ -179,7 +258,7 @@ pub fn scan_range(
         rec[k] = v;
         k += 1;
         if k == width {
-            push(&rec[..width], rec_start)?;
+            push.push(&rec[..width], rec_start)?;
             k = 0;
         }
         if p < len && buf[p] == b',' {
@@ -213,12 +292,15 @@ pub fn scan_range(
             release(released, p);
             return Ok(RangeEnd::Stopped(p));
         }
-        if p - released >= 64 << 20 {
+        if p - released >= RELEASE_EVERY {
             release(released, p);
             released = p;
         }
     }
 }
+
+/// The most fields a record may have (V8 writes 7 per node, 3 per edge).
+const MAX_WIDTH: usize = 32;
 
 /// The value of the leading ASCII digits of `word` (bytes in file order, little-endian) and
 /// how many there are (0..=8), without a loop: SWAR digit test and the classic
@@ -529,6 +611,308 @@ mod tests {
         assert!(scan(b"[123456789012345678901,1]", 1).is_err());
     }
 
+    /// The block scanner and the byte-wise reference agree on `text` from `pos`: the same
+    /// records at the same offsets, the same end, the same error.
+    fn agree(text: &[u8], pos: usize, stop: usize, width: usize) -> reference::Outcome {
+        let got = reference::outcome(text, pos, stop, width);
+        let want = reference::reference_outcome(text, pos, stop, width);
+        assert_eq!(
+            got,
+            want,
+            "width {width}, stop {stop}, text {:?}",
+            String::from_utf8_lossy(text)
+        );
+        got
+    }
+
+    /// A number of `digits` digits (1..=20; some of 20 are past u64::MAX).
+    fn number(digits: usize, salt: usize) -> String {
+        (0..digits)
+            .map(|i| {
+                let d = if i == 0 {
+                    1 + (salt + digits) % 9
+                } else {
+                    (salt * 7 + i * 3) % 10
+                };
+                char::from(b'0' + d as u8)
+            })
+            .collect()
+    }
+
+    /// An array with numbers of every length (1 to 20 digits) and the given separators, its
+    /// first number pushed `shift` bytes right by newlines: run over every shift from 0 to
+    /// 63, every number and separator lands at every offset of a 64-byte block, and the
+    /// array's end at many.
+    fn array(shift: usize, seps: &[&str], count: usize) -> String {
+        let mut t = String::from("[");
+        t.push_str(&"\n".repeat(shift));
+        for i in 0..count {
+            if i > 0 {
+                t.push_str(seps[i % seps.len()]);
+            }
+            let digits = match i % 5 {
+                0 => 1 + i % 20,
+                1 => 1,
+                2 => 8 + i % 3,
+                _ => 1 + (i * 7) % 9,
+            };
+            t.push_str(&number(digits, i));
+        }
+        t.push(']');
+        t
+    }
+
+    /// Numbers of 1 to 20 digits at every offset of a block, with `,`, `\n,` and other
+    /// separators, records of 1, 3 and 7, the array's end at every offset: the values,
+    /// record offsets and ends are the byte-wise scanner's (including `number too large`
+    /// for the 20-digit numbers past u64::MAX).
+    #[test]
+    fn blocks_agree_with_the_bytewise_scanner_at_every_offset() {
+        let layouts: [&[&str]; 5] = [
+            &[","],
+            &["\n,"],
+            &[",", ",", "\n,"],
+            &[",\n", "\n\n,\n"],
+            &[",", " , ", "\r\n,"],
+        ];
+        let mut ok = 0;
+        for seps in layouts {
+            for shift in 0..64 {
+                for count in [1, 2, 3, 7, 40, 41, 42, 120] {
+                    let t = array(shift, seps, count);
+                    for width in [1, 3, 7] {
+                        if agree(t.as_bytes(), 1, usize::MAX, width).end.is_ok() {
+                            ok += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Most of them parse (the rest end inside a record or hold a 20-digit overflow).
+        assert!(ok > 1500, "{ok}");
+        // Every length alone, at every offset, with no overflow: they all parse.
+        for digits in 1..=19 {
+            for shift in 0..64 {
+                let mut t = String::from("[");
+                t.push_str(&"\n".repeat(shift));
+                let n = number(digits, shift);
+                let want: u64 = n.parse().unwrap();
+                for i in 0..30 {
+                    if i > 0 {
+                        t.push_str(if i % 3 == 0 { "\n," } else { "," });
+                    }
+                    t.push_str(&n);
+                }
+                t.push(']');
+                let o = agree(t.as_bytes(), 1, usize::MAX, 1);
+                assert!(o.end.is_ok(), "{t:?}");
+                assert!(o.records.iter().all(|(_, r)| r == &[want]), "{t:?}");
+            }
+        }
+    }
+
+    /// Any byte at any position of an array that the fast path would otherwise read whole
+    /// (stray whitespace, a second comma, a sign, a fraction, the end bracket, a quote, a
+    /// high byte): the same error at the same offset, or the same records, as before.
+    #[test]
+    fn bad_bytes_at_every_offset_give_the_bytewise_errors() {
+        let t = array(0, &[",", ",", "\n,"], 60);
+        let bytes = [
+            b' ', b',', b'\n', b'\r', b'\t', b'.', b'e', b'E', b'-', b'+', b']', b'[', b'"', b'x',
+            0x80, 0xff, 0, b'0', b'9',
+        ];
+        let mut errors = 0;
+        for at in 1..t.len() - 1 {
+            for &b in &bytes {
+                let mut bad = t.clone().into_bytes();
+                bad[at] = b;
+                for width in [1, 3] {
+                    if agree(&bad, 1, usize::MAX, width).end.is_err() {
+                        errors += 1;
+                    }
+                }
+            }
+        }
+        assert!(errors > 1000, "{errors}");
+        // Cut short at every length: the same `truncated` error.
+        for cut in 2..t.len() {
+            let o = agree(&t.as_bytes()[..cut], 1, usize::MAX, 1);
+            assert!(o.end.is_err(), "{cut}");
+        }
+    }
+
+    /// A record the caller refuses stops the scan at that record in both scanners, before
+    /// any syntax error after it; the refused value at every offset of a block.
+    #[test]
+    fn refused_records_stop_both_scanners_alike() {
+        for at in 0..70 {
+            let mut t = String::from("[");
+            for i in 0..80 {
+                if i > 0 {
+                    t.push(',');
+                }
+                t.push_str(if i == at { "4242" } else { "7" });
+            }
+            t.push_str(",x]");
+            let o = agree(t.as_bytes(), 1, usize::MAX, 1);
+            assert_eq!(o.end.unwrap_err().message, "record refused");
+        }
+    }
+
+    /// Every stop position in a V8-layout array (records of 3 on lines of their own): the
+    /// same stop, records and `split point` errors as the byte-wise scanner.
+    #[test]
+    fn stops_agree_at_every_position() {
+        let mut t = String::from("[");
+        for i in 0..600u64 {
+            if i > 0 {
+                t.push_str(if i % 3 == 0 { "\n," } else { "," });
+            }
+            t.push_str(&(i * 7919 % 100_000_003).to_string());
+        }
+        t.push(']');
+        let mut stopped = 0;
+        for stop in 1..=t.len() + 1 {
+            if let Ok(RangeEnd::Stopped(_)) = agree(t.as_bytes(), 1, stop, 3).end {
+                stopped += 1;
+            }
+            // From byte 0 too (a stop before the first block's end, found by the fuzzer).
+            agree(&t.as_bytes()[1..], 0, stop - 1, 3);
+        }
+        assert!(stopped > 150, "{stopped}");
+    }
+
+    /// Against a plain split-and-parse (from the `scan3` branch): every digit count from 1 to
+    /// 20, each separator V8 or an edited file writes, each position of the number relative
+    /// to the end of the buffer, and values just past u64::MAX.
+    #[test]
+    fn every_length_separator_and_buffer_end() {
+        let seps = [",", "\n,", ",\n", " , ", "\r\n,", "\n\n,", ",\t"];
+        for digits in 1..=20u32 {
+            let v = if digits == 20 {
+                u64::MAX - 12_345
+            } else {
+                10u64.pow(digits - 1) + 7 * (digits as u64)
+            };
+            let num = v.to_string();
+            assert_eq!(num.len() as u32, digits);
+            for sep in seps {
+                // 0..9 numbers after this one: the last numbers sit at every distance from `]`.
+                for tail in 0..9usize {
+                    let mut text = String::from("[");
+                    let mut want = vec![];
+                    for i in 0..=tail {
+                        if i > 0 {
+                            text.push_str(sep);
+                        }
+                        let w = if i % 2 == 0 { v } else { (i as u64) * 3 };
+                        text.push_str(&w.to_string());
+                        want.push(w);
+                    }
+                    text.push(']');
+                    let (got, end) = scan(text.as_bytes(), 1).unwrap();
+                    assert_eq!(got, want, "{text:?}");
+                    assert_eq!(end, text.len(), "{text:?}");
+                    // Width 2: records of two, or an odd count ending inside a record.
+                    let r = scan(text.as_bytes(), 2);
+                    if want.len() % 2 == 0 {
+                        assert_eq!(r.unwrap().0, want, "{text:?}");
+                    } else {
+                        assert!(r.unwrap_err().message.contains("inside a record"));
+                    }
+                    // Truncated right after the last number or its separator.
+                    let cut = &text.as_bytes()[..text.len() - 1];
+                    assert!(scan(cut, 1).unwrap_err().message.contains("truncated"));
+                }
+            }
+        }
+        // Overflow is an error at any distance from the buffer's end; u64::MAX is not.
+        for pad in 0..10 {
+            let tail = ",1".repeat(pad);
+            let ok = format!("[18446744073709551615{tail}]");
+            assert_eq!(scan(ok.as_bytes(), 1).unwrap().0[0], u64::MAX);
+            for bad in [
+                "18446744073709551616",
+                "99999999999999999999",
+                "100000000000000000000",
+            ] {
+                let t = format!("[1,{bad}{tail}]");
+                let e = scan(t.as_bytes(), 1).unwrap_err();
+                assert_eq!(
+                    (e.message.as_str(), e.offset),
+                    ("number too large", 3),
+                    "{t}"
+                );
+            }
+        }
+        // A non-digit, a fraction or a sign right after 1..7 digits, inside one 8-byte load.
+        for (text, at) in [
+            ("[1234567x,1,1,1]", 8),
+            ("[12.5,1,1,1,1,1]", 3),
+            ("[12e3,1,1,1,1,1]", 3),
+            ("[1,-2,1,1,1,1,1]", 3),
+            ("[123\n\n1,1,1,1,1]", 6),
+        ] {
+            let e = scan(text.as_bytes(), 1).unwrap_err();
+            assert_eq!(e.offset as usize, at, "{text:?}: {}", e.message);
+        }
+    }
+
+    /// Stops and release calls land where the byte-wise path put them, with the fast path
+    /// taking most numbers (records of 3 on lines of their own, as V8 writes edges).
+    #[test]
+    fn stop_and_release_on_fast_path() {
+        let mut text = String::from("[");
+        for i in 0..3000u64 {
+            if i > 0 {
+                text.push_str(if i % 3 == 0 { "\n," } else { "," });
+            }
+            text.push_str(&(i * 7919 % 1_000_003).to_string());
+        }
+        text.push(']');
+        let b = text.as_bytes();
+        let (all, _) = scan(b, 3).unwrap();
+        // Every record boundary is a valid stop; any other separator is refused.
+        let mut seps = vec![];
+        for (i, w) in b.windows(1).enumerate() {
+            if w[0] == b',' {
+                seps.push(i + 1);
+            }
+        }
+        for (j, &stop) in seps.iter().enumerate().step_by(7) {
+            let mut got = vec![];
+            let r = scan_range(
+                b,
+                1,
+                stop,
+                "edges",
+                3,
+                &mut records(|r, _| {
+                    got.extend_from_slice(r);
+                    Ok(())
+                }),
+                &|_, _| {},
+            );
+            if (j + 1) % 3 == 0 {
+                assert_eq!(r.unwrap(), RangeEnd::Stopped(stop));
+                assert_eq!(got, all[..j + 1], "stop {stop}");
+            } else {
+                assert!(
+                    r.unwrap_err().message.contains("split point"),
+                    "stop {stop}"
+                );
+            }
+        }
+        // The release at the end covers everything read.
+        let released = std::sync::Mutex::new((usize::MAX, 0));
+        scan_records(b, 0, "edges", 3, |_, _| Ok(()), &|from, to| {
+            let mut r = released.lock().unwrap();
+            *r = (r.0.min(from), r.1.max(to));
+        })
+        .unwrap();
+        assert_eq!(*released.lock().unwrap(), (1, b.len() - 1));
+    }
+
     #[test]
     fn eight_digit_words() {
         for text in [
@@ -556,10 +940,10 @@ mod tests {
             split,
             "edges",
             3,
-            |r, _| {
+            &mut records(|r, _| {
                 a.extend_from_slice(r);
                 Ok(())
-            },
+            }),
             &|_, _| {},
         )
         .unwrap();
@@ -570,17 +954,26 @@ mod tests {
             usize::MAX,
             "edges",
             3,
-            |r, _| {
+            &mut records(|r, _| {
                 a.extend_from_slice(r);
                 Ok(())
-            },
+            }),
             &|_, _| {},
         )
         .unwrap();
         assert_eq!(r, RangeEnd::Closed(text.len()));
         assert_eq!(a, all);
         // A stop inside a record is refused (the caller then scans in one piece).
-        assert!(scan_range(text, 1, 3, "edges", 3, |_, _| Ok(()), &|_, _| {}).is_err());
+        assert!(scan_range(
+            text,
+            1,
+            3,
+            "edges",
+            3,
+            &mut records(|_, _| Ok(())),
+            &|_, _| {}
+        )
+        .is_err());
     }
 
     #[test]
