@@ -18,8 +18,11 @@ pub async fn compare(
 ) -> Result<Vec<SuspectOut>, String> {
     let r = tokio::task::spawn_blocking(move || -> Result<LeaksReport, String> {
         let open = |p: &PathBuf| Heap::open(p).map_err(|e| format!("{}: {e}", p.display()));
-        let (s1, s2, s3) = (open(&files[0])?, open(&files[1])?, open(&files[2])?);
-        Ok(leakhound_heap::leaks(&s1, &s2, &s3))
+        // One whole heap at a time (a live process's snapshots can be production-size):
+        // each earlier one is reduced to what the comparison needs and closed first.
+        let first = leakhound_heap::leaks::First::of(&open(&files[0])?);
+        let second = first.then(&open(&files[1])?);
+        Ok(leakhound_heap::leaks::leaks_since(second, &open(&files[2])?))
     })
     .await
     .map_err(|e| format!("comparing the snapshots: {e}"))?

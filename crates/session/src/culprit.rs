@@ -256,10 +256,12 @@ impl Culprit {
             let stop = stop.clone();
             let r = tokio::task::spawn_blocking(move || {
                 leakhound_heap::cancel::run(&stop, || -> crate::error::Result<LeaksReport> {
-                    let s1 = Heap::open(&files[0])?;
-                    let s2 = Heap::open(&files[1])?;
+                    // One whole heap at a time: each earlier one is reduced to what the
+                    // comparison needs and closed before the next is opened.
+                    let first = leakhound_heap::leaks::First::of(&Heap::open(&files[0])?);
+                    let second = first.then(&Heap::open(&files[1])?);
                     let s3 = Heap::open(&files[2])?;
-                    Ok(leakhound_heap::leaks(&s1, &s2, &s3))
+                    Ok(leakhound_heap::leaks::leaks_since(second, &s3))
                 })
             })
             .await;
