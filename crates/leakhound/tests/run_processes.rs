@@ -233,7 +233,7 @@ fn a_worker_that_runs_out_of_memory_and_is_not_restarted_ends_the_run_promptly()
     assert_eq!(exit, "ran out of memory", "{text}");
     let line = text
         .lines()
-        .find(|l| l.contains("was not restarted by its parent"))
+        .find(|l| l.contains("its parent started no process to replace it"))
         .unwrap_or_else(|| panic!("{text}"));
     let waited: f64 = line
         .rsplit("(waited ")

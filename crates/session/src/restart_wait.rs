@@ -115,13 +115,20 @@ pub(crate) async fn await_restarts(st: &mut State, target: &mut Target, progress
         match step(&seen) {
             Step::Wait => {}
             Step::Replaced => return,
-            Step::NotRestarted | Step::TimedOut => {
+            done => {
                 for &i in &dead {
-                    progress(&format!(
-                        "{} was not restarted by its parent (waited {:.1} s)",
-                        st.procs.list[i].label,
-                        seen.waited.as_secs_f64()
-                    ));
+                    let label = &st.procs.list[i].label;
+                    progress(&if done == Step::TimedOut {
+                        format!(
+                            "{label}: no replacement opened an inspector within {} s",
+                            MAX_WAIT.as_secs()
+                        )
+                    } else {
+                        format!(
+                            "{label}: its parent started no process to replace it (waited {:.1} s)",
+                            seen.waited.as_secs_f64()
+                        )
+                    });
                 }
                 return;
             }
