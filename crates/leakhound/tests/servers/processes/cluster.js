@@ -1,7 +1,8 @@
 // A cluster: the primary forks WORKERS workers (2 by default) and forks a new one whenever
 // one exits (as production supervisors do, e.g. after an out-of-memory crash); the workers
 // serve PORT with handler.js (LEAK=1: the workers leak; LEAK=0: healthy).
-// RESTART=0: no restart handler (a cluster whose dead workers stay dead). STALL_MS: each new
+// RESTART=0: no restart handler (a cluster whose dead workers stay dead; the primary lives on,
+// as one with work of its own does, rather than exiting with its last worker). STALL_MS: each new
 // worker is stopped (SIGSTOP) that long right after its fork, as a starved process on a
 // loaded machine starts late: its inspector banner comes seconds after the fork.
 'use strict';
@@ -13,6 +14,7 @@ const STALL_MS = Number(process.env.STALL_MS || 0);
 
 if (cluster.isPrimary) {
   for (let i = 0; i < WORKERS; i++) cluster.fork();
+  if (process.env.RESTART === '0') setInterval(() => {}, 1000);
   cluster.on('exit', (worker, code, signal) => {
     if (process.env.RESTART === '0') {
       console.log(`worker ${worker.process.pid} exited (${signal || code}); not restarted`);
