@@ -55,6 +55,8 @@ mod processes;
 pub mod procfs;
 pub mod progress;
 pub mod report;
+mod restart_wait;
+mod restarts;
 pub mod rss_growth;
 pub mod run;
 mod sampling;

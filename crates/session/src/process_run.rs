@@ -2,8 +2,6 @@
 //! them leaks or all are flat (when to stop the rounds), and the end of the run (a restarted
 //! worker named, every inspector closed).
 
-use std::time::Duration;
-
 use crate::process_verdicts::series;
 use crate::processes::Processes;
 use crate::progress::Progress;
@@ -105,23 +103,10 @@ pub(crate) fn trend(
     t
 }
 
-/// After the loop: when a process died and its parent lives on (a cluster primary forks a
-/// new worker), wait a moment for the new process so the report can name it; tell which of
-/// the dead ran out of memory; then detach from every process.
+/// After the loop (and the wait for restarts, [`crate::restart_wait`]): tell which of the
+/// dead ran out of memory, name the processes that replaced them, then detach from every
+/// process.
 pub(crate) async fn wind_up(st: &mut State, target: &mut Target) {
-    let died = st.procs.list.iter().any(|p| p.exit.is_some());
-    if died && target.exited().is_none() {
-        let before = st.procs.list.len();
-        for _ in 0..15 {
-            st.procs.discover(target).await;
-            if st.procs.list.len() > before {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        st.procs
-            .classify(crate::target::port_owner(st.startup.port));
-    }
     // A process's inspector may close before its out-of-memory banner is read: V8's last GC
     // lines carry the pid (`[4242:0x…]`).
     let (oom, oom_lines) = {

@@ -4,7 +4,7 @@
 //! restarted after running out of memory), given a role, and sampled after a forced GC in every
 //! round, all processes at once. [`crate::process_verdicts`] judges each one afterwards.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use leakhound_inspector::{CdpError, Inspector, MemoryUsage};
@@ -56,8 +56,11 @@ pub(crate) struct Followed {
     pub(crate) exit: Option<String>,
     /// Order of discovery.
     pub(crate) seq: usize,
-    /// How many processes had been discovered when it went (its replacement comes later).
-    pub(crate) gone_after: Option<usize>,
+    /// How many processes had been discovered when it last answered: a process that takes
+    /// its place once it died is discovered later ([`crate::restarts`]).
+    pub(crate) answered_among: usize,
+    /// When it was found gone.
+    pub(crate) gone_at: Option<Instant>,
 }
 
 /// The processes of the run.
@@ -102,7 +105,13 @@ impl Processes {
                 ins.close().await;
                 continue;
             }
-            let who = ins.evaluate(WHO, HELLO).await.unwrap_or_default();
+            // Without its answer a cluster worker would pass for a lone child (and a restarted
+            // worker would go unnamed): a busy process gets its retries here too.
+            let Ok(who) = ins.evaluate(WHO, HELLO).await else {
+                ins.close().await;
+                again(self);
+                continue;
+            };
             let heap_limit = ins
                 .heap_statistics(HELLO)
                 .await
@@ -126,7 +135,8 @@ impl Processes {
                 oom: false,
                 exit: None,
                 seq,
-                gone_after: None,
+                answered_among: seq + 1,
+                gone_at: None,
             });
             added += 1;
         }
@@ -241,17 +251,18 @@ impl Processes {
 
     /// Keep a sample of process `i`.
     pub(crate) fn record(&mut self, i: usize, s: Sample, own: Option<u64>) {
+        let n = self.list.len();
         let p = &mut self.list[i];
         p.samples.push(s);
         p.own.push(own);
+        p.answered_among = n;
     }
 
     /// Process `i` stopped answering: it exited (of running out of memory when the target's
     /// output said so).
     pub(crate) async fn gone(&mut self, i: usize, oom: bool) {
-        let n = self.list.len();
         let p = &mut self.list[i];
-        p.gone_after = Some(n);
+        p.gone_at = Some(Instant::now());
         if let Some(ins) = p.ins.take() {
             ins.close().await;
         }
@@ -261,30 +272,6 @@ impl Processes {
         } else {
             "exited during the run".to_string()
         });
-    }
-
-    /// Name the processes that took the place of the ones that died: a cluster primary forks
-    /// a new worker when one exits.
-    pub(crate) fn note_restarts(&mut self) {
-        let mut taken: Vec<usize> = Vec::new();
-        for i in 0..self.list.len() {
-            let (Some(exit), Some(ppid)) = (self.list[i].exit.clone(), self.list[i].ppid) else {
-                continue;
-            };
-            let worker = self.list[i].worker_id.is_some();
-            let after = self.list[i].gone_after.unwrap_or(usize::MAX);
-            let next = self.list.iter().position(|q| {
-                q.seq >= after
-                    && q.ppid == Some(ppid)
-                    && q.worker_id.is_some() == worker
-                    && !taken.contains(&q.seq)
-            });
-            if let Some(j) = next.filter(|_| !exit.contains("restarted")) {
-                taken.push(self.list[j].seq);
-                let pid = self.list[j].pid;
-                self.list[i].exit = Some(format!("{exit}; restarted as pid {pid}"));
-            }
-        }
     }
 
     pub(crate) async fn close_all(&mut self) {

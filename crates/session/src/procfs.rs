@@ -189,6 +189,22 @@ mod imp {
         parent_of(pid)
     }
 
+    pub fn state(pid: u32) -> Option<char> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat[stat.rfind(')')? + 1..]
+            .split_whitespace()
+            .next()?
+            .chars()
+            .next()
+    }
+
+    pub fn children(pid: u32) -> Result<Vec<u32>, ProcError> {
+        Ok(all_pids()?
+            .into_iter()
+            .filter(|&c| parent_of(c) == Some(pid))
+            .collect())
+    }
+
     pub fn cmdline(pid: u32) -> Vec<String> {
         std::fs::read(format!("/proc/{pid}/cmdline"))
             .map(|b| {
@@ -238,6 +254,12 @@ mod imp {
     pub fn parent(_pid: u32) -> Option<u32> {
         None
     }
+    pub fn state(_pid: u32) -> Option<char> {
+        None
+    }
+    pub fn children(_pid: u32) -> Result<Vec<u32>, ProcError> {
+        Err(ProcError::Unsupported)
+    }
     pub fn cmdline(_pid: u32) -> Vec<String> {
         Vec::new()
     }
@@ -260,6 +282,17 @@ pub fn port_owner(port: u16) -> Result<Option<u32>, ProcError> {
 /// The parent pid of `pid` (`None` when it is gone or `/proc` is missing).
 pub fn parent(pid: u32) -> Option<u32> {
     imp::parent(pid)
+}
+
+/// `pid`'s state letter from `/proc/PID/stat` (`R`, `S`, `Z` for a zombie its parent has not
+/// reaped yet, ...); `None` when it is gone (reaped) or `/proc` is missing.
+pub fn state(pid: u32) -> Option<char> {
+    imp::state(pid)
+}
+
+/// The processes whose parent is `pid`.
+pub fn children(pid: u32) -> Result<Vec<u32>, ProcError> {
+    imp::children(pid)
 }
 
 /// `pid`'s command line, as `/proc/PID/cmdline` gives it (a process may rewrite it:
@@ -321,6 +354,24 @@ mod tests {
         let _ = child.wait();
         assert_eq!(tree[0], std::process::id());
         assert!(tree.contains(&child.id()), "{tree:?}");
+    }
+
+    #[test]
+    fn a_dead_child_is_a_zombie_until_reaped_then_gone() {
+        let me = std::process::id();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        assert!(children(me).unwrap().contains(&pid));
+        // `true` exits at once; unreaped it stays a zombie (bounded wait for it to end).
+        let t0 = std::time::Instant::now();
+        while state(pid) != Some('Z') && t0.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(state(pid), Some('Z'));
+        child.wait().unwrap();
+        assert_eq!(state(pid), None);
+        assert!(!children(me).unwrap().contains(&pid));
+        assert!(state(me).is_some_and(|s| s != 'Z'), "{:?}", state(me));
     }
 
     #[test]

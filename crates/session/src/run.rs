@@ -87,7 +87,7 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
         death: death.probe(),
         death_wait: Duration::ZERO,
     };
-    let driven = tokio::select! {
+    let mut driven = tokio::select! {
         r = drive(opts, &mut target, &mut st, &death, progress) => r.map(|()| false),
         _ = sigint.recv() => Ok(true),
         _ = sigterm.recv() => Ok(true),
@@ -95,6 +95,16 @@ pub async fn run(opts: &RunOptions, progress: Progress<'_>) -> Result<RunOutcome
     };
     // A round still running on its blocking thread ends now rather than at its bounds.
     st.stop.stop();
+    // A process died while its parent lives on: give the parent the time to restart it (an
+    // interruption ends the wait, and the run, at once).
+    if matches!(driven, Ok(false)) && st.procs.list.iter().any(|p| p.exit.is_some()) {
+        tokio::select! {
+            () = crate::restart_wait::await_restarts(&mut st, &mut target, progress) => {}
+            _ = sigint.recv() => driven = Ok(true),
+            _ = sigterm.recv() => driven = Ok(true),
+            _ = opts.cancel.notified() => driven = Ok(true),
+        }
+    }
     crate::process_run::wind_up(&mut st, &mut target).await;
     // Give a crashing target a moment to finish its OOM banner before the group goes.
     if st.died {

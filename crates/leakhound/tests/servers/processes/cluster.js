@@ -1,17 +1,37 @@
 // A cluster: the primary forks WORKERS workers (2 by default) and forks a new one whenever
 // one exits (as production supervisors do, e.g. after an out-of-memory crash); the workers
 // serve PORT with handler.js (LEAK=1: the workers leak; LEAK=0: healthy).
+// RESTART=0: no restart handler (a cluster whose dead workers stay dead; the primary lives on,
+// as one with work of its own does, rather than exiting with its last worker). STALL_MS: each new
+// worker is stopped (SIGSTOP) that long right after its fork, as a starved process on a
+// loaded machine starts late: its inspector banner comes seconds after the fork.
 'use strict';
 const cluster = require('node:cluster');
 const http = require('node:http');
 
 const WORKERS = Number(process.env.WORKERS || 2);
+const STALL_MS = Number(process.env.STALL_MS || 0);
 
 if (cluster.isPrimary) {
   for (let i = 0; i < WORKERS; i++) cluster.fork();
+  if (process.env.RESTART === '0') setInterval(() => {}, 1000);
   cluster.on('exit', (worker, code, signal) => {
+    if (process.env.RESTART === '0') {
+      console.log(`worker ${worker.process.pid} exited (${signal || code}); not restarted`);
+      return;
+    }
     console.log(`worker ${worker.process.pid} exited (${signal || code}); forking a new one`);
-    cluster.fork();
+    const next = cluster.fork();
+    if (STALL_MS > 0) {
+      process.kill(next.process.pid, 'SIGSTOP');
+      setTimeout(() => {
+        try {
+          process.kill(next.process.pid, 'SIGCONT');
+        } catch (e) {
+          // gone already
+        }
+      }, STALL_MS);
+    }
   });
 } else {
   http.createServer(require('./handler')).listen(Number(process.env.PORT || 3000), () => {
