@@ -22,7 +22,10 @@ pub async fn compare(
         // each earlier one is reduced to what the comparison needs and closed first.
         let first = leakhound_heap::leaks::First::of(&open(&files[0])?);
         let second = first.then(&open(&files[1])?);
-        Ok(leakhound_heap::leaks::leaks_since(second, &open(&files[2])?))
+        Ok(leakhound_heap::leaks::leaks_since(
+            second,
+            &open(&files[2])?,
+        ))
     })
     .await
     .map_err(|e| format!("comparing the snapshots: {e}"))?
