@@ -5,24 +5,11 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 const DUP: u64 = 300;
 const LISTENERS: u64 = 25;
 const GROW: u64 = 200;
-
-fn snapshots(dir: &Path) -> Vec<PathBuf> {
-    let st = Command::new("node")
-        .arg(repo_root().join("crates/leakhound/tests/servers/heap_inspect.js"))
-        .arg(dir)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    (1..=3)
-        .map(|i| dir.join(format!("s{i}.heapsnapshot")))
-        .collect()
-}
 
 fn json(args: &[&str], files: &[PathBuf]) -> serde_json::Value {
     let out = leakhound()
@@ -59,7 +46,7 @@ fn markdown(args: &[&str], files: &[PathBuf]) -> String {
 fn summary_diff_and_leaks_report_the_known_findings() {
     let _s = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let files = snapshots(tmp.path());
+    let files = inspect_snapshots(tmp.path());
 
     let s = json(&["heap", "summary"], &files[2..]);
     let d = &s["duplicated_strings"];

@@ -7,20 +7,7 @@ mod common;
 
 use common::*;
 use leakhound_heap::{whole_heap, Heap};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn snapshots(dir: &Path) -> Vec<PathBuf> {
-    let st = Command::new("node")
-        .arg(repo_root().join("crates/leakhound/tests/servers/heap_inspect.js"))
-        .arg(dir)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    (1..=3)
-        .map(|i| dir.join(format!("s{i}.heapsnapshot")))
-        .collect()
-}
+use std::path::PathBuf;
 
 /// `leakhound heap ARGS FILES --json -` as JSON.
 fn cli(args: &[&str], files: &[PathBuf]) -> serde_json::Value {
@@ -43,7 +30,7 @@ fn cli(args: &[&str], files: &[PathBuf]) -> serde_json::Value {
 fn diff_and_leaks_one_heap_at_a_time_equal_the_whole_heap_reports() {
     let _s = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let files = snapshots(tmp.path());
+    let files = inspect_snapshots(tmp.path());
     let heaps: Vec<Heap> = files.iter().map(|f| Heap::open(f).unwrap()).collect();
 
     let old = serde_json::to_value(whole_heap::diff(&heaps[0], &heaps[2])).unwrap();

@@ -224,3 +224,17 @@ pub fn interrupt_and_wait(
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The three snapshots tests/servers/heap_inspect.js writes into `dir` (collections that grow,
+/// duplicated strings, listeners): `s1`, `s2`, `s3`.
+pub fn inspect_snapshots(dir: &Path) -> Vec<PathBuf> {
+    let st = Command::new("node")
+        .arg(repo_root().join("crates/leakhound/tests/servers/heap_inspect.js"))
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    (1..=3)
+        .map(|i| dir.join(format!("s{i}.heapsnapshot")))
+        .collect()
+}
