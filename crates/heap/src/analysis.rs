@@ -55,6 +55,10 @@ impl Tree<'_> {
         self.graph.node_count()
     }
 
+    pub fn class_name(&self, n: u32) -> &str {
+        &self.class_names[self.class_of[n as usize] as usize]
+    }
+
     pub fn children(&self, n: u32) -> &[u32] {
         &self.dom_children
             [self.dom_first[n as usize] as usize..self.dom_first[n as usize + 1] as usize]
@@ -104,10 +108,10 @@ impl Heap {
     pub fn from_graph_with<R>(mut g: Graph, beside: impl FnOnce(&Tree<'_>) -> R) -> (Heap, R) {
         let t = g.types();
         let self_size = std::mem::take(&mut g.self_size);
-        // Two chains share the two cores. This one: page flags, essential edges, semi-NCA
-        // dominators (the long pole). The other needs only the graph: the shallow-size
-        // transfer, then the class names (4 bytes a node, which the peak can afford; they
-        // used to wait for the dominators and left the second core idle through them).
+        // The main chain: page flags and essential edges (each on both cores), then the
+        // semi-NCA dominators (the long pole, one sequential search). Beside the dominators
+        // the other core runs what needs only the graph: the shallow-size transfer, then the
+        // class names (4 bytes a node, which the peak can afford).
         // The distance BFS waits until the dominator buffers are freed, to keep the peak
         // memory down: its three node-length arrays (12 bytes a node, 680 MB on a 4 GB
         // snapshot) beside the dominator pass's six made the peak 1.29× the file; after it,
@@ -115,6 +119,16 @@ impl Heap {
         let owned = g;
         let g = &owned;
         let (dom, (self_size, (class_of, class_names))) = std::thread::scope(|sc| {
+            // Page flags and essential edges each run on both cores; the dominator pass
+            // that follows is one sequential search, so the second core takes the passes
+            // the dominators do not need meanwhile.
+            let t0 = std::time::Instant::now();
+            let page = dominators::page_owned(g, &t);
+            timing("flags", t0);
+            let t0 = std::time::Instant::now();
+            let (ess, indeg) = dominators::essential_edges(g, &t, &page);
+            drop(page);
+            timing("essential", t0);
             let other = sc.spawn(|| {
                 let t0 = std::time::Instant::now();
                 let mut self_size = self_size;
@@ -125,13 +139,6 @@ impl Heap {
                 timing("classes (2nd thread)", t0);
                 (self_size, c)
             });
-            let t0 = std::time::Instant::now();
-            let page = dominators::page_owned(g, &t);
-            timing("flags", t0);
-            let t0 = std::time::Instant::now();
-            let (ess, indeg) = dominators::essential_edges(g, &t, &page);
-            drop(page);
-            timing("essential", t0);
             let t0 = std::time::Instant::now();
             let d = dominators::dominators(g, &ess, indeg);
             drop(ess);
@@ -272,7 +279,6 @@ pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) {
     const MULTIPLE: u32 = u32::MAX - 1;
     let n = g.node_count();
     let mut owners = vec![0u32; n];
-    let mut work: Vec<u32> = Vec::with_capacity(n);
     for (i, owner) in owners.iter_mut().enumerate() {
         let ty = g.node_type[i];
         if ty == t.hidden
@@ -282,24 +288,35 @@ pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) {
             *owner = UNVISITED;
         } else {
             *owner = i as u32;
-            work.push(i as u32);
         }
     }
-    while let Some(id) = work.pop() {
-        let owner = owners[id as usize];
-        for e in g.edges(id) {
-            if g.edge_type[e] == t.e_weak {
-                continue;
-            }
-            let target = g.edge_to[e];
-            let cur = owners[target as usize];
-            if cur == UNVISITED {
-                owners[target as usize] = owner;
-                work.push(target);
-            } else if cur == target || cur == owner || cur == MULTIPLE {
-            } else {
-                owners[target as usize] = MULTIPLE;
-                work.push(target);
+    // DevTools pushes every ordinary node on one stack and then pops: the last one first,
+    // each one's search finished before the next. Visiting them in reverse order with a
+    // stack of one search at a time does the same work without a stack of every node
+    // (4 bytes a node, at the time of the dominator pass's peak). An ordinary node owns
+    // itself and no search changes that, so `owners[i] == i` tells them apart.
+    let mut work: Vec<u32> = Vec::new();
+    for i in (0..n as u32).rev() {
+        if owners[i as usize] != i {
+            continue;
+        }
+        work.push(i);
+        while let Some(id) = work.pop() {
+            let owner = owners[id as usize];
+            for e in g.edges(id) {
+                if g.edge_type[e] == t.e_weak {
+                    continue;
+                }
+                let target = g.edge_to[e];
+                let cur = owners[target as usize];
+                if cur == UNVISITED {
+                    owners[target as usize] = owner;
+                    work.push(target);
+                } else if cur == target || cur == owner || cur == MULTIPLE {
+                } else {
+                    owners[target as usize] = MULTIPLE;
+                    work.push(target);
+                }
             }
         }
     }

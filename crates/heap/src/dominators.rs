@@ -50,7 +50,7 @@ pub fn parse_ephemeron(name: &str) -> Option<(u64, &str)> {
 pub fn page_owned(g: &Graph, t: &TypeIds) -> Vec<bool> {
     let n = g.node_count();
     let mut flag: Vec<bool> = crate::mem::zeroed(n);
-    let mut stack: Vec<u32> = Vec::new();
+    let mut seeds: Vec<u32> = Vec::new();
     for e in g.edges(g.root) {
         let to = g.edge_to[e];
         let ty = g.edge_type[e];
@@ -61,20 +61,13 @@ pub fn page_owned(g: &Graph, t: &TypeIds) -> Vec<bool> {
         } else if ty != t.e_shortcut {
             continue;
         }
-        flag[to as usize] = true;
-        stack.push(to);
-    }
-    while let Some(v) = stack.pop() {
-        crate::cancel::point(v as usize);
-        for e in g.edges(v) {
-            let to = g.edge_to[e] as usize;
-            if flag[to] || g.edge_type[e] == t.e_weak {
-                continue;
-            }
-            flag[to] = true;
-            stack.push(to as u32);
+        if !flag[to as usize] {
+            flag[to as usize] = true;
+            seeds.push(to);
         }
     }
+    // The set reached does not depend on the order of the search: both cores share it.
+    crate::reach::reach(g, seeds, &mut flag, |e| g.edge_type[e] != t.e_weak);
     flag
 }
 

@@ -25,6 +25,7 @@ mod lt_reference;
 pub mod mem;
 pub mod parse;
 pub mod paths;
+pub mod reach;
 pub mod replicate;
 pub mod scan;
 pub mod seminca;

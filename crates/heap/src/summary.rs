@@ -4,6 +4,7 @@
 use crate::analysis::{Heap, Tree};
 use crate::fmt_bytes;
 use crate::paths::{path_to, render, Step};
+use leakhound_schema::heap::{DuplicatedStrings, EmitterListeners};
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -339,12 +340,15 @@ type Holders = FxHashMap<usize, (Option<u32>, u64)>;
 /// snapshot) beside the BFS's arrays raised the peak from 1.19× to 1.23× the file.
 pub struct ClassStats {
     table: Vec<ClassRow>,
+    /// The inspections' part that needs no retainer path.
+    inspections: crate::inspect::Beside,
 }
 
 /// [`ClassStats`] on one core (the other one runs the distance BFS meanwhile).
 pub fn class_stats(h: &Tree<'_>) -> ClassStats {
     ClassStats {
         table: class_rows(h),
+        inspections: crate::inspect::beside(h),
     }
 }
 
@@ -362,16 +366,26 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
         let holders = holders_by_class(&tree, suspect_threshold(h.total));
         (t.join().expect("class-table thread"), holders)
     });
-    summary_of(h, top, table, holders)
+    summary_of(h, top, table, holders, crate::inspect::for_summary(h))
 }
 
 /// [`summary`] with its [`ClassStats`] made already (by [`class_stats`] on this heap).
 pub fn summary_with(h: &Heap, top: usize, stats: ClassStats) -> Summary {
     let holders = holders_from_table(&h.tree(), &stats.table, suspect_threshold(h.total));
-    summary_of(h, top, stats.table, holders)
+    let inspections = crate::inspect::finish(h, stats.inspections);
+    summary_of(h, top, stats.table, holders, inspections)
 }
 
-fn summary_of(h: &Heap, top: usize, table: Vec<ClassRow>, holders: Holders) -> Summary {
+/// The inspections' results: duplicated strings and listeners per emitter.
+type Inspections = (Option<DuplicatedStrings>, Vec<EmitterListeners>);
+
+fn summary_of(
+    h: &Heap,
+    top: usize,
+    table: Vec<ClassRow>,
+    holders: Holders,
+    inspections: Inspections,
+) -> Summary {
     let total = h.total;
     let threshold = suspect_threshold(total);
     let mut by_ret = table.clone();
@@ -486,7 +500,7 @@ fn summary_of(h: &Heap, top: usize, table: Vec<ClassRow>, holders: Holders) -> S
         });
     }
 
-    let (duplicated_strings, listeners) = crate::inspect::for_summary(h);
+    let (duplicated_strings, listeners) = inspections;
     Summary {
         schema: leakhound_schema::heap::SUMMARY_SCHEMA.into(),
         total_bytes: total,

@@ -6,17 +6,28 @@
 //! The `_events` edges are found by one scan of the edge-name column for the name's string
 //! index; only the few edges that match are followed.
 
-use crate::analysis::Heap;
-use crate::inspect::names::{is_oddball, KnownNames};
+use crate::analysis::{Heap, Tree};
+use crate::graph::Graph;
+use crate::inspect::names::{is_oddball_in, KnownNames};
 use crate::paths::{path_to, render};
 use leakhound_schema::heap::EmitterListeners;
 
 /// The `top` events with the most listeners, across all emitters, most first.
 pub fn listeners(h: &Heap, names: &KnownNames, top: usize) -> Vec<EmitterListeners> {
-    let g = &h.graph;
-    let t = &h.t;
+    render_rows(h, rows(&h.tree(), names, top))
+}
+
+/// The listener rows found, before their retainer paths are drawn: they need only the
+/// dominator tree's view, so `heap summary` finds them while the distance BFS runs.
+#[derive(Debug, Default)]
+pub struct Rows(Vec<(u64, u32, usize)>);
+
+/// The `top` (listener count, emitter, event edge) rows, most first.
+pub fn rows(h: &Tree<'_>, names: &KnownNames, top: usize) -> Rows {
+    let g = h.graph;
+    let t = h.t;
     if names.events.is_empty() || top == 0 {
-        return Vec::new();
+        return Rows::default();
     }
     let mut rows: Vec<(u64, u32, usize)> = Vec::new();
     for (e, &name) in g.edge_name.iter().enumerate() {
@@ -28,7 +39,7 @@ pub fn listeners(h: &Heap, names: &KnownNames, top: usize) -> Vec<EmitterListene
         if g.node_type[events as usize] != t.object {
             continue;
         }
-        let emitter = edge_source(h, e);
+        let emitter = edge_source(g, e);
         for ev in g.edges(events) {
             if g.edge_type[ev] != t.e_property || names.proto.contains(&g.edge_name[ev]) {
                 continue;
@@ -45,11 +56,18 @@ pub fn listeners(h: &Heap, names: &KnownNames, top: usize) -> Vec<EmitterListene
             .then(a.2.cmp(&b.2))
     });
     rows.truncate(top);
-    rows.into_iter()
+    Rows(rows)
+}
+
+/// The rows as the report shows them, each with its emitter's retainer path.
+pub fn render_rows(h: &Heap, rows: Rows) -> Vec<EmitterListeners> {
+    let g = &h.graph;
+    rows.0
+        .into_iter()
         .map(|(n, emitter, ev)| EmitterListeners {
             emitter: h.class_name(emitter).to_string(),
             node_id: u64::from(g.node_id[emitter as usize]),
-            event: g.edge_label(ev, t),
+            event: g.edge_label(ev, &h.t),
             listeners: n,
             path: render(&path_to(h, emitter)),
         })
@@ -58,9 +76,9 @@ pub fn listeners(h: &Heap, names: &KnownNames, top: usize) -> Vec<EmitterListene
 
 /// Listeners in one `_events` slot: a function is one, an array holds them as elements, an
 /// oddball (a removed event left `undefined`) none.
-fn count(h: &Heap, slot: u32) -> u64 {
-    let g = &h.graph;
-    let t = &h.t;
+fn count(h: &Tree<'_>, slot: u32) -> u64 {
+    let g = h.graph;
+    let t = h.t;
     let ty = g.node_type[slot as usize];
     if ty == t.closure {
         return 1;
@@ -68,15 +86,15 @@ fn count(h: &Heap, slot: u32) -> u64 {
     if ty == t.object && h.class_name(slot) == "Array" {
         return g
             .edges(slot)
-            .filter(|&e| g.edge_type[e] == t.e_element && !is_oddball(h, g.edge_to[e]))
+            .filter(|&e| g.edge_type[e] == t.e_element && !is_oddball_in(g, t, g.edge_to[e]))
             .count() as u64;
     }
     u64::from(ty == t.object)
 }
 
 /// The node whose edge range holds edge `e`.
-fn edge_source(h: &Heap, e: usize) -> u32 {
-    let fe = &h.graph.first_edge;
+fn edge_source(g: &Graph, e: usize) -> u32 {
+    let fe = &g.first_edge;
     (fe.partition_point(|&x| x as usize <= e) - 1) as u32
 }
 

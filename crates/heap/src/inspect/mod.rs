@@ -13,20 +13,36 @@ pub mod strings;
 
 pub use names::{shorten, KnownNames};
 
-use crate::analysis::Heap;
+use crate::analysis::{Heap, Tree};
 use leakhound_schema::heap::{DuplicatedStrings, EmitterListeners};
 
 /// The inspections `heap summary` adds: duplicated strings and listeners per emitter.
 pub fn for_summary(h: &Heap) -> (Option<DuplicatedStrings>, Vec<EmitterListeners>) {
+    finish(h, beside(&h.tree()))
+}
+
+/// The part of [`for_summary`] that needs no retainer path, done while the distance BFS
+/// has the other core: the duplicated strings, and the listener rows without their paths.
+pub struct Beside {
+    strings: DuplicatedStrings,
+    listeners: listeners::Rows,
+}
+
+/// The inspections' work that needs only the dominator tree's view.
+pub fn beside(h: &Tree<'_>) -> Beside {
     let t0 = std::time::Instant::now();
     let strings = strings::duplicated(h, TOP);
     crate::timing::timing("inspections: duplicated strings", t0);
     let t0 = std::time::Instant::now();
-    let names = KnownNames::find(h);
-    crate::timing::timing("inspections: names", t0);
-    let listeners = listeners::listeners(h, &names, TOP);
-    crate::timing::timing("inspections: names + listeners", t0);
-    (Some(strings), listeners)
+    let names = KnownNames::in_graph(h.graph);
+    let listeners = listeners::rows(h, &names, TOP);
+    crate::timing::timing("inspections: names + listener rows", t0);
+    Beside { strings, listeners }
+}
+
+/// [`for_summary`]'s result from its [`beside`] part: the listener rows get their paths.
+pub fn finish(h: &Heap, b: Beside) -> (Option<DuplicatedStrings>, Vec<EmitterListeners>) {
+    (Some(b.strings), listeners::render_rows(h, b.listeners))
 }
 
 /// How many rows each inspection keeps.

@@ -2,6 +2,7 @@
 //! marker, and how program text is cut for display.
 
 use crate::analysis::Heap;
+use crate::graph::{Graph, TypeIds};
 
 /// Indices of the few property names the inspections look for, found in one pass over the
 /// string table (V8 writes each name once, but a file may repeat one: all are kept).
@@ -14,8 +15,13 @@ pub struct KnownNames {
 
 impl KnownNames {
     pub fn find(h: &Heap) -> KnownNames {
+        KnownNames::in_graph(&h.graph)
+    }
+
+    /// [`KnownNames::find`] on the graph alone.
+    pub fn in_graph(g: &Graph) -> KnownNames {
         let mut k = KnownNames::default();
-        let strings = &h.graph.strings;
+        let strings = &g.strings;
         for i in 0..strings.len() {
             let Some(s) = strings.get(i) else { continue };
             // Length first: most strings are ruled out without comparing text.
@@ -34,7 +40,12 @@ impl KnownNames {
 /// Whether `v` is one of V8's oddballs (`undefined`, `null`, the hole): a slot holding one
 /// is empty.
 pub(crate) fn is_oddball(h: &Heap, v: u32) -> bool {
-    h.graph.node_type[v as usize] == h.t.hidden && h.graph.name(v) == "system / Oddball"
+    is_oddball_in(&h.graph, &h.t, v)
+}
+
+/// [`is_oddball`] on the graph alone.
+pub(crate) fn is_oddball_in(g: &Graph, t: &TypeIds, v: u32) -> bool {
+    g.node_type[v as usize] == t.hidden && g.name(v) == "system / Oddball"
 }
 
 /// Cut program text for display: at most `max` characters, and whether it was cut.
