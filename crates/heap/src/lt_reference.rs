@@ -257,7 +257,12 @@ pub fn dominators<K: Fn(usize) -> bool>(g: &Forward<'_, K>, r: &Retainers) -> Do
         order[i] = order[i + 1] - 1;
     }
     order.truncate(n_vis);
-    Dominators { idom, order, spare }
+    Dominators {
+        idom,
+        order,
+        spare,
+        spare_preds: Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub struct Dominators {
     /// fresh from the kernel costs a page fault and a zeroed page per 4 KiB, about a
     /// millisecond per 3 MB on this machine, and the next stage needs three such arrays.
     pub spare: Vec<Vec<u32>>,
+    /// The predecessor lists' buffer, dead too, cut to node-count length (at least that
+    /// long: every node has a kept or a virtual in-edge): the distance BFS's distances.
+    pub spare_preds: Vec<u32>,
 }
 
 /// The graph the dominators are computed on: forward edges in CSR form (`first_edge[v]..
@@ -55,7 +58,11 @@ pub fn dominators<K: Fn(usize) -> bool>(f: &Forward<'_, K>, indeg: Vec<u32>) -> 
     } = number_and_preds(f, indeg);
     let (idom, semi, ancestor, mut label) =
         semidominators_and_idoms(first, &preds, parent, reached, spare);
-    drop(preds);
+    // Shrinking a big buffer in place gives its tail back (glibc's `mremap`) and keeps
+    // the pages already mapped at its head.
+    let mut preds = preds;
+    preds.truncate(n);
+    preds.shrink_to_fit();
     // Back to node ordinals. Vertices past `reached` (held only by unreached cycles) hang
     // off the root.
     let root = f.root;
@@ -76,6 +83,7 @@ pub fn dominators<K: Fn(usize) -> bool>(f: &Forward<'_, K>, indeg: Vec<u32>) -> 
         idom: label,
         order,
         spare: spares,
+        spare_preds: preds,
     }
 }
 
