@@ -18,6 +18,7 @@ pub mod dominators;
 pub mod domtree;
 pub mod error;
 pub mod graph;
+pub mod holders;
 pub mod inspect;
 pub mod leaks;
 #[cfg(test)]

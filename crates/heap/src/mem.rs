@@ -47,6 +47,15 @@ pub fn populate<T>(v: &[T]) {
     }
 }
 
+/// A `u32` buffer reused as an `i32` one (same size and alignment), contents reinterpreted:
+/// a dead work array becomes the next stage's without a fresh allocation.
+pub fn as_i32(v: Vec<u32>) -> Vec<i32> {
+    let mut v = std::mem::ManuallyDrop::new(v);
+    // SAFETY: `u32` and `i32` have the same size and alignment and every bit pattern is
+    // valid for both, so the allocation's layout is unchanged; `v` is never dropped.
+    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<i32>(), v.len(), v.capacity()) }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -58,13 +67,4 @@ mod tests {
         let b: Vec<bool> = super::zeroed(10);
         assert_eq!(b, vec![false; 10]);
     }
-}
-
-/// A `u32` buffer reused as an `i32` one (same size and alignment), contents reinterpreted:
-/// a dead work array becomes the next stage's without a fresh allocation.
-pub fn as_i32(v: Vec<u32>) -> Vec<i32> {
-    let mut v = std::mem::ManuallyDrop::new(v);
-    // SAFETY: `u32` and `i32` have the same size and alignment and every bit pattern is
-    // valid for both, so the allocation's layout is unchanged; `v` is never dropped.
-    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<i32>(), v.len(), v.capacity()) }
 }

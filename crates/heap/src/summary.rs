@@ -3,11 +3,10 @@
 
 use crate::analysis::{Heap, Tree};
 use crate::fmt_bytes;
+use crate::holders::Holders;
 use crate::paths::{path_to, render, Step};
 use leakhound_schema::heap::{DuplicatedStrings, EmitterListeners};
 use rustc_hash::FxHashMap;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 
 /// A suspect holds at least this share of the heap (MAT's default).
 pub const SUSPECT_SHARE: f64 = 0.10;
@@ -156,38 +155,6 @@ fn holder_name(steps: &[Step]) -> Option<String> {
         .map(|s| format!("{} ({})", s.edge, s.class))
 }
 
-/// Hashes node ordinals so that nearby ordinals land in nearby buckets: the instances of a
-/// class sit in runs in the file, and so do their dominators. With a scattering hash every
-/// insert into a million-entry table was a cache miss (most of `summary`'s time on 1 GB).
-/// The low bits (the bucket) are the ordinal itself; the top seven bits (the tag the table
-/// compares first) are mixed, so probing stays selective.
-#[derive(Clone, Copy, Default)]
-struct NearbyKeys;
-
-struct NearbyHasher(u64);
-
-impl Hasher for NearbyHasher {
-    fn finish(&self) -> u64 {
-        self.0 | (self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) & (0x7F << 57))
-    }
-    /// Keys other than `u32` (not used here) get an ordinary mixing hash, never a degenerate one.
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
-        }
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.0 = u64::from(i);
-    }
-}
-
-impl BuildHasher for NearbyKeys {
-    type Hasher = NearbyHasher;
-    fn build_hasher(&self) -> NearbyHasher {
-        NearbyHasher(0)
-    }
-}
-
 fn is_class_candidate(class: &str, count: u64, bytes: u64, threshold: u64) -> bool {
     bytes >= threshold.max(1) && count >= 10 && !class.starts_with('(')
 }
@@ -215,11 +182,11 @@ fn holders_by_class(h: &Tree<'_>, threshold: u64) -> Holders {
     let classes: Vec<usize> = (0..nc)
         .filter(|&c| is_class_candidate(&h.class_names[c], count[c], bound[c], threshold))
         .collect();
-    holders_of(h, classes)
+    crate::holders::holders(h, &classes)
 }
 
-/// [`holders_by_class`] once the class table is known: only the real candidates, in two
-/// groups of about equal instance counts, one per core.
+/// [`holders_by_class`] once the class table is known: only the real candidates.
+/// On one core: it runs beside the distance BFS.
 fn holders_from_table(h: &Tree<'_>, table: &[ClassRow], threshold: u64) -> Holders {
     let id: FxHashMap<&str, usize> = h
         .class_names
@@ -227,127 +194,34 @@ fn holders_from_table(h: &Tree<'_>, table: &[ClassRow], threshold: u64) -> Holde
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
         .collect();
-    let mut rows: Vec<&ClassRow> = table
+    let classes: Vec<usize> = table
         .iter()
         .filter(|r| is_class_candidate(&r.class, r.count, r.retained_bytes, threshold))
+        .filter_map(|r| id.get(r.class.as_str()).copied())
         .collect();
-    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.class.cmp(&b.class)));
-    let (mut one, mut two) = (Vec::new(), Vec::new());
-    let (mut n1, mut n2) = (0u64, 0u64);
-    for r in rows {
-        let Some(&c) = id.get(r.class.as_str()) else {
-            continue;
-        };
-        if n1 <= n2 {
-            one.push(c);
-            n1 += r.count;
-        } else {
-            two.push(c);
-            n2 += r.count;
-        }
-    }
-    if two.is_empty() {
-        return holders_of(h, one);
-    }
-    std::thread::scope(|sc| {
-        let other = sc.spawn(|| holders_of(h, two));
-        let mut all = holders_of(h, one);
-        all.extend(other.join().expect("class-holder thread"));
-        all
-    })
+    crate::holders::holders_on_one_core(h, &classes)
 }
-
-/// For each class in `classes`: the dominator holding most of its instances' bytes, and
-/// its biggest instance's retained size.
-fn holders_of(h: &Tree<'_>, classes: Vec<usize>) -> Holders {
-    let nc = h.class_names.len();
-    let mut slot = vec![usize::MAX; nc];
-    for (i, &c) in classes.iter().enumerate() {
-        slot[c] = i;
-    }
-    // Runs of instances under one dominator (consecutive in the file, as V8 writes objects
-    // in heap order) are summed before touching the maps, and each map is sized up front for
-    // its class's number of runs: growing maps of a million entries was most of the time
-    // here, and sizing them for every instance held more memory than the distance BFS
-    // beside this (on a real 2.2 GB snapshot, the difference between 1.19× and 1.23× the
-    // file at the peak). A first pass counts the runs.
-    let mut run_count = vec![0usize; classes.len()];
-    let mut last = vec![u32::MAX; classes.len()];
-    if !classes.is_empty() {
-        for v in 0..h.node_count() {
-            crate::cancel::point(v);
-            let i = slot[h.class_of[v] as usize];
-            if i != usize::MAX && h.self_size[v] > 0 && last[i] != h.idom[v] {
-                last[i] = h.idom[v];
-                run_count[i] += 1;
-            }
-        }
-    }
-    drop(last);
-    let mut doms: Vec<HashMap<u32, u64, NearbyKeys>> = run_count
-        .iter()
-        .map(|&runs| HashMap::with_capacity_and_hasher(runs, NearbyKeys))
-        .collect();
-    let mut biggests = vec![0u64; classes.len()];
-    let mut runs: Vec<(u32, u64)> = vec![(u32::MAX, 0); classes.len()];
-    if !classes.is_empty() {
-        for v in 0..h.node_count() {
-            crate::cancel::point(v);
-            let i = slot[h.class_of[v] as usize];
-            if i != usize::MAX && h.self_size[v] > 0 {
-                let d = h.idom[v];
-                let r = h.retained[v];
-                let run = &mut runs[i];
-                if run.0 == d {
-                    run.1 += r;
-                } else {
-                    if run.0 != u32::MAX {
-                        *doms[i].entry(run.0).or_default() += run.1;
-                    }
-                    *run = (d, r);
-                }
-                biggests[i] = biggests[i].max(r);
-            }
-        }
-        for (i, run) in runs.iter().enumerate() {
-            if run.0 != u32::MAX {
-                *doms[i].entry(run.0).or_default() += run.1;
-            }
-        }
-    }
-    classes
-        .into_iter()
-        .zip(doms)
-        .zip(biggests)
-        .map(|((c, by_dom), biggest)| {
-            let acc = by_dom
-                .into_iter()
-                .max_by_key(|&(d, b)| (b, std::cmp::Reverse(d)))
-                .map(|(d, _)| d);
-            (c, (acc, biggest))
-        })
-        .collect()
-}
-
-/// For each class that may be a class suspect: the dominator holding most of its instances'
-/// bytes, and its biggest instance's retained size.
-type Holders = FxHashMap<usize, (Option<u32>, u64)>;
 
 /// The part of a summary that needs the dominator tree but no retainer paths: the class
-/// table. Made by [`class_stats`] beside the distance BFS ([`Heap::open_with`]), or by
-/// [`summary`] itself. Where each candidate class's instances hang is not made there: its
-/// maps (one entry per run of instances under one dominator, 85 MB on a real 2.2 GB
-/// snapshot) beside the BFS's arrays raised the peak from 1.19× to 1.23× the file.
+/// table, where each candidate class's instances hang, and the inspections' path-free part.
+/// Made by [`class_stats`] beside the distance BFS ([`Heap::open_with`]), or by [`summary`]
+/// itself.
 pub struct ClassStats {
     table: Vec<ClassRow>,
+    holders: Holders,
     /// The inspections' part that needs no retainer path.
     inspections: crate::inspect::Beside,
 }
 
 /// [`ClassStats`] on one core (the other one runs the distance BFS meanwhile).
 pub fn class_stats(h: &Tree<'_>) -> ClassStats {
+    let table = class_rows(h);
+    let t0 = std::time::Instant::now();
+    let holders = holders_from_table(h, &table, suspect_threshold(h.total));
+    crate::timing::timing("class holders", t0);
     ClassStats {
-        table: class_rows(h),
+        table,
+        holders,
         inspections: crate::inspect::beside(h),
     }
 }
@@ -371,9 +245,8 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
 
 /// [`summary`] with its [`ClassStats`] made already (by [`class_stats`] on this heap).
 pub fn summary_with(h: &Heap, top: usize, stats: ClassStats) -> Summary {
-    let holders = holders_from_table(&h.tree(), &stats.table, suspect_threshold(h.total));
     let inspections = crate::inspect::finish(h, stats.inspections);
-    summary_of(h, top, stats.table, holders, inspections)
+    summary_of(h, top, stats.table, stats.holders, inspections)
 }
 
 /// The inspections' results: duplicated strings and listeners per emitter.
