@@ -1,7 +1,7 @@
 //! `heap summary`: totals, the biggest classes, and Eclipse MAT-style leak suspects (one
 //! sentence each, with the accumulation point and its path from a root).
 
-use crate::analysis::{Heap, Tree};
+use crate::analysis::{Heap, Nodes, Tree};
 use crate::fmt_bytes;
 use crate::holders::Holders;
 use crate::paths::{path_to, render, Step};
@@ -204,25 +204,34 @@ fn holders_from_table(h: &Tree<'_>, table: &[ClassRow], threshold: u64) -> Holde
 
 /// The part of a summary that needs the dominator tree but no retainer paths: the class
 /// table, where each candidate class's instances hang, and the inspections' path-free part.
-/// Made by [`class_stats`] beside the distance BFS ([`Heap::open_with`]), or by [`summary`]
-/// itself.
+/// Made by [`ForSummary`] beside the analysis ([`Heap::open_with`]).
 pub struct ClassStats {
     table: Vec<ClassRow>,
     holders: Holders,
     /// The inspections' part that needs no retainer path.
-    inspections: crate::inspect::Beside,
+    inspections: crate::inspect::PathFree,
 }
 
-/// [`ClassStats`] on one core (the other one runs the distance BFS meanwhile).
-pub fn class_stats(h: &Tree<'_>) -> ClassStats {
-    let table = class_rows(h);
-    let t0 = std::time::Instant::now();
-    let holders = holders_from_table(h, &table, suspect_threshold(h.total));
-    crate::timing::timing("class holders", t0);
-    ClassStats {
-        table,
-        holders,
-        inspections: crate::inspect::beside(h),
+/// What `heap summary` runs beside the analysis ([`Heap::open_with`]): the inspections'
+/// path-free part beside the dominator pass, the class table and holders beside the BFS.
+pub struct ForSummary;
+
+impl crate::analysis::Beside for ForSummary {
+    type Early = crate::inspect::PathFree;
+    type Out = ClassStats;
+    fn early(&self, n: &Nodes<'_>) -> crate::inspect::PathFree {
+        crate::inspect::path_free(n)
+    }
+    fn late(&self, inspections: crate::inspect::PathFree, h: &Tree<'_>) -> ClassStats {
+        let table = class_rows(h);
+        let t0 = std::time::Instant::now();
+        let holders = holders_from_table(h, &table, suspect_threshold(h.total));
+        crate::timing::timing("class holders", t0);
+        ClassStats {
+            table,
+            holders,
+            inspections,
+        }
     }
 }
 
@@ -243,7 +252,7 @@ pub fn summary(h: &Heap, top: usize) -> Summary {
     summary_of(h, top, table, holders, crate::inspect::for_summary(h))
 }
 
-/// [`summary`] with its [`ClassStats`] made already (by [`class_stats`] on this heap).
+/// [`summary`] with its [`ClassStats`] made already (by [`ForSummary`] on this heap).
 pub fn summary_with(h: &Heap, top: usize, stats: ClassStats) -> Summary {
     let inspections = crate::inspect::finish(h, stats.inspections);
     summary_of(h, top, stats.table, stats.holders, inspections)

@@ -139,8 +139,8 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             let mut report = outs.open_opt("--report", report.as_deref())?;
             let page = report.is_some();
             let Some((s, tree)) = stoppable(&stop, || {
-                // The class table is made while the distance BFS has the other core.
-                let (h, stats) = Heap::open_with(&file, leakhound_heap::summary::class_stats)
+                // The inspections run beside the dominators, the class table beside the BFS.
+                let (h, stats) = Heap::open_with(&file, &leakhound_heap::summary::ForSummary)
                     .with_context(|| format!("{}", file.display()))?;
                 let t0 = std::time::Instant::now();
                 let s = leakhound_heap::summary::summary_with(&h, top, stats);

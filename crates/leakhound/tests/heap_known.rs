@@ -113,7 +113,7 @@ fn known_content_counts_sizes_and_ownership() {
 
     // The class tables made beside the distance BFS (what `heap summary` does) give the
     // same summary as the ones `summary` makes itself.
-    let (h2, stats) = Heap::open_with(&snap, leakhound_heap::summary::class_stats).unwrap();
+    let (h2, stats) = Heap::open_with(&snap, &leakhound_heap::summary::ForSummary).unwrap();
     let beside = leakhound_heap::summary::summary_with(&h2, 50, stats);
     assert_eq!(
         serde_json::to_value(&beside).unwrap(),

@@ -6,7 +6,7 @@
 //! The `_events` edges are found by one scan of the edge-name column for the name's string
 //! index; only the few edges that match are followed.
 
-use crate::analysis::{Heap, Tree};
+use crate::analysis::{Heap, Nodes};
 use crate::graph::Graph;
 use crate::inspect::names::{is_oddball_in, KnownNames};
 use crate::paths::{path_to, render};
@@ -14,16 +14,16 @@ use leakhound_schema::heap::EmitterListeners;
 
 /// The `top` events with the most listeners, across all emitters, most first.
 pub fn listeners(h: &Heap, names: &KnownNames, top: usize) -> Vec<EmitterListeners> {
-    render_rows(h, rows(&h.tree(), names, top))
+    render_rows(h, rows(&h.tree().nodes(), names, top))
 }
 
 /// The listener rows found, before their retainer paths are drawn: they need only the
-/// dominator tree's view, so `heap summary` finds them while the distance BFS runs.
+/// per-node view, so `heap summary` finds them beside the dominator pass.
 #[derive(Debug, Default)]
 pub struct Rows(Vec<(u64, u32, usize)>);
 
 /// The `top` (listener count, emitter, event edge) rows, most first.
-pub fn rows(h: &Tree<'_>, names: &KnownNames, top: usize) -> Rows {
+pub fn rows(h: &Nodes<'_>, names: &KnownNames, top: usize) -> Rows {
     let g = h.graph;
     let t = h.t;
     if names.events.is_empty() || top == 0 {
@@ -76,7 +76,7 @@ pub fn render_rows(h: &Heap, rows: Rows) -> Vec<EmitterListeners> {
 
 /// Listeners in one `_events` slot: a function is one, an array holds them as elements, an
 /// oddball (a removed event left `undefined`) none.
-fn count(h: &Tree<'_>, slot: u32) -> u64 {
+fn count(h: &Nodes<'_>, slot: u32) -> u64 {
     let g = h.graph;
     let t = h.t;
     let ty = g.node_type[slot as usize];

@@ -13,23 +13,23 @@ pub mod strings;
 
 pub use names::{shorten, KnownNames};
 
-use crate::analysis::{Heap, Tree};
+use crate::analysis::{Heap, Nodes};
 use leakhound_schema::heap::{DuplicatedStrings, EmitterListeners};
 
 /// The inspections `heap summary` adds: duplicated strings and listeners per emitter.
 pub fn for_summary(h: &Heap) -> (Option<DuplicatedStrings>, Vec<EmitterListeners>) {
-    finish(h, beside(&h.tree()))
+    finish(h, path_free(&h.tree().nodes()))
 }
 
-/// The part of [`for_summary`] that needs no retainer path, done while the distance BFS
-/// has the other core: the duplicated strings, and the listener rows without their paths.
-pub struct Beside {
+/// The part of [`for_summary`] that needs no retainer path, done beside the dominator pass:
+/// the duplicated strings, and the listener rows without their paths.
+pub struct PathFree {
     strings: DuplicatedStrings,
     listeners: listeners::Rows,
 }
 
-/// The inspections' work that needs only the dominator tree's view.
-pub fn beside(h: &Tree<'_>) -> Beside {
+/// The inspections' work that needs only the per-node view (it runs beside the dominators).
+pub fn path_free(h: &Nodes<'_>) -> PathFree {
     let t0 = std::time::Instant::now();
     let strings = strings::duplicated(h, TOP);
     crate::timing::timing("inspections: duplicated strings", t0);
@@ -37,11 +37,11 @@ pub fn beside(h: &Tree<'_>) -> Beside {
     let names = KnownNames::in_graph(h.graph);
     let listeners = listeners::rows(h, &names, TOP);
     crate::timing::timing("inspections: names + listener rows", t0);
-    Beside { strings, listeners }
+    PathFree { strings, listeners }
 }
 
-/// [`for_summary`]'s result from its [`beside`] part: the listener rows get their paths.
-pub fn finish(h: &Heap, b: Beside) -> (Option<DuplicatedStrings>, Vec<EmitterListeners>) {
+/// [`for_summary`]'s result from its [`path_free`] part: the listener rows get their paths.
+pub fn finish(h: &Heap, b: PathFree) -> (Option<DuplicatedStrings>, Vec<EmitterListeners>) {
     (Some(b.strings), listeners::render_rows(h, b.listeners))
 }
 

@@ -7,7 +7,7 @@
 //! values shown are read. V8 cuts node names to 1024 characters, so texts that long may be
 //! different strings sharing a prefix: they are left out rather than guessed at.
 
-use crate::analysis::Tree;
+use crate::analysis::Nodes;
 use crate::inspect::names::shorten;
 use leakhound_schema::heap::{DuplicatedString, DuplicatedStrings};
 use std::cmp::Reverse;
@@ -21,7 +21,7 @@ const V8_NAME_LIMIT: usize = 1024;
 const SEEN: u32 = 1 << 31;
 
 /// The duplicated strings of `h`, the `top` most wasteful values listed.
-pub fn duplicated(h: &Tree<'_>, top: usize) -> DuplicatedStrings {
+pub fn duplicated(h: &Nodes<'_>, top: usize) -> DuplicatedStrings {
     let g = &h.graph;
     let string = h.t.string;
     let n = h.node_count();
@@ -126,7 +126,7 @@ mod tests {
                 (1, "element", "7", 9),
             ],
         );
-        let d = duplicated(&h.tree(), 10);
+        let d = duplicated(&h.tree().nodes(), 10);
         // dup-a: 2 extra copies of 24 bytes; the long text: 1 extra of 216. Cons strings have
         // no text of their own and are not strings here.
         assert_eq!(d.wasted_bytes, 2 * 24 + 216);
@@ -139,7 +139,7 @@ mod tests {
         assert_eq!(d.top[1].value, "dup-a");
         assert_eq!((d.top[1].count, d.top[1].bytes_each), (3, 24));
         // `top` cuts the list, not the totals.
-        let one = duplicated(&h.tree(), 1);
+        let one = duplicated(&h.tree().nodes(), 1);
         assert_eq!(one.top.len(), 1);
         assert_eq!(one.wasted_bytes, d.wasted_bytes);
     }
@@ -155,7 +155,7 @@ mod tests {
             ],
             &[(0, "element", "1", 1), (0, "element", "2", 2)],
         );
-        let d = duplicated(&h.tree(), 10);
+        let d = duplicated(&h.tree().nodes(), 10);
         assert_eq!((d.values, d.wasted_bytes), (0, 0));
         assert!(d.top.is_empty());
     }
