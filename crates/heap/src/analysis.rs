@@ -182,10 +182,10 @@ impl Heap {
             let other = sc.spawn(|| {
                 let t0 = std::time::Instant::now();
                 let mut self_size = self_size;
-                shallow_sizes(g, &t, &mut self_size);
+                let dead = shallow_sizes(g, &t, &mut self_size);
                 timing("shallow (2nd thread)", t0);
                 let t0 = std::time::Instant::now();
-                let c = classes::class_names(g, &t);
+                let c = classes::class_names_in(g, &t, dead);
                 timing("classes (2nd thread)", t0);
                 let t0 = std::time::Instant::now();
                 let early = beside.early(&Nodes {
@@ -334,12 +334,13 @@ fn dominated(idom: &[u32], root: u32, mut spare: Vec<Vec<u32>>) -> (Vec<u32>, Ve
 /// DevTools' `calculateShallowSizes`: hidden and array nodes (and external string data) owned
 /// by exactly one ordinary node give their size to that owner, so a Map's backing table counts
 /// as the Map's own size. Skipped when there are no user roots (an "expose internals" capture).
-pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) {
+/// Returns its dead work array (node-length, or empty when skipped) for reuse.
+pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) -> Vec<u32> {
     let has_user_roots = g
         .edges(g.root)
         .any(|e| g.node_type[g.edge_to[e] as usize] != t.synthetic);
     if !has_user_roots {
-        return;
+        return Vec::new();
     }
     const UNVISITED: u32 = u32::MAX;
     const MULTIPLE: u32 = u32::MAX - 1;
@@ -397,6 +398,7 @@ pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) {
         sizes[i] = 0;
         sizes[o as usize] += s;
     }
+    owners
 }
 
 /// DevTools' `calculateDistances` (JS flavour, with its edge filter), plus the first edge that
