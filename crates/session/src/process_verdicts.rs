@@ -261,3 +261,7 @@ fn run_sample(s: &Sample) -> RunSample {
         phase: s.phase,
     }
 }
+
+#[cfg(test)]
+#[path = "process_verdicts_tests.rs"]
+mod tests;

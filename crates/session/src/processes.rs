@@ -74,7 +74,7 @@ pub(crate) struct Followed {
 
 impl Followed {
     /// Process `pid`, the `seq`th met, as nothing is known of it yet.
-    fn new(pid: u32, seq: usize) -> Followed {
+    pub(crate) fn new(pid: u32, seq: usize) -> Followed {
         Followed {
             pid,
             ppid: None,
@@ -175,8 +175,13 @@ impl Processes {
     /// place in start order, which ones V8's trace says ran out of memory, and, as
     /// [`Followed::unfollowed`], a process that ran out before it could be followed (a
     /// cluster worker dead during the warm-up is still a process of the target that ran out of
-    /// memory, with a parent that may restart it). Returns how many of those were new.
+    /// memory, with a parent that may restart it). Returns how many of those were new. Before
+    /// any process is followed there is nothing to add to: a target that ran out of memory
+    /// while starting failed ([`crate::startup`]).
     pub(crate) fn learn(&mut self, cap: &Captured) -> usize {
+        if self.list.is_empty() {
+            return 0;
+        }
         for p in self.list.iter_mut() {
             p.born = p.born.or(cap.announced(p.pid).map(|(i, _)| i));
         }
@@ -315,3 +320,7 @@ async fn read(ins: Option<&Inspector>) -> Result<(MemoryUsage, Option<u64>), Cdp
     })?;
     Ok((m, v["r"].as_u64()))
 }
+
+#[cfg(test)]
+#[path = "processes_tests.rs"]
+mod tests;
