@@ -191,13 +191,16 @@ impl Processes {
                 p.died_among.get_or_insert(d.announced_before);
                 continue;
             }
+            // Its preload's line says it is a Node process of the target and whose (its line
+            // came before its trace, down the same pipe).
+            let Some((born, s)) = cap.announced(d.pid) else {
+                continue;
+            };
             let mut p = Followed::new(d.pid, self.list.len());
-            if let Some((born, s)) = cap.announced(d.pid) {
-                p.born = Some(born);
-                p.ppid = s.ppid;
-                p.worker_id = s.worker.clone();
-                p.heap_limit = s.heap_limit;
-            }
+            p.born = Some(born);
+            p.ppid = s.ppid;
+            p.worker_id = s.worker.clone();
+            p.heap_limit = s.heap_limit;
             p.died_among = Some(d.announced_before);
             p.unfollowed = true;
             p.oom = true;

@@ -100,6 +100,13 @@ fn a_followed_process_the_trace_names_is_not_learned_again() {
 }
 
 #[test]
+fn a_pid_that_never_announced_itself_is_not_taken_for_a_process_of_the_target() {
+    let mut procs = followed();
+    assert_eq!(procs.learn(&captured(&trace(99))), 0);
+    assert_eq!(procs.list.len(), 2);
+}
+
+#[test]
 fn nothing_is_learned_before_a_process_is_followed() {
     // A target that ran out of memory while starting is a failed target.
     let mut procs = Processes::default();
