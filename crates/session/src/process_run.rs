@@ -23,11 +23,18 @@ pub(crate) fn tell_processes(procs: &Processes, progress: Progress<'_>) {
             format!("{}{serving}", p.label)
         })
         .collect();
-    progress(&format!(
+    let mut line = format!(
         "following {} node processes: {}",
         names.len(),
         names.join("; ")
-    ));
+    );
+    for p in procs.list.iter().filter(|p| p.unfollowed) {
+        line.push_str(&format!(
+            "; {} ran out of memory before it could be followed",
+            p.label
+        ));
+    }
+    progress(&line);
 }
 
 /// One line per other process sampled at `t_s`, under the main process's line.
@@ -107,22 +114,24 @@ pub(crate) fn trend(
 /// dead ran out of memory, name the processes that replaced them, then detach from every
 /// process.
 pub(crate) async fn wind_up(st: &mut State, target: &mut Target) {
-    // A process's inspector may close before its out-of-memory banner is read: V8's last GC
-    // lines carry the pid (`[4242:0x…]`).
-    let (oom, oom_lines) = {
+    // A process's inspector may close before its out-of-memory banner is read: the trace's
+    // pid (`[4242:0x…]`) says which process it was, and names one never followed too.
+    {
         let cap = target.captured.lock().unwrap();
-        (cap.oom, cap.oom_lines.clone())
-    };
-    let dead: Vec<usize> = (0..st.procs.list.len())
-        .filter(|&i| st.procs.list[i].exit.is_some() && !st.procs.list[i].oom)
-        .collect();
-    let lone = dead.len() == 1 && !st.procs.list.iter().any(|p| p.oom);
-    for i in dead {
-        let p = &mut st.procs.list[i];
-        let tag = format!("[{}:", p.pid);
-        if oom && (lone || oom_lines.iter().any(|l| l.contains(&tag))) {
-            p.oom = true;
-            p.exit = Some("ran out of memory".into());
+        if st.procs.learn(&cap) > 0 {
+            st.procs
+                .classify(crate::target::port_owner(st.startup.port));
+        }
+        let dead: Vec<usize> = (0..st.procs.list.len())
+            .filter(|&i| st.procs.list[i].exit.is_some() && !st.procs.list[i].oom)
+            .collect();
+        let lone = dead.len() == 1 && !st.procs.list.iter().any(|p| p.oom);
+        for i in dead {
+            let p = &mut st.procs.list[i];
+            if cap.oom_deaths.ran_out(p.pid, cap.oom, lone) {
+                p.oom = true;
+                p.exit = Some("ran out of memory".into());
+            }
         }
     }
     st.procs.note_restarts();

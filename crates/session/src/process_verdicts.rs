@@ -21,8 +21,9 @@ pub(crate) struct Judged {
     pub(crate) own_requests: bool,
 }
 
-/// Judge every process that has samples. `run` holds the run's observations (the main
-/// process's samples); each process gets a copy with its own samples.
+/// Judge every process that has samples, and every one that ran out of memory before it
+/// could be followed (its death is a leak without samples). `run` holds the run's observations
+/// (the main process's samples); each process gets a copy with its own samples.
 /// `threads` are the main process's worker threads: their heaps live in its RSS.
 pub(crate) fn judge(
     run: &Observations,
@@ -38,7 +39,7 @@ pub(crate) fn judge(
         .list
         .iter()
         .enumerate()
-        .filter(|(_, p)| !p.samples.is_empty())
+        .filter(|(_, p)| !p.samples.is_empty() || p.unfollowed)
         .map(|(index, p)| {
             let (samples, own_requests) = series(p, several);
             let main = procs.main == Some(index);
@@ -59,6 +60,9 @@ pub(crate) fn judge(
                 obs.startup_oom = false;
                 obs.died = p.exit.is_some() && !p.oom;
                 obs.failure = None;
+            } else if procs.list.iter().any(|q| q.oom && q.pid != p.pid) {
+                // The out-of-memory death was another process's (the trace named it).
+                obs.oom = p.oom;
             }
             let mut decision = decide(&obs, th);
             if main {
@@ -97,11 +101,12 @@ pub(crate) fn series(p: &Followed, several: bool) -> (Vec<Sample>, bool) {
     (s, true)
 }
 
-/// The process the run's top level describes: among serving processes, the leaking one with
-/// the steepest slope (one that ran out of memory first); else an inconclusive one when the
-/// main process is flat; else the main process. `None` when the main process is the one.
+/// The process the run's top level describes: among serving processes with samples, the
+/// leaking one with the steepest slope (one that ran out of memory first); else an
+/// inconclusive one when the main process is flat; else the main process. `None` when the main
+/// process is the one.
 pub(crate) fn leader(judged: &[Judged], procs: &Processes) -> Option<usize> {
-    let serving = |j: &&Judged| procs.list[j.index].serving;
+    let serving = |j: &&Judged| procs.list[j.index].serving && !j.obs.samples.is_empty();
     let steepest = judged
         .iter()
         .filter(serving)
@@ -168,7 +173,9 @@ pub(crate) fn outs(judged: &[Judged], procs: &Processes) -> Vec<ProcessOut> {
                 verdict: d.map_or(Verdict::Inconclusive, |d| d.verdict),
                 leak_kind: d.map_or(LeakKind::None, |d| d.kind),
                 retained_bytes_per_request: match requests_axis {
-                    true => j.map(|j| j.decision.retained_bytes_per_request),
+                    true => j
+                        .filter(|j| !j.obs.samples.is_empty())
+                        .map(|j| j.decision.retained_bytes_per_request),
                     false => per_unit,
                 },
                 retained_bytes_per_request_ci: d
@@ -203,6 +210,12 @@ pub(crate) fn sentences(judged: &[Judged], procs: &Processes) -> (Vec<String>, V
             p.label,
             p.exit.as_deref().unwrap_or_default()
         ));
+        if p.unfollowed {
+            warnings.push(format!(
+                "{} ran out of memory before leakhound could follow it: it is known from V8's out-of-memory trace (its pid) and has no samples",
+                p.label
+            ));
+        }
     }
     // On another axis (`--load-cmd`, `--workload`) every process is on the run's axis: nothing
     // to tell about requests.
@@ -218,6 +231,7 @@ pub(crate) fn sentences(judged: &[Judged], procs: &Processes) -> (Vec<String>, V
         let total: Vec<&str> = judged
             .iter()
             .filter(|j| !j.own_requests && procs.list[j.index].serving)
+            .filter(|j| !j.obs.samples.is_empty())
             .map(|j| procs.list[j.index].label.as_str())
             .collect();
         if !own.is_empty() {
@@ -247,3 +261,7 @@ fn run_sample(s: &Sample) -> RunSample {
         phase: s.phase,
     }
 }
+
+#[cfg(test)]
+#[path = "process_verdicts_tests.rs"]
+mod tests;

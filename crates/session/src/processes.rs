@@ -10,8 +10,9 @@ use futures_util::future::join_all;
 use leakhound_inspector::{CdpError, Inspector, MemoryUsage};
 use leakhound_schema::process::ProcessRole;
 
+use crate::oom_deaths::OomDeaths;
 use crate::procfs;
-use crate::target::Target;
+use crate::target::{Captured, Target};
 use crate::verdict::Sample;
 
 /// How long one process gets to answer when it is first met.
@@ -61,6 +62,41 @@ pub(crate) struct Followed {
     pub(crate) answered_among: usize,
     /// When it was found gone.
     pub(crate) gone_at: Option<Instant>,
+    /// Its place in the target's start order, from its preload's line ([`crate::preload`]).
+    pub(crate) born: Option<usize>,
+    /// When V8's out-of-memory trace named it: how many processes had announced themselves
+    /// then ([`crate::oom_deaths`]); one announced later was started after its death.
+    pub(crate) died_among: Option<usize>,
+    /// It was never followed: it ran out of memory before its inspector was reached, and is
+    /// known from its preload's line and its out-of-memory trace alone (no samples).
+    pub(crate) unfollowed: bool,
+}
+
+impl Followed {
+    /// Process `pid`, the `seq`th met, as nothing is known of it yet.
+    pub(crate) fn new(pid: u32, seq: usize) -> Followed {
+        Followed {
+            pid,
+            ppid: None,
+            ins: None,
+            worker_id: None,
+            role: ProcessRole::Wrapper,
+            serving: false,
+            label: String::new(),
+            command: Vec::new(),
+            samples: Vec::new(),
+            own: Vec::new(),
+            heap_limit: 0.0,
+            oom: false,
+            exit: None,
+            seq,
+            answered_among: seq + 1,
+            gone_at: None,
+            born: None,
+            died_among: None,
+            unfollowed: false,
+        }
+    }
 }
 
 /// The processes of the run.
@@ -101,7 +137,11 @@ impl Processes {
                 again(self);
                 continue;
             };
-            if self.list.iter().any(|p| p.pid == pid && p.ins.is_some()) {
+            if self
+                .list
+                .iter()
+                .any(|p| p.pid == pid && (p.ins.is_some() || p.unfollowed))
+            {
                 ins.close().await;
                 continue;
             }
@@ -116,93 +156,60 @@ impl Processes {
                 .heap_statistics(HELLO)
                 .await
                 .map_or(0.0, |h| h.heap_size_limit);
-            let seq = self.list.len();
-            self.list.push(Followed {
-                pid,
-                ppid: who["ppid"]
-                    .as_u64()
-                    .map(|p| p as u32)
-                    .or_else(|| procfs::parent(pid)),
-                ins: Some(ins),
-                worker_id: who["id"].as_str().map(str::to_string),
-                role: ProcessRole::Wrapper,
-                serving: false,
-                label: String::new(),
-                command: procfs::cmdline(pid),
-                samples: Vec::new(),
-                own: Vec::new(),
-                heap_limit,
-                oom: false,
-                exit: None,
-                seq,
-                answered_among: seq + 1,
-                gone_at: None,
-            });
+            let mut p = Followed::new(pid, self.list.len());
+            p.ppid = who["ppid"]
+                .as_u64()
+                .map(|p| p as u32)
+                .or_else(|| procfs::parent(pid));
+            p.ins = Some(ins);
+            p.worker_id = who["id"].as_str().map(str::to_string);
+            p.command = procfs::cmdline(pid);
+            p.heap_limit = heap_limit;
+            self.list.push(p);
+            added += 1;
+        }
+        added + self.learn(&target.captured.lock().unwrap())
+    }
+
+    /// What the target's output says of its processes beyond their inspectors: each one's
+    /// place in start order, which ones V8's trace says ran out of memory, and, as
+    /// [`Followed::unfollowed`], a process that ran out before it could be followed (a
+    /// cluster worker dead during the warm-up is still a process of the target that ran out of
+    /// memory, with a parent that may restart it). Returns how many of those were new. Before
+    /// any process is followed there is nothing to add to: a target that ran out of memory
+    /// while starting failed ([`crate::startup`]).
+    pub(crate) fn learn(&mut self, cap: &Captured) -> usize {
+        if self.list.is_empty() {
+            return 0;
+        }
+        for p in self.list.iter_mut() {
+            p.born = p.born.or(cap.announced(p.pid).map(|(i, _)| i));
+        }
+        let mut added = 0;
+        for d in &cap.oom_deaths.deaths {
+            if let Some(p) = self.list.iter_mut().find(|p| p.pid == d.pid) {
+                p.died_among.get_or_insert(d.announced_before);
+                continue;
+            }
+            // Its preload's line says it is a Node process of the target and whose (its line
+            // came before its trace, down the same pipe).
+            let Some((born, s)) = cap.announced(d.pid) else {
+                continue;
+            };
+            let mut p = Followed::new(d.pid, self.list.len());
+            p.born = Some(born);
+            p.ppid = s.ppid;
+            p.worker_id = s.worker.clone();
+            p.heap_limit = s.heap_limit;
+            p.died_among = Some(d.announced_before);
+            p.unfollowed = true;
+            p.oom = true;
+            p.exit = Some("ran out of memory".into());
+            p.gone_at = Some(Instant::now());
+            self.list.push(p);
             added += 1;
         }
         added
-    }
-
-    /// Give every process its role, whether it serves, and its label. `owner` holds the
-    /// listening socket of the target port. In a cluster the primary holds it and hands the
-    /// connections to its workers (they hold no listening socket of their own), so a cluster's
-    /// workers serve too.
-    pub(crate) fn classify(&mut self, owner: Option<u32>) {
-        let main_pid = self.main.map(|i| self.list[i].pid);
-        let owner = owner.or(main_pid);
-        let info: Vec<(u32, Option<u32>, bool)> = self
-            .list
-            .iter()
-            .map(|p| (p.pid, p.ppid, p.worker_id.is_some()))
-            .collect();
-        let followed = |pid: u32| info.iter().any(|&(q, _, _)| q == pid);
-        let mut serving_pids = Vec::new();
-        for p in self.list.iter_mut() {
-            let has_workers = info.iter().any(|&(_, pp, w)| w && pp == Some(p.pid));
-            let parent_followed = p.ppid.is_some_and(followed);
-            (p.role, p.serving) = if p.worker_id.is_some() {
-                (ProcessRole::Worker, true)
-            } else if has_workers {
-                (ProcessRole::Primary, true)
-            } else if owner == Some(p.pid) {
-                let role = if parent_followed {
-                    ProcessRole::Child
-                } else {
-                    ProcessRole::Primary
-                };
-                (role, true)
-            } else {
-                (ProcessRole::Child, false)
-            };
-            if p.serving {
-                serving_pids.push(p.pid);
-            }
-        }
-        // A process that does not serve but starts one that does is a wrapper.
-        for p in self.list.iter_mut().filter(|p| !p.serving) {
-            if serving_pids.iter().any(|&s| descends_from(s, p.pid)) {
-                p.role = ProcessRole::Wrapper;
-            }
-        }
-        // Labels stay as first given (the progress lines used them); a worker forked later
-        // (a restart) is numbered on without an "of".
-        let labelled = self.list.iter().any(|p| !p.label.is_empty());
-        let workers = self.list.iter().filter(|p| p.worker_id.is_some()).count();
-        let mut nth = 0;
-        for p in self.list.iter_mut() {
-            if p.role == ProcessRole::Worker {
-                nth += 1;
-            }
-            if p.label.starts_with(p.role.as_str()) {
-                continue;
-            }
-            p.label = match p.role {
-                ProcessRole::Worker if labelled => format!("worker {nth}, pid {}", p.pid),
-                ProcessRole::Worker => format!("worker {nth} of {workers}, pid {}", p.pid),
-                ProcessRole::Wrapper => format!("wrapper `{}`, pid {}", short(&p.command), p.pid),
-                r => format!("{}, pid {}", r.as_str(), p.pid),
-            };
-        }
     }
 
     pub(crate) fn main_inspector(&self) -> Option<&Inspector> {
@@ -222,7 +229,7 @@ impl Processes {
         t_s: f64,
         total: u64,
         phase: crate::verdict::Phase,
-        oom: bool,
+        deaths: &OomDeaths,
     ) -> Option<Result<(MemoryUsage, Option<u64>), CdpError>> {
         let live: Vec<usize> = (0..self.list.len())
             .filter(|&i| self.list[i].ins.is_some())
@@ -244,7 +251,10 @@ impl Processes {
             }
         }
         for i in gone {
-            self.gone(i, oom).await;
+            // The trace may come a moment after the inspector closed: [`crate::process_run`]
+            // looks again at the end.
+            let ran_out = deaths.named(self.list[i].pid);
+            self.gone(i, ran_out).await;
         }
         main
     }
@@ -258,8 +268,8 @@ impl Processes {
         p.answered_among = n;
     }
 
-    /// Process `i` stopped answering: it exited (of running out of memory when the target's
-    /// output said so).
+    /// Process `i` stopped answering: it exited, of running out of memory when `oom` (the
+    /// trace named it, [`OomDeaths::ran_out`]).
     pub(crate) async fn gone(&mut self, i: usize, oom: bool) {
         let p = &mut self.list[i];
         p.gone_at = Some(Instant::now());
@@ -314,37 +324,6 @@ async fn read(ins: Option<&Inspector>) -> Result<(MemoryUsage, Option<u64>), Cdp
     Ok((m, v["r"].as_u64()))
 }
 
-/// Whether `ancestor` is `pid`'s parent, grandparent, ... (through non-Node processes such
-/// as the `sh -c` npm runs scripts in).
-fn descends_from(pid: u32, ancestor: u32) -> bool {
-    let mut p = pid;
-    for _ in 0..32 {
-        match procfs::parent(p) {
-            Some(pp) if pp == ancestor => return true,
-            Some(pp) if pp > 1 => p = pp,
-            _ => return false,
-        }
-    }
-    false
-}
-
-/// `npm start` from `npm start`, `node app.js` from `/usr/bin/node /x/app.js`.
-fn short(cmd: &[String]) -> String {
-    let base = |s: &String| s.rsplit('/').next().unwrap_or(s).to_string();
-    cmd.iter().take(2).map(base).collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_are_shortened_to_their_names() {
-        assert_eq!(short(&["npm start".into()]), "npm start");
-        assert_eq!(
-            short(&["/usr/bin/node".into(), "/x/app.js".into(), "--a".into()]),
-            "node app.js"
-        );
-        assert_eq!(short(&[]), "");
-    }
-}
+#[path = "processes_tests.rs"]
+mod tests;

@@ -8,7 +8,11 @@
 //! met before), and for a cluster worker a higher worker id (cluster numbers its workers in
 //! fork order). The order in which the death and the replacement were *noticed* is no guide:
 //! the loop discovers new banners before it samples, so a replacement met in the very sample
-//! that found its predecessor gone comes first.
+//! that found its predecessor gone comes first. Surer still, when V8's out-of-memory trace
+//! named the dead process: every process announces itself on the same stderr as it starts
+//! ([`crate::preload`]), so one that announced itself after the trace was started after the
+//! death. That is also how the replacement of a worker never followed is found (it died
+//! before leakhound reached it, [`Followed::unfollowed`]).
 
 use crate::processes::{Followed, Processes};
 
@@ -21,7 +25,7 @@ pub(crate) fn replacements(list: &[Followed]) -> Vec<(usize, usize)> {
             continue;
         };
         let next = list.iter().enumerate().position(|(j, q)| {
-            q.seq >= dead.answered_among
+            came_after(dead, q)
                 && q.ppid == Some(ppid)
                 && q.worker_id.is_some() == dead.worker_id.is_some()
                 && forked_later(dead, q)
@@ -32,6 +36,16 @@ pub(crate) fn replacements(list: &[Followed]) -> Vec<(usize, usize)> {
         }
     }
     pairs
+}
+
+/// Whether `q` was started after `dead` died: it announced itself after `dead`'s out-of-memory
+/// trace was read; without those lines, it was discovered after `dead` last answered (which a
+/// process never followed did not do).
+fn came_after(dead: &Followed, q: &Followed) -> bool {
+    match (dead.died_among, q.born) {
+        (Some(died), Some(born)) => born >= died,
+        _ => !dead.unfollowed && !q.unfollowed && q.seq >= dead.answered_among,
+    }
 }
 
 /// Cluster worker ids grow with every fork: a replacement's is higher. Unknown ids (`?`, or

@@ -64,10 +64,10 @@ pub(crate) async fn take_sample(
         st.procs.classify(port_owner(st.startup.port));
         crate::process_run::tell_processes(&st.procs, progress);
     }
-    let oom = target.captured.lock().unwrap().oom;
+    let deaths = |t: &Target| t.captured.lock().unwrap().oom_deaths.clone();
     let t_s = st.started.elapsed().as_secs_f64();
     let requests = st.counters.completed.load(Ordering::Relaxed);
-    let mut answer = st.procs.sample(t_s, requests, phase, oom).await;
+    let mut answer = st.procs.sample(t_s, requests, phase, &deaths(target)).await;
     // No answer while V8 writes the snapshot at death: wait for it, then ask once more.
     if !matches!(answer, Some(Ok(_))) {
         if let Some(p) = st.death.clone() {
@@ -76,8 +76,7 @@ pub(crate) async fn take_sample(
             let t0 = std::time::Instant::now();
             if p.wait_written(ended, progress).await {
                 st.death_wait += t0.elapsed();
-                let oom = target.captured.lock().unwrap().oom;
-                answer = st.procs.sample(t_s, requests, phase, oom).await;
+                answer = st.procs.sample(t_s, requests, phase, &deaths(target)).await;
             }
         }
     }
@@ -90,7 +89,11 @@ pub(crate) async fn take_sample(
             };
             let gone = target.wait_exit(Duration::from_millis(300)).await.is_some()
                 || target.captured.lock().unwrap().oom;
+            // Out of memory when the trace names it, or when it is the only process that
+            // ended and no trace named one.
+            let lone = !st.procs.list.iter().any(|p| p.exit.is_some());
             let oom = target.captured.lock().unwrap().oom;
+            let oom = deaths(target).ran_out(st.procs.list[main].pid, oom, lone);
             st.procs.gone(main, oom).await;
             if gone {
                 st.died = true;

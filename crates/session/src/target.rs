@@ -19,6 +19,7 @@ use crate::heap_flag::OldSpace;
 const TAIL: usize = 30;
 
 pub use crate::mem_line::{parse_mem_line, MemLine};
+use crate::preload::{parse_marker, Started, PRELOAD};
 
 /// Everything read from the child's stdout and stderr so far.
 #[derive(Default)]
@@ -33,12 +34,13 @@ pub struct Captured {
     pub gc_events: crate::gc_events::GcEvents,
     pub banners: Vec<String>,
     pub oom: bool,
-    /// The OOM banner's lines (`<--- Last few GCs --->` onward).
-    pub oom_lines: Vec<String>,
+    /// Which processes ran out of memory, by the pid V8's trace names.
+    pub oom_deaths: crate::oom_deaths::OomDeaths,
     /// The target finished and waits for the inspector client to go.
     pub waiting_for_debugger: bool,
-    /// `(pid, v8 heap_size_limit)` per Node process, from the preload before any user code.
-    pub heap_limits: Vec<(u32, f64)>,
+    /// Every Node process of the target, as its preload announced it before any user code,
+    /// in start order.
+    pub started: Vec<Started>,
     /// How many of the two output streams reached their end.
     pub closed_streams: u8,
     pub warnings: Vec<String>, // Node's own (leakhound_patterns::keep_warning)
@@ -47,9 +49,18 @@ pub struct Captured {
 impl Captured {
     /// The heap limit (bytes) `pid` reported, else the last one reported.
     pub fn heap_limit(&self, pid: Option<u32>) -> Option<f64> {
-        pid.and_then(|p| self.heap_limits.iter().rev().find(|(q, _)| *q == p))
-            .or(self.heap_limits.last())
-            .map(|&(_, l)| l)
+        pid.and_then(|p| self.started.iter().rev().find(|s| s.pid == p))
+            .or(self.started.last())
+            .map(|s| s.heap_limit)
+    }
+
+    /// What the preload of `pid` announced, and its place in start order.
+    pub fn announced(&self, pid: u32) -> Option<(usize, &Started)> {
+        self.started
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, s)| s.pid == pid)
     }
 }
 
@@ -102,35 +113,6 @@ pub fn node_options(user: Option<&str>, heap_mb: Option<u64>, preload: &std::pat
         preload.display()
     ));
     v
-}
-
-/// What the preload writes to stderr before the app's code runs: `[leakhound] pid=N
-/// heap_size_limit=BYTES`, read back by [`read_lines`] and kept out of the app's output.
-const MARKER: &str = "[leakhound] pid=";
-
-/// `--trace-gc` is refused in NODE_OPTIONS (exit 9), so a preload turns it on. It also reports
-/// the real heap limit at once: an app that runs out of memory while starting never gets as
-/// far as an inspector session that could ask. Workers run preloads too but have heaps of
-/// their own, so only the main thread reports. It counts the requests the process's HTTP servers
-/// get (read over the inspector), so a cluster worker is regressed on the requests it served.
-const PRELOAD: &str = "require('v8').setFlagsFromString('--trace-gc');
-try {
-  if (require('worker_threads').isMainThread) {
-    require('fs').writeSync(2, '[leakhound] pid=' + process.pid + ' heap_size_limit=' +
-      require('v8').getHeapStatistics().heap_size_limit + '\\n');
-  }
-} catch (e) {}
-try {
-  const k = Symbol.for('leakhound.requests'); globalThis[k] = 0;
-  require('diagnostics_channel').subscribe('http.server.request.start', () => { globalThis[k]++; });
-} catch (e) {}
-";
-
-/// `(pid, heap_size_limit)` from a [`MARKER`] line.
-fn parse_marker(line: &str) -> Option<(u32, f64)> {
-    let (pid, rest) = line.strip_prefix(MARKER)?.split_once(' ')?;
-    let limit = rest.strip_prefix("heap_size_limit=")?;
-    Some((pid.parse().ok()?, limit.trim().parse().ok()?))
 }
 
 impl Target {
@@ -263,8 +245,8 @@ async fn read_lines(
         let line = String::from_utf8_lossy(&raw);
         let line = line.trim_end_matches('\r');
         if is_stderr {
-            if let Some(limit) = parse_marker(line) {
-                captured.lock().unwrap().heap_limits.push(limit);
+            if let Some(started) = parse_marker(line) {
+                captured.lock().unwrap().started.push(started);
                 continue;
             }
         }
@@ -284,12 +266,8 @@ async fn read_lines(
             if line.starts_with("Waiting for the debugger to disconnect") {
                 c.waiting_for_debugger = true;
             }
-            if line.contains("<--- Last few GCs --->") {
-                c.oom_lines.clear();
-                c.oom_lines.push(line.to_string());
-            } else if !c.oom_lines.is_empty() && c.oom_lines.len() < 40 {
-                c.oom_lines.push(line.to_string());
-            }
+            let announced = c.started.len();
+            c.oom_deaths.push_line(line, announced);
             if line.contains("JavaScript heap out of memory") {
                 c.oom = true;
             }
@@ -368,19 +346,21 @@ mod tests {
     }
 
     #[test]
-    fn the_preloads_heap_limit_line_is_read() {
-        assert_eq!(
-            parse_marker("[leakhound] pid=42 heap_size_limit=184549376"),
-            Some((42, 184_549_376.0))
-        );
-        assert_eq!(parse_marker("[leakhound] pid=x heap_size_limit=1"), None);
-        assert_eq!(parse_marker("listening on 3000"), None);
+    fn the_heap_limit_is_the_one_a_process_announced() {
+        let at = |pid, heap_limit| Started {
+            pid,
+            heap_limit,
+            ppid: None,
+            worker: None,
+        };
         let c = Captured {
-            heap_limits: vec![(1, 10.0), (2, 20.0)],
+            started: vec![at(1, 10.0), at(2, 20.0)],
             ..Default::default()
         };
         assert_eq!(c.heap_limit(Some(1)), Some(10.0));
         assert_eq!(c.heap_limit(Some(9)), Some(20.0));
         assert_eq!(c.heap_limit(None), Some(20.0));
+        assert_eq!(c.announced(2).map(|(i, _)| i), Some(1));
+        assert!(c.announced(9).is_none());
     }
 }

@@ -5,17 +5,27 @@
 // as one with work of its own does, rather than exiting with its last worker). STALL_MS: each new
 // worker is stopped (SIGSTOP) that long right after its fork, as a starved process on a
 // loaded machine starts late: its inspector banner comes seconds after the fork.
+// OOM_FIRST=1: the first worker runs out of memory as it starts, before anything listens, and
+// the others are forked only once it died: the port opens after its death, so leakhound (which
+// attaches once the port is open) never meets that worker alive.
 'use strict';
 const cluster = require('node:cluster');
 const http = require('node:http');
 
 const WORKERS = Number(process.env.WORKERS || 2);
 const STALL_MS = Number(process.env.STALL_MS || 0);
+const OOM_FIRST = process.env.OOM_FIRST === '1';
 
 if (cluster.isPrimary) {
-  for (let i = 0; i < WORKERS; i++) cluster.fork();
+  let doomed = OOM_FIRST ? cluster.fork({ OOM_NOW: '1' }) : null;
+  for (let i = 0; i < (OOM_FIRST ? 0 : WORKERS); i++) cluster.fork();
   if (process.env.RESTART === '0') setInterval(() => {}, 1000);
   cluster.on('exit', (worker, code, signal) => {
+    if (worker === doomed) {
+      doomed = null;
+      // The rest of the workers (the restart below forks its replacement).
+      for (let i = 1; i < WORKERS; i++) cluster.fork();
+    }
     if (process.env.RESTART === '0') {
       console.log(`worker ${worker.process.pid} exited (${signal || code}); not restarted`);
       return;
@@ -33,6 +43,9 @@ if (cluster.isPrimary) {
       }, STALL_MS);
     }
   });
+} else if (process.env.OOM_NOW === '1') {
+  const kept = [];
+  for (;;) kept.push('x'.repeat(1000) + kept.length);
 } else {
   http.createServer(require('./handler')).listen(Number(process.env.PORT || 3000), () => {
     console.log(`worker ${process.pid} listening on ${process.env.PORT}`);
