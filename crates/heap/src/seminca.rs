@@ -48,6 +48,7 @@ pub struct Forward<'a, K: Fn(usize) -> bool> {
 /// node (length nodes + 1; its buffer is reused).
 pub fn dominators<K: Fn(usize) -> bool>(f: &Forward<'_, K>, indeg: Vec<u32>) -> Dominators {
     let n = f.first_edge.len() - 1;
+    let t0 = std::time::Instant::now();
     let Numbered {
         vertex,
         parent,
@@ -56,8 +57,11 @@ pub fn dominators<K: Fn(usize) -> bool>(f: &Forward<'_, K>, indeg: Vec<u32>) -> 
         reached,
         spare,
     } = number_and_preds(f, indeg);
+    crate::timing::timing("dominators: DFS and predecessor lists", t0);
+    let t0 = std::time::Instant::now();
     let (idom, semi, ancestor, mut label) =
         semidominators_and_idoms(first, &preds, parent, reached, spare);
+    crate::timing::timing("dominators: semidominators and idoms", t0);
     // Shrinking a big buffer in place gives its tail back (glibc's `mremap`) and keeps
     // the pages already mapped at its head.
     let mut preds = preds;
