@@ -142,3 +142,42 @@ pub fn diff_since(a: Before, b: &Heap) -> DiffReport {
         grown_collections: grown_since(&[a.collections], b, crate::inspect::TOP),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testheap::heap_ids;
+
+    /// A root holding `n` objects of alternating classes and growing sizes.
+    fn objects(n: usize, id_base: u64) -> Heap {
+        let mut nodes = vec![("synthetic", "", 0)];
+        let mut edges = Vec::new();
+        for i in 0..n {
+            nodes.push((
+                "object",
+                if i % 2 == 0 { "Foo" } else { "Bar" },
+                16 + i as u64,
+            ));
+            edges.push((0, "element", "1", i + 1));
+        }
+        heap_ids(&nodes, &edges, id_base)
+    }
+
+    #[test]
+    fn ids_across_buckets_match_as_a_set_of_ids_would() {
+        // A's ids straddle a bucket boundary (2^16) and the last bucket (just under 2^32);
+        // B's are A's shifted by three objects, so some are new, some gone, some kept.
+        for base in [0u64, 65_520, (1 << 32) - 64] {
+            let (a, b) = (objects(20, base), objects(20, base + 6));
+            let one = diff(&a, &b);
+            let whole = crate::whole_heap::diff(&a, &b);
+            assert_eq!(
+                serde_json::to_string(&one).unwrap(),
+                serde_json::to_string(&whole).unwrap()
+            );
+            let new: u64 = one.classes.iter().map(|c| c.new_count).sum();
+            let gone: u64 = one.classes.iter().map(|c| c.deleted_count).sum();
+            assert_eq!((new, gone), (3, 3), "{:?}", one.classes);
+        }
+    }
+}
