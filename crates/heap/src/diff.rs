@@ -93,8 +93,39 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
 
 /// [`diff`] with A already reduced to its [`Before`].
 pub fn diff_since(a: Before, b: &Heap) -> DiffReport {
-    // Each of B's objects looked up among A's: the ones not found are new, and A's objects
-    // never found are gone.
+    // The collections that grew need only B and A's collection sizes: on the other core.
+    let (grown, by) = std::thread::scope(|sc| {
+        let before = std::slice::from_ref(&a.collections);
+        let grown = sc.spawn(move || grown_since(before, b, crate::inspect::TOP));
+        let by = changed(&a, b);
+        (grown.join().expect("grown collections thread"), by)
+    });
+    let mut classes: Vec<ClassDiff> = by
+        .into_iter()
+        .map(|(class, mut d)| {
+            d.class = class;
+            d.count_delta = d.new_count as i64 - d.deleted_count as i64;
+            d.bytes_delta = d.new_bytes as i64 - d.deleted_bytes as i64;
+            d
+        })
+        .collect();
+    classes.sort_by(|x, y| {
+        y.bytes_delta
+            .cmp(&x.bytes_delta)
+            .then(x.class.cmp(&y.class))
+    });
+    DiffReport {
+        schema: leakhound_schema::heap::DIFF_SCHEMA.into(),
+        total_before: a.total,
+        total_after: b.total,
+        classes,
+        grown_collections: grown,
+    }
+}
+
+/// Per class, the objects new in B and gone since A. Each of B's objects is looked up among
+/// A's: the ones not found are new, and A's objects never found are gone.
+fn changed(a: &Before, b: &Heap) -> FxHashMap<String, ClassDiff> {
     let mut found = vec![false; a.ids.len()];
     let mut by: FxHashMap<String, ClassDiff> = FxHashMap::default();
     for v in 0..b.node_count() as u32 {
@@ -120,27 +151,7 @@ pub fn diff_since(a: Before, b: &Heap) -> DiffReport {
         d.deleted_count += 1;
         d.deleted_bytes += a.sizes[i];
     }
-    let mut classes: Vec<ClassDiff> = by
-        .into_iter()
-        .map(|(class, mut d)| {
-            d.class = class;
-            d.count_delta = d.new_count as i64 - d.deleted_count as i64;
-            d.bytes_delta = d.new_bytes as i64 - d.deleted_bytes as i64;
-            d
-        })
-        .collect();
-    classes.sort_by(|x, y| {
-        y.bytes_delta
-            .cmp(&x.bytes_delta)
-            .then(x.class.cmp(&y.class))
-    });
-    DiffReport {
-        schema: leakhound_schema::heap::DIFF_SCHEMA.into(),
-        total_before: a.total,
-        total_after: b.total,
-        classes,
-        grown_collections: grown_since(&[a.collections], b, crate::inspect::TOP),
-    }
+    by
 }
 
 #[cfg(test)]

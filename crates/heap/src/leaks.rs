@@ -215,6 +215,32 @@ pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
         shapes1,
     } = earlier;
     let t0 = std::time::Instant::now();
+    // The collections that grew need only S3 and the collection sizes: on the other core.
+    let before = &collections;
+    let (grown, (leaked_objects, leaked_retained, out)) = std::thread::scope(|sc| {
+        let grown = sc.spawn(move || grown_since(before, s3, crate::inspect::TOP));
+        let groups = groups_in(new_ids, shapes1, s3);
+        (grown.join().expect("grown collections thread"), groups)
+    });
+    timing("leaks: S3 grouped", t0);
+    LeaksReport {
+        schema: leakhound_schema::heap::LEAKS_SCHEMA.into(),
+        totals: [total1, total2, s3.total],
+        leaked_objects,
+        leaked_retained_bytes: leaked_retained,
+        significant: out.iter().any(|g| g.significant),
+        groups: out,
+        grown_collections: grown,
+    }
+}
+
+/// The leaked objects of S3 (new since S1 and alive in S2 and S3) grouped: how many, the
+/// bytes the topmost retain, and the groups, biggest first.
+fn groups_in(
+    new_ids: FxHashSet<u32>,
+    shapes1: ShapeCounts,
+    s3: &Heap,
+) -> (u64, u64, Vec<LeakGroup>) {
     let n = s3.node_count();
     let mut cand = vec![false; n];
     for v in 0..n as u32 {
@@ -323,16 +349,7 @@ pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
             .cmp(&x.retained_bytes)
             .then(x.class.cmp(&y.class))
     });
-    timing("leaks: S3 grouped", t0);
-    LeaksReport {
-        schema: leakhound_schema::heap::LEAKS_SCHEMA.into(),
-        totals: [total1, total2, s3.total],
-        leaked_objects,
-        leaked_retained_bytes: leaked_retained,
-        significant: out.iter().any(|g| g.significant),
-        groups: out,
-        grown_collections: grown_since(&collections, s3, crate::inspect::TOP),
-    }
+    (leaked_objects, leaked_retained, out)
 }
 
 /// Whether the few objects on one path that retain `now` bytes grew from the `was` bytes the
