@@ -241,6 +241,7 @@ fn groups_in(
     shapes1: ShapeCounts,
     s3: &Heap,
 ) -> (u64, u64, Vec<LeakGroup>) {
+    let t0 = std::time::Instant::now();
     let n = s3.node_count();
     let mut cand = vec![false; n];
     for v in 0..n as u32 {
@@ -251,6 +252,8 @@ fn groups_in(
     }
     let leaked_objects = cand.iter().filter(|&&c| c).count() as u64;
     drop(new_ids);
+    timing("leaks: S3 candidates", t0);
+    let t0 = std::time::Instant::now();
 
     struct Acc {
         class: String,
@@ -290,6 +293,8 @@ fn groups_in(
             a.example = v;
         }
     }
+    timing("leaks: S3 topmost candidates by shape", t0);
+    let t0 = std::time::Instant::now();
     let total = s3.total.max(1);
     // Only groups big enough to matter need their population counted.
     let mut accs: Vec<Acc> = groups.into_values().collect();
@@ -349,6 +354,7 @@ fn groups_in(
             .cmp(&x.retained_bytes)
             .then(x.class.cmp(&y.class))
     });
+    timing("leaks: S3 groups' paths and populations", t0);
     (leaked_objects, leaked_retained, out)
 }
 
