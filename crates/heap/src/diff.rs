@@ -22,7 +22,9 @@ pub struct Before {
     /// the peak to 1.42× the larger file.
     ids: Vec<u32>,
     classes: Vec<u32>,
-    sizes: Vec<u64>,
+    /// Self sizes in 4 bytes; [`u32::MAX`] means the size is in `big_sizes` (by index).
+    sizes: Vec<u32>,
+    big_sizes: FxHashMap<u32, u64>,
     /// `starts[k]..starts[k + 1]`: the objects whose id's top [`BUCKET_BITS`] bits are `k`.
     starts: Vec<u32>,
     collections: CollectionSizes,
@@ -67,12 +69,29 @@ impl Before {
             class_names: a.class_names.clone(),
             ids: order.iter().map(|&v| id(v)).collect(),
             classes: order.iter().map(|&v| a.class_of[v as usize]).collect(),
-            sizes: order.iter().map(|&v| a.self_size[v as usize]).collect(),
+            sizes: order
+                .iter()
+                .map(|&v| u32::try_from(a.self_size[v as usize]).unwrap_or(u32::MAX))
+                .collect(),
+            big_sizes: order
+                .iter()
+                .enumerate()
+                .filter(|&(_, &v)| a.self_size[v as usize] >= u64::from(u32::MAX))
+                .map(|(i, &v)| (i as u32, a.self_size[v as usize]))
+                .collect(),
             starts,
             collections: CollectionSizes::of(a),
         };
         timing("diff: first snapshot reduced", t0);
         b
+    }
+
+    /// The self size of object `i` (in id order).
+    fn size(&self, i: usize) -> u64 {
+        match self.sizes[i] {
+            u32::MAX => self.big_sizes[&(i as u32)],
+            s => u64::from(s),
+        }
     }
 
     /// The objects with JS id `id` (ids are unique in a well-formed snapshot; a repeated
@@ -149,7 +168,7 @@ fn changed(a: &Before, b: &Heap) -> FxHashMap<String, ClassDiff> {
             .entry(a.class_names[a.classes[i] as usize].clone())
             .or_default();
         d.deleted_count += 1;
-        d.deleted_bytes += a.sizes[i];
+        d.deleted_bytes += a.size(i);
     }
     by
 }
@@ -159,16 +178,15 @@ mod tests {
     use super::*;
     use crate::testheap::heap_ids;
 
-    /// A root holding `n` objects of alternating classes and growing sizes.
+    /// A root holding `n` objects of alternating classes and growing sizes (but one).
     fn objects(n: usize, id_base: u64) -> Heap {
         let mut nodes = vec![("synthetic", "", 0)];
         let mut edges = Vec::new();
         for i in 0..n {
-            nodes.push((
-                "object",
-                if i % 2 == 0 { "Foo" } else { "Bar" },
-                16 + i as u64,
-            ));
+            // One object over 4 GiB, whose size does not fit the compact sizes.
+            let size = if i == 1 { 5 << 30 } else { 16 + i as u64 };
+            let class = if i % 2 == 0 { "Foo" } else { "Bar" };
+            nodes.push(("object", class, size));
             edges.push((0, "element", "1", i + 1));
         }
         heap_ids(&nodes, &edges, id_base)
