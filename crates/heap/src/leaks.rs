@@ -48,7 +48,7 @@ struct ShapeCounts {
 
 impl ShapeCounts {
     fn of(h: &Heap) -> ShapeCounts {
-        let mut shapes = Shapes::new(h);
+        let mut shapes = Shapes::for_every_node(h);
         for v in 0..h.node_count() as u32 {
             crate::cancel::point(v as usize);
             shapes.of(v);
@@ -98,11 +98,17 @@ pub struct First {
 impl First {
     pub fn of(s1: &Heap) -> First {
         let t0 = std::time::Instant::now();
+        // The shapes are the long pass; the ids and collections take the other core.
+        let ((ids, collections), shapes) = std::thread::scope(|sc| {
+            let other = sc.spawn(|| (ids(s1), CollectionSizes::of(s1)));
+            let shapes = ShapeCounts::of(s1);
+            (other.join().expect("S1 ids and collections thread"), shapes)
+        });
         let f = First {
             total: s1.total,
-            ids: ids(s1),
-            collections: CollectionSizes::of(s1),
-            shapes: ShapeCounts::of(s1),
+            ids,
+            collections,
+            shapes,
         };
         timing("leaks: S1 reduced", t0);
         f
@@ -112,16 +118,20 @@ impl First {
     pub fn then(self, s2: &Heap) -> Second {
         let t0 = std::time::Instant::now();
         let before = self.ids;
-        let new_ids = (0..s2.node_count() as u32)
-            .filter(|&v| s2.is_js_id(v))
-            .map(|v| s2.graph.node_id[v as usize])
-            .filter(|id| !before.contains(id))
-            .collect();
+        let (new_ids, collections2) = std::thread::scope(|sc| {
+            let other = sc.spawn(|| CollectionSizes::of(s2));
+            let new_ids: FxHashSet<u32> = (0..s2.node_count() as u32)
+                .filter(|&v| s2.is_js_id(v))
+                .map(|v| s2.graph.node_id[v as usize])
+                .filter(|id| !before.contains(id))
+                .collect();
+            (new_ids, other.join().expect("S2 collections thread"))
+        });
         drop(before);
         let s = Second {
             totals: [self.total, s2.total],
             new_ids,
-            collections: [self.collections, CollectionSizes::of(s2)],
+            collections: [self.collections, collections2],
             shapes1: self.shapes,
         };
         timing("leaks: S2 reduced", t0);
@@ -150,18 +160,19 @@ pub(crate) fn internal(h: &Heap, v: u32) -> bool {
 /// of up to 40,000 internal hops. A bounded walk (it once stopped after 64 hops) lands on
 /// another reaction, a candidate itself, and drops all but the newest 64 closures, so the
 /// leak never made a group big enough to count; the memo keeps the full walk linear.
+///
+/// The memo holds only the internal nodes of the chains walked (a map, not 4 bytes a node:
+/// it is allocated while the last snapshot is open, at the command's peak memory).
 pub(crate) struct FirstObjectAbove<'h> {
     h: &'h Heap,
-    memo: Vec<u32>,
+    memo: FxHashMap<u32, u32>,
 }
 
 impl<'h> FirstObjectAbove<'h> {
-    const UNKNOWN: u32 = u32::MAX;
-
     pub(crate) fn new(h: &'h Heap) -> Self {
         FirstObjectAbove {
             h,
-            memo: vec![Self::UNKNOWN; h.node_count()],
+            memo: FxHashMap::default(),
         }
     }
 
@@ -174,8 +185,7 @@ impl<'h> FirstObjectAbove<'h> {
             if d == h.graph.root || !internal(h, d) {
                 break d;
             }
-            let known = self.memo[d as usize];
-            if known != Self::UNKNOWN {
+            if let Some(&known) = self.memo.get(&d) {
                 break known;
             }
             chain.push(d);
@@ -186,7 +196,7 @@ impl<'h> FirstObjectAbove<'h> {
             d = up;
         };
         for c in chain {
-            self.memo[c as usize] = found;
+            self.memo.insert(c, found);
         }
         found
     }
@@ -204,6 +214,34 @@ pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
         collections,
         shapes1,
     } = earlier;
+    let t0 = std::time::Instant::now();
+    // The collections that grew need only S3 and the collection sizes: on the other core.
+    let before = &collections;
+    let (grown, (leaked_objects, leaked_retained, out)) = std::thread::scope(|sc| {
+        let grown = sc.spawn(move || grown_since(before, s3, crate::inspect::TOP));
+        let groups = groups_in(new_ids, shapes1, s3);
+        (grown.join().expect("grown collections thread"), groups)
+    });
+    timing("leaks: S3 grouped", t0);
+    LeaksReport {
+        schema: leakhound_schema::heap::LEAKS_SCHEMA.into(),
+        totals: [total1, total2, s3.total],
+        leaked_objects,
+        leaked_retained_bytes: leaked_retained,
+        significant: out.iter().any(|g| g.significant),
+        groups: out,
+        grown_collections: grown,
+    }
+}
+
+/// The leaked objects of S3 (new since S1 and alive in S2 and S3) grouped: how many, the
+/// bytes the topmost retain, and the groups, biggest first.
+fn groups_in(
+    new_ids: FxHashSet<u32>,
+    shapes1: ShapeCounts,
+    s3: &Heap,
+) -> (u64, u64, Vec<LeakGroup>) {
+    let t0 = std::time::Instant::now();
     let n = s3.node_count();
     let mut cand = vec![false; n];
     for v in 0..n as u32 {
@@ -214,6 +252,8 @@ pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
     }
     let leaked_objects = cand.iter().filter(|&&c| c).count() as u64;
     drop(new_ids);
+    timing("leaks: S3 candidates", t0);
+    let t0 = std::time::Instant::now();
 
     struct Acc {
         class: String,
@@ -253,6 +293,8 @@ pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
             a.example = v;
         }
     }
+    timing("leaks: S3 topmost candidates by shape", t0);
+    let t0 = std::time::Instant::now();
     let total = s3.total.max(1);
     // Only groups big enough to matter need their population counted.
     let mut accs: Vec<Acc> = groups.into_values().collect();
@@ -312,15 +354,8 @@ pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
             .cmp(&x.retained_bytes)
             .then(x.class.cmp(&y.class))
     });
-    LeaksReport {
-        schema: leakhound_schema::heap::LEAKS_SCHEMA.into(),
-        totals: [total1, total2, s3.total],
-        leaked_objects,
-        leaked_retained_bytes: leaked_retained,
-        significant: out.iter().any(|g| g.significant),
-        groups: out,
-        grown_collections: grown_since(&collections, s3, crate::inspect::TOP),
-    }
+    timing("leaks: S3 groups' paths and populations", t0);
+    (leaked_objects, leaked_retained, out)
 }
 
 /// Whether the few objects on one path that retain `now` bytes grew from the `was` bytes the
