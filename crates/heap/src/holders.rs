@@ -130,13 +130,8 @@ mod tests {
     fn holders_are_the_dominators_holding_most_of_each_class() {
         let mut ties = 0;
         for seed in 1..80u64 {
-            let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            let mut next = |k: u64| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % k
-            };
+            let mut rng = crate::testheap::Rng::new(seed);
+            let mut next = |k: u64| rng.below(k);
             let n = 2 + next(400) as usize;
             let mut nodes = String::new();
             let mut edges = String::new();

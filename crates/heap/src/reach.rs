@@ -169,13 +169,8 @@ mod tests {
         // The graphs must exercise both a long search and nodes left unreached.
         let (mut big_reach, mut some_left) = (false, false);
         for seed in 1..60u64 {
-            let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            let mut next = |k: u64| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % k
-            };
+            let mut rng = crate::testheap::Rng::new(seed);
+            let mut next = |k: u64| rng.below(k);
             let n = 2 + next(3000) as usize;
             let mut nodes = String::new();
             let mut edges = String::new();
