@@ -252,7 +252,7 @@ mod tests {
             "context", "element", "property", "internal", "hidden", "shortcut", "weak",
         ];
         for seed in 1..40u64 {
-            let mut rng = crate::testheap::Rng::new(seed);
+            let mut rng = crate::test_rng::Rng::new(seed);
             let mut next = |k: u64| rng.below(k);
             let n = 20 + next(300) as usize;
             let mut nodes = String::new();

@@ -130,7 +130,7 @@ mod tests {
     fn holders_are_the_dominators_holding_most_of_each_class() {
         let mut ties = 0;
         for seed in 1..80u64 {
-            let mut rng = crate::testheap::Rng::new(seed);
+            let mut rng = crate::test_rng::Rng::new(seed);
             let mut next = |k: u64| rng.below(k);
             let n = 2 + next(400) as usize;
             let mut nodes = String::new();

@@ -32,6 +32,8 @@ pub mod scan;
 pub mod seminca;
 pub mod shapes;
 pub mod summary;
+#[cfg(test)]
+mod test_rng;
 pub mod testheap;
 pub mod timing;
 #[doc(hidden)]

@@ -169,7 +169,7 @@ mod tests {
         // The graphs must exercise both a long search and nodes left unreached.
         let (mut big_reach, mut some_left) = (false, false);
         for seed in 1..60u64 {
-            let mut rng = crate::testheap::Rng::new(seed);
+            let mut rng = crate::test_rng::Rng::new(seed);
             let mut next = |k: u64| rng.below(k);
             let n = 2 + next(3000) as usize;
             let mut nodes = String::new();
