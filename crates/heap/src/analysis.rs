@@ -20,7 +20,7 @@ pub struct Heap {
     pub graph: Graph,
     pub t: TypeIds,
     /// Self sizes after DevTools' shallow-size transfer.
-    pub self_size: Vec<u64>,
+    pub self_size: crate::sizes::Sizes,
     pub retained: Vec<u64>,
     pub idom: Vec<u32>,
     pub distance: Vec<i32>,
@@ -40,7 +40,7 @@ pub struct Heap {
 pub struct Tree<'h> {
     pub graph: &'h Graph,
     pub t: &'h TypeIds,
-    pub self_size: &'h [u64],
+    pub self_size: &'h crate::sizes::Sizes,
     pub retained: &'h [u64],
     pub idom: &'h [u32],
     pub class_of: &'h [u32],
@@ -56,7 +56,7 @@ pub struct Tree<'h> {
 pub struct Nodes<'h> {
     pub graph: &'h Graph,
     pub t: &'h TypeIds,
-    pub self_size: &'h [u64],
+    pub self_size: &'h crate::sizes::Sizes,
     pub class_of: &'h [u32],
     pub class_names: &'h [String],
 }
@@ -335,7 +335,7 @@ fn dominated(idom: &[u32], root: u32, mut spare: Vec<Vec<u32>>) -> (Vec<u32>, Ve
 /// by exactly one ordinary node give their size to that owner, so a Map's backing table counts
 /// as the Map's own size. Skipped when there are no user roots (an "expose internals" capture).
 /// Returns its dead work array (node-length, or empty when skipped) for reuse.
-pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) -> Vec<u32> {
+pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut crate::sizes::Sizes) -> Vec<u32> {
     let has_user_roots = g
         .edges(g.root)
         .any(|e| g.node_type[g.edge_to[e] as usize] != t.synthetic);
@@ -394,9 +394,9 @@ pub fn shallow_sizes(g: &Graph, t: &TypeIds, sizes: &mut [u64]) -> Vec<u32> {
         if g.node_type[o as usize] == t.synthetic || o == g.root {
             continue;
         }
-        let s = sizes[i];
-        sizes[i] = 0;
-        sizes[o as usize] += s;
+        let s = sizes.get(i);
+        sizes.set(i, 0);
+        sizes.set(o as usize, sizes.get(o as usize) + s);
     }
     owners
 }

@@ -43,7 +43,7 @@ impl Before {
         let t0 = std::time::Instant::now();
         let id = |v: u32| a.graph.node_id[v as usize];
         let nodes: Vec<u32> = (0..a.node_count() as u32)
-            .filter(|&v| a.is_js_id(v) && a.self_size[v as usize] > 0)
+            .filter(|&v| a.is_js_id(v) && a.self_size.get(v as usize) > 0)
             .collect();
         // A counting sort by bucket, then each (small) bucket sorted.
         let mut starts = vec![0u32; (1 << BUCKET_BITS) + 1];
@@ -71,13 +71,13 @@ impl Before {
             classes: order.iter().map(|&v| a.class_of[v as usize]).collect(),
             sizes: order
                 .iter()
-                .map(|&v| u32::try_from(a.self_size[v as usize]).unwrap_or(u32::MAX))
+                .map(|&v| u32::try_from(a.self_size.get(v as usize)).unwrap_or(u32::MAX))
                 .collect(),
             big_sizes: order
                 .iter()
                 .enumerate()
-                .filter(|&(_, &v)| a.self_size[v as usize] >= u64::from(u32::MAX))
-                .map(|(i, &v)| (i as u32, a.self_size[v as usize]))
+                .filter(|&(_, &v)| a.self_size.get(v as usize) >= u64::from(u32::MAX))
+                .map(|(i, &v)| (i as u32, a.self_size.get(v as usize)))
                 .collect(),
             starts,
             collections: CollectionSizes::of(a),
@@ -149,7 +149,7 @@ fn changed(a: &Before, b: &Heap) -> FxHashMap<String, ClassDiff> {
     let mut by: FxHashMap<String, ClassDiff> = FxHashMap::default();
     for v in 0..b.node_count() as u32 {
         crate::cancel::point(v as usize);
-        let s = b.self_size[v as usize];
+        let s = b.self_size.get(v as usize);
         if s == 0 || !b.is_js_id(v) {
             continue;
         }

@@ -233,8 +233,8 @@ pub fn dominators(g: &Graph, ess: &EdgeBits, indeg: Vec<u32>) -> Dominators {
 }
 
 /// Retained size: own size plus everything dominated, summed bottom-up in reverse DFS order.
-pub fn retained_sizes(self_size: &[u64], order: &[u32], idom: &[u32]) -> Vec<u64> {
-    let mut ret = self_size.to_vec();
+pub fn retained_sizes(self_size: &crate::sizes::Sizes, order: &[u32], idom: &[u32]) -> Vec<u64> {
+    let mut ret = self_size.to_u64();
     for &v in order.iter().skip(1).rev() {
         let p = idom[v as usize] as usize;
         ret[p] += ret[v as usize];

@@ -105,7 +105,7 @@ fn node(h: &Heap, v: u32) -> DomNode {
     DomNode {
         class: h.class_name(v).to_string(),
         node_id: u64::from(h.graph.node_id[v as usize]),
-        self_bytes: h.self_size[v as usize],
+        self_bytes: h.self_size.get(v as usize),
         retained_bytes: h.retained[v as usize],
         path,
         children: Vec::new(),

@@ -74,8 +74,8 @@ pub struct Graph {
     pub node_name: Vec<u32>,
     /// V8's `SnapshotObjectId` is 32-bit.
     pub node_id: Vec<u32>,
-    /// Self sizes exactly as written by V8 (u64: a 5 GiB ArrayBuffer does not fit in u32).
-    pub self_size: Vec<u64>,
+    /// Self sizes exactly as written by V8 (a 5 GiB ArrayBuffer's too: see [`Sizes`]).
+    pub self_size: crate::sizes::Sizes,
     /// V8's DOM link state per node (0 unknown, 1 attached, 2 detached); empty when the
     /// snapshot's V8 predates the field.
     pub detachedness: Vec<u8>,

@@ -94,7 +94,7 @@ impl Part {
             let own = if d == root { Some(d as u32) } else { None };
             for &v in h.children(d as u32).iter().chain(own.iter()) {
                 let i = slot[h.class_of[v as usize] as usize];
-                if i == NONE || h.self_size[v as usize] == 0 {
+                if i == NONE || h.self_size.get(v as usize) == 0 {
                     continue;
                 }
                 let i = i as usize;
@@ -171,7 +171,7 @@ mod tests {
             let mut bytes: BTreeMap<(usize, u32), u64> = BTreeMap::new();
             let mut want_big: BTreeMap<usize, u64> = BTreeMap::new();
             for v in 0..h.node_count() {
-                if h.self_size[v] == 0 {
+                if h.self_size.get(v) == 0 {
                     continue;
                 }
                 let c = h.class_of[v] as usize;

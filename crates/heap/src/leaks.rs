@@ -288,7 +288,7 @@ fn groups_in(
         });
         a.instances += 1;
         a.retained += s3.retained[v as usize];
-        a.selfb += s3.self_size[v as usize];
+        a.selfb += s3.self_size.get(v as usize);
         if s3.retained[v as usize] > s3.retained[a.example as usize] {
             a.example = v;
         }

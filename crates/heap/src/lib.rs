@@ -31,6 +31,7 @@ pub mod replicate;
 pub mod scan;
 pub mod seminca;
 pub mod shapes;
+pub mod sizes;
 pub mod summary;
 #[cfg(test)]
 mod test_rng;

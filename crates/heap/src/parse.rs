@@ -458,7 +458,7 @@ struct NodeCols {
     ty: Vec<u8>,
     name: Vec<u32>,
     id: Vec<u32>,
-    size: Vec<u64>,
+    size: crate::sizes::Sizes,
     first_edge: Vec<u32>,
     detached: Vec<u8>,
 }
@@ -787,7 +787,7 @@ fn parse_nodes(
         ty: Vec::with_capacity(f.cap),
         name: Vec::with_capacity(f.cap),
         id: Vec::with_capacity(f.cap),
-        size: Vec::with_capacity(f.cap),
+        size: crate::sizes::Sizes::with_capacity(f.cap),
         first_edge: Vec::with_capacity(f.cap + 1),
         detached: Vec::with_capacity(if f.detached < f.width { f.cap } else { 0 }),
     };

@@ -27,7 +27,7 @@ fn class_rows(h: &Tree<'_>) -> Vec<ClassRow> {
     let mut count = vec![0u64; nc];
     let mut selfb = vec![0u64; nc];
     for v in 0..h.node_count() {
-        let s = h.self_size[v];
+        let s = h.self_size.get(v);
         if s == 0 {
             continue;
         }
@@ -84,7 +84,8 @@ fn class_retained(h: &Tree<'_>) -> Vec<u64> {
         let c = h.class_of[v as usize] as usize;
         let (next, end) = span(v);
         let mut marked = false;
-        if !seen[c] && (h.self_size[v as usize] > 0 || h.graph.node_type[v as usize] == native) {
+        if !seen[c] && (h.self_size.get(v as usize) > 0 || h.graph.node_type[v as usize] == native)
+        {
             out[c] += h.retained[v as usize];
             if next != end {
                 seen[c] = true;
@@ -171,7 +172,7 @@ fn holders_by_class(h: &Tree<'_>, threshold: u64) -> Holders {
     for v in 0..h.node_count() {
         crate::cancel::point(v);
         let c = h.class_of[v] as usize;
-        let selfb = h.self_size[v];
+        let selfb = h.self_size.get(v);
         if selfb > 0 {
             count[c] += 1;
         }

@@ -17,7 +17,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 fn js_ids(h: &Heap) -> FxHashSet<u64> {
     (0..h.node_count() as u32)
-        .filter(|&v| h.is_js_id(v) && h.self_size[v as usize] > 0)
+        .filter(|&v| h.is_js_id(v) && h.self_size.get(v as usize) > 0)
         .map(|v| u64::from(h.graph.node_id[v as usize]))
         .collect()
 }
@@ -28,7 +28,7 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
     let mut by: FxHashMap<String, ClassDiff> = FxHashMap::default();
     for v in 0..b.node_count() as u32 {
         crate::cancel::point(v as usize);
-        let s = b.self_size[v as usize];
+        let s = b.self_size.get(v as usize);
         if s == 0 || !b.is_js_id(v) || ids_a.contains(&u64::from(b.graph.node_id[v as usize])) {
             continue;
         }
@@ -38,7 +38,7 @@ pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
     }
     for v in 0..a.node_count() as u32 {
         crate::cancel::point(v as usize);
-        let s = a.self_size[v as usize];
+        let s = a.self_size.get(v as usize);
         if s == 0 || !a.is_js_id(v) || ids_b.contains(&u64::from(a.graph.node_id[v as usize])) {
             continue;
         }
@@ -125,7 +125,7 @@ pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
         });
         a.instances += 1;
         a.retained += s3.retained[v as usize];
-        a.selfb += s3.self_size[v as usize];
+        a.selfb += s3.self_size.get(v as usize);
         if s3.retained[v as usize] > s3.retained[a.example as usize] {
             a.example = v;
         }

@@ -41,7 +41,7 @@ fn known_content_counts_sizes_and_ownership() {
     // 1000 instances held by a Map: header (map, properties, elements) + 2 fields, 8 bytes each.
     let things = nodes_of(&h, "KnownThing");
     assert_eq!(things.len(), 1000);
-    assert!(things.iter().all(|&v| h.self_size[v as usize] == 40));
+    assert!(things.iter().all(|&v| h.self_size.get(v as usize) == 40));
     let row = leakhound_heap::summary::class_table(&h)
         .into_iter()
         .find(|r| r.class == "KnownThing")
@@ -53,7 +53,7 @@ fn known_content_counts_sizes_and_ownership() {
     assert_eq!(row.retained_bytes, 40_000);
     let holder = nodes_of(&h, "Map")
         .into_iter()
-        .find(|&m| h.retained[m as usize] >= 40_000 + h.self_size[m as usize])
+        .find(|&m| h.retained[m as usize] >= 40_000 + h.self_size.get(m as usize))
         .unwrap();
     let mut d = h.idom[things[0] as usize];
     while h.class_name(d).starts_with('(') {
@@ -67,14 +67,13 @@ fn known_content_counts_sizes_and_ownership() {
     assert_eq!((key.len(), val.len()), (1, 1));
     assert_eq!(h.idom[val[0] as usize], key[0]);
     assert!(
-        h.retained[key[0] as usize] >= h.self_size[key[0] as usize] + h.retained[val[0] as usize]
+        h.retained[key[0] as usize]
+            >= h.self_size.get(key[0] as usize) + h.retained[val[0] as usize]
     );
     // The table's own edge to the value is not essential, so the WeakMap retains no value.
     let wm = nodes_of(&h, "WeakMap");
-    assert!(wm
-        .iter()
-        .all(|&m| h.retained[m as usize]
-            < h.retained[val[0] as usize] + h.self_size[m as usize] + 1024));
+    assert!(wm.iter().all(|&m| h.retained[m as usize]
+        < h.retained[val[0] as usize] + h.self_size.get(m as usize) + 1024));
 
     // A closure holding its context, which holds the captured object.
     let clo = (0..h.node_count() as u32)
@@ -87,7 +86,7 @@ fn known_content_counts_sizes_and_ownership() {
     assert!(edge_to(&h, captured, "capturedPayload").is_some());
     assert_eq!(h.idom[captured as usize], ctx);
     assert_eq!(h.idom[ctx as usize], clo);
-    assert!(h.retained[clo as usize] >= h.self_size[clo as usize] + h.retained[ctx as usize]);
+    assert!(h.retained[clo as usize] >= h.self_size.get(clo as usize) + h.retained[ctx as usize]);
 
     // A cons string: its two halves hang off `first` and `second`.
     let cons = nodes_of(&h, "(concatenated string)")

@@ -110,7 +110,7 @@ fn assert_matches_devtools(oracle: &std::path::Path, snap: &std::path::Path) {
         let got = (
             u64::from(h.graph.node_id[i]),
             h.retained[i],
-            h.self_size[i],
+            h.self_size.get(i),
             h.distance[i] as i64,
             h.class_name(i as u32),
         );

@@ -271,7 +271,7 @@ fn group(h: &Heap, f: &Found, n: Option<&Named>, total: u64) -> LeakGroup {
         class: f.class.clone(),
         instances: f.instances,
         retained_bytes: retained,
-        self_bytes: h.self_size[f.holder as usize],
+        self_bytes: h.self_size.get(f.holder as usize),
         percent_of_heap: (retained as f64 * 1000.0 / total as f64).round() / 10.0,
         holder,
         path: render(&steps),

@@ -59,7 +59,7 @@ pub fn duplicated(h: &Nodes<'_>, top: usize) -> DuplicatedStrings {
             continue;
         }
         // Copies of one text have one size; the first one met stands for all.
-        let wasted = (copies - 1) * h.self_size[v];
+        let wasted = (copies - 1) * h.self_size.get(v);
         out.values += 1;
         out.extra_copies += copies - 1;
         out.wasted_bytes += wasted;
