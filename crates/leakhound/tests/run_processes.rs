@@ -268,6 +268,58 @@ fn a_worker_that_runs_out_of_memory_before_it_is_followed_is_named_with_its_repl
 }
 
 #[test]
+fn a_worker_that_crashes_before_it_is_followed_is_named_with_its_code_and_replacement() {
+    let _s = serial();
+    // A healthy cluster whose first worker throws as it starts (exit code 1); the port opens
+    // only once its replacement listens, so leakhound never meets it alive and no
+    // out-of-memory trace names it: its primary's exit event (the preload's line) does.
+    let (code, v, text) = run(
+        &["--no-alloc-sites", "--verbose"],
+        &[("LEAK", "0"), ("WORKERS", "1"), ("CRASH_FIRST", "1")],
+        &["node", "cluster.js"],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(v["verdict"], "no-leak", "{text}");
+    assert_eq!(v["oom"], false, "{text}");
+    // The dead worker's pid as its primary saw it (the target's own output, echoed).
+    let dead_pid: u64 = text
+        .lines()
+        .find_map(|l| {
+            let rest = l.split("| worker ").nth(1)?;
+            rest.strip_suffix(" exited (1); forking a new one")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no exit line from the primary:\n{text}"));
+    let dead = processes(&v)
+        .into_iter()
+        .find(|p| p["pid"] == dead_pid)
+        .unwrap_or_else(|| panic!("{dead_pid} not reported: {:#}", v["processes"]));
+    assert_eq!(dead["role"], "worker", "{dead:#}");
+    assert_eq!(dead["verdict"], "target-failed", "{dead:#}");
+    assert_eq!(dead["serving"], false, "{dead:#}");
+    assert!(dead["samples"].as_array().unwrap().is_empty(), "{dead:#}");
+    let exit = dead["exit"].as_str().unwrap();
+    assert!(
+        exit.starts_with("exited with code 1 before it was followed; restarted as pid "),
+        "{exit}\n{text}"
+    );
+    let label = dead["label"].as_str().unwrap();
+    assert!(text.contains(&format!("{label} {exit}")), "{text}");
+    // Its replacement is the worker that served, followed from the baseline on.
+    let new_pid: u64 = exit.rsplit(' ').next().unwrap().parse().unwrap();
+    let workers = with_role(&v, "worker");
+    let new = workers
+        .iter()
+        .find(|w| w["pid"] == new_pid)
+        .unwrap_or_else(|| panic!("{new_pid} not followed: {:#}", v["processes"]));
+    assert!(new["samples"].as_array().unwrap().len() >= 2, "{new:#}");
+    assert_eq!(new["exit"], Value::Null, "{new:#}");
+    assert_eq!(workers.len(), 2, "{:#}", v["processes"]);
+    all_gone(&v);
+}
+
+#[test]
 fn a_restarted_worker_slow_to_start_is_still_named() {
     let _s = serial();
     // A loaded machine, made certain: the new worker is forked at once but stopped for 6 s,

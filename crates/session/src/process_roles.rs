@@ -26,7 +26,8 @@ impl Processes {
             let has_workers = info.iter().any(|&(_, pp, w)| w && pp == Some(p.pid));
             let parent_followed = p.ppid.is_some_and(followed);
             (p.role, p.serving) = if p.worker_id.is_some() {
-                (ProcessRole::Worker, true)
+                // One that crashed before it was followed never served.
+                (ProcessRole::Worker, !p.unfollowed || p.oom)
             } else if has_workers {
                 (ProcessRole::Primary, true)
             } else if owner == Some(p.pid) {

@@ -29,10 +29,15 @@ pub(crate) fn tell_processes(procs: &Processes, progress: Progress<'_>) {
         names.join("; ")
     );
     for p in procs.list.iter().filter(|p| p.unfollowed) {
-        line.push_str(&format!(
-            "; {} ran out of memory before it could be followed",
-            p.label
-        ));
+        match (p.oom, &p.ended) {
+            (false, Some(how)) => {
+                line.push_str(&format!("; {} {how} before it could be followed", p.label))
+            }
+            _ => line.push_str(&format!(
+                "; {} ran out of memory before it could be followed",
+                p.label
+            )),
+        }
     }
     progress(&line);
 }

@@ -22,7 +22,8 @@ pub(crate) struct Judged {
 }
 
 /// Judge every process that has samples, and every one that ran out of memory before it
-/// could be followed (its death is a leak without samples). `run` holds the run's observations
+/// could be followed (its death is a leak without samples); one that ended otherwise before
+/// it was followed has nothing to judge (the report tells how it ended). `run` holds the run's observations
 /// (the main process's samples); each process gets a copy with its own samples.
 /// `threads` are the main process's worker threads: their heaps live in its RSS.
 pub(crate) fn judge(
@@ -39,7 +40,7 @@ pub(crate) fn judge(
         .list
         .iter()
         .enumerate()
-        .filter(|(_, p)| !p.samples.is_empty() || p.unfollowed)
+        .filter(|(_, p)| !p.samples.is_empty() || (p.unfollowed && p.oom))
         .map(|(index, p)| {
             let (samples, own_requests) = series(p, several);
             let main = procs.main == Some(index);
@@ -170,7 +171,14 @@ pub(crate) fn outs(judged: &[Judged], procs: &Processes) -> Vec<ProcessOut> {
                 command: p.command.clone(),
                 serving: p.serving,
                 samples: samples.iter().map(run_sample).collect(),
-                verdict: d.map_or(Verdict::Inconclusive, |d| d.verdict),
+                // Nothing judged: a process that ended before it was followed failed.
+                verdict: d.map_or(
+                    match p.unfollowed {
+                        true => Verdict::TargetFailed,
+                        false => Verdict::Inconclusive,
+                    },
+                    |d| d.verdict,
+                ),
                 leak_kind: d.map_or(LeakKind::None, |d| d.kind),
                 retained_bytes_per_request: match requests_axis {
                     true => j
@@ -210,10 +218,16 @@ pub(crate) fn sentences(judged: &[Judged], procs: &Processes) -> (Vec<String>, V
             p.label,
             p.exit.as_deref().unwrap_or_default()
         ));
-        if p.unfollowed {
+        if p.unfollowed && p.oom {
             warnings.push(format!(
                 "{} ran out of memory before leakhound could follow it: it is known from V8's out-of-memory trace (its pid) and has no samples",
                 p.label
+            ));
+        } else if p.unfollowed {
+            warnings.push(format!(
+                "{} {} before leakhound could follow it: it is known from its cluster primary's exit event and has no samples",
+                p.label,
+                p.ended.as_deref().unwrap_or("exited")
             ));
         }
     }

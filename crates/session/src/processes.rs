@@ -35,6 +35,9 @@ const WHO: &str =
 /// preload counts `http.server.request.start`).
 const MEM: &str = "({m: process.memoryUsage(), r: globalThis[Symbol.for('leakhound.requests')]})";
 
+/// The exit of a process that stopped answering, before its primary said how it ended.
+const EXITED: &str = "exited during the run";
+
 /// One followed process.
 pub(crate) struct Followed {
     pub(crate) pid: u32,
@@ -67,9 +70,12 @@ pub(crate) struct Followed {
     /// When V8's out-of-memory trace named it: how many processes had announced themselves
     /// then ([`crate::oom_deaths`]); one announced later was started after its death.
     pub(crate) died_among: Option<usize>,
-    /// It was never followed: it ran out of memory before its inspector was reached, and is
-    /// known from its preload's line and its out-of-memory trace alone (no samples).
+    /// It was never followed: it died before its inspector was reached, and is known from
+    /// its preload's line and its out-of-memory trace or its primary's exit line alone (no
+    /// samples).
     pub(crate) unfollowed: bool,
+    /// How it ended, as its cluster primary reported (`exited with code 1`).
+    pub(crate) ended: Option<String>,
 }
 
 impl Followed {
@@ -95,6 +101,7 @@ impl Followed {
             born: None,
             died_among: None,
             unfollowed: false,
+            ended: None,
         }
     }
 }
@@ -209,6 +216,36 @@ impl Processes {
             self.list.push(p);
             added += 1;
         }
+        // A worker's exit its primary reported; one that ran out of memory is told of by its
+        // trace above, which says more.
+        for (e, announced_before) in &cap.exits {
+            if cap.oom_deaths.named(e.pid) {
+                continue;
+            }
+            if let Some(p) = self.list.iter_mut().find(|p| p.pid == e.pid) {
+                p.died_among.get_or_insert(*announced_before);
+                p.ended = Some(e.describe());
+                if p.exit.as_deref() == Some(EXITED) {
+                    p.exit = Some(format!("{} during the run", e.describe()));
+                }
+                continue;
+            }
+            let Some((born, s)) = cap.announced(e.pid) else {
+                continue;
+            };
+            let mut p = Followed::new(e.pid, self.list.len());
+            p.born = Some(born);
+            p.ppid = s.ppid;
+            p.worker_id = s.worker.clone();
+            p.heap_limit = s.heap_limit;
+            p.died_among = Some(*announced_before);
+            p.unfollowed = true;
+            p.ended = Some(e.describe());
+            p.exit = Some(format!("{} before it was followed", e.describe()));
+            p.gone_at = Some(Instant::now());
+            self.list.push(p);
+            added += 1;
+        }
         added
     }
 
@@ -277,10 +314,10 @@ impl Processes {
             ins.close().await;
         }
         p.oom = oom;
-        p.exit = Some(if oom {
-            "ran out of memory".to_string()
-        } else {
-            "exited during the run".to_string()
+        p.exit = Some(match (oom, &p.ended) {
+            (true, _) => "ran out of memory".to_string(),
+            (false, Some(how)) => format!("{how} during the run"),
+            (false, None) => EXITED.to_string(),
         });
     }
 

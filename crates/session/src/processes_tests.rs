@@ -113,3 +113,88 @@ fn nothing_is_learned_before_a_process_is_followed() {
     assert_eq!(procs.learn(&captured(&trace(10))), 0);
     assert!(procs.list.is_empty());
 }
+
+/// The output of `captured(&[])` with worker 12's exit reported by its primary before its
+/// replacement 13 announced itself.
+fn exited(pid: u32, code: Option<i32>, signal: Option<&str>) -> Captured {
+    let mut c = captured(&[]);
+    let announced = c.started.len() - 1;
+    c.exits.push((
+        crate::preload::Exited {
+            pid,
+            code,
+            signal: signal.map(str::to_string),
+        },
+        announced,
+    ));
+    c
+}
+
+#[test]
+fn a_worker_that_crashed_before_it_was_followed_is_learned_from_its_primarys_exit_line() {
+    let mut procs = followed();
+    let cap = exited(12, Some(1), None);
+    assert_eq!(procs.learn(&cap), 1);
+    assert_eq!(procs.learn(&cap), 0, "learned once");
+    let dead = &procs.list[2];
+    assert_eq!(dead.pid, 12);
+    assert!(dead.unfollowed && !dead.oom && dead.samples.is_empty());
+    assert_eq!(
+        dead.exit.as_deref(),
+        Some("exited with code 1 before it was followed")
+    );
+    assert_eq!((dead.born, dead.died_among), (Some(2), Some(3)));
+    procs.classify(Some(10));
+    assert_eq!(procs.list[2].label, "worker 2, pid 12");
+    // Its replacement announced itself after the exit line.
+    let mut new = Followed::new(13, 3);
+    new.ppid = Some(10);
+    new.worker_id = Some("3".into());
+    procs.list.push(new);
+    procs.learn(&cap);
+    procs.note_restarts();
+    assert_eq!(
+        procs.list[2].exit.as_deref(),
+        Some("exited with code 1 before it was followed; restarted as pid 13")
+    );
+}
+
+#[test]
+fn a_followed_worker_that_exits_is_told_with_its_code_or_signal() {
+    // The exit line first, then the sample that finds it gone.
+    let mut procs = followed();
+    assert_eq!(procs.learn(&exited(11, None, Some("SIGKILL"))), 0);
+    assert_eq!(procs.list[1].died_among, Some(3));
+    assert!(procs.list[1].exit.is_none(), "its own sample finds it gone");
+    futures_util::FutureExt::now_or_never(procs.gone(1, false)).unwrap();
+    assert_eq!(
+        procs.list[1].exit.as_deref(),
+        Some("was killed by SIGKILL during the run")
+    );
+    // The sample first, then the exit line.
+    let mut procs = followed();
+    futures_util::FutureExt::now_or_never(procs.gone(1, false)).unwrap();
+    assert_eq!(procs.list[1].exit.as_deref(), Some("exited during the run"));
+    procs.learn(&exited(11, Some(0), None));
+    assert_eq!(
+        procs.list[1].exit.as_deref(),
+        Some("exited with code 0 during the run")
+    );
+}
+
+#[test]
+fn a_worker_that_ran_out_of_memory_is_told_of_by_its_trace_not_its_exit_line() {
+    let mut procs = followed();
+    let mut cap = captured(&trace(12));
+    cap.exits.push((
+        crate::preload::Exited {
+            pid: 12,
+            code: None,
+            signal: Some("SIGABRT".into()),
+        },
+        3,
+    ));
+    assert_eq!(procs.learn(&cap), 1);
+    assert_eq!(procs.list[2].exit.as_deref(), Some("ran out of memory"));
+    assert!(procs.list[2].oom);
+}

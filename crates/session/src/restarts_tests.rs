@@ -25,6 +25,7 @@ fn proc(pid: u32, ppid: u32, seq: usize, worker: Option<&str>, answered_among: u
         born: None,
         died_among: None,
         unfollowed: false,
+        ended: None,
     }
 }
 

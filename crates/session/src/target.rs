@@ -19,7 +19,7 @@ use crate::heap_flag::OldSpace;
 const TAIL: usize = 30;
 
 pub use crate::mem_line::{parse_mem_line, MemLine};
-use crate::preload::{parse_marker, Started, PRELOAD};
+use crate::preload::{parse_exit, parse_marker, Exited, Started, PRELOAD};
 
 /// Everything read from the child's stdout and stderr so far.
 #[derive(Default)]
@@ -41,6 +41,9 @@ pub struct Captured {
     /// Every Node process of the target, as its preload announced it before any user code,
     /// in start order.
     pub started: Vec<Started>,
+    /// Every cluster worker's exit its primary reported, with how many processes had
+    /// announced themselves by then (one announced later was started after it).
+    pub exits: Vec<(Exited, usize)>,
     /// How many of the two output streams reached their end.
     pub closed_streams: u8,
     pub warnings: Vec<String>, // Node's own (leakhound_patterns::keep_warning)
@@ -247,6 +250,12 @@ async fn read_lines(
         if is_stderr {
             if let Some(started) = parse_marker(line) {
                 captured.lock().unwrap().started.push(started);
+                continue;
+            }
+            if let Some(exited) = parse_exit(line) {
+                let mut c = captured.lock().unwrap();
+                let announced = c.started.len();
+                c.exits.push((exited, announced));
                 continue;
             }
         }

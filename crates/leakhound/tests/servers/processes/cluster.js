@@ -7,7 +7,8 @@
 // loaded machine starts late: its inspector banner comes seconds after the fork.
 // OOM_FIRST=1: the first worker runs out of memory as it starts, before anything listens, and
 // the others are forked only once it died: the port opens after its death, so leakhound (which
-// attaches once the port is open) never meets that worker alive.
+// attaches once the port is open) never meets that worker alive. CRASH_FIRST=1: the same, but
+// the first worker throws as it starts (a bad config), exit code 1.
 'use strict';
 const cluster = require('node:cluster');
 const http = require('node:http');
@@ -15,10 +16,15 @@ const http = require('node:http');
 const WORKERS = Number(process.env.WORKERS || 2);
 const STALL_MS = Number(process.env.STALL_MS || 0);
 const OOM_FIRST = process.env.OOM_FIRST === '1';
+const CRASH_FIRST = process.env.CRASH_FIRST === '1';
 
 if (cluster.isPrimary) {
-  let doomed = OOM_FIRST ? cluster.fork({ OOM_NOW: '1' }) : null;
-  for (let i = 0; i < (OOM_FIRST ? 0 : WORKERS); i++) cluster.fork();
+  let doomed = OOM_FIRST
+    ? cluster.fork({ OOM_NOW: '1' })
+    : CRASH_FIRST
+      ? cluster.fork({ CRASH_NOW: '1' })
+      : null;
+  for (let i = 0; i < (doomed ? 0 : WORKERS); i++) cluster.fork();
   if (process.env.RESTART === '0') setInterval(() => {}, 1000);
   cluster.on('exit', (worker, code, signal) => {
     if (worker === doomed) {
@@ -43,6 +49,8 @@ if (cluster.isPrimary) {
       }, STALL_MS);
     }
   });
+} else if (process.env.CRASH_NOW === '1') {
+  throw new Error('no config at /etc/app.json');
 } else if (process.env.OOM_NOW === '1') {
   const kept = [];
   for (;;) kept.push('x'.repeat(1000) + kept.length);
