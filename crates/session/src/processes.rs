@@ -17,8 +17,11 @@ use crate::verdict::Sample;
 
 /// How long one process gets to answer when it is first met.
 const HELLO: Duration = Duration::from_secs(3);
-/// Attempts at a banner's inspector (one per sample) before it is given up.
-const MAX_TRIES: u32 = 5;
+/// How long a banner's inspector is tried (at each look for new processes) before it is given
+/// up. A time, not a count of attempts: while the run attaches it looks every 100 ms, and a
+/// worker starting on a starved machine can miss a few attempts in a row and still serve
+/// for the whole run (a count of five once lost a serving worker that way).
+const GIVE_UP: Duration = Duration::from_secs(20);
 
 /// What leakhound asks a process it meets: whether it is a cluster worker (and its id), its
 /// parent, and whether the preload's request counter is there. Node deletes the
@@ -112,10 +115,10 @@ pub(crate) struct Processes {
     pub(crate) list: Vec<Followed>,
     /// Banners already looked at.
     seen: usize,
-    /// Banners whose inspector did not answer yet, with the attempts so far: a loaded machine
-    /// can make a fresh process miss [`HELLO`], and a worker missed once must not be missed for
-    /// the whole run.
-    retry: Vec<(String, u32)>,
+    /// Banners whose inspector did not answer yet, with when each was first tried: a loaded
+    /// machine can make a fresh process miss [`HELLO`], and a worker missed once must not be
+    /// missed for the whole run.
+    retry: Vec<(String, Instant)>,
     /// The process the loop's own sample, the culprit and the progress lines follow.
     pub(crate) main: Option<usize>,
 }
@@ -126,13 +129,14 @@ impl Processes {
     pub(crate) async fn discover(&mut self, target: &Target) -> usize {
         let banners = target.captured.lock().unwrap().banners.clone();
         let mut todo = std::mem::take(&mut self.retry);
-        todo.extend(banners.iter().skip(self.seen).map(|u| (u.clone(), 0)));
+        let now = Instant::now();
+        todo.extend(banners.iter().skip(self.seen).map(|u| (u.clone(), now)));
         self.seen = banners.len();
         let mut added = 0;
-        for (url, tries) in todo {
+        for (url, first) in todo {
             let again = |me: &mut Self| {
-                if tries + 1 < MAX_TRIES {
-                    me.retry.push((url.clone(), tries + 1));
+                if first.elapsed() < GIVE_UP {
+                    me.retry.push((url.clone(), first));
                 }
             };
             let Ok(ins) = Inspector::connect(&url, HELLO).await else {
