@@ -232,4 +232,29 @@ mod tests {
         assert_eq!(shape(&load, |s| s.heap_used, &th), Shape::Steady);
         assert!(trend(&p, &th, old_space, true).leak);
     }
+
+    /// Still bending, the worker is undecided: its row shows the slope so far, not 0.
+    #[test]
+    fn an_undecided_worker_shows_its_slope_so_far() {
+        use crate::observations::{Observations, Responses};
+        use leakhound_report::run_schema::Verdict;
+        let (samples, _) = series(&worker(11, &ONE), true);
+        let requests = samples.last().unwrap().requests;
+        let obs = Observations {
+            samples,
+            requests,
+            responses: Responses {
+                by_status: [(200, requests)].into_iter().collect(),
+                ..Responses::default()
+            },
+            heap_limit: 176.0 * MIB,
+            heap_mb: 128,
+            ..Observations::default()
+        };
+        let d = crate::decide::decide(&obs, &Thresholds::default());
+        assert_eq!(d.verdict, Verdict::Inconclusive, "{:?}", d.finding);
+        assert_eq!(d.retained_bytes_per_request, 0.0);
+        let shown = crate::process_verdicts::shown_slope(&d);
+        assert!((500.0..700.0).contains(&shown), "{shown}");
+    }
 }

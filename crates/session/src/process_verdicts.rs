@@ -195,7 +195,7 @@ pub(crate) fn outs(judged: &[Judged], procs: &Processes) -> Vec<ProcessOut> {
 /// The slope a process's row shows: the decision's, or on an undecided process that grew
 /// (still slowing, noisy) the fit's slope so far: a worker whose heap grew 12 MiB is not
 /// "0 B/request" (its verdict says it is undecided).
-fn shown_slope(d: &Decision) -> f64 {
+pub(crate) fn shown_slope(d: &Decision) -> f64 {
     match (d.verdict, &d.fit) {
         (Verdict::Inconclusive, Some(f)) if d.retained_bytes_per_request == 0.0 => f.slope.max(0.0),
         _ => d.retained_bytes_per_request,
