@@ -42,7 +42,13 @@ pub(crate) fn after_round(
         } else {
             0
         };
-        if *streak >= 2 || t.near_limit {
+        // The same wait as for one process (below): enough rounds, and enough requests since
+        // the start for a filling cache to have bent.
+        let points = (st.samples.iter())
+            .filter(|s| matches!(s.phase, Phase::Warmup | Phase::Load))
+            .count();
+        let requests = st.samples.last().map_or(0, |s| s.requests);
+        if t.near_limit || (*streak >= 2 && points >= LEAK_POINTS && requests >= LEAK_REQUESTS) {
             return Some((
                 "retained memory keeps growing with requests: leak suspected",
                 Stop::Leak,

@@ -376,6 +376,9 @@ fn fit_out(series: SeriesName, f: Fit, obs: &Observations) -> FitOut {
 }
 
 #[cfg(test)]
+#[path = "decide_jump_tests.rs"]
+mod jump_tests;
+#[cfg(test)]
 #[path = "decide_tests.rs"]
 mod tests;
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use crate::process_verdicts::series;
 use crate::processes::Processes;
 use crate::progress::Progress;
+use crate::shape::{shape, Shape};
 use crate::state::State;
 use crate::target::Target;
 use crate::verdict::{assess, Phase, Sample, Thresholds, MIB};
@@ -106,9 +107,17 @@ pub(crate) fn trend(
         } else {
             old_space
         };
-        t.near_limit |= last > 0.7 * limit && a.heap.fit.is_some_and(|f| f.lo > 0.0);
+        let near = last > 0.7 * limit;
+        t.near_limit |= near && a.heap.fit.is_some_and(|f| f.lo > 0.0);
         let rss = crate::rss_growth::rss_only(&load, th);
-        t.leak |= a.leak().is_some() || rss;
+        // Growth still slowing down is no leak yet, as for one process ([`crate::checkpoint`]):
+        // [`crate::decide`] reads it as a cache filling, so stopping on it ends the run
+        // inconclusive (a cluster worker's warm-up and its Map's doubling bend its first
+        // rounds); the rounds go on until it stops slowing or nears the heap's limit.
+        let slowing = own_requests
+            && !near
+            && matches!(shape(&load, |s| s.heap_used, th), Shape::Slowing { .. });
+        t.leak |= (a.leak().is_some() && !slowing) || rss;
         // A process that is gone no longer holds the rounds back.
         t.stable &= (a.stable() && !rss) || p.ins.is_none();
     }
@@ -141,4 +150,116 @@ pub(crate) async fn wind_up(st: &mut State, target: &mut Target) {
     }
     st.procs.note_restarts();
     st.procs.close_all().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::processes::Followed;
+
+    /// Worker `pid` with its samples: (requests it served, heap used); the run's total is
+    /// twice its own.
+    fn worker(pid: u32, seen: &[(u64, f64)]) -> Followed {
+        let mut p = Followed::new(pid, 0);
+        p.serving = true;
+        for (i, &(own, heap)) in seen.iter().enumerate() {
+            p.samples.push(Sample {
+                t_s: i as f64,
+                requests: 2 * own,
+                heap_used: heap,
+                external: MIB,
+                array_buffers: 0.0,
+                rss: 60.0 * MIB,
+                phase: if i == 0 { Phase::Warmup } else { Phase::Load },
+            });
+            p.own.push(Some(own));
+        }
+        p
+    }
+
+    /// The two workers of a reproduction of the CI rehearsal's failure (cluster-orders.js,
+    /// its Map shifted to double at the second round): ~560 B/request each, but the warm-up's
+    /// extra and the 16,384-entry doubling bend both series ("689 → 521 B/request").
+    const ONE: [(u64, f64); 7] = [
+        (3248, 6535568.0),
+        (6542, 8534792.0),
+        (7934, 9681400.0),
+        (10956, 11479944.0),
+        (13318, 12775224.0),
+        (15851, 14221392.0),
+        (16901, 14726160.0),
+    ];
+    const TWO: [(u64, f64); 7] = [
+        (3634, 6738136.0),
+        (6208, 8317488.0),
+        (8309, 9897288.0),
+        (11094, 11509712.0),
+        (13622, 12919328.0),
+        (17005, 14828496.0),
+        (18783, 15762912.0),
+    ];
+
+    fn procs(one: &[(u64, f64)], two: &[(u64, f64)]) -> Processes {
+        let mut procs = Processes::default();
+        procs.list = vec![worker(11, one), worker(12, two)];
+        procs
+    }
+
+    /// `seen` and `rounds` more rounds of 2,500 requests at 560 B/request (±30 KiB).
+    fn more(seen: &[(u64, f64)], rounds: usize) -> Vec<(u64, f64)> {
+        let mut v = seen.to_vec();
+        for i in 0..rounds {
+            let &(r, h) = v.last().unwrap();
+            let jitter = [20.0, -30.0, 10.0, 25.0, -15.0, 0.0, -20.0, 30.0][i % 8] * 1024.0;
+            v.push((r + 2500, h + 560.0 * 2500.0 + jitter));
+        }
+        v
+    }
+
+    #[test]
+    fn a_cluster_whose_workers_still_bend_is_no_leak_yet_and_one_once_they_stop() {
+        let th = Thresholds::default();
+        let old_space = 128.0 * MIB;
+        // The old rule stopped here on a leak, which the decision then read as slowing.
+        let p = procs(&ONE, &TWO);
+        let (load, _) = series(&p.list[0], true);
+        assert!(assess(&load, &th).leak().is_some());
+        assert!(matches!(
+            shape(&load, |s| s.heap_used, &th),
+            Shape::Slowing { .. }
+        ));
+        assert!(!trend(&p, &th, old_space, true).leak);
+        // On the run's axis (a load command) the shape is not judged here.
+        assert!(trend(&p, &th, old_space, false).leak);
+        // Rounds later the bend has left the recent samples: a leak.
+        let p = procs(&more(&ONE, 6), &more(&TWO, 6));
+        let (load, _) = series(&p.list[0], true);
+        assert_eq!(shape(&load, |s| s.heap_used, &th), Shape::Steady);
+        assert!(trend(&p, &th, old_space, true).leak);
+    }
+
+    /// Still bending, the worker is undecided: its row shows the slope so far, not 0.
+    #[test]
+    fn an_undecided_worker_shows_its_slope_so_far() {
+        use crate::observations::{Observations, Responses};
+        use leakhound_report::run_schema::Verdict;
+        let (samples, _) = series(&worker(11, &ONE), true);
+        let requests = samples.last().unwrap().requests;
+        let obs = Observations {
+            samples,
+            requests,
+            responses: Responses {
+                by_status: [(200, requests)].into_iter().collect(),
+                ..Responses::default()
+            },
+            heap_limit: 176.0 * MIB,
+            heap_mb: 128,
+            ..Observations::default()
+        };
+        let d = crate::decide::decide(&obs, &Thresholds::default());
+        assert_eq!(d.verdict, Verdict::Inconclusive, "{:?}", d.finding);
+        assert_eq!(d.retained_bytes_per_request, 0.0);
+        let shown = crate::process_verdicts::shown_slope(&d);
+        assert!((500.0..700.0).contains(&shown), "{shown}");
+    }
 }

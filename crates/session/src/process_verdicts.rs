@@ -183,7 +183,7 @@ pub(crate) fn outs(judged: &[Judged], procs: &Processes) -> Vec<ProcessOut> {
                 retained_bytes_per_request: match requests_axis {
                     true => j
                         .filter(|j| !j.obs.samples.is_empty())
-                        .map(|j| j.decision.retained_bytes_per_request),
+                        .map(|j| shown_slope(&j.decision)),
                     false => per_unit,
                 },
                 retained_bytes_per_request_ci: d
@@ -198,6 +198,16 @@ pub(crate) fn outs(judged: &[Judged], procs: &Processes) -> Vec<ProcessOut> {
             }
         })
         .collect()
+}
+
+/// The slope a process's row shows: the decision's, or on an undecided process that grew
+/// (still slowing, noisy) the fit's slope so far: a worker whose heap grew 12 MiB is not
+/// "0 B/request" (its verdict says it is undecided).
+pub(crate) fn shown_slope(d: &Decision) -> f64 {
+    match (d.verdict, &d.fit) {
+        (Verdict::Inconclusive, Some(f)) if d.retained_bytes_per_request == 0.0 => f.slope.max(0.0),
+        _ => d.retained_bytes_per_request,
+    }
 }
 
 /// What the report says about the processes besides the table: which one is described, and
