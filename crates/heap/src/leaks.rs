@@ -12,11 +12,12 @@
 use crate::analysis::Heap;
 use crate::app_path::{app_first, holder_index};
 use crate::fmt_bytes;
+use crate::id_index::IdIndex;
 use crate::inspect::collections::{grown_since, CollectionSizes};
 use crate::paths::{fold_runs, path_to, render};
 use crate::shapes::{ShapeTable, Shapes};
 use crate::timing::timing;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 /// A group is significant when it has at least this many objects...
 pub const MIN_INSTANCES: u64 = 100;
@@ -30,11 +31,11 @@ pub const MIN_GROWN_SHARE: f64 = 0.05;
 
 pub use leakhound_schema::heap::{LeakGroup, LeaksReport};
 
-fn ids(h: &Heap) -> FxHashSet<u32> {
-    (0..h.node_count() as u32)
-        .filter(|&v| h.is_js_id(v))
-        .map(|v| h.graph.node_id[v as usize])
-        .collect()
+/// The JS ids of `h` (2 bytes an id: see [`IdIndex`]).
+fn ids(h: &Heap) -> IdIndex {
+    IdIndex::set(h.node_count(), |v| {
+        h.is_js_id(v).then(|| h.graph.node_id[v as usize])
+    })
 }
 
 /// How many objects of each class sit on each retainer-path shape of a closed heap, and the
@@ -90,7 +91,7 @@ impl ShapeCounts {
 /// All `heap leaks` needs of S1.
 pub struct First {
     total: u64,
-    ids: FxHashSet<u32>,
+    ids: IdIndex,
     collections: CollectionSizes,
     shapes: ShapeCounts,
 }
@@ -110,7 +111,16 @@ impl First {
             collections,
             shapes,
         };
-        timing("leaks: S1 reduced", t0);
+        timing(
+            &format!(
+                "leaks: S1 reduced ({} ids, {} collections, {} shapes, {} class-shape counts)",
+                f.ids.len(),
+                f.collections.len(),
+                f.shapes.table.len(),
+                f.shapes.counts.len()
+            ),
+            t0,
+        );
         f
     }
 
@@ -120,11 +130,10 @@ impl First {
         let before = self.ids;
         let (new_ids, collections2) = std::thread::scope(|sc| {
             let other = sc.spawn(|| CollectionSizes::of(s2));
-            let new_ids: FxHashSet<u32> = (0..s2.node_count() as u32)
-                .filter(|&v| s2.is_js_id(v))
-                .map(|v| s2.graph.node_id[v as usize])
-                .filter(|id| !before.contains(id))
-                .collect();
+            let new_ids = IdIndex::set(s2.node_count(), |v| {
+                let id = s2.graph.node_id[v as usize];
+                (s2.is_js_id(v) && !before.contains(id)).then_some(id)
+            });
             (new_ids, other.join().expect("S2 collections thread"))
         });
         drop(before);
@@ -134,7 +143,10 @@ impl First {
             collections: [self.collections, collections2],
             shapes1: self.shapes,
         };
-        timing("leaks: S2 reduced", t0);
+        timing(
+            &format!("leaks: S2 reduced ({} new ids)", s.new_ids.len()),
+            t0,
+        );
         s
     }
 }
@@ -143,7 +155,7 @@ impl First {
 pub struct Second {
     totals: [u64; 2],
     /// JS ids present in S2 and absent from S1.
-    new_ids: FxHashSet<u32>,
+    new_ids: IdIndex,
     collections: [CollectionSizes; 2],
     shapes1: ShapeCounts,
 }
@@ -236,17 +248,13 @@ pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
 
 /// The leaked objects of S3 (new since S1 and alive in S2 and S3) grouped: how many, the
 /// bytes the topmost retain, and the groups, biggest first.
-fn groups_in(
-    new_ids: FxHashSet<u32>,
-    shapes1: ShapeCounts,
-    s3: &Heap,
-) -> (u64, u64, Vec<LeakGroup>) {
+fn groups_in(new_ids: IdIndex, shapes1: ShapeCounts, s3: &Heap) -> (u64, u64, Vec<LeakGroup>) {
     let t0 = std::time::Instant::now();
     let n = s3.node_count();
     let mut cand = vec![false; n];
     for v in 0..n as u32 {
         crate::cancel::point(v as usize);
-        if s3.is_js_id(v) && new_ids.contains(&s3.graph.node_id[v as usize]) {
+        if s3.is_js_id(v) && new_ids.contains(s3.graph.node_id[v as usize]) {
             cand[v as usize] = true;
         }
     }
@@ -299,6 +307,27 @@ fn groups_in(
     // Only groups big enough to matter need their population counted.
     let mut accs: Vec<Acc> = groups.into_values().collect();
     accs.sort_by_key(|a| std::cmp::Reverse(a.retained));
+    // The groups whose populations are counted (as decided below), their classes' shapes
+    // worked out in one pass.
+    let counted = |rank: usize, a: &Acc| {
+        let share = a.retained as f64 / total as f64;
+        (a.instances >= MIN_INSTANCES && share >= MIN_SHARE)
+            || (a.instances < MIN_INSTANCES && share >= MIN_GROWN_SHARE)
+            || rank < 3
+    };
+    let mut wanted = vec![false; s3.class_names.len()];
+    for (rank, a) in accs.iter().enumerate() {
+        if counted(rank, a) {
+            if let Some(c) = s3.class_names.iter().position(|n| *n == a.class) {
+                wanted[c] = true;
+            }
+        }
+    }
+    if wanted.contains(&true) {
+        shapes3.of_classes(&wanted);
+    }
+    drop(wanted);
+    timing("leaks: S3 populations' shapes", t0);
     let mut out: Vec<LeakGroup> = accs
         .into_iter()
         .enumerate()
@@ -309,7 +338,9 @@ fn groups_in(
             let mut significant = a.instances >= MIN_INSTANCES && share >= MIN_SHARE;
             let one_big = a.instances < MIN_INSTANCES && share >= MIN_GROWN_SHARE;
             let mut population = [0, 0];
-            if significant || one_big || rank < 3 {
+            let count = significant || one_big || rank < 3;
+            debug_assert_eq!(count, counted(rank, &a));
+            if count {
                 let keys = shapes3.keys_of(a.example);
                 let (before, was) = shapes1.members(&a.class, &keys);
                 population = [before, population_of(&mut shapes3, s3, &a.class, &keys)];

@@ -19,6 +19,7 @@ pub mod domtree;
 pub mod error;
 pub mod graph;
 pub mod holders;
+pub mod id_index;
 pub mod inspect;
 pub mod leaks;
 #[cfg(test)]
