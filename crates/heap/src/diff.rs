@@ -6,6 +6,7 @@
 //! sizes) and closed before B is opened: two 1 GB heaps held at once took 2.3× the larger file.
 
 use crate::analysis::Heap;
+use crate::coded::Coded;
 use crate::id_index::IdIndex;
 use crate::inspect::collections::{grown_since, CollectionSizes};
 use crate::timing::timing;
@@ -22,33 +23,42 @@ pub struct Before {
     /// the command's peak: 4-byte ids, classes and sizes took the peak to 1.34× the larger
     /// file, and a hash set of the ids beside them 1.42×.
     ids: IdIndex,
-    classes: Narrow,
-    /// Self sizes in 2 bytes; [`u16::MAX`] means the size is in `big_sizes` (by position):
-    /// most JS objects are tens of bytes.
-    sizes: Vec<u16>,
+    classes: Classes,
+    /// Self sizes in 2 bytes, coded ([`Coded`]: one byte for the most frequent);
+    /// [`u16::MAX`] means the size is in `big_sizes` (by position): most JS objects are tens
+    /// of bytes.
+    sizes: Coded<u16>,
     big_sizes: FxHashMap<u32, u64>,
     collections: CollectionSizes,
 }
 
-/// Class indices in 2 bytes when there are few enough classes (there are thousands), else 4.
-enum Narrow {
-    U16(Vec<u16>),
-    U32(Vec<u32>),
+/// Class indices coded in a byte when there are fewer than 65,536 classes (there are
+/// thousands, a few dozen of them most objects'), else in 4 bytes.
+enum Classes {
+    Coded(Coded<u16>),
+    Wide(Vec<u32>),
 }
 
-impl Narrow {
-    fn of(values: impl ExactSizeIterator<Item = u32>, max: usize) -> Narrow {
-        if max <= usize::from(u16::MAX) + 1 {
-            Narrow::U16(values.map(|c| c as u16).collect())
+impl Classes {
+    fn of(n: usize, class: impl Fn(usize) -> u32, classes: usize) -> Classes {
+        if classes <= usize::from(u16::MAX) + 1 {
+            Classes::Coded(Coded::new(n, |i| class(i) as u16))
         } else {
-            Narrow::U32(values.collect())
+            Classes::Wide((0..n).map(class).collect())
         }
     }
 
     fn get(&self, i: usize) -> u32 {
         match self {
-            Narrow::U16(v) => u32::from(v[i]),
-            Narrow::U32(v) => v[i],
+            Classes::Coded(c) => u32::from(c.get(i)),
+            Classes::Wide(v) => v[i],
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Classes::Coded(c) => c.bytes(),
+            Classes::Wide(v) => v.len() * 4,
         }
     }
 }
@@ -64,14 +74,14 @@ impl Before {
             total: a.total,
             class_names: a.class_names.clone(),
             ids,
-            classes: Narrow::of(
-                order.iter().map(|&v| a.class_of[v as usize]),
+            classes: Classes::of(
+                order.len(),
+                |i| a.class_of[order[i] as usize],
                 a.class_names.len(),
             ),
-            sizes: order
-                .iter()
-                .map(|&v| u16::try_from(size(v)).unwrap_or(u16::MAX))
-                .collect(),
+            sizes: Coded::new(order.len(), |i| {
+                u16::try_from(size(order[i])).unwrap_or(u16::MAX)
+            }),
             big_sizes: order
                 .iter()
                 .enumerate()
@@ -83,10 +93,12 @@ impl Before {
         drop(order);
         timing(
             &format!(
-                "diff: first snapshot reduced ({} objects, {} big; {} KB ids, {} collections)",
+                "diff: first snapshot reduced ({} objects, {} big; KB: {} ids, {} classes, {} sizes; {} collections)",
                 b.ids.len(),
                 b.big_sizes.len(),
                 b.ids.bytes() / 1024,
+                b.classes.bytes() / 1024,
+                b.sizes.bytes() / 1024,
                 b.collections.len()
             ),
             t0,
@@ -96,7 +108,7 @@ impl Before {
 
     /// The self size of the object at position `i`.
     fn size(&self, i: usize) -> u64 {
-        match self.sizes[i] {
+        match self.sizes.get(i) {
             u16::MAX => self.big_sizes[&(i as u32)],
             s => u64::from(s),
         }
@@ -216,18 +228,14 @@ mod tests {
     }
 
     #[test]
-    fn narrow_class_columns_keep_their_values() {
-        let small = Narrow::of([0u32, 7, 65_535].into_iter(), 65_536);
-        assert!(matches!(small, Narrow::U16(_)));
-        let wide = Narrow::of([0u32, 65_536, 70_000].into_iter(), 70_001);
-        assert!(matches!(wide, Narrow::U32(_)));
-        assert_eq!(
-            (0..3).map(|i| small.get(i)).collect::<Vec<_>>(),
-            [0, 7, 65_535]
-        );
-        assert_eq!(
-            (0..3).map(|i| wide.get(i)).collect::<Vec<_>>(),
-            [0, 65_536, 70_000]
-        );
+    fn class_columns_keep_their_values_narrow_or_wide() {
+        let values = [0u32, 7, 65_535, 7, 3];
+        let small = Classes::of(values.len(), |i| values[i], 65_536);
+        assert!(matches!(small, Classes::Coded(_)));
+        let wide_values = [0u32, 65_536, 70_000];
+        let wide = Classes::of(3, |i| wide_values[i], 70_001);
+        assert!(matches!(wide, Classes::Wide(_)));
+        assert_eq!((0..5).map(|i| small.get(i)).collect::<Vec<_>>(), values);
+        assert_eq!((0..3).map(|i| wide.get(i)).collect::<Vec<_>>(), wide_values);
     }
 }

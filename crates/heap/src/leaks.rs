@@ -301,33 +301,14 @@ fn groups_in(new_ids: IdIndex, shapes1: ShapeCounts, s3: &Heap) -> (u64, u64, Ve
             a.example = v;
         }
     }
+    // Its last use: the groups' populations below need room while S3 is open.
+    drop(cand);
     timing("leaks: S3 topmost candidates by shape", t0);
     let t0 = std::time::Instant::now();
     let total = s3.total.max(1);
     // Only groups big enough to matter need their population counted.
     let mut accs: Vec<Acc> = groups.into_values().collect();
     accs.sort_by_key(|a| std::cmp::Reverse(a.retained));
-    // The groups whose populations are counted (as decided below), their classes' shapes
-    // worked out in one pass.
-    let counted = |rank: usize, a: &Acc| {
-        let share = a.retained as f64 / total as f64;
-        (a.instances >= MIN_INSTANCES && share >= MIN_SHARE)
-            || (a.instances < MIN_INSTANCES && share >= MIN_GROWN_SHARE)
-            || rank < 3
-    };
-    let mut wanted = vec![false; s3.class_names.len()];
-    for (rank, a) in accs.iter().enumerate() {
-        if counted(rank, a) {
-            if let Some(c) = s3.class_names.iter().position(|n| *n == a.class) {
-                wanted[c] = true;
-            }
-        }
-    }
-    if wanted.contains(&true) {
-        shapes3.of_classes(&wanted);
-    }
-    drop(wanted);
-    timing("leaks: S3 populations' shapes", t0);
     let mut out: Vec<LeakGroup> = accs
         .into_iter()
         .enumerate()
@@ -338,9 +319,7 @@ fn groups_in(new_ids: IdIndex, shapes1: ShapeCounts, s3: &Heap) -> (u64, u64, Ve
             let mut significant = a.instances >= MIN_INSTANCES && share >= MIN_SHARE;
             let one_big = a.instances < MIN_INSTANCES && share >= MIN_GROWN_SHARE;
             let mut population = [0, 0];
-            let count = significant || one_big || rank < 3;
-            debug_assert_eq!(count, counted(rank, &a));
-            if count {
+            if significant || one_big || rank < 3 {
                 let keys = shapes3.keys_of(a.example);
                 let (before, was) = shapes1.members(&a.class, &keys);
                 population = [before, population_of(&mut shapes3, s3, &a.class, &keys)];
