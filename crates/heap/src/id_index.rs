@@ -37,23 +37,24 @@ impl IdIndex {
         for k in 1..starts.len() {
             starts[k] += starts[k - 1];
         }
-        // A counting sort by bucket (stable: in order of `i`), then each small bucket sorted
-        // by its ids, stably.
+        // A counting sort by bucket, then each small bucket sorted by (id, i): equal ids in
+        // order of `i`. `id_of` is asked once more here and never while sorting (it can be a
+        // lookup of its own: `heap leaks` asks S1's index for each of S2's ids).
         let mut next = starts.clone();
-        let mut order = vec![0u32; starts[BUCKETS] as usize];
+        let mut pairs = vec![0u64; starts[BUCKETS] as usize];
         for i in 0..n as u32 {
             if let Some(id) = id_of(i) {
                 let k = bucket(id);
-                order[next[k] as usize] = i;
+                pairs[next[k] as usize] = u64::from(id) << 32 | u64::from(i);
                 next[k] += 1;
             }
         }
         drop(next);
-        let id = |i: u32| id_of(i).expect("an id given once is given again");
         for k in 0..BUCKETS {
-            order[starts[k] as usize..starts[k + 1] as usize].sort_by_key(|&i| id(i));
+            pairs[starts[k] as usize..starts[k + 1] as usize].sort_unstable();
         }
-        let low = order.iter().map(|&i| id(i) as u16).collect();
+        let low = pairs.iter().map(|&p| (p >> 32) as u16).collect();
+        let order = pairs.iter().map(|&p| p as u32).collect();
         (IdIndex { starts, low }, order)
     }
 

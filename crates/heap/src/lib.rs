@@ -30,6 +30,7 @@ pub mod mem;
 pub mod parse;
 pub mod paths;
 pub mod reach;
+pub mod release;
 pub mod replicate;
 pub mod scan;
 pub mod seminca;
