@@ -130,9 +130,17 @@ impl First {
         let before = self.ids;
         let (new_ids, collections2) = std::thread::scope(|sc| {
             let other = sc.spawn(|| CollectionSizes::of(s2));
+            // One lookup in S1's index a node (the index asks twice for each id it holds).
+            let mut new = vec![0u64; s2.node_count().div_ceil(64)];
+            for v in 0..s2.node_count() {
+                crate::cancel::point(v);
+                if s2.is_js_id(v as u32) && !before.contains(s2.graph.node_id[v]) {
+                    new[v / 64] |= 1 << (v % 64);
+                }
+            }
             let new_ids = IdIndex::set(s2.node_count(), |v| {
-                let id = s2.graph.node_id[v as usize];
-                (s2.is_js_id(v) && !before.contains(id)).then_some(id)
+                let v = v as usize;
+                (new[v / 64] & (1 << (v % 64)) != 0).then(|| s2.graph.node_id[v])
             });
             (new_ids, other.join().expect("S2 collections thread"))
         });
