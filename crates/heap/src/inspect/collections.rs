@@ -13,10 +13,12 @@
 
 use crate::analysis::Heap;
 use crate::app_path::app_first;
+use crate::coded::Coded;
 use crate::id_index::IdIndex;
 use crate::inspect::names::{is_oddball, KnownNames};
 use crate::paths::{path_to, render};
 use leakhound_schema::heap::{CollectionGrowth, CollectionKind};
+use rustc_hash::FxHashMap;
 
 /// A collection is listed when it holds at least this many entries in the last snapshot.
 pub const MIN_ENTRIES: u64 = 4;
@@ -115,14 +117,15 @@ fn collection_nodes(h: &Heap) -> impl Fn(u32) -> Option<CollectionKind> + '_ {
 /// All [`grown`] needs of an earlier snapshot: the entries and retained size of each of its
 /// collections by JS object id. `heap diff` and `heap leaks` keep this and close the heap
 /// before they open the next, so only one whole heap is in memory at a time; it is held at
-/// the command's peak memory, so it is columns by an [`IdIndex`] (14 bytes a collection)
-/// rather than a hash map (about 40).
+/// the command's peak memory, so it is columns by an [`IdIndex`] (about 7 bytes a
+/// collection) rather than a hash map (about 40).
 pub struct CollectionSizes {
     ids: IdIndex,
-    /// At each position of `ids`: the collection's entries (an object has fewer edges than
-    /// 2^32) and retained size.
-    entries: Vec<u32>,
-    retained: Vec<u64>,
+    /// At each position of `ids`: the collection's entries (most hold a few: [`Coded`])
+    /// and retained size (in 4 bytes; [`u32::MAX`]: in `big`, by position).
+    entries: Coded<u32>,
+    retained: Vec<u32>,
+    big: FxHashMap<u32, u64>,
 }
 
 impl CollectionSizes {
@@ -132,20 +135,24 @@ impl CollectionSizes {
         let (ids, order) = IdIndex::build(h.node_count(), |v| {
             kind(v).map(|_| h.graph.node_id[v as usize])
         });
-        let entries = order
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                crate::cancel::point(i);
-                let k = kind(v).expect("a collection");
-                u32::try_from(entries(h, &names, v, k)).unwrap_or(u32::MAX)
-            })
-            .collect();
-        let retained = order.iter().map(|&v| h.retained[v as usize]).collect();
+        let entries = Coded::new(order.len(), |i| {
+            crate::cancel::point(i);
+            let v = order[i];
+            let k = kind(v).expect("a collection");
+            // An object has fewer edges than 2^32.
+            u32::try_from(entries(h, &names, v, k)).unwrap_or(u32::MAX)
+        });
+        let retained = |i: usize| h.retained[order[i] as usize];
         CollectionSizes {
             ids,
             entries,
-            retained,
+            retained: (0..order.len())
+                .map(|i| u32::try_from(retained(i)).unwrap_or(u32::MAX))
+                .collect(),
+            big: (0..order.len())
+                .filter(|&i| retained(i) >= u64::from(u32::MAX))
+                .map(|i| (i as u32, retained(i)))
+                .collect(),
         }
     }
 
@@ -153,7 +160,11 @@ impl CollectionSizes {
     /// with that id, as a map's insert would keep).
     fn get(&self, id: u32) -> Option<(u64, u64)> {
         let i = self.ids.positions(id).last()?;
-        Some((u64::from(self.entries[i]), self.retained[i]))
+        let retained = match self.retained[i] {
+            u32::MAX => self.big[&(i as u32)],
+            r => u64::from(r),
+        };
+        Some((u64::from(self.entries.get(i)), retained))
     }
 
     /// How many collections (for the stage timings).
@@ -378,5 +389,30 @@ mod tests {
         // Two snapshots (heap diff).
         assert_eq!(grown(&[&b, &c], 2).len(), 2);
         assert!(grown(&[&c], 10).is_empty());
+    }
+
+    /// What a closed snapshot keeps of its collections reads back as the heap had it, a
+    /// retained size over 4 GiB (an ArrayBuffer-sized Map) included.
+    #[test]
+    fn collection_sizes_read_back_as_the_heap_had_them() {
+        let mut h = snapshot(7);
+        h.retained[2] = 5 << 30;
+        h.retained[4] = u64::from(u32::MAX);
+        let sizes = CollectionSizes::of(&h);
+        let names = KnownNames::find(&h);
+        let kind = collection_nodes(&h);
+        let mut seen = 0;
+        for v in 0..h.node_count() as u32 {
+            let id = h.graph.node_id[v as usize];
+            match kind(v) {
+                Some(k) => {
+                    let want = (entries(&h, &names, v, k), h.retained[v as usize]);
+                    assert_eq!(sizes.get(id), Some(want), "node {v}");
+                    seen += 1;
+                }
+                None => assert_eq!(sizes.get(id), None, "node {v}"),
+            }
+        }
+        assert_eq!((seen, sizes.len()), (5, 5));
     }
 }
