@@ -6,6 +6,8 @@
 //! sizes) and closed before B is opened: two 1 GB heaps held at once took 2.3× the larger file.
 
 use crate::analysis::Heap;
+use crate::coded::Coded;
+use crate::id_index::IdIndex;
 use crate::inspect::collections::{grown_since, CollectionSizes};
 use crate::timing::timing;
 use rustc_hash::FxHashMap;
@@ -16,93 +18,100 @@ pub use leakhound_schema::heap::{ClassDiff, DiffReport};
 pub struct Before {
     total: u64,
     class_names: Vec<String>,
-    /// The JS objects with a size, sorted by id: their ids, class indices and self sizes
-    /// side by side. Sorted and bucketed ([`Before::starts`]) they are their own id index:
-    /// a hash set of the ids beside them while B was open, and then one of B's ids, took
-    /// the peak to 1.42× the larger file.
-    ids: Vec<u32>,
-    classes: Vec<u32>,
-    /// Self sizes in 4 bytes; [`u32::MAX`] means the size is in `big_sizes` (by index).
-    sizes: Vec<u32>,
+    /// The JS objects with a size, by id ([`IdIndex`]: 2 bytes an id); at each object's
+    /// position in it, its class index and self size. These are held while B is open, at
+    /// the command's peak: 4-byte ids, classes and sizes took the peak to 1.34× the larger
+    /// file, and a hash set of the ids beside them 1.42×.
+    ids: IdIndex,
+    classes: Classes,
+    /// Self sizes in 2 bytes, coded ([`Coded`]: one byte for the most frequent);
+    /// [`u16::MAX`] means the size is in `big_sizes` (by position): most JS objects are tens
+    /// of bytes.
+    sizes: Coded<u16>,
     big_sizes: FxHashMap<u32, u64>,
-    /// `starts[k]..starts[k + 1]`: the objects whose id's top [`BUCKET_BITS`] bits are `k`.
-    starts: Vec<u32>,
     collections: CollectionSizes,
 }
 
-/// Ids are bucketed by their top 16 bits (a 256 KB table), so a lookup is a binary search
-/// of a few hundred ids in one or two cache lines' reach rather than of millions.
-const BUCKET_BITS: u32 = 16;
+/// Class indices coded in a byte when there are fewer than 65,536 classes (there are
+/// thousands, a few dozen of them most objects'), else in 4 bytes.
+enum Classes {
+    Coded(Coded<u16>),
+    Wide(Vec<u32>),
+}
 
-fn bucket(id: u32) -> usize {
-    (id >> (32 - BUCKET_BITS)) as usize
+impl Classes {
+    fn of(n: usize, class: impl Fn(usize) -> u32, classes: usize) -> Classes {
+        if classes <= usize::from(u16::MAX) + 1 {
+            Classes::Coded(Coded::new(n, |i| class(i) as u16))
+        } else {
+            Classes::Wide((0..n).map(class).collect())
+        }
+    }
+
+    fn get(&self, i: usize) -> u32 {
+        match self {
+            Classes::Coded(c) => u32::from(c.get(i)),
+            Classes::Wide(v) => v[i],
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Classes::Coded(c) => c.bytes(),
+            Classes::Wide(v) => v.len() * 4,
+        }
+    }
 }
 
 impl Before {
     pub fn of(a: &Heap) -> Before {
         let t0 = std::time::Instant::now();
-        let id = |v: u32| a.graph.node_id[v as usize];
-        let nodes: Vec<u32> = (0..a.node_count() as u32)
-            .filter(|&v| a.is_js_id(v) && a.self_size.get(v as usize) > 0)
-            .collect();
-        // A counting sort by bucket, then each (small) bucket sorted.
-        let mut starts = vec![0u32; (1 << BUCKET_BITS) + 1];
-        for &v in &nodes {
-            starts[bucket(id(v)) + 1] += 1;
-        }
-        for k in 1..starts.len() {
-            starts[k] += starts[k - 1];
-        }
-        let mut next = starts.clone();
-        let mut order = vec![0u32; nodes.len()];
-        for &v in &nodes {
-            let k = bucket(id(v));
-            order[next[k] as usize] = v;
-            next[k] += 1;
-        }
-        drop((nodes, next));
-        for k in 0..1 << BUCKET_BITS {
-            order[starts[k] as usize..starts[k + 1] as usize].sort_unstable_by_key(|&v| id(v));
-        }
+        let (ids, order) = IdIndex::build(a.node_count(), |v| {
+            (a.is_js_id(v) && a.self_size.get(v as usize) > 0).then(|| a.graph.node_id[v as usize])
+        });
+        let size = |v: u32| a.self_size.get(v as usize);
         let b = Before {
             total: a.total,
             class_names: a.class_names.clone(),
-            ids: order.iter().map(|&v| id(v)).collect(),
-            classes: order.iter().map(|&v| a.class_of[v as usize]).collect(),
-            sizes: order
-                .iter()
-                .map(|&v| u32::try_from(a.self_size.get(v as usize)).unwrap_or(u32::MAX))
-                .collect(),
+            ids,
+            classes: Classes::of(
+                order.len(),
+                |i| a.class_of[order[i] as usize],
+                a.class_names.len(),
+            ),
+            sizes: Coded::new(order.len(), |i| {
+                u16::try_from(size(order[i])).unwrap_or(u16::MAX)
+            }),
             big_sizes: order
                 .iter()
                 .enumerate()
-                .filter(|&(_, &v)| a.self_size.get(v as usize) >= u64::from(u32::MAX))
-                .map(|(i, &v)| (i as u32, a.self_size.get(v as usize)))
+                .filter(|&(_, &v)| size(v) >= u64::from(u16::MAX))
+                .map(|(i, &v)| (i as u32, size(v)))
                 .collect(),
-            starts,
             collections: CollectionSizes::of(a),
         };
-        timing("diff: first snapshot reduced", t0);
+        drop(order);
+        timing(
+            &format!(
+                "diff: first snapshot reduced ({} objects, {} big; KB: {} ids, {} classes, {} sizes; {} collections)",
+                b.ids.len(),
+                b.big_sizes.len(),
+                b.ids.bytes() / 1024,
+                b.classes.bytes() / 1024,
+                b.sizes.bytes() / 1024,
+                b.collections.len()
+            ),
+            t0,
+        );
         b
     }
 
-    /// The self size of object `i` (in id order).
+    /// The self size of the object at position `i`.
     fn size(&self, i: usize) -> u64 {
-        match self.sizes[i] {
-            u32::MAX => self.big_sizes[&(i as u32)],
+        match self.sizes.get(i) {
+            u16::MAX => self.big_sizes[&(i as u32)],
             s => u64::from(s),
         }
-    }
-
-    /// The objects with JS id `id` (ids are unique in a well-formed snapshot; a repeated
-    /// one matches all its objects, as a set of ids would).
-    fn with_id(&self, id: u32) -> std::ops::Range<usize> {
-        let k = bucket(id);
-        let (s, e) = (self.starts[k] as usize, self.starts[k + 1] as usize);
-        let ids = &self.ids[s..e];
-        let lo = ids.partition_point(|&x| x < id);
-        let hi = lo + ids[lo..].partition_point(|&x| x == id);
-        s + lo..s + hi
     }
 }
 
@@ -145,7 +154,8 @@ pub fn diff_since(a: Before, b: &Heap) -> DiffReport {
 /// Per class, the objects new in B and gone since A. Each of B's objects is looked up among
 /// A's: the ones not found are new, and A's objects never found are gone.
 fn changed(a: &Before, b: &Heap) -> FxHashMap<String, ClassDiff> {
-    let mut found = vec![false; a.ids.len()];
+    // One bit per object of A.
+    let mut found = vec![0u64; a.ids.len().div_ceil(64)];
     let mut by: FxHashMap<String, ClassDiff> = FxHashMap::default();
     for v in 0..b.node_count() as u32 {
         crate::cancel::point(v as usize);
@@ -153,19 +163,21 @@ fn changed(a: &Before, b: &Heap) -> FxHashMap<String, ClassDiff> {
         if s == 0 || !b.is_js_id(v) {
             continue;
         }
-        let same = a.with_id(b.graph.node_id[v as usize]);
+        let same = a.ids.positions(b.graph.node_id[v as usize]);
         if !same.is_empty() {
-            found[same].fill(true);
+            for i in same {
+                found[i / 64] |= 1 << (i % 64);
+            }
             continue;
         }
         let d = by.entry(b.class_name(v).to_string()).or_default();
         d.new_count += 1;
         d.new_bytes += s;
     }
-    for (i, _) in found.iter().enumerate().filter(|(_, &f)| !f) {
+    for i in (0..a.ids.len()).filter(|&i| found[i / 64] & (1 << (i % 64)) == 0) {
         crate::cancel::point(i);
         let d = by
-            .entry(a.class_names[a.classes[i] as usize].clone())
+            .entry(a.class_names[a.classes.get(i) as usize].clone())
             .or_default();
         d.deleted_count += 1;
         d.deleted_bytes += a.size(i);
@@ -183,8 +195,13 @@ mod tests {
         let mut nodes = vec![("synthetic", "", 0)];
         let mut edges = Vec::new();
         for i in 0..n {
-            // One object over 4 GiB, whose size does not fit the compact sizes.
-            let size = if i == 1 { 5 << 30 } else { 16 + i as u64 };
+            // One object over 4 GiB, and two about the 2-byte sizes' limit.
+            let size = match i {
+                1 => 5 << 30,
+                2 => 65_535,
+                3 => 65_534,
+                _ => 16 + i as u64,
+            };
             let class = if i % 2 == 0 { "Foo" } else { "Bar" };
             nodes.push(("object", class, size));
             edges.push((0, "element", "1", i + 1));
@@ -208,5 +225,17 @@ mod tests {
             let gone: u64 = one.classes.iter().map(|c| c.deleted_count).sum();
             assert_eq!((new, gone), (3, 3), "{:?}", one.classes);
         }
+    }
+
+    #[test]
+    fn class_columns_keep_their_values_narrow_or_wide() {
+        let values = [0u32, 7, 65_535, 7, 3];
+        let small = Classes::of(values.len(), |i| values[i], 65_536);
+        assert!(matches!(small, Classes::Coded(_)));
+        let wide_values = [0u32, 65_536, 70_000];
+        let wide = Classes::of(3, |i| wide_values[i], 70_001);
+        assert!(matches!(wide, Classes::Wide(_)));
+        assert_eq!((0..5).map(|i| small.get(i)).collect::<Vec<_>>(), values);
+        assert_eq!((0..3).map(|i| wide.get(i)).collect::<Vec<_>>(), wide_values);
     }
 }

@@ -12,11 +12,12 @@
 use crate::analysis::Heap;
 use crate::app_path::{app_first, holder_index};
 use crate::fmt_bytes;
+use crate::id_index::IdIndex;
 use crate::inspect::collections::{grown_since, CollectionSizes};
 use crate::paths::{fold_runs, path_to, render};
 use crate::shapes::{ShapeTable, Shapes};
 use crate::timing::timing;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 /// A group is significant when it has at least this many objects...
 pub const MIN_INSTANCES: u64 = 100;
@@ -30,11 +31,11 @@ pub const MIN_GROWN_SHARE: f64 = 0.05;
 
 pub use leakhound_schema::heap::{LeakGroup, LeaksReport};
 
-fn ids(h: &Heap) -> FxHashSet<u32> {
-    (0..h.node_count() as u32)
-        .filter(|&v| h.is_js_id(v))
-        .map(|v| h.graph.node_id[v as usize])
-        .collect()
+/// The JS ids of `h` (2 bytes an id: see [`IdIndex`]).
+fn ids(h: &Heap) -> IdIndex {
+    IdIndex::set(h.node_count(), |v| {
+        h.is_js_id(v).then(|| h.graph.node_id[v as usize])
+    })
 }
 
 /// How many objects of each class sit on each retainer-path shape of a closed heap, and the
@@ -90,7 +91,7 @@ impl ShapeCounts {
 /// All `heap leaks` needs of S1.
 pub struct First {
     total: u64,
-    ids: FxHashSet<u32>,
+    ids: IdIndex,
     collections: CollectionSizes,
     shapes: ShapeCounts,
 }
@@ -110,7 +111,16 @@ impl First {
             collections,
             shapes,
         };
-        timing("leaks: S1 reduced", t0);
+        timing(
+            &format!(
+                "leaks: S1 reduced ({} ids, {} collections, {} shapes, {} class-shape counts)",
+                f.ids.len(),
+                f.collections.len(),
+                f.shapes.table.len(),
+                f.shapes.counts.len()
+            ),
+            t0,
+        );
         f
     }
 
@@ -120,11 +130,18 @@ impl First {
         let before = self.ids;
         let (new_ids, collections2) = std::thread::scope(|sc| {
             let other = sc.spawn(|| CollectionSizes::of(s2));
-            let new_ids: FxHashSet<u32> = (0..s2.node_count() as u32)
-                .filter(|&v| s2.is_js_id(v))
-                .map(|v| s2.graph.node_id[v as usize])
-                .filter(|id| !before.contains(id))
-                .collect();
+            // One lookup in S1's index a node (the index asks twice for each id it holds).
+            let mut new = vec![0u64; s2.node_count().div_ceil(64)];
+            for v in 0..s2.node_count() {
+                crate::cancel::point(v);
+                if s2.is_js_id(v as u32) && !before.contains(s2.graph.node_id[v]) {
+                    new[v / 64] |= 1 << (v % 64);
+                }
+            }
+            let new_ids = IdIndex::set(s2.node_count(), |v| {
+                let v = v as usize;
+                (new[v / 64] & (1 << (v % 64)) != 0).then(|| s2.graph.node_id[v])
+            });
             (new_ids, other.join().expect("S2 collections thread"))
         });
         drop(before);
@@ -134,7 +151,10 @@ impl First {
             collections: [self.collections, collections2],
             shapes1: self.shapes,
         };
-        timing("leaks: S2 reduced", t0);
+        timing(
+            &format!("leaks: S2 reduced ({} new ids)", s.new_ids.len()),
+            t0,
+        );
         s
     }
 }
@@ -143,7 +163,7 @@ impl First {
 pub struct Second {
     totals: [u64; 2],
     /// JS ids present in S2 and absent from S1.
-    new_ids: FxHashSet<u32>,
+    new_ids: IdIndex,
     collections: [CollectionSizes; 2],
     shapes1: ShapeCounts,
 }
@@ -236,17 +256,13 @@ pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
 
 /// The leaked objects of S3 (new since S1 and alive in S2 and S3) grouped: how many, the
 /// bytes the topmost retain, and the groups, biggest first.
-fn groups_in(
-    new_ids: FxHashSet<u32>,
-    shapes1: ShapeCounts,
-    s3: &Heap,
-) -> (u64, u64, Vec<LeakGroup>) {
+fn groups_in(new_ids: IdIndex, shapes1: ShapeCounts, s3: &Heap) -> (u64, u64, Vec<LeakGroup>) {
     let t0 = std::time::Instant::now();
     let n = s3.node_count();
     let mut cand = vec![false; n];
     for v in 0..n as u32 {
         crate::cancel::point(v as usize);
-        if s3.is_js_id(v) && new_ids.contains(&s3.graph.node_id[v as usize]) {
+        if s3.is_js_id(v) && new_ids.contains(s3.graph.node_id[v as usize]) {
             cand[v as usize] = true;
         }
     }
@@ -293,6 +309,8 @@ fn groups_in(
             a.example = v;
         }
     }
+    // Its last use: the groups' populations below need room while S3 is open.
+    drop(cand);
     timing("leaks: S3 topmost candidates by shape", t0);
     let t0 = std::time::Instant::now();
     let total = s3.total.max(1);

@@ -12,6 +12,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::analysis::{Heap, NO_EDGE};
+use crate::edge_sources::EdgeSources;
 
 const UNKNOWN: u32 = u32::MAX;
 /// More properties than this and an object is a map: its property names are its keys.
@@ -35,6 +36,8 @@ pub struct Shapes<'h> {
     /// them (empty otherwise): finding an edge's source is a binary search over the edge
     /// starts, several cache misses a node when every node is asked for.
     parent: Vec<u32>,
+    /// Finds the other nodes' retainers ([`EdgeSources`]).
+    sources: EdgeSources,
 }
 
 /// What a step key is a function of: how the edge is named (a map key, a number, or string
@@ -63,6 +66,7 @@ impl<'h> Shapes<'h> {
             shapes: FxHashMap::default(),
             known_steps: FxHashMap::default(),
             parent: Vec::new(),
+            sources: EdgeSources::new(&h.graph.first_edge),
         }
     }
 
@@ -89,7 +93,7 @@ impl<'h> Shapes<'h> {
     fn source(&self, u: u32, e: usize) -> u32 {
         match self.parent.get(u as usize) {
             Some(&p) if p != u32::MAX => p,
-            _ => crate::paths::edge_source(self.h, e),
+            _ => self.sources.source(&self.h.graph.first_edge, e),
         }
     }
 
@@ -228,12 +232,24 @@ impl<'h> Shapes<'h> {
         (self.of_node, table)
     }
 
-    /// How many nodes of class index `class` have shape `keys`.
+    /// How many nodes of class index `class` have shape `keys` ([`Shapes::members`] counted
+    /// without listing them: a class can have millions of objects, and this runs while the
+    /// last snapshot of `heap leaks` is open).
     pub fn population(&mut self, class: u32, keys: &[String]) -> u64 {
-        self.members(class, keys).len() as u64
+        let h = self.h;
+        let of_class = || (0..h.node_count() as u32).filter(|&v| h.class_of[v as usize] == class);
+        for v in of_class() {
+            self.of(v);
+        }
+        let Some(id) = self.find(keys) else {
+            return 0;
+        };
+        of_class()
+            .filter(|&v| self.of_node[v as usize] == id)
+            .count() as u64
     }
 
-    /// The nodes of class index `class` that have shape `keys`.
+    /// The nodes of class index `class` that have shape `keys` (see [`Shapes::population`]).
     pub fn members(&mut self, class: u32, keys: &[String]) -> Vec<u32> {
         let h = self.h;
         let of_class: Vec<u32> = (0..h.node_count() as u32)
@@ -260,6 +276,15 @@ pub struct ShapeTable {
 }
 
 impl ShapeTable {
+    /// How many shapes (for the stage timings).
+    pub fn len(&self) -> usize {
+        self.last.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.last.is_empty()
+    }
+
     /// The shape with these step keys, if any node had it.
     pub fn find(&self, keys: &[String]) -> Option<u32> {
         find_in(&self.last, &self.steps, &self.shapes, keys)

@@ -193,6 +193,7 @@ pub fn run(cmd: HeapCmd) -> Outcome {
                 // One whole heap at a time: A is reduced to what the diff needs and closed
                 // (its memory and file mapping released) before B is opened.
                 let before = leakhound_heap::diff::Before::of(&open(&a)?);
+                leakhound_heap::release::return_freed_memory();
                 let hb = open(&b)?;
                 Ok(leakhound_heap::diff::diff_since(before, &hb))
             })?
@@ -225,7 +226,9 @@ pub fn run(cmd: HeapCmd) -> Outcome {
                 // One whole heap at a time, each earlier one reduced to what the later steps
                 // need and closed before the next is opened.
                 let first = leakhound_heap::leaks::First::of(&open(&s1)?);
+                leakhound_heap::release::return_freed_memory();
                 let second = first.then(&open(&s2)?);
+                leakhound_heap::release::return_freed_memory();
                 let h3 = open(&s3)?;
                 Ok(leakhound_heap::leaks::leaks_since(second, &h3))
             })?

@@ -13,6 +13,8 @@
 
 use crate::analysis::Heap;
 use crate::app_path::app_first;
+use crate::coded::Coded;
+use crate::id_index::IdIndex;
 use crate::inspect::names::{is_oddball, KnownNames};
 use crate::paths::{path_to, render};
 use leakhound_schema::heap::{CollectionGrowth, CollectionKind};
@@ -103,34 +105,75 @@ fn table_entries(slots: impl Iterator<Item = u64>) -> u64 {
     ids.len() as u64
 }
 
-/// Entries and retained size of every collection of `h` by JS object id.
-fn by_id(h: &Heap, names: &KnownNames) -> FxHashMap<u32, (u64, u64)> {
+/// The collections of `h` (JS objects of the four kinds) and their kinds, in node order.
+fn collection_nodes(h: &Heap) -> impl Fn(u32) -> Option<CollectionKind> + '_ {
     let kinds = kinds(h);
-    let mut out = FxHashMap::default();
-    for v in 0..h.node_count() as u32 {
-        crate::cancel::point(v as usize);
-        let Some(k) = kinds[h.class_of[v as usize] as usize] else {
-            continue;
-        };
-        if h.graph.node_type[v as usize] != h.t.object || !h.is_js_id(v) {
-            continue;
-        }
-        out.insert(
-            h.graph.node_id[v as usize],
-            (entries(h, names, v, k), h.retained[v as usize]),
-        );
+    move |v| {
+        let k = kinds[h.class_of[v as usize] as usize]?;
+        (h.graph.node_type[v as usize] == h.t.object && h.is_js_id(v)).then_some(k)
     }
-    out
 }
 
 /// All [`grown`] needs of an earlier snapshot: the entries and retained size of each of its
 /// collections by JS object id. `heap diff` and `heap leaks` keep this and close the heap
-/// before they open the next, so only one whole heap is in memory at a time.
-pub struct CollectionSizes(FxHashMap<u32, (u64, u64)>);
+/// before they open the next, so only one whole heap is in memory at a time; it is held at
+/// the command's peak memory, so it is columns by an [`IdIndex`] (about 7 bytes a
+/// collection) rather than a hash map (about 40).
+pub struct CollectionSizes {
+    ids: IdIndex,
+    /// At each position of `ids`: the collection's entries (most hold a few: [`Coded`])
+    /// and retained size (in 4 bytes; [`u32::MAX`]: in `big`, by position).
+    entries: Coded<u32>,
+    retained: Vec<u32>,
+    big: FxHashMap<u32, u64>,
+}
 
 impl CollectionSizes {
     pub fn of(h: &Heap) -> CollectionSizes {
-        CollectionSizes(by_id(h, &KnownNames::find(h)))
+        let names = KnownNames::find(h);
+        let kind = collection_nodes(h);
+        let (ids, order) = IdIndex::build(h.node_count(), |v| {
+            kind(v).map(|_| h.graph.node_id[v as usize])
+        });
+        let entries = Coded::new(order.len(), |i| {
+            crate::cancel::point(i);
+            let v = order[i];
+            let k = kind(v).expect("a collection");
+            // An object has fewer edges than 2^32.
+            u32::try_from(entries(h, &names, v, k)).unwrap_or(u32::MAX)
+        });
+        let retained = |i: usize| h.retained[order[i] as usize];
+        CollectionSizes {
+            ids,
+            entries,
+            retained: (0..order.len())
+                .map(|i| u32::try_from(retained(i)).unwrap_or(u32::MAX))
+                .collect(),
+            big: (0..order.len())
+                .filter(|&i| retained(i) >= u64::from(u32::MAX))
+                .map(|i| (i as u32, retained(i)))
+                .collect(),
+        }
+    }
+
+    /// The entries and retained size of the collection with JS id `id` (of the last node
+    /// with that id, as a map's insert would keep).
+    fn get(&self, id: u32) -> Option<(u64, u64)> {
+        let i = self.ids.positions(id).last()?;
+        let retained = match self.retained[i] {
+            u32::MAX => self.big[&(i as u32)],
+            r => u64::from(r),
+        };
+        Some((u64::from(self.entries.get(i)), retained))
+    }
+
+    /// How many collections (for the stage timings).
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
     }
 }
 
@@ -153,23 +196,19 @@ pub fn grown_since(before: &[CollectionSizes], last: &Heap, top: usize) -> Vec<C
     if before.is_empty() || top == 0 {
         return Vec::new();
     }
-    let before: Vec<&FxHashMap<u32, (u64, u64)>> = before.iter().map(|c| &c.0).collect();
     let names = KnownNames::find(last);
-    let kinds = kinds(last);
+    let kind = collection_nodes(last);
     // (ordinal, kind, entries per snapshot)
     let mut rows: Vec<(u32, CollectionKind, Vec<u64>)> = Vec::new();
     for v in 0..last.node_count() as u32 {
         crate::cancel::point(v as usize);
-        let Some(k) = kinds[last.class_of[v as usize] as usize] else {
+        let Some(k) = kind(v) else {
             continue;
         };
-        if last.graph.node_type[v as usize] != last.t.object || !last.is_js_id(v) {
-            continue;
-        }
         let id = last.graph.node_id[v as usize];
         let Some(mut series) = before
             .iter()
-            .map(|m| m.get(&id).map(|x| x.0))
+            .map(|m| m.get(id).map(|x| x.0))
             .collect::<Option<Vec<u64>>>()
         else {
             continue;
@@ -197,7 +236,7 @@ pub fn grown_since(before: &[CollectionSizes], last: &Heap, top: usize) -> Vec<C
             let id = last.graph.node_id[v as usize];
             let retained: Vec<u64> = before
                 .iter()
-                .map(|m| m.get(&id).map_or(0, |x| x.1))
+                .map(|m| m.get(id).map_or(0, |x| x.1))
                 .chain([last.retained[v as usize]])
                 .collect();
             let steps = path_to(last, v);
@@ -350,5 +389,30 @@ mod tests {
         // Two snapshots (heap diff).
         assert_eq!(grown(&[&b, &c], 2).len(), 2);
         assert!(grown(&[&c], 10).is_empty());
+    }
+
+    /// What a closed snapshot keeps of its collections reads back as the heap had it, a
+    /// retained size over 4 GiB (an ArrayBuffer-sized Map) included.
+    #[test]
+    fn collection_sizes_read_back_as_the_heap_had_them() {
+        let mut h = snapshot(7);
+        h.retained[2] = 5 << 30;
+        h.retained[4] = u64::from(u32::MAX);
+        let sizes = CollectionSizes::of(&h);
+        let names = KnownNames::find(&h);
+        let kind = collection_nodes(&h);
+        let mut seen = 0;
+        for v in 0..h.node_count() as u32 {
+            let id = h.graph.node_id[v as usize];
+            match kind(v) {
+                Some(k) => {
+                    let want = (entries(&h, &names, v, k), h.retained[v as usize]);
+                    assert_eq!(sizes.get(id), Some(want), "node {v}");
+                    seen += 1;
+                }
+                None => assert_eq!(sizes.get(id), None, "node {v}"),
+            }
+        }
+        assert_eq!((seen, sizes.len()), (5, 5));
     }
 }
