@@ -42,6 +42,42 @@ fn with_role(v: &Value, role: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The worker that died before leakhound followed it, in a one-worker cluster that forked a
+/// replacement: its pid as its primary printed it (`pid_in` reads the text after "| worker "
+/// in the echoed output), listed as a worker with no samples and an `exit` that starts with
+/// `exit_starts`, told in the text; its replacement followed from the baseline on.
+fn dead_first_and_replaced(
+    v: &Value,
+    text: &str,
+    exit_starts: &str,
+    pid_in: impl Fn(&str) -> Option<u64>,
+) -> Value {
+    let dead_pid = text
+        .lines()
+        .find_map(|l| pid_in(l.split("| worker ").nth(1)?))
+        .unwrap_or_else(|| panic!("no exit line from the primary:\n{text}"));
+    let dead = processes(v)
+        .into_iter()
+        .find(|p| p["pid"] == dead_pid)
+        .unwrap_or_else(|| panic!("{dead_pid} not reported: {:#}", v["processes"]));
+    assert_eq!(dead["role"], "worker", "{dead:#}");
+    assert!(dead["samples"].as_array().unwrap().is_empty(), "{dead:#}");
+    let exit = dead["exit"].as_str().unwrap();
+    assert!(exit.starts_with(exit_starts), "{exit}\n{text}");
+    let label = dead["label"].as_str().unwrap();
+    assert!(text.contains(&format!("{label} {exit}")), "{text}");
+    let new_pid: u64 = exit.rsplit(' ').next().unwrap().parse().unwrap();
+    let workers = with_role(v, "worker");
+    let new = workers
+        .iter()
+        .find(|w| w["pid"] == new_pid)
+        .unwrap_or_else(|| panic!("{new_pid} not followed: {:#}", v["processes"]));
+    assert!(new["samples"].as_array().unwrap().len() >= 2, "{new:#}");
+    assert_eq!(new["exit"], Value::Null, "{new:#}");
+    assert_eq!(workers.len(), 2, "{:#}", v["processes"]);
+    dead
+}
+
 /// Every process the run followed is gone once it ended.
 fn all_gone(v: &Value) {
     for p in processes(v) {
@@ -228,42 +264,14 @@ fn a_worker_that_runs_out_of_memory_before_it_is_followed_is_named_with_its_repl
     assert_eq!(code, Some(1), "{text}");
     assert_eq!(v["verdict"], "leak", "{text}");
     assert_eq!(v["oom"], true, "{text}");
-    // The dead worker's pid as its primary saw it (the target's own output, echoed).
-    let dead_pid: u64 = text
-        .lines()
-        .find_map(|l| {
-            let rest = l.split("| worker ").nth(1)?;
-            rest.strip_suffix("; forking a new one")?
-                .split(' ')
-                .next()?
-                .parse()
-                .ok()
-        })
-        .unwrap_or_else(|| panic!("no exit line from the primary:\n{text}"));
-    let dead = processes(&v)
-        .into_iter()
-        .find(|p| p["pid"] == dead_pid)
-        .unwrap_or_else(|| panic!("{dead_pid} not reported: {:#}", v["processes"]));
-    assert_eq!(dead["role"], "worker", "{dead:#}");
+    let dead = dead_first_and_replaced(&v, &text, "ran out of memory; restarted as pid ", |l| {
+        l.strip_suffix("; forking a new one")?
+            .split(' ')
+            .next()?
+            .parse()
+            .ok()
+    });
     assert_eq!(dead["verdict"], "leak", "{dead:#}");
-    assert!(dead["samples"].as_array().unwrap().is_empty(), "{dead:#}");
-    let exit = dead["exit"].as_str().unwrap();
-    assert!(
-        exit.starts_with("ran out of memory; restarted as pid "),
-        "{exit}\n{text}"
-    );
-    let label = dead["label"].as_str().unwrap();
-    assert!(text.contains(&format!("{label} {exit}")), "{text}");
-    // Its replacement is the worker that served, followed from the baseline on.
-    let new_pid: u64 = exit.rsplit(' ').next().unwrap().parse().unwrap();
-    let workers = with_role(&v, "worker");
-    let new = workers
-        .iter()
-        .find(|w| w["pid"] == new_pid)
-        .unwrap_or_else(|| panic!("{new_pid} not followed: {:#}", v["processes"]));
-    assert!(new["samples"].as_array().unwrap().len() >= 2, "{new:#}");
-    assert_eq!(new["exit"], Value::Null, "{new:#}");
-    assert_eq!(workers.len(), 2, "{:#}", v["processes"]);
     all_gone(&v);
 }
 
@@ -281,41 +289,18 @@ fn a_worker_that_crashes_before_it_is_followed_is_named_with_its_code_and_replac
     assert_eq!(code, Some(0), "{text}");
     assert_eq!(v["verdict"], "no-leak", "{text}");
     assert_eq!(v["oom"], false, "{text}");
-    // The dead worker's pid as its primary saw it (the target's own output, echoed).
-    let dead_pid: u64 = text
-        .lines()
-        .find_map(|l| {
-            let rest = l.split("| worker ").nth(1)?;
-            rest.strip_suffix(" exited (1); forking a new one")?
+    let dead = dead_first_and_replaced(
+        &v,
+        &text,
+        "exited with code 1 before it was followed; restarted as pid ",
+        |l| {
+            l.strip_suffix(" exited (1); forking a new one")?
                 .parse()
                 .ok()
-        })
-        .unwrap_or_else(|| panic!("no exit line from the primary:\n{text}"));
-    let dead = processes(&v)
-        .into_iter()
-        .find(|p| p["pid"] == dead_pid)
-        .unwrap_or_else(|| panic!("{dead_pid} not reported: {:#}", v["processes"]));
-    assert_eq!(dead["role"], "worker", "{dead:#}");
+        },
+    );
     assert_eq!(dead["verdict"], "target-failed", "{dead:#}");
     assert_eq!(dead["serving"], false, "{dead:#}");
-    assert!(dead["samples"].as_array().unwrap().is_empty(), "{dead:#}");
-    let exit = dead["exit"].as_str().unwrap();
-    assert!(
-        exit.starts_with("exited with code 1 before it was followed; restarted as pid "),
-        "{exit}\n{text}"
-    );
-    let label = dead["label"].as_str().unwrap();
-    assert!(text.contains(&format!("{label} {exit}")), "{text}");
-    // Its replacement is the worker that served, followed from the baseline on.
-    let new_pid: u64 = exit.rsplit(' ').next().unwrap().parse().unwrap();
-    let workers = with_role(&v, "worker");
-    let new = workers
-        .iter()
-        .find(|w| w["pid"] == new_pid)
-        .unwrap_or_else(|| panic!("{new_pid} not followed: {:#}", v["processes"]));
-    assert!(new["samples"].as_array().unwrap().len() >= 2, "{new:#}");
-    assert_eq!(new["exit"], Value::Null, "{new:#}");
-    assert_eq!(workers.len(), 2, "{:#}", v["processes"]);
     all_gone(&v);
 }
 
