@@ -5,21 +5,10 @@ use std::time::Duration;
 
 use leakhound_report::run_schema::Verdict;
 
+use super::tests::{sample, served};
 use super::*;
-use crate::observations::{Observations, Responses, Stop};
-use crate::verdict::{Phase, Sample, MIB};
-
-fn sample(i: usize, requests: u64, heap: f64, phase: Phase) -> Sample {
-    Sample {
-        t_s: i as f64,
-        requests,
-        heap_used: heap,
-        external: MIB,
-        array_buffers: 0.0,
-        rss: 60.0 * MIB,
-        phase,
-    }
-}
+use crate::observations::{Observations, Stop};
+use crate::verdict::{Phase, MIB};
 
 #[test]
 fn a_map_leak_that_doubles_in_the_window_is_a_leak_at_its_rate() {
@@ -29,23 +18,14 @@ fn a_map_leak_that_doubles_in_the_window_is_a_leak_at_its_rate() {
         let phase = if i == 0 { Phase::Warmup } else { Phase::Load };
         samples.push(sample(i + 1, r, heap, phase));
     }
-    let requests = seen.last().unwrap().0;
-    let last = seen.last().unwrap().1;
+    let (requests, last) = *seen.last().unwrap();
     samples.push(sample(seen.len() + 1, requests, last, Phase::Idle));
     let o = Observations {
-        samples,
-        requests,
-        responses: Responses {
-            by_status: [(200, requests)].into_iter().collect(),
-            ..Responses::default()
-        },
-        heap_limit: 176.0 * MIB,
-        heap_mb: 128,
         idle: Duration::from_millis(2500),
         rps: 6000.0,
         prod_heap_mb: 2048.0,
         stopped_by: Some(Stop::Leak),
-        ..Observations::default()
+        ..served(samples)
     };
     let d = decide(&o, &Thresholds::default());
     assert_eq!(d.verdict, Verdict::Leak, "{:?} {:?}", d.finding, d.reason);

@@ -17,7 +17,7 @@ fn noise(i: usize) -> f64 {
     [13.0, -31.0, 7.0, 40.0, -22.0, 0.0, -9.0, 25.0, -38.0, 18.0][i % 10] * KIB
 }
 
-fn sample(i: usize, requests: u64, heap: f64, phase: Phase) -> Sample {
+pub(crate) fn sample(i: usize, requests: u64, heap: f64, phase: Phase) -> Sample {
     Sample {
         t_s: i as f64,
         requests,
@@ -38,7 +38,19 @@ fn run(rounds: usize, per_round: u64, heap: impl Fn(usize, f64) -> f64) -> Obser
         let phase = if i == 0 { Phase::Warmup } else { Phase::Load };
         samples.push(sample(i + 1, r, heap(i, r as f64), phase));
     }
-    let requests = samples.last().unwrap().requests;
+    Observations {
+        idle: Duration::from_millis(2500),
+        rps: 5000.0,
+        prod_heap_mb: 2048.0,
+        stopped_by: Some(Stop::MaxDuration),
+        ..served(samples)
+    }
+}
+
+/// A run of `samples` whose every request was answered 200, with a 128 MiB old space (a
+/// 176 MiB heap limit).
+pub(crate) fn served(samples: Vec<Sample>) -> Observations {
+    let requests = samples.last().map_or(0, |s| s.requests);
     Observations {
         samples,
         requests,
@@ -48,10 +60,6 @@ fn run(rounds: usize, per_round: u64, heap: impl Fn(usize, f64) -> f64) -> Obser
         },
         heap_limit: 176.0 * MIB,
         heap_mb: 128,
-        idle: Duration::from_millis(2500),
-        rps: 5000.0,
-        prod_heap_mb: 2048.0,
-        stopped_by: Some(Stop::MaxDuration),
         ..Observations::default()
     }
 }
