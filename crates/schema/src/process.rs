@@ -54,7 +54,8 @@ pub struct ProcessOut {
     pub samples: Vec<RunSample>,
     pub verdict: Verdict,
     pub leak_kind: LeakKind,
-    /// Bytes per request (or per unit of the run's driver, see `unit`) this process retains.
+    /// Bytes per request (or per unit of the run's driver, see `unit`) this process retains;
+    /// on an undecided (`inconclusive`) process whose memory grew, the fitted slope so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retained_bytes_per_request: Option<f64>,
     /// The 95 % interval of that slope.

@@ -11,6 +11,7 @@ use leakhound_inspector::{CdpError, Inspector, MemoryUsage};
 use leakhound_schema::process::ProcessRole;
 
 use crate::oom_deaths::OomDeaths;
+use crate::preload::Started;
 use crate::procfs;
 use crate::target::{Captured, Target};
 use crate::verdict::Sample;
@@ -106,6 +107,19 @@ impl Followed {
             unfollowed: false,
             ended: None,
         }
+    }
+
+    /// Process `pid`, the `seq`th met, dead before it could be followed and known only from
+    /// what its preload announced (`s`, the `born`th announcement).
+    fn dead_unfollowed(pid: u32, seq: usize, born: usize, s: &Started) -> Followed {
+        let mut p = Followed::new(pid, seq);
+        p.born = Some(born);
+        p.ppid = s.ppid;
+        p.worker_id = s.worker.clone();
+        p.heap_limit = s.heap_limit;
+        p.unfollowed = true;
+        p.gone_at = Some(Instant::now());
+        p
     }
 }
 
@@ -207,16 +221,10 @@ impl Processes {
             let Some((born, s)) = cap.announced(d.pid) else {
                 continue;
             };
-            let mut p = Followed::new(d.pid, self.list.len());
-            p.born = Some(born);
-            p.ppid = s.ppid;
-            p.worker_id = s.worker.clone();
-            p.heap_limit = s.heap_limit;
+            let mut p = Followed::dead_unfollowed(d.pid, self.list.len(), born, s);
             p.died_among = Some(d.announced_before);
-            p.unfollowed = true;
             p.oom = true;
             p.exit = Some("ran out of memory".into());
-            p.gone_at = Some(Instant::now());
             self.list.push(p);
             added += 1;
         }
@@ -237,16 +245,10 @@ impl Processes {
             let Some((born, s)) = cap.announced(e.pid) else {
                 continue;
             };
-            let mut p = Followed::new(e.pid, self.list.len());
-            p.born = Some(born);
-            p.ppid = s.ppid;
-            p.worker_id = s.worker.clone();
-            p.heap_limit = s.heap_limit;
+            let mut p = Followed::dead_unfollowed(e.pid, self.list.len(), born, s);
             p.died_among = Some(*announced_before);
-            p.unfollowed = true;
             p.ended = Some(e.describe());
             p.exit = Some(format!("{} before it was followed", e.describe()));
-            p.gone_at = Some(Instant::now());
             self.list.push(p);
             added += 1;
         }

@@ -958,7 +958,8 @@ export interface ProcessOut {
   leak_kind: LeakKind;
   pid: number;
   /**
-   * Bytes per request (or per unit of the run's driver, see `unit`) this process retains.
+   * Bytes per request (or per unit of the run's driver, see `unit`) this process retains;
+   * on an undecided (`inconclusive`) process whose memory grew, the fitted slope so far.
    */
   retained_bytes_per_request?: number | null;
   /**
