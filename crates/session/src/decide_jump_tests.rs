@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use leakhound_report::run_schema::Verdict;
 
-use super::tests::{sample, served};
+use super::tests::sample;
 use super::*;
 use crate::observations::{Observations, Stop};
 use crate::verdict::{Phase, MIB};
@@ -25,7 +25,7 @@ fn a_map_leak_that_doubles_in_the_window_is_a_leak_at_its_rate() {
         rps: 6000.0,
         prod_heap_mb: 2048.0,
         stopped_by: Some(Stop::Leak),
-        ..served(samples)
+        ..Observations::served(samples)
     };
     let d = decide(&o, &Thresholds::default());
     assert_eq!(d.verdict, Verdict::Leak, "{:?} {:?}", d.finding, d.reason);

@@ -7,7 +7,7 @@ use leakhound_report::run_schema::{SeriesName, Verdict};
 use super::*;
 use crate::evidence;
 use crate::inconclusive::Why;
-use crate::observations::{LoadWindow, Observations, Responses, Stop};
+use crate::observations::{LoadWindow, Observations, Stop};
 use crate::report::{self, Captured};
 use crate::verdict::{Phase, Sample, KIB, MIB};
 use leakhound_schema::endpoint::Driver;
@@ -43,24 +43,7 @@ fn run(rounds: usize, per_round: u64, heap: impl Fn(usize, f64) -> f64) -> Obser
         rps: 5000.0,
         prod_heap_mb: 2048.0,
         stopped_by: Some(Stop::MaxDuration),
-        ..served(samples)
-    }
-}
-
-/// A run of `samples` whose every request was answered 200, with a 128 MiB old space (a
-/// 176 MiB heap limit).
-pub(crate) fn served(samples: Vec<Sample>) -> Observations {
-    let requests = samples.last().map_or(0, |s| s.requests);
-    Observations {
-        samples,
-        requests,
-        responses: Responses {
-            by_status: [(200, requests)].into_iter().collect(),
-            ..Responses::default()
-        },
-        heap_limit: 176.0 * MIB,
-        heap_mb: 128,
-        ..Observations::default()
+        ..Observations::served(samples)
     }
 }
 

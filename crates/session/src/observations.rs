@@ -135,6 +135,24 @@ pub struct Observations {
 }
 
 impl Observations {
+    /// A run of `samples` whose every request was answered 200, with a 128 MiB old space (a
+    /// 176 MiB heap limit): the starting point of the decision tests.
+    #[cfg(test)]
+    pub(crate) fn served(samples: Vec<crate::verdict::Sample>) -> Observations {
+        let requests = samples.last().map_or(0, |s| s.requests);
+        Observations {
+            samples,
+            requests,
+            responses: Responses {
+                by_status: [(200, requests)].into_iter().collect(),
+                ..Responses::default()
+            },
+            heap_limit: 176.0 * crate::verdict::MIB,
+            heap_mb: 128,
+            ..Observations::default()
+        }
+    }
+
     /// Indices (into `samples`) of the load-phase samples: the one after warm-up and every
     /// round's.
     pub fn load_indices(&self) -> Vec<usize> {

@@ -241,21 +241,10 @@ mod tests {
     /// Still bending, the worker is undecided: its row shows the slope so far, not 0.
     #[test]
     fn an_undecided_worker_shows_its_slope_so_far() {
-        use crate::observations::{Observations, Responses};
+        use crate::observations::Observations;
         use leakhound_report::run_schema::Verdict;
         let (samples, _) = series(&worker(11, &ONE), true);
-        let requests = samples.last().unwrap().requests;
-        let obs = Observations {
-            samples,
-            requests,
-            responses: Responses {
-                by_status: [(200, requests)].into_iter().collect(),
-                ..Responses::default()
-            },
-            heap_limit: 176.0 * MIB,
-            heap_mb: 128,
-            ..Observations::default()
-        };
+        let obs = Observations::served(samples);
         let d = crate::decide::decide(&obs, &Thresholds::default());
         assert_eq!(d.verdict, Verdict::Inconclusive, "{:?}", d.finding);
         assert_eq!(d.retained_bytes_per_request, 0.0);

@@ -53,6 +53,14 @@ fn followed() -> Processes {
     procs
 }
 
+/// Worker 13, the replacement forked after worker 12's death, now followed.
+fn follow_replacement(procs: &mut Processes) {
+    let mut new = Followed::new(13, 3);
+    new.ppid = Some(10);
+    new.worker_id = Some("3".into());
+    procs.list.push(new);
+}
+
 #[test]
 fn a_worker_that_ran_out_of_memory_before_it_was_followed_is_learned_from_its_trace() {
     let mut procs = followed();
@@ -77,10 +85,7 @@ fn a_worker_that_ran_out_of_memory_before_it_was_followed_is_learned_from_its_tr
     assert_eq!(procs.list[2].role, ProcessRole::Worker);
     assert_eq!(procs.list[2].label, "worker 2, pid 12");
     // Its replacement, started after the death, is named once it is followed.
-    let mut new = Followed::new(13, 3);
-    new.ppid = Some(10);
-    new.worker_id = Some("3".into());
-    procs.list.push(new);
+    follow_replacement(&mut procs);
     procs.learn(&cap);
     assert_eq!(procs.list[3].born, Some(3));
     procs.note_restarts();
@@ -147,10 +152,7 @@ fn a_worker_that_crashed_before_it_was_followed_is_learned_from_its_primarys_exi
     procs.classify(Some(10));
     assert_eq!(procs.list[2].label, "worker 2, pid 12");
     // Its replacement announced itself after the exit line.
-    let mut new = Followed::new(13, 3);
-    new.ppid = Some(10);
-    new.worker_id = Some("3".into());
-    procs.list.push(new);
+    follow_replacement(&mut procs);
     procs.learn(&cap);
     procs.note_restarts();
     assert_eq!(
