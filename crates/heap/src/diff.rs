@@ -7,10 +7,12 @@
 
 use crate::analysis::Heap;
 use crate::coded::Coded;
+use crate::error::OpenError;
 use crate::id_index::IdIndex;
 use crate::inspect::collections::{grown_since, CollectionSizes};
 use crate::timing::timing;
 use rustc_hash::FxHashMap;
+use std::path::Path;
 
 pub use leakhound_schema::heap::{ClassDiff, DiffReport};
 
@@ -117,6 +119,21 @@ impl Before {
 
 pub fn diff(a: &Heap, b: &Heap) -> DiffReport {
     diff_since(Before::of(a), b)
+}
+
+/// [`diff`] of two snapshot files, one whole heap at a time: A is reduced to its [`Before`]
+/// and closed (its freed memory returned to the system) before B is opened, and A, which
+/// gives only ids, classes and sizes, is opened without the distances
+/// ([`Heap::open_without_paths`]). `err` names a file that could not be read.
+pub fn diff_of_files<E>(
+    a: &Path,
+    b: &Path,
+    err: impl Fn(&Path, OpenError) -> E,
+) -> Result<DiffReport, E> {
+    let before = Before::of(&Heap::open_without_paths(a).map_err(|e| err(a, e))?);
+    crate::release::return_freed_memory();
+    let hb = Heap::open(b).map_err(|e| err(b, e))?;
+    Ok(diff_since(before, &hb))
 }
 
 /// [`diff`] with A already reduced to its [`Before`].

@@ -11,6 +11,7 @@
 
 use crate::analysis::Heap;
 use crate::app_path::{app_first, holder_index};
+use crate::error::OpenError;
 use crate::fmt_bytes;
 use crate::id_index::IdIndex;
 use crate::inspect::collections::{grown_since, CollectionSizes};
@@ -18,6 +19,7 @@ use crate::paths::{fold_runs, path_to, render};
 use crate::shapes::{ShapeTable, Shapes};
 use crate::timing::timing;
 use rustc_hash::FxHashMap;
+use std::path::Path;
 
 /// A group is significant when it has at least this many objects...
 pub const MIN_INSTANCES: u64 = 100;
@@ -224,6 +226,22 @@ impl<'h> FirstObjectAbove<'h> {
 
 pub fn leaks(s1: &Heap, s2: &Heap, s3: &Heap) -> LeaksReport {
     leaks_since(First::of(s1).then(s2), s3)
+}
+
+/// [`leaks`] of three snapshot files, one whole heap at a time: each earlier one is reduced
+/// to what the later steps need and closed (its freed memory returned to the system) before
+/// the next is opened, and S2, which gives only ids and retained sizes, is opened without
+/// the distances ([`Heap::open_without_paths`]). `err` names a file that could not be read.
+pub fn leaks_of_files<E>(
+    [s1, s2, s3]: [&Path; 3],
+    err: impl Fn(&Path, OpenError) -> E,
+) -> Result<LeaksReport, E> {
+    let first = First::of(&Heap::open(s1).map_err(|e| err(s1, e))?);
+    crate::release::return_freed_memory();
+    let second = first.then(&Heap::open_without_paths(s2).map_err(|e| err(s2, e))?);
+    crate::release::return_freed_memory();
+    let s3h = Heap::open(s3).map_err(|e| err(s3, e))?;
+    Ok(leaks_since(second, &s3h))
 }
 
 /// [`leaks`] with S1 and S2 already reduced to their [`Second`].

@@ -75,9 +75,17 @@ impl<'h> Shapes<'h> {
     /// search per node.
     pub fn for_every_node(h: &'h Heap) -> Self {
         let mut s = Shapes::new(h);
+        s.find_every_parent();
+        s
+    }
+
+    /// Each node's retainer by one pass over the edges (see [`Shapes::for_every_node`]).
+    fn find_every_parent(&mut self) {
+        let h = self.h;
         let g = &h.graph;
         let mut parent = vec![u32::MAX; h.node_count()];
         for v in 0..h.node_count() as u32 {
+            crate::cancel::point(v as usize);
             for e in g.edges(v) {
                 let to = g.edge_to[e] as usize;
                 if h.parent_edge[to] == e as u32 {
@@ -85,8 +93,7 @@ impl<'h> Shapes<'h> {
                 }
             }
         }
-        s.parent = parent;
-        s
+        self.parent = parent;
     }
 
     /// The source of `e`, the parent edge of `u`.
@@ -235,18 +242,61 @@ impl<'h> Shapes<'h> {
     /// How many nodes of class index `class` have shape `keys` ([`Shapes::members`] counted
     /// without listing them: a class can have millions of objects, and this runs while the
     /// last snapshot of `heap leaks` is open).
+    ///
+    /// Down the BFS tree from the root, only into nodes whose shape is still a prefix of
+    /// `keys`: asking each object of the class its shape walked most of the heap for a class
+    /// like `(string)` (1.2 s of a 1.4 GB snapshot's `heap leaks`, most of it cache misses
+    /// in the step tables), while the nodes on the shape's prefixes are a few.
     pub fn population(&mut self, class: u32, keys: &[String]) -> u64 {
         let h = self.h;
-        let of_class = || (0..h.node_count() as u32).filter(|&v| h.class_of[v as usize] == class);
-        for v in of_class() {
-            self.of(v);
+        if keys.is_empty() {
+            // The empty shape is the root's and that of the nodes the BFS did not reach.
+            let of_class =
+                || (0..h.node_count() as u32).filter(|&v| h.class_of[v as usize] == class);
+            for v in of_class() {
+                self.of(v);
+            }
+            return of_class()
+                .filter(|&v| v != h.graph.root && self.of_node[v as usize] == ROOT)
+                .count() as u64;
         }
-        let Some(id) = self.find(keys) else {
-            return 0;
-        };
-        of_class()
-            .filter(|&v| self.of_node[v as usize] == id)
-            .count() as u64
+        let g = &h.graph;
+        // The step ids of `keys`, looked up again while one is unknown: the steps are
+        // interned as the walk meets them.
+        let mut target: Vec<Option<u32>> =
+            keys.iter().map(|k| self.steps.get(k).copied()).collect();
+        let mut known = self.steps.len();
+        let mut count = 0;
+        // (node, how many steps of `keys` its shape is): repeats of a step fold into one.
+        let mut stack: Vec<(u32, usize)> = vec![(g.root, 0)];
+        while let Some((u, i)) = stack.pop() {
+            crate::cancel::point(stack.len());
+            for e in g.edges(u) {
+                let c = g.edge_to[e];
+                if h.parent_edge[c as usize] != e as u32 {
+                    continue;
+                }
+                let step = Some(self.step(c, e, u));
+                if self.steps.len() != known {
+                    known = self.steps.len();
+                    for (t, k) in target.iter_mut().zip(keys) {
+                        *t = self.steps.get(k).copied();
+                    }
+                }
+                let j = if i > 0 && step == target[i - 1] {
+                    i
+                } else if i < keys.len() && step == target[i] {
+                    i + 1
+                } else {
+                    continue;
+                };
+                if j == keys.len() && h.class_of[c as usize] == class {
+                    count += 1;
+                }
+                stack.push((c, j));
+            }
+        }
+        count
     }
 
     /// The nodes of class index `class` that have shape `keys` (see [`Shapes::population`]).
@@ -352,5 +402,69 @@ mod tests {
         // A Config with two fields is no map: its fields keep their names and shapes.
         assert_ne!(sh.of(4), sh.of(5));
         assert!(sh.keys_of(4).iter().any(|k| k.starts_with("host:")));
+    }
+
+    /// The population walked down the shape's prefixes counts the same nodes as asking
+    /// every object of the class its shape, on random heaps with linked chains (repeated
+    /// steps fold) and objects used as maps.
+    #[test]
+    fn populations_down_the_prefixes_match_every_members_shape() {
+        let classes = ["Node", "Item", "Cache"];
+        let names = ["next", "items", "value", "0", "1"];
+        for seed in 1..40u64 {
+            let mut rng = crate::test_rng::Rng::new(seed);
+            let n = 8 + rng.below(60) as usize;
+            let mut nodes = vec![("synthetic", "", 0)];
+            for _ in 1..n {
+                match rng.below(4) {
+                    0 => nodes.push(("string", "s", 16)),
+                    k => nodes.push(("object", classes[k as usize - 1], 32)),
+                }
+            }
+            let mut edges = vec![(0, "element", "1", 1)];
+            for _ in 0..n * 2 {
+                let from = rng.below(n as u64) as usize;
+                let to = 1 + rng.below(n as u64 - 1) as usize;
+                if nodes[from].0 == "string" {
+                    continue;
+                }
+                let name = names[rng.below(names.len() as u64) as usize];
+                let ty = if name.parse::<u32>().is_ok() {
+                    "element"
+                } else {
+                    "property"
+                };
+                edges.push((from, ty, name, to));
+            }
+            // A chain: each link's `next` repeats the step before it.
+            for v in 2..n.min(12) {
+                edges.push((v - 1, "property", "next", v));
+            }
+            // One object with more than MAP_KEYS properties.
+            if seed % 3 == 0 {
+                for k in 0..MAP_KEYS + 2 {
+                    let name: &'static str = Box::leak(format!("key{k}").into_boxed_str());
+                    let to = 1 + rng.below(n as u64 - 1) as usize;
+                    if nodes[1].0 != "string" {
+                        edges.push((1, "property", name, to));
+                    }
+                }
+            }
+            let h = heap(&nodes, &edges);
+            let mut walked = Shapes::new(&h);
+            let mut asked = Shapes::new(&h);
+            for v in 0..h.node_count() as u32 {
+                let keys = walked.keys_of(v);
+                for class in 0..h.class_names.len() as u32 {
+                    let want = asked.members(class, &keys).len() as u64;
+                    assert_eq!(
+                        walked.population(class, &keys),
+                        want,
+                        "seed {seed}, node {v}, class {}, keys {keys:?}",
+                        h.class_names[class as usize]
+                    );
+                }
+            }
+        }
     }
 }

@@ -95,8 +95,9 @@ pub enum HeapAction {
     },
 }
 
-fn open(p: &Path) -> anyhow::Result<Heap> {
-    Heap::open(p).with_context(|| format!("{}", p.display()))
+/// A snapshot that could not be read, named.
+fn in_file(p: &Path, e: leakhound_heap::OpenError) -> anyhow::Error {
+    anyhow::Error::new(e).context(format!("{}", p.display()))
 }
 
 /// Open the `--json` and `--markdown` outputs (checked against the snapshots read) before
@@ -190,12 +191,7 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             let (outs, mut json, mut markdown) =
                 outputs(&[&a, &b], json.as_deref(), markdown.as_deref())?;
             let Some(d) = stoppable(&stop, || {
-                // One whole heap at a time: A is reduced to what the diff needs and closed
-                // (its memory and file mapping released) before B is opened.
-                let before = leakhound_heap::diff::Before::of(&open(&a)?);
-                leakhound_heap::release::return_freed_memory();
-                let hb = open(&b)?;
-                Ok(leakhound_heap::diff::diff_since(before, &hb))
+                leakhound_heap::diff::diff_of_files(&a, &b, in_file)
             })?
             else {
                 return Ok(crate::interrupt::stopped());
@@ -223,14 +219,7 @@ pub fn run(cmd: HeapCmd) -> Outcome {
             let (outs, mut json, mut markdown) =
                 outputs(&[&s1, &s2, &s3], json.as_deref(), markdown.as_deref())?;
             let Some(r) = stoppable(&stop, || {
-                // One whole heap at a time, each earlier one reduced to what the later steps
-                // need and closed before the next is opened.
-                let first = leakhound_heap::leaks::First::of(&open(&s1)?);
-                leakhound_heap::release::return_freed_memory();
-                let second = first.then(&open(&s2)?);
-                leakhound_heap::release::return_freed_memory();
-                let h3 = open(&s3)?;
-                Ok(leakhound_heap::leaks::leaks_since(second, &h3))
+                leakhound_heap::leaks::leaks_of_files([&s1, &s2, &s3], in_file)
             })?
             else {
                 return Ok(crate::interrupt::stopped());

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use leakhound_heap::{Heap, LeaksReport};
+use leakhound_heap::LeaksReport;
 use leakhound_schema::run::SuspectOut;
 
 /// Compare the three snapshots (start, middle, end), off the async threads; the suspects get
@@ -17,15 +17,10 @@ pub async fn compare(
     base: Option<PathBuf>,
 ) -> Result<Vec<SuspectOut>, String> {
     let r = tokio::task::spawn_blocking(move || -> Result<LeaksReport, String> {
-        let open = |p: &PathBuf| Heap::open(p).map_err(|e| format!("{}: {e}", p.display()));
-        // One whole heap at a time (a live process's snapshots can be production-size):
-        // each earlier one is reduced to what the comparison needs and closed first.
-        let first = leakhound_heap::leaks::First::of(&open(&files[0])?);
-        let second = first.then(&open(&files[1])?);
-        Ok(leakhound_heap::leaks::leaks_since(
-            second,
-            &open(&files[2])?,
-        ))
+        // One whole heap at a time (a live process's snapshots can be production-size).
+        leakhound_heap::leaks::leaks_of_files([&files[0], &files[1], &files[2]], |p, e| {
+            format!("{}: {e}", p.display())
+        })
     })
     .await
     .map_err(|e| format!("comparing the snapshots: {e}"))?

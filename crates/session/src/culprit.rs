@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::IoContext;
-use leakhound_heap::{Heap, LeaksReport};
+use leakhound_heap::LeaksReport;
 use leakhound_inspector::{Inspector, SnapshotOptions};
 use serde_json::Value;
 
@@ -256,12 +256,9 @@ impl Culprit {
             let stop = stop.clone();
             let r = tokio::task::spawn_blocking(move || {
                 leakhound_heap::cancel::run(&stop, || -> crate::error::Result<LeaksReport> {
-                    // One whole heap at a time: each earlier one is reduced to what the
-                    // comparison needs and closed before the next is opened.
-                    let first = leakhound_heap::leaks::First::of(&Heap::open(&files[0])?);
-                    let second = first.then(&Heap::open(&files[1])?);
-                    let s3 = Heap::open(&files[2])?;
-                    Ok(leakhound_heap::leaks::leaks_since(second, &s3))
+                    // One whole heap at a time (see `leaks_of_files`).
+                    let files = [&*files[0], &*files[1], &*files[2]];
+                    leakhound_heap::leaks::leaks_of_files(files, |_, e| e.into())
                 })
             })
             .await;
