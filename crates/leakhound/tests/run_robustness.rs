@@ -111,6 +111,77 @@ fn ctrl_c_in_the_middle_leaves_no_process_behind() {
     );
 }
 
+/// Whether any live (not zombie) process is in process group `pgid`.
+fn group_running(pgid: i32) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // Fields after the command's `)`: state, ppid, pgrp.
+        let rest: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or(vec![], |(_, r)| r.split_whitespace().collect());
+        rest.len() > 2 && rest[0] != "Z" && rest[2] == pgid.to_string()
+    })
+}
+
+/// SIGKILL leaves leakhound no handler and no destructor: its watchdogs still end the target's
+/// whole cluster and the load command's group (the `sleep` the command left behind too).
+#[test]
+fn a_killed_leakhound_leaves_no_process_behind() {
+    let _l = serial();
+    let mut child = leakhound()
+        .current_dir(repo_root())
+        .args([
+            "run",
+            "--max-duration",
+            "60s",
+            "--load-cmd",
+            "sleep 300 & wait",
+            "--",
+            "node",
+            "crates/leakhound/tests/servers/processes/cluster.js",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let pid_in = |line: &str| -> i32 {
+        let rest = line.split("(pid ").nth(1).expect("(pid N)");
+        rest.split(')').next().unwrap().parse().unwrap()
+    };
+    let (mut target, mut load, mut seen) = (0, 0, Vec::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.contains("started `node") {
+            target = pid_in(&line);
+        }
+        if line.contains("load command:") {
+            load = pid_in(&line);
+            break;
+        }
+    }
+    assert!(target > 0 && load > 0, "{seen:#?}");
+    assert!(group_running(target) && group_running(load), "{seen:#?}");
+    // SAFETY: SIGKILL to the leakhound process this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    while (group_running(target) || group_running(load)) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left = [target, load].map(group_running);
+    for g in [target, load] {
+        common::kill_group(g as u32);
+    }
+    assert_eq!(
+        left,
+        [false, false],
+        "the target's group ({target}) and the load command's ({load}) outlived a killed leakhound"
+    );
+}
+
 #[test]
 fn the_users_node_options_are_kept() {
     let _l = serial();

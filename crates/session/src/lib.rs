@@ -31,6 +31,7 @@ pub mod failed_requests;
 pub mod finding;
 pub mod gc_events;
 pub mod gclog;
+pub mod group_guard;
 pub mod growth_scan;
 pub mod heap_at_death;
 pub mod heap_flag;

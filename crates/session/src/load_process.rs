@@ -14,6 +14,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
+use crate::group_guard::GroupGuard;
+
 /// Output lines kept for the reason of a failed run.
 const TAIL: usize = 12;
 
@@ -32,6 +34,8 @@ pub(crate) struct LoadProcess {
     readers: Vec<JoinHandle<()>>,
     exited: Option<ExitStatus>,
     stopped: bool,
+    /// Kills the group if leakhound dies without ending it ([`GroupGuard`]).
+    _guard: Option<GroupGuard>,
 }
 
 /// `leakhound:count N` → N (surrounding spaces allowed; anything else is output).
@@ -74,6 +78,7 @@ impl LoadProcess {
             readers,
             exited: None,
             stopped: false,
+            _guard: GroupGuard::watch(pid),
         })
     }
 

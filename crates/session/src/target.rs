@@ -13,6 +13,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::Notify;
 
 use crate::gclog::GcTally;
+use crate::group_guard::GroupGuard;
 use crate::heap_flag::OldSpace;
 
 /// Lines of the app's own output kept for the report when something fails.
@@ -97,6 +98,9 @@ pub struct Target {
     exit: Option<std::process::ExitStatus>,
     /// The old-space size it runs with: `--heap-mb`, or the user's own flag.
     pub old_space: OldSpace,
+    /// Kills the group if leakhound dies without tearing it down (dropped after `Drop`'s
+    /// SIGKILL, it then lets the group be).
+    _guard: Option<GroupGuard>,
 }
 
 /// The `NODE_OPTIONS` leakhound gives the target: the user's own first, then ours. The heap
@@ -179,6 +183,7 @@ impl Target {
             _preload: dir,
             exit: None,
             old_space,
+            _guard: GroupGuard::watch(pid),
         })
     }
 
