@@ -134,10 +134,16 @@ report_series() { # NAME LARGEST_FILE WALL RSS CPU
   printf '%-28s %9s %9s %9s %9s %9s  load %s\n' "$name" "$((big / 1000000))" "$w" "$c" "$r" \
     "$(awk "BEGIN{printf \"%.2f\", $r * 1048576 / $big}")" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
-read -r w r c < <(measure "$S4 $G1" "$LH" heap diff "$S4" "$G1" --json /dev/null)
-report_series "diff x4 x5" "$G1" "$w" "$r" "$c"
-read -r w r c < <(measure "$S4 $G1 $S6" sh -c '"$0" heap leaks "$@" --json /dev/null >/dev/null; [ $? -le 1 ]' "$LH" "$S4" "$G1" "$S6")
-report_series "leaks x4 x5 x6" "$S6" "$w" "$r" "$c"
+# The goal is against one summary of the largest file of each command, measured here too.
+read -r w5 r c < <(measure "$G1" "$LH" heap summary "$G1" --json /dev/null)
+report_series "summary x5" "$G1" "$w5" "$r" "$c"
+read -r w6 r c < <(measure "$S6" "$LH" heap summary "$S6" --json /dev/null)
+report_series "summary x6" "$S6" "$w6" "$r" "$c"
+read -r wd r c < <(measure "$S4 $G1" "$LH" heap diff "$S4" "$G1" --json /dev/null)
+report_series "diff x4 x5" "$G1" "$wd" "$r" "$c"
+read -r wl r c < <(measure "$S4 $G1 $S6" sh -c '"$0" heap leaks "$@" --json /dev/null >/dev/null; [ $? -le 1 ]' "$LH" "$S4" "$G1" "$S6")
+report_series "leaks x4 x5 x6" "$S6" "$wl" "$r" "$c"
+awk "BEGIN{printf \"time against one summary: diff %.2fx (of x5), leaks %.2fx (of x6)\n\", $wd / $w5, $wl / $w6}"
 "$LH" heap diff "$S4" "$G1" --json "$OUT/scale-diff.json" >/dev/null
 node -e '
   const d = require(process.argv[1]);
