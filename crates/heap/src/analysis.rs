@@ -128,11 +128,20 @@ impl Heap {
     /// (`heap diff`'s first, `heap leaks`' second). The distance BFS is the last stage of
     /// the analysis and has a core to itself there: 0.5 s of a 1 GB snapshot's 3 s.
     pub fn open_without_paths(path: &Path) -> Result<Heap, crate::error::OpenError> {
+        Ok(Heap::open_without_paths_with(path, &())?.0)
+    }
+
+    /// [`Heap::open_without_paths`], with `beside` as in [`Heap::open_with`] (its `late`
+    /// part runs after the retained sizes, alone: there is no BFS to run beside).
+    pub fn open_without_paths_with<B: Beside>(
+        path: &Path,
+        beside: &B,
+    ) -> Result<(Heap, B::Out), crate::error::OpenError> {
         let t0 = std::time::Instant::now();
         let g = crate::parse::read_file(path)?;
         timing("parse", t0);
         crate::cancel::check();
-        Ok(Heap::analyse(g, &(), false).0)
+        Ok(Heap::analyse(g, beside, false))
     }
 
     /// [`Heap::open`], running `beside`'s work on the cores the analysis leaves free (on a

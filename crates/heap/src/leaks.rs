@@ -9,10 +9,11 @@
 //! [`Second`] (the ids new since S1) and closed, and only then is S3 opened. Three 1 GB heaps
 //! held at once took 3.1× the largest file.
 
-use crate::analysis::Heap;
+use crate::analysis::{Beside, Heap, Nodes, Tree};
 use crate::app_path::{app_first, holder_index};
 use crate::error::OpenError;
 use crate::fmt_bytes;
+use crate::graph::Graph;
 use crate::id_index::IdIndex;
 use crate::inspect::collections::{grown_since, CollectionSizes};
 use crate::paths::{fold_runs, path_to, render};
@@ -128,25 +129,31 @@ impl First {
 
     /// S2's part: the JS ids allocated since S1.
     pub fn then(self, s2: &Heap) -> Second {
+        let new = self.new_in(&s2.graph);
+        self.then_with(s2, new)
+    }
+
+    /// Which nodes of `g` (one bit each) have JS ids S1 did not have: needs only the graph,
+    /// so [`leaks_of_files`] has it made beside S2's dominator pass.
+    fn new_in(&self, g: &Graph) -> Vec<u64> {
         let t0 = std::time::Instant::now();
-        let before = self.ids;
+        let new = node_bits(g, |id| !self.ids.contains(id));
+        timing("leaks: S2 nodes new since S1", t0);
+        new
+    }
+
+    /// [`First::then`] with S2's [`First::new_in`] bits already made.
+    fn then_with(self, s2: &Heap, new: Vec<u64>) -> Second {
+        let t0 = std::time::Instant::now();
+        drop(self.ids);
         let (new_ids, collections2) = std::thread::scope(|sc| {
             let other = sc.spawn(|| CollectionSizes::of(s2));
-            // One lookup in S1's index a node (the index asks twice for each id it holds).
-            let mut new = vec![0u64; s2.node_count().div_ceil(64)];
-            for v in 0..s2.node_count() {
-                crate::cancel::point(v);
-                if s2.is_js_id(v as u32) && !before.contains(s2.graph.node_id[v]) {
-                    new[v / 64] |= 1 << (v % 64);
-                }
-            }
             let new_ids = IdIndex::set(s2.node_count(), |v| {
                 let v = v as usize;
                 (new[v / 64] & (1 << (v % 64)) != 0).then(|| s2.graph.node_id[v])
             });
             (new_ids, other.join().expect("S2 collections thread"))
         });
-        drop(before);
         let s = Second {
             totals: [self.total, s2.total],
             new_ids,
@@ -158,6 +165,42 @@ impl First {
             t0,
         );
         s
+    }
+}
+
+/// One bit a node of `g`: set for the JS objects (odd ids) whose id `pick` accepts.
+fn node_bits(g: &Graph, pick: impl Fn(u32) -> bool) -> Vec<u64> {
+    let mut bits = vec![0u64; g.node_count().div_ceil(64)];
+    for v in 0..g.node_count() {
+        crate::cancel::point(v);
+        let id = g.node_id[v];
+        if id % 2 == 1 && pick(id) {
+            bits[v / 64] |= 1 << (v % 64);
+        }
+    }
+    bits
+}
+
+/// Work for the core the analysis leaves free while it finds the dominators: a bit for each
+/// node whose JS id `ids` picks (S2's nodes new since S1; S3's leak candidates, the nodes
+/// among those still alive).
+struct Marks<'a> {
+    ids: &'a IdIndex,
+    /// Whether a node is marked when its id is in `ids` (S3) or when it is not (S2).
+    present: bool,
+}
+
+impl Beside for Marks<'_> {
+    type Early = Vec<u64>;
+    type Out = Vec<u64>;
+    fn early(&self, n: &Nodes<'_>) -> Vec<u64> {
+        let t0 = std::time::Instant::now();
+        let bits = node_bits(n.graph, |id| self.ids.contains(id) == self.present);
+        timing("leaks: marks (2nd thread)", t0);
+        bits
+    }
+    fn late(&self, early: Vec<u64>, _: &Tree<'_>) -> Vec<u64> {
+        early
     }
 }
 
@@ -238,26 +281,44 @@ pub fn leaks_of_files<E>(
 ) -> Result<LeaksReport, E> {
     let first = First::of(&Heap::open(s1).map_err(|e| err(s1, e))?);
     crate::release::return_freed_memory();
-    let second = first.then(&Heap::open_without_paths(s2).map_err(|e| err(s2, e))?);
+    let marks = Marks {
+        ids: &first.ids,
+        present: false,
+    };
+    let (h2, new) = Heap::open_without_paths_with(s2, &marks).map_err(|e| err(s2, e))?;
+    let second = first.then_with(&h2, new);
+    drop(h2);
     crate::release::return_freed_memory();
-    let s3h = Heap::open(s3).map_err(|e| err(s3, e))?;
-    Ok(leaks_since(second, &s3h))
+    let marks = Marks {
+        ids: &second.new_ids,
+        present: true,
+    };
+    let (s3h, cand) = Heap::open_with(s3, &marks).map_err(|e| err(s3, e))?;
+    Ok(leaks_since_with(second, &s3h, cand))
 }
 
 /// [`leaks`] with S1 and S2 already reduced to their [`Second`].
 pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
+    let cand = node_bits(&s3.graph, |id| earlier.new_ids.contains(id));
+    leaks_since_with(earlier, s3, cand)
+}
+
+/// [`leaks_since`] with S3's leak candidates already marked (one bit a node: new since S1 and
+/// alive in S2, and alive in S3).
+fn leaks_since_with(earlier: Second, s3: &Heap, cand: Vec<u64>) -> LeaksReport {
     let Second {
         totals: [total1, total2],
         new_ids,
         collections,
         shapes1,
     } = earlier;
+    drop(new_ids);
     let t0 = std::time::Instant::now();
     // The collections that grew need only S3 and the collection sizes: on the other core.
     let before = &collections;
     let (grown, (leaked_objects, leaked_retained, out)) = std::thread::scope(|sc| {
         let grown = sc.spawn(move || grown_since(before, s3, crate::inspect::TOP));
-        let groups = groups_in(new_ids, shapes1, s3);
+        let groups = groups_in(&cand, shapes1, s3);
         (grown.join().expect("grown collections thread"), groups)
     });
     timing("leaks: S3 grouped", t0);
@@ -274,19 +335,10 @@ pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
 
 /// The leaked objects of S3 (new since S1 and alive in S2 and S3) grouped: how many, the
 /// bytes the topmost retain, and the groups, biggest first.
-fn groups_in(new_ids: IdIndex, shapes1: ShapeCounts, s3: &Heap) -> (u64, u64, Vec<LeakGroup>) {
-    let t0 = std::time::Instant::now();
+fn groups_in(bits: &[u64], shapes1: ShapeCounts, s3: &Heap) -> (u64, u64, Vec<LeakGroup>) {
     let n = s3.node_count();
-    let mut cand = vec![false; n];
-    for v in 0..n as u32 {
-        crate::cancel::point(v as usize);
-        if s3.is_js_id(v) && new_ids.contains(s3.graph.node_id[v as usize]) {
-            cand[v as usize] = true;
-        }
-    }
-    let leaked_objects = cand.iter().filter(|&&c| c).count() as u64;
-    drop(new_ids);
-    timing("leaks: S3 candidates", t0);
+    let cand = |v: u32| bits[v as usize / 64] & (1 << (v % 64)) != 0;
+    let leaked_objects = bits.iter().map(|w| u64::from(w.count_ones())).sum();
     let t0 = std::time::Instant::now();
 
     struct Acc {
@@ -303,12 +355,12 @@ fn groups_in(new_ids: IdIndex, shapes1: ShapeCounts, s3: &Heap) -> (u64, u64, Ve
     let mut leaked_retained = 0u64;
     for v in 0..n as u32 {
         crate::cancel::point(v as usize);
-        if !cand[v as usize] || internal(s3, v) {
+        if !cand(v) || internal(s3, v) {
             continue;
         }
         // Topmost: the first non-internal dominator above is not itself a candidate.
         let d = above.of(v);
-        if cand[d as usize] && d != v {
+        if cand(d) && d != v {
             continue;
         }
         leaked_retained += s3.retained[v as usize];
@@ -327,8 +379,6 @@ fn groups_in(new_ids: IdIndex, shapes1: ShapeCounts, s3: &Heap) -> (u64, u64, Ve
             a.example = v;
         }
     }
-    // Its last use: the groups' populations below need room while S3 is open.
-    drop(cand);
     timing("leaks: S3 topmost candidates by shape", t0);
     let t0 = std::time::Instant::now();
     let total = s3.total.max(1);
