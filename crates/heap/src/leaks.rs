@@ -52,11 +52,16 @@ struct ShapeCounts {
 
 impl ShapeCounts {
     fn of(h: &Heap) -> ShapeCounts {
+        let t0 = std::time::Instant::now();
         let mut shapes = Shapes::for_every_node(h);
+        timing("leaks: S1 retainers", t0);
+        let t0 = std::time::Instant::now();
         for v in 0..h.node_count() as u32 {
             crate::cancel::point(v as usize);
             shapes.of(v);
         }
+        timing("leaks: S1 shapes", t0);
+        let t0 = std::time::Instant::now();
         let (of_node, table) = shapes.into_parts();
         let mut counts: FxHashMap<(u32, u32), (u64, u64)> = FxHashMap::default();
         for (v, &shape) in of_node.iter().enumerate() {
@@ -68,6 +73,7 @@ impl ShapeCounts {
             c.0 += 1;
             c.1 += h.retained[v];
         }
+        timing("leaks: S1 shape counts", t0);
         ShapeCounts {
             class_names: h.class_names.clone(),
             table,

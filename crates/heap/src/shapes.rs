@@ -28,6 +28,11 @@ pub struct Shapes<'h> {
     last: Vec<u32>,
     steps: FxHashMap<String, u32>,
     shapes: FxHashMap<(u32, u32), u32>,
+    /// The shape one step further than a shape, by what the step is made of: one lookup a
+    /// node on the path of every node (`steps` and `shapes` are asked only the first time).
+    next: FxHashMap<(u32, StepParts), u32>,
+    /// [`Shapes::of`]'s path to a known shape, kept between calls (one a node).
+    chain: Vec<(u32, usize, u32)>,
     /// Step ids by what their key is made of ([`StepParts`]): a step key is a string built
     /// and hashed per node, and one pass over a 1 GB heap's 12 M nodes spent most of its
     /// time on them; the few thousand distinct parts are looked up by number instead.
@@ -65,6 +70,8 @@ impl<'h> Shapes<'h> {
             steps: FxHashMap::default(),
             shapes: FxHashMap::default(),
             known_steps: FxHashMap::default(),
+            next: FxHashMap::default(),
+            chain: Vec::new(),
             parent: Vec::new(),
             sources: EdgeSources::new(&h.graph.first_edge),
         }
@@ -106,6 +113,12 @@ impl<'h> Shapes<'h> {
 
     /// The interned step into `v` by edge `e` from `src` ([`Shapes::step_key`]).
     fn step(&mut self, v: u32, e: usize, src: u32) -> u32 {
+        let parts = self.parts(v, e, src);
+        self.step_of(parts, v, e, src)
+    }
+
+    /// What the step into `v` by edge `e` from `src` is made of.
+    fn parts(&self, v: u32, e: usize, src: u32) -> StepParts {
         let h = self.h;
         let g = &h.graph;
         let label = if g.edge_type[e] == h.t.e_property && g.edges(src).len() > MAP_KEYS {
@@ -115,10 +128,14 @@ impl<'h> Shapes<'h> {
         } else {
             Label::Index
         };
-        let parts = StepParts {
+        StepParts {
             label,
             class: h.class_of[v as usize],
-        };
+        }
+    }
+
+    /// [`Shapes::step`] with its parts already found.
+    fn step_of(&mut self, parts: StepParts, v: u32, e: usize, src: u32) -> u32 {
         if let Some(&id) = self.known_steps.get(&parts) {
             return id;
         }
@@ -168,7 +185,8 @@ impl<'h> Shapes<'h> {
     /// The shape of node `v`'s retainer path.
     pub fn of(&mut self, v: u32) -> u32 {
         let h = self.h;
-        let mut chain = Vec::new();
+        let mut chain = std::mem::take(&mut self.chain);
+        chain.clear();
         let mut u = v;
         let mut base = ROOT;
         loop {
@@ -190,10 +208,19 @@ impl<'h> Shapes<'h> {
             u = src;
         }
         for &(u, e, src) in chain.iter().rev() {
-            let step = self.step(u, e, src);
-            base = self.extend(base, step);
+            let parts = self.parts(u, e, src);
+            base = match self.next.get(&(base, parts)) {
+                Some(&next) => next,
+                None => {
+                    let step = self.step_of(parts, u, e, src);
+                    let next = self.extend(base, step);
+                    self.next.insert((base, parts), next);
+                    next
+                }
+            };
             self.of_node[u as usize] = base;
         }
+        self.chain = chain;
         if v == h.graph.root {
             ROOT
         } else {
