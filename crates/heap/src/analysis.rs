@@ -127,13 +127,13 @@ impl Heap {
     /// snapshot that is reduced to its ids, classes, sizes and retained sizes and closed
     /// (`heap diff`'s first, `heap leaks`' second). The distance BFS is the last stage of
     /// the analysis and has a core to itself there: 0.5 s of a 1 GB snapshot's 3 s.
-    pub fn open_without_paths(path: &Path) -> Result<Heap, crate::error::OpenError> {
+    pub(crate) fn open_without_paths(path: &Path) -> Result<Heap, crate::error::OpenError> {
         Ok(Heap::open_without_paths_with(path, &())?.0)
     }
 
     /// [`Heap::open_without_paths`], with `beside` as in [`Heap::open_with`] (its `late`
     /// part runs after the retained sizes, alone: there is no BFS to run beside).
-    pub fn open_without_paths_with<B: Beside>(
+    pub(crate) fn open_without_paths_with<B: Beside>(
         path: &Path,
         beside: &B,
     ) -> Result<(Heap, B::Out), crate::error::OpenError> {

@@ -288,6 +288,9 @@ impl<'h> Shapes<'h> {
                 .count() as u64;
         }
         let g = &h.graph;
+        // Repeated steps fold, as they do in a shape.
+        let mut keys = keys.to_vec();
+        keys.dedup();
         // The step ids of `keys`, looked up again while one is unknown: the steps are
         // interned as the walk meets them.
         let mut target: Vec<Option<u32>> =
@@ -296,17 +299,21 @@ impl<'h> Shapes<'h> {
         let mut count = 0;
         // (node, how many steps of `keys` its shape is): repeats of a step fold into one.
         let mut stack: Vec<(u32, usize)> = vec![(g.root, 0)];
+        let mut walked = 0;
         while let Some((u, i)) = stack.pop() {
-            crate::cancel::point(stack.len());
+            walked += 1;
+            crate::cancel::point(walked);
             for e in g.edges(u) {
                 let c = g.edge_to[e];
-                if h.parent_edge[c as usize] != e as u32 {
+                // The root is no one's child (a malformed snapshot can give it a parent
+                // edge in the BFS; `of` stops at it too).
+                if h.parent_edge[c as usize] != e as u32 || c == g.root {
                     continue;
                 }
                 let step = Some(self.step(c, e, u));
                 if self.steps.len() != known {
                     known = self.steps.len();
-                    for (t, k) in target.iter_mut().zip(keys) {
+                    for (t, k) in target.iter_mut().zip(&keys) {
                         *t = self.steps.get(k).copied();
                     }
                 }
@@ -482,8 +489,18 @@ mod tests {
             let mut asked = Shapes::new(&h);
             for v in 0..h.node_count() as u32 {
                 let keys = walked.keys_of(v);
+                // A repeated step folds, in the keys asked as in a shape.
+                let mut doubled = keys.clone();
+                if let Some(k) = keys.first() {
+                    doubled.insert(0, k.clone());
+                }
                 for class in 0..h.class_names.len() as u32 {
                     let want = asked.members(class, &keys).len() as u64;
+                    assert_eq!(
+                        walked.population(class, &doubled),
+                        want,
+                        "seed {seed}, doubled"
+                    );
                     assert_eq!(
                         walked.population(class, &keys),
                         want,

@@ -22,6 +22,7 @@ pub struct GroupGuard {
     /// The pipe's write end: dropped without `done` (leakhound's end), it kills the group.
     tell: Option<ChildStdin>,
     watchdog: Child,
+    pgid: u32,
 }
 
 impl GroupGuard {
@@ -29,6 +30,9 @@ impl GroupGuard {
     /// `process_group(0)`). `None` when no `sh` could be started: the group is then still
     /// torn down on every end of leakhound but SIGKILL.
     pub fn watch(pgid: u32) -> Option<GroupGuard> {
+        if pgid <= 1 {
+            return None;
+        }
         let mut watchdog = Command::new("sh")
             .arg("-c")
             .arg(WATCH)
@@ -42,7 +46,30 @@ impl GroupGuard {
             .spawn()
             .ok()?;
         let tell = watchdog.stdin.take();
-        Some(GroupGuard { tell, watchdog })
+        Some(GroupGuard {
+            tell,
+            watchdog,
+            pgid,
+        })
+    }
+
+    /// The group is gone (leakhound ended it, or it ended by itself): the watchdog is told
+    /// so and reaped at once, so that a later death of leakhound cannot signal another group
+    /// that was given the same id in the meantime.
+    pub fn disarm(&mut self) {
+        if let Some(mut tell) = self.tell.take() {
+            let _ = tell.write_all(b"done\n");
+            let _ = self.watchdog.wait();
+        }
+    }
+
+    /// [`GroupGuard::disarm`] once no process of the group is left, zombies included: until
+    /// then the group's id cannot be given to another process.
+    pub fn disarm_if_gone(&mut self) {
+        // SAFETY: signal 0 only probes the group.
+        if unsafe { libc::kill(-(self.pgid as i32), 0) } != 0 {
+            self.disarm();
+        }
     }
 
     /// The pid of the watchdog (for tests).
@@ -55,9 +82,7 @@ impl Drop for GroupGuard {
     /// Leakhound has torn the group down (the owner signals it before dropping this): the
     /// watchdog is told so and reaped.
     fn drop(&mut self) {
-        if let Some(mut tell) = self.tell.take() {
-            let _ = tell.write_all(b"done\n");
-        }
+        self.disarm();
         let _ = self.watchdog.wait();
     }
 }
@@ -120,5 +145,27 @@ mod tests {
         assert!(matches!(state(leader.id()), Some('S' | 'R')));
         leader.kill().expect("kill");
         leader.wait().expect("wait");
+    }
+
+    /// Disarmed only once the group is gone: while its leader lives the watchdog stays.
+    #[test]
+    fn disarmed_once_the_group_is_gone() {
+        let mut leader = group_leader();
+        let mut g = GroupGuard::watch(leader.id()).expect("sh");
+        g.disarm_if_gone();
+        assert!(g.tell.is_some(), "disarmed while the group lived");
+        assert!(matches!(state(g.pid()), Some('S' | 'R')));
+        leader.kill().expect("kill");
+        leader.wait().expect("wait");
+        g.disarm_if_gone();
+        assert!(g.tell.is_none(), "still armed after the group was gone");
+        assert_eq!(state(g.pid()), None, "the watchdog was not reaped");
+    }
+
+    /// No watchdog for a group id that is no group's (0, 1: `kill -- -0` is the caller's own
+    /// group).
+    #[test]
+    fn no_watchdog_for_pid_0_or_1() {
+        assert!(GroupGuard::watch(0).is_none() && GroupGuard::watch(1).is_none());
     }
 }

@@ -35,7 +35,7 @@ pub(crate) struct LoadProcess {
     exited: Option<ExitStatus>,
     stopped: bool,
     /// Kills the group if leakhound dies without ending it ([`GroupGuard`]).
-    _guard: Option<GroupGuard>,
+    guard: Option<GroupGuard>,
 }
 
 /// `leakhound:count N` → N (surrounding spaces allowed; anything else is output).
@@ -78,7 +78,7 @@ impl LoadProcess {
             readers,
             exited: None,
             stopped: false,
-            _guard: GroupGuard::watch(pid),
+            guard: GroupGuard::watch(pid),
         })
     }
 
@@ -106,6 +106,9 @@ impl LoadProcess {
         // Let the readers drain what it printed last (bounded: a grandchild may hold the pipe).
         for r in &mut self.readers {
             let _ = tokio::time::timeout(Duration::from_millis(300), r).await;
+        }
+        if let Some(g) = &mut self.guard {
+            g.disarm_if_gone();
         }
         s
     }
@@ -136,6 +139,9 @@ impl LoadProcess {
         self.stopped = true;
         for r in &self.readers {
             r.abort();
+        }
+        if let Some(g) = &mut self.guard {
+            g.disarm_if_gone();
         }
     }
 }

@@ -98,9 +98,10 @@ pub struct Target {
     exit: Option<std::process::ExitStatus>,
     /// The old-space size it runs with: `--heap-mb`, or the user's own flag.
     pub old_space: OldSpace,
-    /// Kills the group if leakhound dies without tearing it down (dropped after `Drop`'s
-    /// SIGKILL, it then lets the group be).
-    _guard: Option<GroupGuard>,
+    /// Kills the group if leakhound dies without tearing it down; disarmed once `teardown`
+    /// leaves no process of the group (dropped after `Drop`'s SIGKILL, it then lets the
+    /// group be).
+    guard: Option<GroupGuard>,
 }
 
 /// The `NODE_OPTIONS` leakhound gives the target: the user's own first, then ours. The heap
@@ -183,7 +184,7 @@ impl Target {
             _preload: dir,
             exit: None,
             old_space,
-            _guard: GroupGuard::watch(pid),
+            guard: GroupGuard::watch(pid),
         })
     }
 
@@ -216,6 +217,9 @@ impl Target {
         }
         signal_group(self.pgid, libc::SIGKILL);
         self.wait_exit(Duration::from_secs(2)).await;
+        if let Some(g) = &mut self.guard {
+            g.disarm_if_gone();
+        }
     }
 }
 

@@ -44,7 +44,8 @@ impl Ran {
 
 /// Ends the child when the call is dropped before it finished (the client cancelled the
 /// request, or the server is shutting down). SIGTERM, not SIGKILL: `leakhound run` then ends
-/// its target and exits 130, where a SIGKILL would leave the Node target running.
+/// its target and exits 130 with its partial report; after a SIGKILL only its watchdog would
+/// end the target, and nothing would be written.
 struct StopOnDrop(Option<u32>);
 
 impl Drop for StopOnDrop {
