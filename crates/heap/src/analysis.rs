@@ -137,11 +137,7 @@ impl Heap {
         path: &Path,
         beside: &B,
     ) -> Result<(Heap, B::Out), crate::error::OpenError> {
-        let t0 = std::time::Instant::now();
-        let g = crate::parse::read_file(path)?;
-        timing("parse", t0);
-        crate::cancel::check();
-        Ok(Heap::analyse(g, beside, false))
+        Ok(Heap::analyse(read(path)?, beside, false))
     }
 
     /// [`Heap::open`], running `beside`'s work on the cores the analysis leaves free (on a
@@ -150,11 +146,7 @@ impl Heap {
         path: &Path,
         beside: &B,
     ) -> Result<(Heap, B::Out), crate::error::OpenError> {
-        let t0 = std::time::Instant::now();
-        let g = crate::parse::read_file(path)?;
-        timing("parse", t0);
-        crate::cancel::check();
-        Ok(Heap::from_graph_with(g, beside))
+        Ok(Heap::from_graph_with(read(path)?, beside))
     }
 
     /// The view of this heap [`Heap::open_with`] hands to its `beside` work.
@@ -320,6 +312,15 @@ impl Heap {
     pub fn is_js_id(&self, n: u32) -> bool {
         self.graph.node_id[n as usize] % 2 == 1
     }
+}
+
+/// The graph of a snapshot file, parsed (timed, and stopped here when cancelled).
+fn read(path: &Path) -> Result<Graph, crate::error::OpenError> {
+    let t0 = std::time::Instant::now();
+    let g = crate::parse::read_file(path)?;
+    timing("parse", t0);
+    crate::cancel::check();
+    Ok(g)
 }
 
 /// The dominator tree's child lists (CSR: `first[n]..first[n + 1]` into `children`), built

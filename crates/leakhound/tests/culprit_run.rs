@@ -266,21 +266,19 @@ fn bad_culprit_flags_are_one_line_errors() {
 
 #[test]
 fn ctrl_c_during_a_snapshot_leaves_no_half_file_and_no_process() {
-    use std::io::{BufRead, BufReader};
     let _lock = serial();
     let tmp = tempfile::tempdir().unwrap();
     let snaps = tmp.path().join("snaps");
-    let mut child = leakhound()
-        .current_dir(repo_root())
-        .args(["run", "-c", "4", "--snapshots"])
-        .arg(&snaps)
-        .args(["--", "node", "examples/leaky-server.js"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut child, mut lines) = common::leakhound_watched(&[
+        "run".as_ref(),
+        "-c".as_ref(),
+        "4".as_ref(),
+        "--snapshots".as_ref(),
+        snaps.as_os_str(),
+        "--".as_ref(),
+        "node".as_ref(),
+        "examples/leaky-server.js".as_ref(),
+    ]);
     let mut pid = 0u64;
     let mut seen = Vec::new();
     for line in lines.by_ref() {

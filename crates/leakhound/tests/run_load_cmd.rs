@@ -289,7 +289,18 @@ fn a_cluster_driven_by_a_load_command_is_a_leak_in_its_workers() {
         |r: &str| -> Vec<&serde_json::Value> { procs.iter().filter(|p| p["role"] == r).collect() };
     let (primary, workers) = (role("primary"), role("worker"));
     assert_eq!(primary.len(), 1, "{:#}", v["processes"]);
-    assert_eq!(workers.len(), 2, "{:#}", v["processes"]);
+    // A leaking worker can run out of its 128 MB before the run ends (at ~0.5 KB a request the
+    // cluster loop's wait for 8 rounds can get there on a fast machine): the primary forks a
+    // replacement, listed too.
+    let ran_out = workers
+        .iter()
+        .filter(|w| {
+            w["exit"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("ran out of memory"))
+        })
+        .count();
+    assert_eq!(workers.len(), 2 + ran_out, "{:#}", v["processes"]);
     assert_ne!(primary[0]["verdict"], "leak", "{:#}", v["processes"]);
     let leaking: Vec<&str> = workers
         .iter()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -75,15 +75,9 @@ fn an_oom_under_load_is_a_leak_with_evidence() {
 #[test]
 fn ctrl_c_in_the_middle_leaves_no_process_behind() {
     let _l = serial();
-    let mut child = leakhound()
-        .current_dir(repo_root())
-        .args(["run", "--", "node", "examples/fixed-server.js"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut child, mut lines) = common::leakhound_watched(
+        &["run", "--", "node", "examples/fixed-server.js"].map(OsStr::new),
+    );
     let mut pid = 0;
     for line in lines.by_ref() {
         let line = line.unwrap();
@@ -128,9 +122,8 @@ fn group_running(pgid: i32) -> bool {
 #[test]
 fn a_killed_leakhound_leaves_no_process_behind() {
     let _l = serial();
-    let mut child = leakhound()
-        .current_dir(repo_root())
-        .args([
+    let (mut child, mut lines) = common::leakhound_watched(
+        &[
             "run",
             "--max-duration",
             "60s",
@@ -139,13 +132,9 @@ fn a_killed_leakhound_leaves_no_process_behind() {
             "--",
             "node",
             "crates/leakhound/tests/servers/processes/cluster.js",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        ]
+        .map(OsStr::new),
+    );
     let pid_in = |line: &str| -> i32 {
         let rest = line.split("(pid ").nth(1).expect("(pid N)");
         rest.split(')').next().unwrap().parse().unwrap()

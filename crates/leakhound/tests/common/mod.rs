@@ -51,6 +51,25 @@ pub fn leakhound() -> Command {
     Command::new(env!("CARGO_BIN_EXE_leakhound"))
 }
 
+/// The stderr lines of a running child, read as they come.
+pub type StderrLines = std::io::Lines<std::io::BufReader<std::process::ChildStderr>>;
+
+/// `leakhound ARGS` from the repository root with its stderr read line by line as it runs
+/// (stdin and stdout closed): for tests that act on a run part-way through.
+pub fn leakhound_watched(args: &[&std::ffi::OsStr]) -> (Child, StderrLines) {
+    use std::io::BufRead;
+    let mut child = leakhound()
+        .current_dir(repo_root())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    (child, lines)
+}
+
 /// A Node process in its own process group, killed (group-wide) on drop.
 pub struct NodeServer {
     pub child: Child,
