@@ -135,20 +135,11 @@ impl First {
 
     /// S2's part: the JS ids allocated since S1.
     pub fn then(self, s2: &Heap) -> Second {
-        let new = self.new_in(&s2.graph);
+        let new = Marks::new_since(&self.ids).of(&s2.graph);
         self.then_with(s2, new)
     }
 
-    /// Which nodes of `g` (one bit each) have JS ids S1 did not have: needs only the graph,
-    /// so [`leaks_of_files`] has it made beside S2's dominator pass.
-    fn new_in(&self, g: &Graph) -> Vec<u64> {
-        let t0 = std::time::Instant::now();
-        let new = node_bits(g, |id| !self.ids.contains(id));
-        timing("leaks: S2 nodes new since S1", t0);
-        new
-    }
-
-    /// [`First::then`] with S2's [`First::new_in`] bits already made.
+    /// [`First::then`] with S2's new nodes already marked ([`Marks::new_since`]).
     fn then_with(self, s2: &Heap, new: Vec<u64>) -> Second {
         let t0 = std::time::Instant::now();
         drop(self.ids);
@@ -174,19 +165,6 @@ impl First {
     }
 }
 
-/// One bit a node of `g`: set for the JS objects (odd ids) whose id `pick` accepts.
-fn node_bits(g: &Graph, pick: impl Fn(u32) -> bool) -> Vec<u64> {
-    let mut bits = vec![0u64; g.node_count().div_ceil(64)];
-    for v in 0..g.node_count() {
-        crate::cancel::point(v);
-        let id = g.node_id[v];
-        if id % 2 == 1 && pick(id) {
-            bits[v / 64] |= 1 << (v % 64);
-        }
-    }
-    bits
-}
-
 /// Work for the core the analysis leaves free while it finds the dominators: a bit for each
 /// node whose JS id `ids` picks (S2's nodes new since S1; S3's leak candidates, the nodes
 /// among those still alive).
@@ -196,14 +174,41 @@ struct Marks<'a> {
     present: bool,
 }
 
+impl<'a> Marks<'a> {
+    /// S2's nodes whose JS ids S1 (`ids`) did not have.
+    fn new_since(ids: &'a IdIndex) -> Self {
+        Marks {
+            ids,
+            present: false,
+        }
+    }
+
+    /// S3's leak candidates: the nodes whose JS ids are among S2's new ones (`ids`).
+    fn among(ids: &'a IdIndex) -> Self {
+        Marks { ids, present: true }
+    }
+
+    /// One bit a node of `g`, set for the JS objects (odd ids) marked.
+    fn of(&self, g: &Graph) -> Vec<u64> {
+        let t0 = std::time::Instant::now();
+        let mut bits = vec![0u64; g.node_count().div_ceil(64)];
+        for v in 0..g.node_count() {
+            crate::cancel::point(v);
+            let id = g.node_id[v];
+            if id % 2 == 1 && self.ids.contains(id) == self.present {
+                bits[v / 64] |= 1 << (v % 64);
+            }
+        }
+        timing("leaks: marks", t0);
+        bits
+    }
+}
+
 impl Beside for Marks<'_> {
     type Early = Vec<u64>;
     type Out = Vec<u64>;
     fn early(&self, n: &Nodes<'_>) -> Vec<u64> {
-        let t0 = std::time::Instant::now();
-        let bits = node_bits(n.graph, |id| self.ids.contains(id) == self.present);
-        timing("leaks: marks (2nd thread)", t0);
-        bits
+        self.of(n.graph)
     }
     fn late(&self, early: Vec<u64>, _: &Tree<'_>) -> Vec<u64> {
         early
@@ -287,25 +292,19 @@ pub fn leaks_of_files<E>(
 ) -> Result<LeaksReport, E> {
     let first = First::of(&Heap::open(s1).map_err(|e| err(s1, e))?);
     crate::release::return_freed_memory();
-    let marks = Marks {
-        ids: &first.ids,
-        present: false,
-    };
-    let (h2, new) = Heap::open_without_paths_with(s2, &marks).map_err(|e| err(s2, e))?;
+    let (h2, new) =
+        Heap::open_without_paths_with(s2, &Marks::new_since(&first.ids)).map_err(|e| err(s2, e))?;
     let second = first.then_with(&h2, new);
     drop(h2);
     crate::release::return_freed_memory();
-    let marks = Marks {
-        ids: &second.new_ids,
-        present: true,
-    };
-    let (s3h, cand) = Heap::open_with(s3, &marks).map_err(|e| err(s3, e))?;
+    let (s3h, cand) =
+        Heap::open_with(s3, &Marks::among(&second.new_ids)).map_err(|e| err(s3, e))?;
     Ok(leaks_since_with(second, &s3h, cand))
 }
 
 /// [`leaks`] with S1 and S2 already reduced to their [`Second`].
 pub fn leaks_since(earlier: Second, s3: &Heap) -> LeaksReport {
-    let cand = node_bits(&s3.graph, |id| earlier.new_ids.contains(id));
+    let cand = Marks::among(&earlier.new_ids).of(&s3.graph);
     leaks_since_with(earlier, s3, cand)
 }
 
