@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `leakhound heap summary` at production scale: the ~215 MB source, a ~1.1 GB and a ~4.4 GB (> 2^32 bytes, 56 M
+# `leakhound heap summary` at production scale: the ~215 MB source, a 1.0 GiB, a ~1.1 GB and a ~4.4 GB (> 2^32 bytes, 56 M
 # nodes) snapshot, made by replicating a real ~215 MB Node snapshot (bench/heap-gen.js) with
 # `heap-replicate` (crates/heap/examples): Node cannot write a 4 GB snapshot on this machine.
 #
@@ -30,6 +30,9 @@ OUT=bench/out
 mkdir -p "$OUT"
 RUNS=${RUNS:-1}
 SRC=$OUT/heap-200mb.heapsnapshot
+# The 1 GB goal measured on a file of 1.0 GiB (1.07 GB): five copies of a smaller source.
+SRC1=$OUT/heap-205mb.heapsnapshot
+GIB=$OUT/heap-1gib-x5.heapsnapshot
 G1=$OUT/heap-1gb-x5.heapsnapshot
 G4=$OUT/heap-4gb-x19.heapsnapshot
 S4=$OUT/heap-1gb-x4.heapsnapshot
@@ -40,14 +43,19 @@ if [ ! -s "$SRC" ]; then
   echo "generating $SRC (heap ~120 MB) ..." >&2
   node --max-old-space-size=12000 bench/heap-gen.js 120 "$SRC" >&2
 fi
+if [ ! -s "$SRC1" ] && [ ! -s "$GIB" ]; then
+  echo "generating $SRC1 (heap ~111 MB) ..." >&2
+  node --max-old-space-size=12000 bench/heap-gen.js 111 "$SRC1" >&2
+fi
 cargo build --release -q -p leakhound
 cargo build --release -q -p leakhound-heap --example heap-replicate
 LH=target/release/leakhound
 REP=target/release/examples/heap-replicate
 [ -s "$G1" ] || "$REP" "$SRC" 5 "$G1" >&2
+[ -s "$GIB" ] || "$REP" "$SRC1" 5 "$GIB" >&2
 [ -s "$S4" ] || "$REP" "$SRC" 4 "$S4" >&2
 [ -s "$S6" ] || "$REP" "$SRC" 6 "$S6" >&2
-FILES="$SRC $G1"
+FILES="$SRC $GIB $G1"
 if [ -z "${SKIP_4GB:-}" ]; then
   [ -s "$G4" ] || "$REP" "$SRC" 19 "$G4" >&2
   FILES="$FILES $G4"
@@ -97,8 +105,8 @@ measure() {
 }
 
 # K copies must summarise to K× the original (total bytes and nodes).
-"$LH" heap summary "$SRC" --json "$OUT/scale-src.json" >/dev/null
-check() { # FILE K
+check() { # FILE K SOURCE
+  "$LH" heap summary "$3" --json "$OUT/scale-src.json" >/dev/null
   "$LH" heap summary "$1" --json "$OUT/scale-check.json" >/dev/null
   node -e '
     const [a, b, k] = [require(process.argv[1]), require(process.argv[2]), +process.argv[3]];
@@ -106,8 +114,9 @@ check() { # FILE K
     console.log(`check ${process.argv[4]}: total ${b.total_bytes} = ${k} x ${a.total_bytes}, nodes ${b.node_count} = ${k} x ${a.node_count}: ${ok ? "ok" : "MISMATCH"}`);
     process.exit(ok ? 0 : 1);' "$PWD/$OUT/scale-src.json" "$PWD/$OUT/scale-check.json" "$2" "$(basename "$1")"
 }
-check "$G1" 5
-[ -z "${SKIP_4GB:-}" ] && check "$G4" 19
+check "$G1" 5 "$SRC"
+if [ -s "$SRC1" ]; then check "$GIB" 5 "$SRC1"; fi
+[ -z "${SKIP_4GB:-}" ] && check "$G4" 19 "$SRC"
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; $( [ -n "${COLD:-}" ] && echo "cold page cache (dropped before each run)" || echo "warm page cache (each file read before each run)")"
 printf '%-28s %9s %9s %9s %9s %9s %7s  %s\n' file size_mb wall_s cpu_s rss_mib rss/file nodes load_after
@@ -150,6 +159,6 @@ node -e '
   console.log(`diff x4 -> x5: total ${d.total_before} -> ${d.total_after}, ${d.classes.length} classes changed; top: ${JSON.stringify(d.classes[0])}`);' "$PWD/$OUT/scale-diff.json" || true
 
 if [ -n "${CLEAN:-}" ]; then
-  rm -f "$G1" "$G4" "$S4" "$S6" "$OUT/scale-src.json" "$OUT/scale-check.json" "$OUT/scale-diff.json"
+  rm -f "$G1" "$GIB" "$G4" "$S4" "$S6" "$OUT/scale-src.json" "$OUT/scale-check.json" "$OUT/scale-diff.json"
   echo "deleted the generated snapshots (CLEAN=1)"
 fi

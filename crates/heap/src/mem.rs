@@ -1,4 +1,4 @@
-//! Big zeroed work arrays, mapped in before use.
+//! Big zeroed work arrays, mapped in before use; prefetch hints for random reads.
 //!
 //! A fresh `vec![0; n]` is untouched memory: each 4 KiB page faults on first access. Worse,
 //! most of the analysis passes *read* an entry before writing it (`if semi[w] == 0`,
@@ -45,6 +45,24 @@ pub fn populate<T>(v: &[T]) {
             }
         }
     }
+}
+
+/// A hint to bring `v[i]`'s cache line in, for a random read coming soon (nothing on other
+/// targets, nothing when `i` is out of range).
+#[inline(always)]
+pub fn prefetch<T>(v: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = v.get(i) {
+        // SAFETY: a prefetch is a hint with no effect on memory; the address is in bounds.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch(
+                (x as *const T).cast::<i8>(),
+                std::arch::x86_64::_MM_HINT_T0,
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (v, i);
 }
 
 /// A `u32` buffer reused as an `i32` one (same size and alignment), contents reinterpreted:

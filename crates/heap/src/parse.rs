@@ -178,6 +178,7 @@ fn parse_with_release(
         node_width: nfc,
         node_div: ExactDiv::new(nfc as u64),
         types: g.edge_types.len() as u64,
+        named: string_named(&g.node_types, &g.edge_types),
         cap: cap_e,
     };
 
@@ -209,6 +210,7 @@ fn parse_with_release(
         },
     };
     let mut early = None;
+    let mut bounds = None;
     if let Some(((cols, nodes_end), (ecols, edges_end), edges_key_at, strings)) = fast {
         early = strings;
         let after = skip_ws(buf, nodes_end);
@@ -220,7 +222,7 @@ fn parse_with_release(
             ));
         }
         cols.install(&mut g);
-        ecols.install(&mut g);
+        bounds = Some(ecols.install(&mut g));
         seen_nodes = true;
         seen_edges = true;
         p = edges_end;
@@ -260,7 +262,7 @@ fn parse_with_release(
             "edges" if !seen_edges => {
                 seen_edges = true;
                 let (cols, end) = parse_edges(buf, p, &ef, release)?;
-                cols.install(&mut g);
+                bounds = Some(cols.install(&mut g));
                 p = end;
             }
             "nodes" | "edges" | "strings" if key != "strings" || seen_strings => {
@@ -309,7 +311,7 @@ fn parse_with_release(
         }
     }
     let t0 = std::time::Instant::now();
-    validate(&g, header.root_index.unwrap_or(0), nfc, p)?;
+    validate(&g, header.root_index.unwrap_or(0), nfc, p, bounds)?;
     crate::timing::timing("parse: validate", t0);
     g.root = (header.root_index.unwrap_or(0) / nfc as u64) as u32;
     Ok(g)
@@ -353,7 +355,30 @@ fn skip_value(buf: &[u8], pos: usize, section: &'static str) -> Result<usize, Pa
     ))
 }
 
-fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), ParseError> {
+/// The edge-type bits of [`EdgeFields::named`].
+fn string_named(node_types: &[String], edge_types: &[String]) -> u64 {
+    if edge_types.len() > 64 {
+        return u64::MAX;
+    }
+    let t = crate::graph::TypeIds::resolve(node_types, edge_types);
+    let mut named = u64::MAX;
+    for ty in [t.e_element, t.e_hidden] {
+        if ty < 64 {
+            named &= !(1u64 << ty);
+        }
+    }
+    named
+}
+
+/// Checks what the columns refer to. `bounds`, when the parse kept them, spares the full
+/// read of the edges when every edge is in range.
+fn validate(
+    g: &Graph,
+    root_index: u64,
+    nfc: usize,
+    end: usize,
+    bounds: Option<Bounds>,
+) -> Result<(), ParseError> {
     let n = g.node_count();
     if n == 0 {
         return Err(ParseError::new("nodes", end, "the snapshot has no nodes"));
@@ -391,6 +416,9 @@ fn validate(g: &Graph, root_index: u64, nfc: usize, end: usize) -> Result<(), Pa
     // The two edge checks read every edge: one half of the edges on each core. Each half
     // finds its first bad edge of each kind; the first half's wins, so the error is the
     // one a single pass in edge order would report (targets before names).
+    if bounds.is_some_and(|b| (b.edge_to as usize) < n && (b.edge_string as usize) < ns) {
+        return Ok(());
+    }
     let t = g.types();
     let m = g.edge_count();
     let check = |from: usize, to: usize| {
@@ -450,7 +478,50 @@ struct EdgeFields {
     /// Divides by `node_width`.
     node_div: ExactDiv,
     types: u64,
+    /// Bit `t` set when edges of type `t` name a string (all but `element` and `hidden`,
+    /// as [`Graph::edge_has_string_name`] decides); all set when there are over 64 types,
+    /// which only makes [`Bounds`] more cautious.
+    named: u64,
     cap: usize,
+}
+
+/// The largest values the parse saw, so that [`validate`] need not read every column again
+/// (on a 1 GB snapshot that second read of 43 M edges took 0.075 s on two cores). When a
+/// bound is out of range the full checks run and name the first bad record.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Bounds {
+    /// The largest edge target ordinal.
+    edge_to: u32,
+    /// The largest name of an edge whose name is a string index.
+    edge_string: u32,
+}
+
+impl Bounds {
+    /// The bounds of a run of edges just written (still in cache: a second read of the
+    /// whole columns would miss on every line). A tight loop the compiler unrolls; in the
+    /// scanner's own loop the same work cost twice as much.
+    fn of(ty: &[u8], name: &[u32], to: &[u32], named: u64) -> Bounds {
+        let mut keep = [0u32; 256];
+        for (t, k) in keep.iter_mut().enumerate() {
+            *k = 0u32.wrapping_sub((named.wrapping_shr(t as u32) & 1) as u32);
+        }
+        let (mut b_to, mut b_string) = (0u32, 0u32);
+        for ((&t, &n), &x) in ty.iter().zip(name).zip(to) {
+            b_to = b_to.max(x);
+            b_string = b_string.max(n & keep[t as usize]);
+        }
+        Bounds {
+            edge_to: b_to,
+            edge_string: b_string,
+        }
+    }
+
+    fn and(self, o: Bounds) -> Bounds {
+        Bounds {
+            edge_to: self.edge_to.max(o.edge_to),
+            edge_string: self.edge_string.max(o.edge_string),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -479,13 +550,16 @@ struct EdgeCols {
     ty: Vec<u8>,
     name: Vec<u32>,
     to: Vec<u32>,
+    bounds: Bounds,
 }
 
 impl EdgeCols {
-    fn install(self, g: &mut Graph) {
+    /// Moves the columns into `g`; returns what the parse saw of them.
+    fn install(self, g: &mut Graph) -> Bounds {
         g.edge_type = self.ty;
         g.edge_name = self.name;
         g.edge_to = self.to;
+        self.bounds
     }
 }
 
@@ -571,8 +645,9 @@ fn boundary(mut lo: usize, mut hi: usize, past: impl Fn(usize) -> bool) -> usize
 }
 
 /// Scanning a byte of the nodes array costs about this much more than one of the edges
-/// (six columns written per record instead of three); measured on a 1 GB snapshot.
-const NODE_BYTE_COST: f64 = 1.3;
+/// (six columns written per record instead of three, but no [`Bounds`] kept, and the
+/// second thread also counts the first half's edge records); measured on a 1 GB snapshot.
+const NODE_BYTE_COST: f64 = 1.1;
 
 /// Scanning a byte of the string table (after the edges, parsed by the second thread once
 /// its edges are done) costs about this much more than one of the edges: measured on a real
@@ -638,32 +713,41 @@ fn split_parse(
     let win = edges_start.saturating_sub(8192).max(nodes_at)..(edges_start + 8192).min(split);
     let key_at = win.start + memchr::memmem::find(&buf[win], b"\"edges\"")?;
     let first_edge_at = expect(buf, edges_key(buf, key_at)?, b'[', "edges").ok()?;
-    let k1 = memchr::memchr_iter(b'\n', buf.get(first_edge_at..split)?).count();
+    let lines = buf.get(first_edge_at..split)?;
     let total = ef.cap;
-    if k1 > total {
-        return None;
-    }
     let (mut ty, mut name, mut to) = (vec![0u8; total], vec![0u32; total], vec![0u32; total]);
-    let (ty1, ty2) = ty.split_at_mut(k1);
-    let (name1, name2) = name.split_at_mut(k1);
-    let (to1, to2) = to.split_at_mut(k1);
-    let mut second = EdgeSlices {
-        ty: ty2,
-        name: name2,
-        to: to2,
-        n: 0,
-        f: *ef,
-    };
-    let mut first = EdgeSlices {
-        ty: ty1,
-        name: name1,
-        to: to1,
-        n: 0,
-        f: *ef,
-    };
-    let (nodes, end) = std::thread::scope(|sc| {
-        let h = sc.spawn(|| {
+    let (give, take) = std::sync::mpsc::sync_channel(1);
+    let (ty_cols, name_cols, to_cols) = (&mut ty, &mut name, &mut to);
+    let ((nodes, b1), (end, b2)) = std::thread::scope(|sc| {
+        let h = sc.spawn(move || {
             let t0 = std::time::Instant::now();
+            // The second thread counts the first half's records (its line count: where its
+            // own half starts in the columns) while the first parses the nodes, which is
+            // off the main chain there.
+            let k1 = memchr::memchr_iter(b'\n', lines).count();
+            if k1 > total {
+                let _ = give.send(None);
+                return (None, Bounds::default());
+            }
+            let (ty1, ty2) = ty_cols.split_at_mut(k1);
+            let (name1, name2) = name_cols.split_at_mut(k1);
+            let (to1, to2) = to_cols.split_at_mut(k1);
+            let _ = give.send(Some(EdgeSlices {
+                ty: ty1,
+                name: name1,
+                to: to1,
+                n: 0,
+                f: *ef,
+                bounds: Bounds::default(),
+            }));
+            let mut second = EdgeSlices {
+                ty: ty2,
+                name: name2,
+                to: to2,
+                n: 0,
+                f: *ef,
+                bounds: Bounds::default(),
+            };
             let r = scan_range(
                 buf,
                 split,
@@ -674,18 +758,21 @@ fn split_parse(
                 release,
             );
             crate::timing::timing("parse: second half", t0);
-            match r {
+            let end = match r {
                 Ok(RangeEnd::Closed(end)) if second.full() => Some((end, early_strings(buf, end))),
                 _ => None,
-            }
+            };
+            (end, second.bounds())
         });
         let t0 = std::time::Instant::now();
+        let mut bounds = Bounds::default();
         let nodes = (|| {
             let (nodes, nodes_end) = parse_nodes(buf, nodes_at, nf, release).ok()?;
             let after = skip_ws(buf, nodes_end);
             if buf.get(after) != Some(&b',') || skip_ws(buf, after + 1) != key_at {
                 return None;
             }
+            let mut first = take.recv().ok()??;
             let end = scan_range(
                 buf,
                 first_edge_at,
@@ -696,12 +783,23 @@ fn split_parse(
                 release,
             )
             .ok()?;
+            bounds = first.bounds();
             (end == RangeEnd::Stopped(split) && first.full()).then_some((nodes, nodes_end))
         })();
         crate::timing::timing("parse: first half", t0);
-        (nodes, h.join().ok().flatten())
+        (
+            (nodes, bounds),
+            h.join().unwrap_or((None, Bounds::default())),
+        )
     });
-    let edges = EdgeCols { ty, name, to };
+    // The channel holds (type-wise) borrows of the columns.
+    drop(take);
+    let edges = EdgeCols {
+        ty,
+        name,
+        to,
+        bounds: b1.and(b2),
+    };
     let (end, strings) = end?;
     Some((nodes?, (edges, end), key_at, strings))
 }
@@ -713,6 +811,7 @@ struct EdgeSlices<'a> {
     to: &'a mut [u32],
     n: usize,
     f: EdgeFields,
+    bounds: Bounds,
 }
 
 impl Records for EdgeSlices<'_> {
@@ -727,6 +826,9 @@ impl Records for EdgeSlices<'_> {
         self.name[n] = name;
         self.to[n] = to;
         self.n = n + 1;
+        if self.n.is_multiple_of(BOUNDS_RUN) {
+            self.see_upto(self.n);
+        }
         Ok(())
     }
 }
@@ -735,7 +837,31 @@ impl EdgeSlices<'_> {
     fn full(&self) -> bool {
         self.n == self.ty.len()
     }
+
+    /// Folds the edges from the last full run up to `n` into the bounds.
+    #[cold]
+    fn see_upto(&mut self, n: usize) {
+        let from = (n - 1) / BOUNDS_RUN * BOUNDS_RUN;
+        let b = Bounds::of(
+            &self.ty[from..n],
+            &self.name[from..n],
+            &self.to[from..n],
+            self.f.named,
+        );
+        self.bounds = self.bounds.and(b);
+    }
+
+    /// The bounds of every edge written.
+    fn bounds(&mut self) -> Bounds {
+        if !self.n.is_multiple_of(BOUNDS_RUN) {
+            self.see_upto(self.n);
+        }
+        self.bounds
+    }
 }
+
+/// Edges per run folded into [`Bounds`] (about 36 KB of columns: still in the L2 cache).
+const BOUNDS_RUN: usize = 4096;
 
 /// Node ordinals are u32 everywhere after the parse (half the memory of usize on 55 M
 /// nodes), and the dominator pass numbers vertices from 1 with `u32::MAX` and `u32::MAX - 1`
@@ -876,6 +1002,9 @@ fn parse_edges(
         f,
     };
     let end = scan_records_into(buf, p, "edges", f.width, &mut c, release)?;
+    if !c.c.to.len().is_multiple_of(BOUNDS_RUN) {
+        c.see_upto();
+    }
     Ok((c.c, end))
 }
 
@@ -885,6 +1014,7 @@ impl EdgeCols {
             ty: Vec::with_capacity(cap),
             name: Vec::with_capacity(cap),
             to: Vec::with_capacity(cap),
+            bounds: Bounds::default(),
         }
     }
 }
@@ -895,6 +1025,26 @@ struct EdgeColsFill<'a> {
     f: &'a EdgeFields,
 }
 
+impl EdgeColsFill<'_> {
+    /// [`EdgeSlices::see_upto`] for the columns as pushed so far.
+    #[cold]
+    fn see_upto(&mut self) {
+        let c = &mut self.c;
+        let n = c.to.len();
+        if n == 0 {
+            return;
+        }
+        let from = (n - 1) / BOUNDS_RUN * BOUNDS_RUN;
+        let b = Bounds::of(
+            &c.ty[from..n],
+            &c.name[from..n],
+            &c.to[from..n],
+            self.f.named,
+        );
+        c.bounds = c.bounds.and(b);
+    }
+}
+
 impl Records for EdgeColsFill<'_> {
     #[inline(always)]
     fn push(&mut self, r: &[u64], at: usize) -> Result<(), ParseError> {
@@ -902,6 +1052,9 @@ impl Records for EdgeColsFill<'_> {
         self.c.ty.push(ty);
         self.c.name.push(name);
         self.c.to.push(to);
+        if self.c.to.len().is_multiple_of(BOUNDS_RUN) {
+            self.see_upto();
+        }
         Ok(())
     }
 }
@@ -1031,6 +1184,60 @@ mod tests {
         s.into_bytes()
     }
 
+    /// `snapshot(nodes, one_line)` with edge `k`'s record set to `(ty, name, to)`.
+    fn with_edge(nodes: usize, one_line: bool, k: usize, rec: [u64; 3]) -> Vec<u8> {
+        let text = String::from_utf8(snapshot(nodes, one_line)).unwrap();
+        let sep = if one_line { "," } else { "\n," };
+        let start = text.find("\"edges\":[").unwrap() + "\"edges\":[".len();
+        let end = text.find("],\"strings\"").unwrap();
+        let mut fields: Vec<String> = text[start..end]
+            .split(sep)
+            .flat_map(|r| r.split(','))
+            .map(str::to_string)
+            .collect();
+        for (j, v) in rec.iter().enumerate() {
+            fields[3 * k + j] = v.to_string();
+        }
+        let records: Vec<String> = fields.chunks(3).map(|c| c.join(",")).collect();
+        format!("{}{}{}", &text[..start], records.join(sep), &text[end..]).into_bytes()
+    }
+
+    /// The bounds kept while parsing stand in for the full read of the edges, on the
+    /// two-thread split (a big file, either half) and the one-thread-per-array path (a
+    /// small one): a target past the nodes or a string name past the table is still refused
+    /// with the first bad edge named, and an element index past the table is not a string.
+    #[test]
+    fn edges_out_of_range_are_refused_without_a_second_read() {
+        for (nodes, one_line) in [(10, true), (60_000, false)] {
+            let m = nodes * 3;
+            for k in [1, m / 2 + 7, m - 2] {
+                let n7 = nodes as u64 * 7;
+                let err = |rec| {
+                    parse(&with_edge(nodes, one_line, k, rec))
+                        .unwrap_err()
+                        .message
+                };
+                assert_eq!(
+                    err([1, 2, n7]),
+                    format!("edge {k} points to node {nodes} but there are {nodes}"),
+                    "{nodes} nodes, edge {k}"
+                );
+                assert_eq!(
+                    err([1, 4, 0]),
+                    format!("edge {k} names string 4 but there are 4"),
+                    "{nodes} nodes, edge {k}"
+                );
+                assert_eq!(
+                    err([2, 9, 7]),
+                    format!("edge {k} names string 9 but there are 4"),
+                    "{nodes} nodes, edge {k}"
+                );
+                let g = parse(&with_edge(nodes, one_line, k, [0, 1000, 7])).unwrap();
+                assert_eq!((g.edge_name[k], g.edge_to[k]), (1000, 1));
+            }
+        }
+    }
+
     /// A `"strings"` before the real table (a string value, a nested key) is parsed early or
     /// not at all, but never used: the table is the one at the top level.
     #[test]
@@ -1116,7 +1323,7 @@ mod tests {
                 .find(|&e| good.edge_has_string_name(e, &t))
                 .unwrap()
         };
-        let check = |g: &Graph| validate(g, 0, 7, 99).unwrap_err().message;
+        let check = |g: &Graph| validate(g, 0, 7, 99, None).unwrap_err().message;
 
         let mut g = parse(&snapshot(60_000, true)).unwrap();
         let (early, late) = (named(10), named(m - 10));
@@ -1148,7 +1355,7 @@ mod tests {
             format!("edge {late} names string 5 but there are 4")
         );
         g.edge_name[late] = 3;
-        assert!(validate(&g, 0, 7, 99).is_ok());
+        assert!(validate(&g, 0, 7, 99, None).is_ok());
     }
 
     /// A header may claim any counts (they only pre-size the columns): 2^40 nodes and
@@ -1245,7 +1452,7 @@ mod tests {
         // exact integer arithmetic puts it.
         let (nodes_at, es, ee) = (100usize, 1_500_000_000usize, 12_000_000_000usize);
         let t = split_target(nodes_at, es, ee, 0).unwrap();
-        let exact = es as u128 + ((ee - es) as u128 * 10 - (es - nodes_at) as u128 * 13) / 20;
+        let exact = es as u128 + ((ee - es) as u128 * 10 - (es - nodes_at) as u128 * 11) / 20;
         assert!(
             t > G4 && (t as i128 - exact as i128).abs() <= 1,
             "{t} vs {exact}"
@@ -1334,6 +1541,7 @@ mod tests {
                 node_width: 7,
                 node_div: ExactDiv::new(7),
                 types: 3,
+                named: !1,
                 cap: nodes * 3,
             },
         )

@@ -181,7 +181,18 @@ impl Numbering {
             let top = stack.len() - 1;
             stack[top].1 = next;
             match child {
-                Some(w) => stack.push((w, f.first_edge[w as usize])),
+                Some(w) => {
+                    let first = f.first_edge[w as usize];
+                    // The search comes back to w's later edges after each child's subtree:
+                    // ask for their targets' numbers and slots now, so those misses overlap.
+                    let last = f.first_edge[w as usize + 1].min(first + 8);
+                    for e in first..last {
+                        let x = f.edge_to[e as usize] as usize;
+                        crate::mem::prefetch(&self.pre, x);
+                        crate::mem::prefetch(&self.cursor, x);
+                    }
+                    stack.push((w, first))
+                }
                 None => {
                     stack.pop();
                 }

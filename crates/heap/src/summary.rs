@@ -23,25 +23,46 @@ pub fn class_table(h: &Heap) -> Vec<ClassRow> {
 
 /// [`class_table`] on the dominator tree alone (no distances needed).
 fn class_rows(h: &Tree<'_>) -> Vec<ClassRow> {
-    let nc = h.class_names.len();
-    let mut count = vec![0u64; nc];
-    let mut selfb = vec![0u64; nc];
-    for v in 0..h.node_count() {
-        let s = h.self_size.get(v);
-        if s == 0 {
-            continue;
+    class_rows_with(h, ClassCounts::of(&h.nodes()))
+}
+
+/// Each class's instance count and self size: what the class table needs that does not
+/// wait for the dominator tree, so [`ForSummary`] counts it on the core the dominator pass
+/// leaves idle.
+pub struct ClassCounts {
+    count: Vec<u64>,
+    self_bytes: Vec<u64>,
+}
+
+impl ClassCounts {
+    /// Over nodes with a non-zero self size, as DevTools' Summary view counts them.
+    fn of(h: &Nodes<'_>) -> ClassCounts {
+        let nc = h.class_names.len();
+        let mut count = vec![0u64; nc];
+        let mut self_bytes = vec![0u64; nc];
+        for v in 0..h.node_count() {
+            let s = h.self_size.get(v);
+            if s == 0 {
+                continue;
+            }
+            let c = h.class_of[v] as usize;
+            count[c] += 1;
+            self_bytes[c] += s;
         }
-        let c = h.class_of[v] as usize;
-        count[c] += 1;
-        selfb[c] += s;
+        ClassCounts { count, self_bytes }
     }
+}
+
+/// [`class_rows`] with the counts made already.
+fn class_rows_with(h: &Tree<'_>, counts: ClassCounts) -> Vec<ClassRow> {
+    let ClassCounts { count, self_bytes } = counts;
     let retained = class_retained(h);
-    (0..nc)
+    (0..h.class_names.len())
         .filter(|&c| count[c] > 0)
         .map(|c| ClassRow {
             class: h.class_names[c].clone(),
             count: count[c],
-            self_bytes: selfb[c],
+            self_bytes: self_bytes[c],
             retained_bytes: retained[c],
         })
         .collect()
@@ -214,17 +235,18 @@ pub struct ClassStats {
 }
 
 /// What `heap summary` runs beside the analysis ([`Heap::open_with`]): the inspections'
-/// path-free part beside the dominator pass, the class table and holders beside the BFS.
+/// path-free part and the class counts beside the dominator pass, the rest of the class
+/// table and the holders beside the BFS.
 pub struct ForSummary;
 
 impl crate::analysis::Beside for ForSummary {
-    type Early = crate::inspect::PathFree;
+    type Early = (crate::inspect::PathFree, ClassCounts);
     type Out = ClassStats;
-    fn early(&self, n: &Nodes<'_>) -> crate::inspect::PathFree {
-        crate::inspect::path_free(n)
+    fn early(&self, n: &Nodes<'_>) -> Self::Early {
+        (crate::inspect::path_free(n), ClassCounts::of(n))
     }
-    fn late(&self, inspections: crate::inspect::PathFree, h: &Tree<'_>) -> ClassStats {
-        let table = class_rows(h);
+    fn late(&self, (inspections, counts): Self::Early, h: &Tree<'_>) -> ClassStats {
+        let table = class_rows_with(h, counts);
         let t0 = std::time::Instant::now();
         let holders = holders_from_table(h, &table, suspect_threshold(h.total));
         crate::timing::timing("class holders", t0);
