@@ -724,7 +724,14 @@ fn split_parse(
             // The second thread counts the first half's records (its line count: where its
             // own half starts in the columns) while the first parses the nodes, which is
             // off the main chain there.
-            let k1 = memchr::memchr_iter(b'\n', lines).count();
+            // Each piece counted is dropped from the map again (the first thread reads it
+            // later): on a small file these pages were the peak.
+            let mut k1 = 0;
+            for (i, piece) in lines.chunks(COUNT_PIECE).enumerate() {
+                k1 += memchr::memchr_iter(b'\n', piece).count();
+                let at = first_edge_at + i * COUNT_PIECE;
+                release(at, at + piece.len());
+            }
             if k1 > total {
                 let _ = give.send(None);
                 return (None, Bounds::default());
@@ -803,6 +810,9 @@ fn split_parse(
     let (end, strings) = end?;
     Some((nodes?, (edges, end), key_at, strings))
 }
+
+/// Bytes counted at a time before they are dropped from the map again.
+const COUNT_PIECE: usize = 8 << 20;
 
 /// One half of the edge columns, filled in place by one thread.
 struct EdgeSlices<'a> {
