@@ -413,12 +413,13 @@ fn validate(
             ),
         ));
     }
-    // The two edge checks read every edge: one half of the edges on each core. Each half
-    // finds its first bad edge of each kind; the first half's wins, so the error is the
-    // one a single pass in edge order would report (targets before names).
+    // Every edge in range by the bounds the parse kept: nothing more to read.
     if bounds.is_some_and(|b| (b.edge_to as usize) < n && (b.edge_string as usize) < ns) {
         return Ok(());
     }
+    // Otherwise the two edge checks read every edge: one half of the edges on each core.
+    // Each half finds its first bad edge of each kind; the first half's wins, so the error is
+    // the one a single pass in edge order would report (targets before names).
     let t = g.types();
     let m = g.edge_count();
     let check = |from: usize, to: usize| {
@@ -503,7 +504,9 @@ impl Bounds {
     fn of(ty: &[u8], name: &[u32], to: &[u32], named: u64) -> Bounds {
         let mut keep = [0u32; 256];
         for (t, k) in keep.iter_mut().enumerate() {
-            *k = 0u32.wrapping_sub((named.wrapping_shr(t as u32) & 1) as u32);
+            // Types past 64 have no bit: counted as named, the cautious side.
+            let bit = if t < 64 { (named >> t) & 1 } else { 1 };
+            *k = 0u32.wrapping_sub(bit as u32);
         }
         let (mut b_to, mut b_string) = (0u32, 0u32);
         for ((&t, &n), &x) in ty.iter().zip(name).zip(to) {
@@ -551,6 +554,9 @@ struct EdgeCols {
     name: Vec<u32>,
     to: Vec<u32>,
     bounds: Bounds,
+    /// How many of the edges the split's first half parsed (tests check its bounds).
+    #[cfg(test)]
+    first_half: usize,
 }
 
 impl EdgeCols {
@@ -715,10 +721,15 @@ fn split_parse(
     let first_edge_at = expect(buf, edges_key(buf, key_at)?, b'[', "edges").ok()?;
     let lines = buf.get(first_edge_at..split)?;
     let total = ef.cap;
+    // No edge count in the header: the halves cannot be placed (the one-thread-per-array
+    // path grows its columns instead), and finding out after the nodes would parse them twice.
+    if total == 0 {
+        return None;
+    }
     let (mut ty, mut name, mut to) = (vec![0u8; total], vec![0u32; total], vec![0u32; total]);
     let (give, take) = std::sync::mpsc::sync_channel(1);
     let (ty_cols, name_cols, to_cols) = (&mut ty, &mut name, &mut to);
-    let ((nodes, b1), (end, b2)) = std::thread::scope(|sc| {
+    let ((nodes, b1), (end, b2, len2)) = std::thread::scope(|sc| {
         let h = sc.spawn(move || {
             let t0 = std::time::Instant::now();
             // The second thread counts the first half's records (its line count: where its
@@ -734,7 +745,7 @@ fn split_parse(
             }
             if k1 > total {
                 let _ = give.send(None);
-                return (None, Bounds::default());
+                return (None, Bounds::default(), 0);
             }
             let (ty1, ty2) = ty_cols.split_at_mut(k1);
             let (name1, name2) = name_cols.split_at_mut(k1);
@@ -769,7 +780,7 @@ fn split_parse(
                 Ok(RangeEnd::Closed(end)) if second.full() => Some((end, early_strings(buf, end))),
                 _ => None,
             };
-            (end, second.bounds())
+            (end, second.bounds(), second.ty.len())
         });
         let t0 = std::time::Instant::now();
         let mut bounds = Bounds::default();
@@ -796,12 +807,16 @@ fn split_parse(
         crate::timing::timing("parse: first half", t0);
         (
             (nodes, bounds),
-            h.join().unwrap_or((None, Bounds::default())),
+            h.join().unwrap_or((None, Bounds::default(), 0)),
         )
     });
     // The channel holds (type-wise) borrows of the columns.
     drop(take);
+    #[cfg(not(test))]
+    let _ = len2;
     let edges = EdgeCols {
+        #[cfg(test)]
+        first_half: total - len2,
         ty,
         name,
         to,
@@ -1025,6 +1040,8 @@ impl EdgeCols {
             name: Vec::with_capacity(cap),
             to: Vec::with_capacity(cap),
             bounds: Bounds::default(),
+            #[cfg(test)]
+            first_half: 0,
         }
     }
 }
@@ -1218,7 +1235,7 @@ mod tests {
     /// with the first bad edge named, and an element index past the table is not a string.
     #[test]
     fn edges_out_of_range_are_refused_without_a_second_read() {
-        for (nodes, one_line) in [(10, true), (60_000, false)] {
+        for (nodes, one_line) in [(10, true), (60_000, false), (60_000, true)] {
             let m = nodes * 3;
             for k in [1, m / 2 + 7, m - 2] {
                 let n7 = nodes as u64 * 7;
@@ -1245,6 +1262,54 @@ mod tests {
                 let g = parse(&with_edge(nodes, one_line, k, [0, 1000, 7])).unwrap();
                 assert_eq!((g.edge_name[k], g.edge_to[k]), (1000, 1));
             }
+        }
+    }
+
+    /// Each half of the split keeps the bounds of every edge it wrote: its full runs, its
+    /// last partial run, and the edges either side of the split.
+    #[test]
+    fn both_halves_of_the_split_keep_the_bounds_of_every_edge() {
+        let nodes = 60_000;
+        let good = snapshot(nodes, false);
+        let nodes_at = locate_nodes(&good, find(&good, b",\"nodes\"")).expect("V8 layout");
+        let (nf, ef) = fields(nodes);
+        let ((_, _), (edges, _), _, _) =
+            split_parse(&good, nodes_at, &nf, &ef, &|_, _| {}).expect("the split applies");
+        let (k1, m) = (edges.first_half, nodes * 3);
+        assert!(k1 > BOUNDS_RUN && k1 % BOUNDS_RUN != 0 && k1 < m, "{k1}");
+        assert_eq!(
+            edges.bounds,
+            Bounds {
+                edge_to: nodes as u32 - 1,
+                edge_string: 3
+            }
+        );
+        let run_end = k1 / BOUNDS_RUN * BOUNDS_RUN;
+        for k in [
+            0,
+            BOUNDS_RUN - 1,
+            BOUNDS_RUN,
+            run_end - 1,
+            run_end,
+            k1 - 1,
+            k1,
+            k1 + BOUNDS_RUN,
+            m - 1,
+        ] {
+            // A property edge (named by a string) to a node past the end, named past the
+            // table: both bounds must see it.
+            let text = with_edge(nodes, false, k, [1, 77, 7 * (nodes as u64 + 5)]);
+            let ((_, _), (edges, _), _, _) =
+                split_parse(&text, nodes_at, &nf, &ef, &|_, _| {}).expect("the split applies");
+            assert_eq!(edges.first_half, k1, "edge {k}");
+            assert_eq!(
+                edges.bounds,
+                Bounds {
+                    edge_to: nodes as u32 + 5,
+                    edge_string: 77
+                },
+                "edge {k}"
+            );
         }
     }
 

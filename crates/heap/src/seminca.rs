@@ -185,7 +185,7 @@ impl Numbering {
                     let first = f.first_edge[w as usize];
                     // The search comes back to w's later edges after each child's subtree:
                     // ask for their targets' numbers and slots now, so those misses overlap.
-                    let last = f.first_edge[w as usize + 1].min(first + 8);
+                    let last = f.first_edge[w as usize + 1].min(first.saturating_add(8));
                     for e in first..last {
                         let x = f.edge_to[e as usize] as usize;
                         crate::mem::prefetch(&self.pre, x);
