@@ -519,6 +519,21 @@ impl Bounds {
         }
     }
 
+    /// Folds in the edges `..n` of the columns past the last whole run (the run `n` ends
+    /// when it is a multiple of [`BOUNDS_RUN`]; nothing when `n` is 0).
+    fn fold_last_run(&mut self, ty: &[u8], name: &[u32], to: &[u32], n: usize, named: u64) {
+        if n == 0 {
+            return;
+        }
+        let from = (n - 1) / BOUNDS_RUN * BOUNDS_RUN;
+        *self = self.and(Bounds::of(
+            &ty[from..n],
+            &name[from..n],
+            &to[from..n],
+            named,
+        ));
+    }
+
     fn and(self, o: Bounds) -> Bounds {
         Bounds {
             edge_to: self.edge_to.max(o.edge_to),
@@ -866,14 +881,8 @@ impl EdgeSlices<'_> {
     /// Folds the edges from the last full run up to `n` into the bounds.
     #[cold]
     fn see_upto(&mut self, n: usize) {
-        let from = (n - 1) / BOUNDS_RUN * BOUNDS_RUN;
-        let b = Bounds::of(
-            &self.ty[from..n],
-            &self.name[from..n],
-            &self.to[from..n],
-            self.f.named,
-        );
-        self.bounds = self.bounds.and(b);
+        let (ty, name, to) = (&*self.ty, &*self.name, &*self.to);
+        self.bounds.fold_last_run(ty, name, to, n, self.f.named);
     }
 
     /// The bounds of every edge written.
@@ -1058,17 +1067,8 @@ impl EdgeColsFill<'_> {
     fn see_upto(&mut self) {
         let c = &mut self.c;
         let n = c.to.len();
-        if n == 0 {
-            return;
-        }
-        let from = (n - 1) / BOUNDS_RUN * BOUNDS_RUN;
-        let b = Bounds::of(
-            &c.ty[from..n],
-            &c.name[from..n],
-            &c.to[from..n],
-            self.f.named,
-        );
-        c.bounds = c.bounds.and(b);
+        c.bounds
+            .fold_last_run(&c.ty, &c.name, &c.to, n, self.f.named);
     }
 }
 
