@@ -502,16 +502,13 @@ impl Bounds {
     /// whole columns would miss on every line). A tight loop the compiler unrolls; in the
     /// scanner's own loop the same work cost twice as much.
     fn of(ty: &[u8], name: &[u32], to: &[u32], named: u64) -> Bounds {
-        let mut keep = [0u32; 256];
-        for (t, k) in keep.iter_mut().enumerate() {
-            // Types past 64 have no bit: counted as named, the cautious side.
-            let bit = if t < 64 { (named >> t) & 1 } else { 1 };
-            *k = 0u32.wrapping_sub(bit as u32);
-        }
         let (mut b_to, mut b_string) = (0u32, 0u32);
         for ((&t, &n), &x) in ty.iter().zip(name).zip(to) {
             b_to = b_to.max(x);
-            b_string = b_string.max(n & keep[t as usize]);
+            // Exact for every type: with 64 types or fewer `t` is below 64, and with more
+            // `named` has every bit set ([`string_named`]), so any bit says "named".
+            let bit = (named >> (t & 63)) & 1;
+            b_string = b_string.max(n & 0u32.wrapping_sub(bit as u32));
         }
         Bounds {
             edge_to: b_to,
