@@ -196,7 +196,7 @@ impl Heap {
             let page = dominators::page_owned(g, &t);
             timing("flags", t0);
             let t0 = std::time::Instant::now();
-            let (ess, indeg) = dominators::essential_edges(g, &t, &page);
+            let (ess, indeg, spare) = dominators::essential_edges(g, &t, &page);
             drop(page);
             timing("essential", t0);
             let other = sc.spawn(|| {
@@ -219,7 +219,7 @@ impl Heap {
                 (self_size, c, early)
             });
             let t0 = std::time::Instant::now();
-            let d = dominators::dominators(g, &ess, indeg);
+            let d = dominators::dominators(g, &ess, indeg, spare);
             drop(ess);
             timing("dominators", t0);
             crate::cancel::check();

@@ -79,7 +79,10 @@ pub fn page_owned(g: &Graph, t: &TypeIds) -> Vec<bool> {
 /// is busy with shallow sizes and class names, so on big snapshots the second half of the
 /// nodes goes to a third thread: the two cores share three threads for a moment, and the
 /// main chain gets there sooner (1.4 s of it on a 4.4 GB snapshot).
-pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> (EdgeBits, Vec<u32>) {
+///
+/// The third vector is that thread's dead count buffer (empty when one thread did it all),
+/// handed on to the dominator pass: fresh memory costs a page fault per 4 KiB.
+pub fn essential_edges(g: &Graph, t: &TypeIds, page: &[bool]) -> (EdgeBits, Vec<u32>, Vec<u32>) {
     essential_edges_split_from(g, t, page, 1 << 20)
 }
 
@@ -89,7 +92,7 @@ fn essential_edges_split_from(
     t: &TypeIds,
     page: &[bool],
     min_edges: usize,
-) -> (EdgeBits, Vec<u32>) {
+) -> (EdgeBits, Vec<u32>, Vec<u32>) {
     let n = g.node_count();
     let m = g.edge_count();
     let mut bits = EdgeBits::new(m);
@@ -104,7 +107,7 @@ fn essential_edges_split_from(
     if m < min_edges.max(1) {
         let mut carry = 0;
         pass.mark(0..n, &mut bits.0, &mut carry, &mut indeg);
-        return (bits, indeg);
+        return (bits, indeg, Vec::new());
     }
     // The second half starts at the node whose edges start nearest the middle edge; the
     // 64-edge word both halves touch is the first half's `carry`, or-ed in afterwards.
@@ -112,6 +115,7 @@ fn essential_edges_split_from(
     let word = g.first_edge[mid] as usize / 64;
     let (low, high) = bits.0.split_at_mut(word);
     let mut carry = 0u64;
+    let mut indeg2: Vec<u32> = Vec::new();
     std::thread::scope(|sc| {
         let second = sc.spawn(|| {
             let mut indeg2: Vec<u32> = crate::mem::zeroed(n + 1);
@@ -120,15 +124,21 @@ fn essential_edges_split_from(
             indeg2
         });
         pass.mark(0..mid, low, &mut carry, &mut indeg);
-        let indeg2 = second.join().expect("essential-edge thread");
-        for (a, b) in indeg.iter_mut().zip(indeg2) {
-            *a += b;
-        }
+        indeg2 = second.join().expect("essential-edge thread");
+    });
+    // The halves' counts added up, half of the nodes on each core.
+    let half = indeg.len().div_ceil(2);
+    let (a_low, a_high) = indeg.split_at_mut(half);
+    let (b_low, b_high) = indeg2.split_at(half);
+    let add = |a: &mut [u32], b: &[u32]| a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+    std::thread::scope(|sc| {
+        sc.spawn(|| add(a_high, b_high));
+        add(a_low, b_low);
     });
     if let Some(w) = bits.0.get_mut(word) {
         *w |= carry;
     }
-    (bits, indeg)
+    (bits, indeg, indeg2)
 }
 
 /// The inputs of [`essential_edges`] shared by its threads.
@@ -220,16 +230,16 @@ impl Essential<'_> {
 }
 
 /// The immediate dominator of every node, by semi-NCA ([`crate::seminca`]) on the
-/// essential edges. `indeg` is each node's count of essential retainers, as
-/// [`essential_edges`] returns it; its buffer is reused.
-pub fn dominators(g: &Graph, ess: &EdgeBits, indeg: Vec<u32>) -> Dominators {
+/// essential edges. `indeg` is each node's count of essential retainers and `spare` the
+/// dead buffer, as [`essential_edges`] returns them; both buffers are reused.
+pub fn dominators(g: &Graph, ess: &EdgeBits, indeg: Vec<u32>, spare: Vec<u32>) -> Dominators {
     let f = Forward {
         first_edge: &g.first_edge,
         edge_to: &g.edge_to,
         keep: |e| ess.get(e),
         root: g.root,
     };
-    crate::seminca::dominators(&f, indeg)
+    crate::seminca::dominators(&f, indeg, spare)
 }
 
 /// Retained size: own size plus everything dominated, summed bottom-up in reverse DFS order.
@@ -281,8 +291,8 @@ mod tests {
             let g = crate::parse::parse(text.as_bytes()).expect("the test snapshot parses");
             let t = g.types();
             let page = super::page_owned(&g, &t);
-            let (one, indeg1) = super::essential_edges_split_from(&g, &t, &page, usize::MAX);
-            let (two, indeg2) = super::essential_edges_split_from(&g, &t, &page, 0);
+            let (one, indeg1, _) = super::essential_edges_split_from(&g, &t, &page, usize::MAX);
+            let (two, indeg2, _) = super::essential_edges_split_from(&g, &t, &page, 0);
             assert_eq!(one.0, two.0, "seed {seed}");
             assert_eq!(indeg1, indeg2, "seed {seed}");
             assert!(

@@ -345,7 +345,7 @@ mod tests {
         let f = c.forward();
         let r = retainers(&f, c.indeg());
         let lt = dominators(&f, &r);
-        let sn = crate::seminca::dominators(&f, c.indeg());
+        let sn = crate::seminca::dominators(&f, c.indeg(), Vec::new());
         (lt, sn)
     }
 
@@ -448,7 +448,7 @@ mod tests {
     fn assert_same_on(g: &crate::graph::Graph) {
         let t = g.types();
         let page = crate::dominators::page_owned(g, &t);
-        let (ess, indeg) = crate::dominators::essential_edges(g, &t, &page);
+        let (ess, indeg, spare) = crate::dominators::essential_edges(g, &t, &page);
         let f = Forward {
             first_edge: &g.first_edge,
             edge_to: &g.edge_to,
@@ -458,7 +458,7 @@ mod tests {
         let r = retainers(&f, indeg.clone());
         let lt = dominators(&f, &r);
         drop(r);
-        let sn = crate::seminca::dominators(&f, indeg);
+        let sn = crate::seminca::dominators(&f, indeg, spare);
         let differ = (0..g.node_count())
             .filter(|&v| sn.idom[v] != lt.idom[v])
             .count();
