@@ -65,15 +65,6 @@ pub fn prefetch<T>(v: &[T], i: usize) {
     let _ = (v, i);
 }
 
-/// A `u32` buffer reused as an `i32` one (same size and alignment), contents reinterpreted:
-/// a dead work array becomes the next stage's without a fresh allocation.
-pub fn as_i32(v: Vec<u32>) -> Vec<i32> {
-    let mut v = std::mem::ManuallyDrop::new(v);
-    // SAFETY: `u32` and `i32` have the same size and alignment and every bit pattern is
-    // valid for both, so the allocation's layout is unchanged; `v` is never dropped.
-    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<i32>(), v.len(), v.capacity()) }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

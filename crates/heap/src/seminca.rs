@@ -31,9 +31,10 @@ pub struct Dominators {
     /// fresh from the kernel costs a page fault and a zeroed page per 4 KiB, about a
     /// millisecond per 3 MB on this machine, and the next stage needs three such arrays.
     pub spare: Vec<Vec<u32>>,
-    /// The predecessor lists' buffer, dead too, cut to node-count length (it is allocated
-    /// at least that long): the distance BFS's distances.
-    pub spare_preds: Vec<u32>,
+    /// The predecessor lists' buffer, dead too: the retained sizes' (it is as long as the
+    /// kept edges, which on a heap snapshot is well over the two `u32`s a node a `u64`
+    /// needs; any length).
+    pub spare_preds: Vec<u64>,
 }
 
 /// The graph the dominators are computed on: forward edges in CSR form (`first_edge[v]..
@@ -66,13 +67,10 @@ pub fn dominators<K: Fn(usize) -> bool>(
     crate::timing::timing("dominators: DFS and predecessor lists", t0);
     let t0 = std::time::Instant::now();
     let (idom, semi, ancestor, mut label) =
-        semidominators_and_idoms(first, &preds, parent, reached, spare);
+        semidominators_and_idoms(first, preds.get(), parent, reached, spare);
     crate::timing::timing("dominators: semidominators and idoms", t0);
     // Shrinking a big buffer in place gives its tail back (glibc's `mremap`) and keeps
     // the pages already mapped at its head.
-    let mut preds = preds;
-    preds.truncate(n);
-    preds.shrink_to_fit();
     // Back to node ordinals. Vertices past `reached` (held only by unreached cycles) hang
     // off the root.
     label.truncate(n);
@@ -82,7 +80,7 @@ pub fn dominators<K: Fn(usize) -> bool>(
         idom: label,
         order: vertex,
         spare: spares,
-        spare_preds: preds,
+        spare_preds: preds.0,
     }
 }
 
@@ -135,6 +133,30 @@ fn to_node_ordinals_split_from(
     });
 }
 
+/// The predecessor slots: `u32`s in a buffer of `u64`s, so that once the lists are dead
+/// the buffer can hold the retained sizes (one `u64` a node) with no fresh memory.
+struct Slots(Vec<u64>);
+
+impl Slots {
+    /// At least `len` zeroed slots, in fresh memory (mapped in as it is written).
+    fn new(len: usize) -> Slots {
+        Slots(vec![0u64; len.div_ceil(2)])
+    }
+
+    fn get(&self) -> &[u32] {
+        // SAFETY: a `u64` buffer is two `u32`s per element with at least `u32`'s alignment,
+        // every bit pattern is valid for both, and the borrow of `self` covers the view.
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<u32>(), self.0.len() * 2) }
+    }
+
+    fn get_mut(&mut self) -> &mut [u32] {
+        // SAFETY: as in `get`, with the exclusive borrow of `self` for the view's life.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast::<u32>(), self.0.len() * 2)
+        }
+    }
+}
+
 /// The DFS numbering and the predecessor lists, all indexed by preorder number (1-based;
 /// 0 is "none").
 struct Numbered {
@@ -144,7 +166,7 @@ struct Numbered {
     parent: Vec<u32>,
     /// `preds[first[i]..first[i + 1]]`: the numbers of `i`'s predecessors.
     first: Vec<u32>,
-    preds: Vec<u32>,
+    preds: Slots,
     /// Vertices `1..=reached` are reached from the root (with the root's virtual edges);
     /// the rest were numbered afterwards.
     reached: usize,
@@ -162,7 +184,7 @@ struct Numbering {
     vertex: Vec<u32>,
     parent: Vec<u32>,
     first: Vec<u32>,
-    preds: Vec<u32>,
+    preds: Slots,
     count: u32,
     slots: u64,
 }
@@ -192,7 +214,7 @@ impl Numbering {
     #[inline]
     fn add_pred(&mut self, w: u32, p: u32) {
         let slot = &mut self.cursor[w as usize];
-        self.preds[*slot as usize] = p;
+        self.preds.get_mut()[*slot as usize] = p;
         *slot += 1;
     }
 
@@ -266,8 +288,8 @@ fn number_and_preds<K: Fn(usize) -> bool>(
     // heap fills (all but `n - 1` of the kept edges) is mapped in up front; the rest is
     // fresh memory, mapped only where a slot is written.
     let kept: u64 = indeg[..n].iter().map(|&d| u64::from(d)).sum();
-    let preds = vec![0u32; (kept as usize).max(n)];
-    crate::mem::populate(&preds[..(kept as usize).saturating_sub(n.saturating_sub(1))]);
+    let preds = Slots::new((kept as usize).max(n));
+    crate::mem::populate(&preds.get()[..(kept as usize).saturating_sub(n.saturating_sub(1))]);
     let vertex = if spare.capacity() > n {
         let mut v = spare;
         v.resize(n, 0);

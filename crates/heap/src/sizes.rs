@@ -78,7 +78,14 @@ impl Sizes {
 
     /// The sizes as one `u64` per node (the retained-size pass's starting point).
     pub fn to_u64(&self) -> Vec<u64> {
-        let mut v: Vec<u64> = self.small.iter().map(|&s| u64::from(s)).collect();
+        self.to_u64_in(Vec::new())
+    }
+
+    /// [`Sizes::to_u64`] in `buf`'s buffer (any contents).
+    pub fn to_u64_in(&self, mut buf: Vec<u64>) -> Vec<u64> {
+        buf.clear();
+        buf.extend(self.small.iter().map(|&s| u64::from(s)));
+        let mut v = buf;
         for (&i, &s) in &self.big {
             v[i as usize] = s;
         }
