@@ -176,10 +176,6 @@ fn detached_names(g: &Graph, t: &TypeIds) -> Vec<bool> {
     prefixed
 }
 
-fn is_plain_object(g: &Graph, t: &TypeIds, v: u32) -> bool {
-    g.node_type[v as usize] == t.object && g.name(v) == "Object"
-}
-
 struct Candidate {
     name: String,
     props: Vec<u32>,
@@ -222,18 +218,40 @@ fn interface_name(g: &Graph, list: &[u32]) -> Option<(String, Vec<u32>)> {
 
 /// DevTools' `inferInterfaceDefinitions` + `applyInterfaceDefinitions`: name plain objects by
 /// the most specific popular property set they contain.
+///
+/// One read of the plain objects' edges does both: objects of one shape list the same
+/// property names in the same order, so each object is tagged in `class_of` with its
+/// distinct list's number, the candidates are counted per list (a few thousand lists for
+/// millions of objects on a 1 GB snapshot), each list is matched against the popular
+/// definitions once, and a pass over `class_of` alone swaps the tags for the answers.
+/// Reading the edges a second time, to match each object, was half of this on a 1 GB
+/// snapshot.
 fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Interner) {
     let mut cands: Vec<Candidate> = Vec::new();
     let mut cand_index: FxHashMap<String, usize> = FxHashMap::default();
-    // Objects of one shape list the same property names in the same order: the candidate
-    // is computed once per distinct list (the string ids of the property edges, in order),
-    // not once per object. On a 1 GB snapshot that is a few thousand lists for millions
-    // of objects.
-    let mut by_list: FxHashMap<Vec<u32>, Option<usize>> = FxHashMap::default();
+    // Each distinct list: its number is its index; its candidate, if any.
+    let mut by_list: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
+    let mut lists: Vec<(Vec<u32>, Option<usize>)> = Vec::new();
+    // Plain objects whose class was not the one all the others share (`Detached Object`)
+    // or whose list number does not fit beside the tag: matched afterwards, by list.
+    let mut others: Vec<(u32, u32)> = Vec::new();
+    let mut plain_class: Option<u32> = None;
+    // Tags are told apart from class ids by their top bit: none of the ids made so far has
+    // it (nor could: that would be 2^31 distinct names).
+    let tags = it.names.len() < TAG as usize;
+    // Whether each string is "Object", looked up once per string: 0 not yet, 1 yes, 2 no.
+    let mut is_object = vec![0u8; g.strings.len()];
     let mut list: Vec<u32> = Vec::new();
     let mut total = 0usize;
     for v in 0..g.node_count() as u32 {
-        if !is_plain_object(g, t, v) {
+        if g.node_type[v as usize] != t.object {
+            continue;
+        }
+        let si = g.node_name[v as usize] as usize;
+        if is_object[si] == 0 {
+            is_object[si] = if g.strings[si] == *"Object" { 1 } else { 2 };
+        }
+        if is_object[si] != 1 {
             continue;
         }
         total += 1;
@@ -243,85 +261,99 @@ fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Inter
                 list.push(g.edge_name[e]);
             }
         }
-        if let Some(&found) = by_list.get(list.as_slice()) {
-            if let Some(i) = found {
-                cands[i].count += 1;
-            }
-            continue;
-        }
-        let found = interface_name(g, &list).map(|(name, props)| match cand_index.get(&name) {
-            Some(&i) => {
-                cands[i].count += 1;
-                i
+        let k = match by_list.get(list.as_slice()) {
+            Some(&k) => {
+                if let Some(i) = lists[k as usize].1 {
+                    cands[i].count += 1;
+                }
+                k
             }
             None => {
-                cand_index.insert(name.clone(), cands.len());
-                cands.push(Candidate {
-                    name,
-                    props,
-                    count: 1,
-                });
-                cands.len() - 1
+                let found =
+                    interface_name(g, &list).map(|(name, props)| match cand_index.get(&name) {
+                        Some(&i) => {
+                            cands[i].count += 1;
+                            i
+                        }
+                        None => {
+                            cand_index.insert(name.clone(), cands.len());
+                            cands.push(Candidate {
+                                name,
+                                props,
+                                count: 1,
+                            });
+                            cands.len() - 1
+                        }
+                    });
+                let k = lists.len() as u32;
+                by_list.insert(list.clone(), k);
+                lists.push((list.clone(), found));
+                k
             }
-        });
-        by_list.insert(list.clone(), found);
+        };
+        let c = class_of[v as usize];
+        if tags && *plain_class.get_or_insert(c) == c && k < TAG {
+            class_of[v as usize] = TAG | k;
+        } else {
+            others.push((v, k));
+        }
     }
     drop(by_list);
     // Stable sort, most popular first, as DevTools' Array.prototype.sort.
-    cands.sort_by_key(|c| std::cmp::Reverse(c.count));
+    let mut order: Vec<usize> = (0..cands.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(cands[i].count));
     let min_count = (MIN_OBJECT_COUNT_PER_INTERFACE as f64)
         .max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE as f64);
-    let defs: Vec<(u32, Vec<u32>)> = cands
-        .into_iter()
-        .take_while(|c| c.count as f64 >= min_count)
-        .map(|c| {
-            let mut p = c.props;
-            p.sort_unstable();
-            p.dedup();
-            (it.get(&c.name), p)
+    let mut defs: Vec<(u32, Vec<u32>)> = Vec::new();
+    for i in order {
+        let c = &cands[i];
+        if (c.count as f64) < min_count {
+            break;
+        }
+        let mut p = c.props.clone();
+        p.sort_unstable();
+        p.dedup();
+        defs.push((it.get(&c.name), p));
+    }
+    // Each list's answer (the match uses the sorted set of its names). Best match: the
+    // most properties, then the earliest (most popular) definition.
+    let mut props: Vec<u32> = Vec::new();
+    let answer: Vec<Option<u32>> = lists
+        .iter()
+        .map(|(list, _)| {
+            if defs.is_empty() {
+                return None;
+            }
+            props.clear();
+            props.extend_from_slice(list);
+            props.sort_unstable();
+            props.dedup();
+            let mut best: Option<(usize, u32)> = None;
+            for (cls, dp) in &defs {
+                if best.is_some_and(|(n, _)| dp.len() <= n) {
+                    continue;
+                }
+                if dp.iter().all(|p| props.binary_search(p).is_ok()) {
+                    best = Some((dp.len(), *cls));
+                }
+            }
+            best.map(|(_, c)| c)
         })
         .collect();
-    if defs.is_empty() {
-        return;
+    if let (true, Some(plain)) = (tags, plain_class) {
+        for c in class_of.iter_mut() {
+            if *c & TAG != 0 {
+                *c = answer[(*c & !TAG) as usize].unwrap_or(plain);
+            }
+        }
     }
-    // Objects with the same property list get the same answer; cache by that list (in file
-    // order, so no sort per object; the match itself uses the sorted set).
-    let mut cache: FxHashMap<Vec<u32>, Option<u32>> = FxHashMap::default();
-    let mut props: Vec<u32> = Vec::new();
-    for v in 0..g.node_count() as u32 {
-        if !is_plain_object(g, t, v) {
-            continue;
-        }
-        list.clear();
-        for e in g.edges(v) {
-            if g.edge_type[e] == t.e_property && g.edge_has_string_name(e, t) {
-                list.push(g.edge_name[e]);
-            }
-        }
-        let found = match cache.get(list.as_slice()) {
-            Some(&f) => f,
-            None => {
-                props.clear();
-                props.extend_from_slice(&list);
-                props.sort_unstable();
-                props.dedup();
-                // Best match: the most properties, then the earliest (most popular) definition.
-                let mut best: Option<(usize, u32)> = None;
-                for (cls, dp) in &defs {
-                    if best.is_some_and(|(n, _)| dp.len() <= n) {
-                        continue;
-                    }
-                    if dp.iter().all(|p| props.binary_search(p).is_ok()) {
-                        best = Some((dp.len(), *cls));
-                    }
-                }
-                let f = best.map(|(_, c)| c);
-                cache.insert(list.clone(), f);
-                f
-            }
-        };
-        if let Some(c) = found {
+    for (v, k) in others {
+        if let Some(c) = answer[k as usize] {
             class_of[v as usize] = c;
         }
     }
 }
+
+/// Marks a plain object's entry in `class_of` as holding its property list's number while
+/// [`apply_interfaces`] runs (class ids are far below it: one per distinct name).
+const TAG: u32 = 1 << 31;
