@@ -180,6 +180,9 @@ impl Essential<'_> {
         let mut weakmap_table = vec![UNSEEN; g.strings.len()];
         for v in nodes {
             crate::cancel::point(v);
+            // A system object (nearly none are, in a Node heap): only then is the target's
+            // flag read, a random access per edge otherwise.
+            let system = self.any_page && !page[v];
             let v = v as u32;
             for e in g.edges(v) {
                 let ty = g.edge_type[e];
@@ -214,7 +217,7 @@ impl Essential<'_> {
                     // debugger and V8 internals must not steal dominance of user objects.
                     // DevTools treats "no flags" as all-page; with no page objects at all
                     // every node compares equal and nothing is skipped.
-                    if self.any_page && page[to as usize] && !page[v as usize] {
+                    if system && page[to as usize] {
                         continue;
                     }
                 }
