@@ -229,15 +229,14 @@ impl Heap {
         // sizes and the dominator tree, its queue a dead dominator buffer (the DFS order
         // takes its place once the retained sizes are summed).
         let t0 = std::time::Instant::now();
-        // Of the spare buffers one is the queue and one the tree's list starts (the DFS
-        // order becomes its child array); the rest go now. The semidominators' buffer
-        // becomes the BFS's parent edges and the predecessor lists' the retained sizes:
-        // each fresh page costs a fault, about 1 µs on this machine. The distances alone
-        // take fresh memory, on the second core.
+        // Dead buffers, each fresh page costing a fault (about 1 µs on this machine): the
+        // forest ancestors' becomes the BFS queue and the semidominators' its parent edges;
+        // the DFS order becomes the tree's list starts once the retained sizes are summed,
+        // the idoms by number its child array, and the predecessor lists' the retained sizes.
+        // The distances alone take fresh memory, on the second core.
         let mut spare = dom.spare;
         let queue = spare.pop().unwrap_or_default();
         let parents = spare.pop().unwrap_or_default();
-        spare.truncate(1);
         let preds = dom.spare_preds;
         let ((retained, idom, dom_first, dom_children, extra), (distance, parent_edge)) =
             std::thread::scope(|sc| {

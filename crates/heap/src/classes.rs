@@ -232,8 +232,9 @@ fn apply_interfaces(g: &Graph, t: &TypeIds, class_of: &mut [u32], it: &mut Inter
     // Each distinct list: its number is its index; its candidate, if any.
     let mut by_list: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
     let mut lists: Vec<(Vec<u32>, Option<usize>)> = Vec::new();
-    // Plain objects whose class was not the one all the others share (`Detached Object`)
-    // or whose list number does not fit beside the tag: matched afterwards, by list.
+    // Plain objects that cannot be tagged: with 2^31 names or lists (or a class other than
+    // the one plain objects share, which the class pass never gives): matched afterwards,
+    // by list.
     let mut others: Vec<(u32, u32)> = Vec::new();
     let mut plain_class: Option<u32> = None;
     // Tags are told apart from class ids by their top bit: none of the ids made so far has

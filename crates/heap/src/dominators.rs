@@ -1,6 +1,7 @@
 //! The dominator tree and retained sizes, computed exactly as Chrome DevTools does
 //! (devtools-frontend@138048f, `HeapSnapshot.ts`): the same "essential" edges, the same
-//! Lengauer–Tarjan variant, the same treatment of nodes reachable only through weak edges.
+//! dominator tree as its Lengauer–Tarjan variant (computed by semi-NCA, [`crate::seminca`]),
+//! the same treatment of nodes reachable only through weak edges.
 //! Matching DevTools matters more than any theoretical nicety: users compare our numbers
 //! with the ones the Memory panel shows.
 
@@ -256,6 +257,8 @@ pub fn retained_sizes(
 ) -> Vec<u64> {
     let mut ret = if buf.len() >= idom.len() {
         let mut buf = buf;
+        // Shrinking a big buffer in place gives its tail back (glibc's `mremap`) and keeps
+        // the pages already mapped at its head.
         buf.truncate(idom.len());
         buf.shrink_to_fit();
         self_size.to_u64_in(buf)

@@ -341,17 +341,65 @@ mod tests {
         }
     }
 
+    /// Both computations; semi-NCA gets a spare buffer full of leftovers for its DFS order,
+    /// as the essential pass hands it one on big snapshots.
     fn both(c: &Case) -> (Dominators, Dominators) {
         let f = c.forward();
         let r = retainers(&f, c.indeg());
         let lt = dominators(&f, &r);
-        let sn = crate::seminca::dominators(&f, c.indeg(), Vec::new());
+        let spare = vec![u32::MAX; c.first_edge.len() + 6];
+        let sn = crate::seminca::dominators(&f, c.indeg(), spare);
         (lt, sn)
+    }
+
+    /// How many nodes the root reaches through kept edges, with a virtual root edge to each
+    /// node that has no kept in-edge.
+    fn reached(c: &Case) -> usize {
+        let n = c.first_edge.len() - 1;
+        let indeg = c.indeg();
+        let mut seen = vec![false; n];
+        let mut stack = vec![c.root];
+        seen[c.root as usize] = true;
+        for v in 0..n {
+            if indeg[v] == 0 && !seen[v] {
+                seen[v] = true;
+                stack.push(v as u32);
+            }
+        }
+        while let Some(v) = stack.pop() {
+            for e in c.first_edge[v as usize]..c.first_edge[v as usize + 1] {
+                let to = c.edge_to[e as usize] as usize;
+                if c.kept[e as usize] && !seen[to] {
+                    seen[to] = true;
+                    stack.push(to as u32);
+                }
+            }
+        }
+        seen.iter().filter(|&&s| s).count()
+    }
+
+    /// A cycle nothing reaches (2 and 3) with edges into reached nodes (1 and 4): those
+    /// edges hold predecessor slots of reached vertices, filled after the search, and must
+    /// change no dominator (DevTools hangs the cycle off the root).
+    #[test]
+    fn an_unreached_cycle_pointing_into_reached_nodes_changes_no_dominator() {
+        let c = Case {
+            // 0 -> 1; 1 -> 4; 2 -> 3, 1; 3 -> 2, 4.
+            first_edge: vec![0, 1, 2, 4, 6, 6],
+            edge_to: vec![1, 4, 3, 1, 2, 4],
+            kept: vec![true; 6],
+            root: 0,
+        };
+        assert_eq!(reached(&c), 3);
+        let (lt, sn) = both(&c);
+        assert_eq!(lt.idom, vec![0, 0, 0, 0, 1]);
+        assert_eq!(sn.idom, lt.idom);
+        assert_eq!(sn.order, lt.order);
     }
 
     #[test]
     fn semi_nca_equals_lengauer_tarjan_on_random_graphs() {
-        let mut with_unreached = 0;
+        let (mut with_unreached, mut unreached_cycles) = (0, 0);
         for seed in 0..3000u64 {
             let c = random_case(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let (lt, sn) = both(&c);
@@ -368,10 +416,17 @@ mod tests {
             {
                 with_unreached += 1;
             }
+            if reached(&c) < n {
+                unreached_cycles += 1;
+            }
         }
         assert!(
             with_unreached > 100,
             "the random shapes hang nodes off the root"
+        );
+        assert!(
+            unreached_cycles > 30,
+            "the random shapes hold cycles nothing reaches: {unreached_cycles}"
         );
     }
 

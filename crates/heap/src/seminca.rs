@@ -69,8 +69,6 @@ pub fn dominators<K: Fn(usize) -> bool>(
     let (idom, semi, ancestor, mut label) =
         semidominators_and_idoms(first, preds.get(), parent, reached, spare);
     crate::timing::timing("dominators: semidominators and idoms", t0);
-    // Shrinking a big buffer in place gives its tail back (glibc's `mremap`) and keeps
-    // the pages already mapped at its head.
     // Back to node ordinals. Vertices past `reached` (held only by unreached cycles) hang
     // off the root.
     label.truncate(n);
@@ -90,10 +88,10 @@ const MIN_SPLIT_NODES: usize = 1 << 20;
 /// `out[v]`: the immediate dominator of node `v` as a node ordinal, from `idom` by number.
 /// Vertices past `reached` (held only by unreached cycles) hang off the root.
 ///
-/// Random reads and writes, and the other core is idle by now (its work beside the
-/// dominators is done): the numbers are split between two threads, which write through an
-/// atomic view of `out` (plain stores on x86; each node is written once, `vertex` being a
-/// permutation).
+/// Random reads and writes, and the other core is usually idle by now (its work beside the
+/// dominators is shorter than the search): the numbers are split between two threads, which
+/// write through an atomic view of `out` (plain stores on x86; each node is written once,
+/// `vertex` being a permutation).
 fn to_node_ordinals(out: &mut [u32], vertex: &[u32], idom: &[u32], reached: usize, root: u32) {
     to_node_ordinals_split_from(out, vertex, idom, reached, root, MIN_SPLIT_NODES)
 }
@@ -108,9 +106,14 @@ fn to_node_ordinals_split_from(
     min_nodes: usize,
 ) {
     use std::sync::atomic::{AtomicU32, Ordering};
+    const _: () = assert!(
+        std::mem::size_of::<AtomicU32>() == std::mem::size_of::<u32>()
+            && std::mem::align_of::<AtomicU32>() == std::mem::align_of::<u32>()
+    );
     let n = vertex.len();
-    // SAFETY: `AtomicU32` has the same size, alignment and bit validity as `u32`, and the
-    // exclusive borrow of `out` is held for as long as this shared atomic view lives.
+    // SAFETY: `AtomicU32` has the same size and alignment as `u32` on this target (asserted
+    // above) and the same bit validity, and the exclusive borrow of `out` is held for as
+    // long as this shared atomic view lives.
     let out: &[AtomicU32] = unsafe { &*(out as *mut [u32] as *const [AtomicU32]) };
     let fill = |numbers: std::ops::Range<usize>| {
         for i in numbers {
@@ -204,6 +207,8 @@ impl Numbering {
         self.vertex[k - 1] = v;
         self.parent[k] = p;
         self.first[k] = self.slots as u32;
+        // The in-degrees count exactly the edges `keep` accepts, the tree edge among them.
+        debug_assert!(self.cursor[v as usize] >= u32::from(tree_edge));
         let d = self.cursor[v as usize] - u32::from(tree_edge);
         self.cursor[v as usize] = self.slots as u32;
         self.slots += u64::from(d);
@@ -284,11 +289,11 @@ fn number_and_preds<K: Fn(usize) -> bool>(
     let n = f.first_edge.len() - 1;
     // Predecessor slots: one per kept edge, less one per tree edge. The tree edges are
     // counted only as the search goes, so the buffer is as long as the kept edges (and at
-    // least `n`: it is the distance BFS's distances later), but only the part a connected
-    // heap fills (all but `n - 1` of the kept edges) is mapped in up front; the rest is
-    // fresh memory, mapped only where a slot is written.
+    // least `2n`: it holds the retained sizes, a `u64` a node, later), but only the part a
+    // connected heap fills (all but `n - 1` of the kept edges) is mapped in up front; the
+    // rest is fresh memory, mapped only where it is written.
     let kept: u64 = indeg[..n].iter().map(|&d| u64::from(d)).sum();
-    let preds = Slots::new((kept as usize).max(n));
+    let preds = Slots::new((kept as usize).max(2 * n));
     crate::mem::populate(&preds.get()[..(kept as usize).saturating_sub(n.saturating_sub(1))]);
     let vertex = if spare.capacity() > n {
         let mut v = spare;
@@ -345,8 +350,8 @@ fn number_and_preds<K: Fn(usize) -> bool>(
         }
     }
     s.first[n + 1] = s.slots as u32;
-    // Unreached vertices keep empty lists (they are never processed): their `first` entries
-    // point at their reserved, unfilled slots, harmless past `reached`.
+    // Unreached vertices' slots stay unfilled: they are never processed, so their lists are
+    // never read.
     Numbered {
         vertex: s.vertex,
         parent: s.parent,
